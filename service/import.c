@@ -1,0 +1,596 @@
+/*
+ * import.c - ingesting declaration files, each all or nothing.
+ *
+ * One pass per file: the codec checks each line (ebds_check_line), this
+ * module checks it against the registry (known employer, period not yet
+ * declared, B02 lines answering the pre-filled list in order, B04 persons
+ * known or registered from their CIN) and, while no error has been seen,
+ * writes it inside a savepoint. The first error stops the writing but not
+ * the checking, so the employer gets every error at once; at the end a
+ * rejected file rolls back to its savepoint. Accepted files are committed in
+ * batches and reported only once their batch is durable, so after a crash a
+ * file is either whole or absent.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/ids.h"
+#include "roster.h"
+
+#define READ_CHUNK (1u << 20)
+#define DEFAULT_BATCH_LINES 200000
+
+struct file_state {
+	struct registry *r;
+	struct import_file_result res;
+	struct ebds_errors *errs;
+	struct ebds_check chk;
+	struct roster ro;
+	struct idmap seen; /* person ids already declared in this file */
+	enum ebds_family name_family;
+	unsigned name_seq;
+	int64_t employer_id;
+	int64_t declaration_id;
+	bool employer_ok;
+	enum amana_err fatal; /* a registry failure: stop everything */
+	size_t next_expected;
+	struct totals_rec totals;
+	int64_t now;
+	int64_t lines_since_progress;
+	/* progress plumbing */
+	const struct import_options *opt;
+	size_t file_index, file_count;
+	int64_t *lines_total;
+	uint64_t bytes_before, bytes_total, bytes_done;
+};
+
+static bool writing(const struct file_state *fs)
+{
+	return fs->employer_ok && ebds_errors_total(fs->errs) == 0 && !fs->fatal;
+}
+
+static void fail(struct file_state *fs, enum amana_err err, const char *what)
+{
+	if (!fs->fatal) {
+		fs->fatal = err;
+		snprintf(fs->res.detail, sizeof(fs->res.detail), "%s: %s", what, amana_strerror(err));
+	}
+}
+
+struct max_seq {
+	bool main;
+	unsigned max;
+	bool used[10];
+};
+
+static enum amana_err note_seq(void *ctx, const struct store_declaration *d)
+{
+	struct max_seq *m = ctx;
+	if (d->seq == 0)
+		m->main = true;
+	if (d->seq > m->max)
+		m->max = d->seq;
+	if (d->seq < 10)
+		m->used[d->seq] = true;
+	return AMANA_OK;
+}
+
+static void on_employer(struct file_state *fs, const struct ebds_record *rec)
+{
+	struct registry *r = fs->r;
+	unsigned lineno = rec->line;
+	fs->res.affiliation = rec->affiliation;
+	fs->res.period = rec->period;
+	if (rec->family == EBDS_FAMILY_PREFILL) {
+		ebds_errors_add(fs->errs, lineno, 1, "type", "a declaration (B or E records)",
+				"a pre-filled list (A records)");
+		return;
+	}
+	enum amana_err err = find_employer(r, rec->affiliation, &fs->employer_id);
+	if (err == AMANA_ERR_NOTFOUND) {
+		ebds_errors_add(fs->errs, lineno, 4, "affiliation", "an employer registered with the registry",
+				"%07u (unknown)", rec->affiliation);
+		return;
+	}
+	if (err) {
+		fail(fs, err, "looking up the employer");
+		return;
+	}
+	struct max_seq ms;
+	memset(&ms, 0, sizeof(ms));
+	if ((err = store_declarations_of(r->store, fs->employer_id, rec->period, note_seq, &ms))) {
+		fail(fs, err, "reading the employer's declarations");
+		return;
+	}
+	if (rec->family == EBDS_FAMILY_DECLARATION) {
+		if (ms.main) {
+			ebds_errors_add(fs->errs, lineno, 11, "period",
+					"a period not yet declared by this employer (send a complementary "
+					"declaration DSC<k> to add to it)",
+					"%06u (already declared)", rec->period);
+			return;
+		}
+		fs->res.seq = 0;
+	} else {
+		if (!ms.main) {
+			ebds_errors_add(fs->errs, lineno, 11, "period",
+					"a period whose main declaration was imported first",
+					"%06u (no main declaration)", rec->period);
+			return;
+		}
+		unsigned seq = fs->name_seq ? fs->name_seq : ms.max + 1;
+		if (seq > 9 || ms.used[seq]) {
+			ebds_errors_add(fs->errs, lineno, 11, "period",
+					"a complementary declaration number (1-9) not yet used for this period",
+					"number %u", seq);
+			return;
+		}
+		fs->res.seq = seq;
+	}
+	if ((err = roster_load(r, fs->employer_id, rec->period, false, &fs->ro))) {
+		fail(fs, err, "loading the pre-filled list");
+		return;
+	}
+	if ((err = store_next_ids(r->store, "declarations", 1, &fs->declaration_id))) {
+		fail(fs, err, "numbering the declaration");
+		return;
+	}
+	fs->employer_ok = true;
+}
+
+static void add_totals(struct totals_rec *t, const struct line_rec *l)
+{
+	t->employees++;
+	t->children += l->children;
+	t->days += l->days;
+	t->real_salaries += l->real_salary;
+	t->capped_salaries += l->capped_salary;
+	t->af_to_pay += l->af_to_pay;
+	t->af_to_deduct += l->af_to_deduct;
+	t->af_net += l->af_net;
+	t->af_give_back += l->af_give_back;
+}
+
+static void write_line(struct file_state *fs, unsigned lineno, int64_t person_id, enum store_line_kind kind,
+		       bool leaves, const struct line_rec *lr)
+{
+	uint8_t sealed[SEALED_MAX];
+	size_t n;
+	enum amana_err err = seal_line(fs->r, fs->declaration_id, lineno, lr, sealed, &n);
+	if (err) {
+		fail(fs, err, "sealing a line");
+		return;
+	}
+	struct store_line l = {
+		.declaration_id = fs->declaration_id,
+		.line_no = lineno,
+		.person_id = person_id,
+		.kind = kind,
+		.leaves = leaves,
+		.payload_sealed = { sealed, n },
+	};
+	if ((err = store_line_insert(fs->r->store, &l))) {
+		fail(fs, err, "writing a line");
+		return;
+	}
+	add_totals(&fs->totals, lr);
+	fs->res.lines++;
+}
+
+/* A person may be declared once per file. */
+static bool first_time(struct file_state *fs, unsigned lineno, int64_t person_id)
+{
+	if (idmap_get(&fs->seen, person_id, NULL)) {
+		ebds_errors_add(fs->errs, lineno, 17, "registration", "each person declared once in a file",
+				"a second line for the same person");
+		return false;
+	}
+	enum amana_err err = idmap_put(&fs->seen, person_id, lineno);
+	if (err)
+		fail(fs, err, "tracking persons");
+	return !err;
+}
+
+static void on_salary(struct file_state *fs, const struct ebds_record *rec)
+{
+	const struct ebds_person_line *p = &rec->u.person;
+	unsigned lineno = rec->line;
+	size_t idx;
+	if (rec->family == EBDS_FAMILY_DECLARATION) {
+		idx = fs->next_expected++;
+		if (idx >= fs->ro.n) {
+			ebds_errors_add(fs->errs, lineno, 17, "registration",
+					"no further B02 line: the pre-filled list ends here (declare new hires in B04)",
+					"an extra B02 line");
+			return;
+		}
+		if (fs->ro.v[idx].registration != p->registration) {
+			uint32_t other;
+			if (idmap_get(&fs->ro.by_reg, p->registration, &other))
+				ebds_errors_add(fs->errs, lineno, 17, "registration",
+						"the person at this position of the pre-filled list",
+						"the person listed at position %u (lines out of order)", other + 1);
+			else
+				ebds_errors_add(fs->errs, lineno, 17, "registration",
+						"the person at this position of the pre-filled list",
+						"a person not on the list (declare new hires in B04)");
+			return;
+		}
+	} else {
+		uint32_t found;
+		if (!idmap_get(&fs->ro.by_reg, p->registration, &found)) {
+			ebds_errors_add(fs->errs, lineno, 17, "registration",
+					"a person on the pre-filled list (declare others in E04)",
+					"a person not on the list");
+			return;
+		}
+		idx = found;
+	}
+	int64_t person_id = fs->ro.v[idx].person_id;
+	if (!first_time(fs, lineno, person_id) || !writing(fs))
+		return;
+	struct line_rec lr = {
+		.situation = p->situation,
+		.days = p->days,
+		.children = p->children,
+		.real_salary = p->real_salary,
+		.capped_salary = p->capped_salary,
+		.af_to_pay = p->af_to_pay,
+		.af_to_deduct = p->af_to_deduct,
+		.af_net = p->af_net,
+		.af_give_back = p->af_give_back,
+	};
+	bool leaves = situation_leaves(p->situation);
+	write_line(fs, lineno, person_id, STORE_LINE_SALARY, leaves, &lr);
+	crypto_wipe(&lr, sizeof(lr));
+	if (leaves && writing(fs)) {
+		enum amana_err err = store_employment_close(fs->r->store, person_id, fs->employer_id, rec->period);
+		if (err)
+			fail(fs, err, "closing an employment");
+		fs->res.leavers++;
+	}
+}
+
+static void on_salary_sum(struct file_state *fs, const struct ebds_record *rec)
+{
+	if (rec->family != EBDS_FAMILY_DECLARATION)
+		return;
+	for (size_t i = fs->next_expected; i < fs->ro.n; i++)
+		ebds_errors_add(fs->errs, rec->line, 0, "registration",
+				"a B02 line for every person of the pre-filled list",
+				"none for the person at position %zu (line %zu of the pre-filled list)", i + 1,
+				i + 3);
+	fs->next_expected = fs->ro.n;
+}
+
+static void on_hire(struct file_state *fs, const struct ebds_record *rec)
+{
+	const struct ebds_hire_line *h = &rec->u.hire;
+	unsigned lineno = rec->line;
+	struct registry *r = fs->r;
+	int64_t person_id = 0;
+	enum amana_err err;
+	if (h->blank)
+		return;
+	if (h->registration == REGISTRATION_OCCASIONAL) {
+		person_id = 0;
+	} else if (h->registration == REGISTRATION_NONE) {
+		err = find_person_by_cin(r, h->cin, &person_id, NULL);
+		if (err == AMANA_ERR_NOTFOUND) {
+			if (!writing(fs))
+				return; /* would register: only when the file is clean so far */
+			uint32_t reg;
+			err = person_create(r, h->cin, h->name, 0, 0, fs->now, &person_id, &reg);
+			if (err == AMANA_ERR_LIMIT) {
+				ebds_errors_add(fs->errs, lineno, 17, "registration",
+						"a registration number the registry can assign", "none left");
+				return;
+			}
+			if (!err)
+				fs->res.new_persons++;
+		}
+		if (err) {
+			fail(fs, err, "registering a new hire");
+			return;
+		}
+	} else {
+		err = find_person_by_reg(r, h->registration, &person_id);
+		if (err == AMANA_ERR_NOTFOUND) {
+			ebds_errors_add(fs->errs, lineno, 17, "registration",
+					"a registration number known to the registry (or 000000000 and a CIN "
+					"for a first registration)",
+					"an unknown number");
+			return;
+		}
+		if (err) {
+			fail(fs, err, "looking up a new hire");
+			return;
+		}
+	}
+	if (person_id) {
+		if (idmap_get(&fs->ro.by_person, person_id, NULL)) {
+			ebds_errors_add(fs->errs, lineno, 17, "registration",
+					"a person not on the pre-filled list (listed persons go in B02)",
+					"a person on the list");
+			return;
+		}
+		if (!first_time(fs, lineno, person_id))
+			return;
+	}
+	if (!writing(fs))
+		return;
+	struct line_rec lr = {
+		.days = h->days,
+		.real_salary = h->real_salary,
+		.capped_salary = h->capped_salary,
+	};
+	write_line(fs, lineno, person_id, STORE_LINE_HIRE, false, &lr);
+	crypto_wipe(&lr, sizeof(lr));
+	fs->res.hires++;
+	if (person_id && writing(fs)) {
+		err = store_employment_open(r->store, person_id, fs->employer_id, rec->period);
+		if (err)
+			fail(fs, err, "opening an employment");
+	}
+}
+
+static int on_line(void *ctx, const char *line, size_t len, unsigned lineno, bool too_long)
+{
+	struct file_state *fs = ctx;
+	struct ebds_record rec;
+	if (too_long) {
+		fs->chk.lines++;
+		ebds_errors_add(fs->errs, lineno, 0, "record", "exactly 260 characters",
+				"more than %d characters", EBDS_LINE_MAX);
+		return 0;
+	}
+	bool usable = ebds_check_line(&fs->chk, line, len, lineno, &rec, fs->errs);
+	if (usable) {
+		switch (rec.type) {
+		case EBDS_EMPLOYER: on_employer(fs, &rec); break;
+		case EBDS_SALARY:
+			if (fs->employer_ok)
+				on_salary(fs, &rec);
+			break;
+		case EBDS_SALARY_SUM:
+			if (fs->employer_ok)
+				on_salary_sum(fs, &rec);
+			break;
+		case EBDS_HIRE:
+			if (fs->employer_ok)
+				on_hire(fs, &rec);
+			break;
+		default: break;
+		}
+	}
+	crypto_wipe(&rec, sizeof(rec));
+	if (fs->opt->progress && ++fs->lines_since_progress >= 8192) {
+		fs->lines_since_progress = 0;
+		fs->opt->progress(fs->opt->ctx, fs->file_index, fs->file_count, *fs->lines_total + fs->res.lines,
+				  fs->bytes_before + fs->bytes_done, fs->bytes_total);
+	}
+	return fs->fatal ? -1 : 0;
+}
+
+/* Check and write one file inside the open transaction. */
+static void import_one(struct file_state *fs, const char *path, char *buf)
+{
+	struct registry *r = fs->r;
+	ebds_errors_clear(fs->errs);
+	ebds_check_init(&fs->chk, &r->rules);
+	idmap_reset(&fs->seen);
+	memset(&fs->res, 0, sizeof(fs->res));
+	memset(&fs->totals, 0, sizeof(fs->totals));
+	fs->res.path = path;
+	fs->employer_ok = false;
+	fs->next_expected = 0;
+	fs->bytes_done = 0;
+	fs->declaration_id = 0;
+	uint32_t name_aff, name_period;
+	fs->name_family = ebds_parse_filename(path, &name_aff, &name_period, &fs->name_seq);
+
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ebds_errors_add(fs->errs, 0, 0, "file", "a readable file", "%s", strerror(errno));
+		fs->res.err = AMANA_ERR_INPUT;
+		return;
+	}
+	enum amana_err err = store_savepoint(r->store);
+	if (err) {
+		close(fd);
+		fail(fs, err, "starting the file's savepoint");
+		fs->res.err = err;
+		return;
+	}
+	struct crypto_sha256 h;
+	crypto_sha256_init(&h);
+	struct ebds_linebuf lb;
+	ebds_linebuf_init(&lb);
+	for (;;) {
+		ssize_t n = read(fd, buf, READ_CHUNK);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			ebds_errors_add(fs->errs, 0, 0, "file", "a readable file", "%s", strerror(errno));
+			break;
+		}
+		if (n == 0) {
+			(void)ebds_linebuf_finish(&lb, on_line, fs);
+			break;
+		}
+		fs->bytes_done += (uint64_t)n;
+		crypto_sha256_update(&h, buf, (size_t)n);
+		if (ebds_linebuf_feed(&lb, buf, (size_t)n, on_line, fs))
+			break;
+	}
+	close(fd);
+	crypto_wipe(buf, READ_CHUNK);
+	crypto_wipe(&lb, sizeof(lb));
+	if (!fs->fatal)
+		ebds_check_end(&fs->chk, fs->errs);
+
+	if (writing(fs)) {
+		struct store_declaration d = {
+			.id = fs->declaration_id,
+			.employer_id = fs->employer_id,
+			.period = fs->res.period,
+			.seq = fs->res.seq,
+			.imported_at = fs->now,
+			.line_count = fs->res.lines,
+		};
+		crypto_sha256_final(&h, d.digest);
+		uint8_t sealed[SEALED_MAX];
+		size_t n;
+		if ((err = seal_totals(r, fs->declaration_id, &fs->totals, sealed, &n)))
+			fail(fs, err, "sealing the totals");
+		d.totals_sealed.data = sealed;
+		d.totals_sealed.len = n;
+		if (!fs->fatal && (err = store_declaration_insert(r->store, &d)))
+			fail(fs, err, "writing the declaration");
+	} else {
+		uint8_t digest[32];
+		crypto_sha256_final(&h, digest);
+	}
+	crypto_wipe(&fs->totals, sizeof(fs->totals));
+
+	if (fs->fatal) {
+		(void)store_rollback_savepoint(r->store);
+		fs->res.err = fs->fatal;
+	} else if (ebds_errors_total(fs->errs) > 0) {
+		if ((err = store_rollback_savepoint(r->store)))
+			fail(fs, err, "rolling back the file");
+		fs->res.err = fs->fatal ? fs->fatal : AMANA_ERR_INPUT;
+		fs->res.lines = fs->res.hires = fs->res.new_persons = fs->res.leavers = 0;
+	} else {
+		if ((err = store_release(r->store)))
+			fail(fs, err, "keeping the file");
+		fs->res.err = fs->fatal;
+	}
+}
+
+static void report_pending(const struct import_options *opt, struct import_file_result *pending, size_t *np,
+			   struct import_summary *sum, enum amana_err commit_err)
+{
+	for (size_t i = 0; i < *np; i++) {
+		if (commit_err) {
+			pending[i].err = commit_err;
+			snprintf(pending[i].detail, sizeof(pending[i].detail), "committing: %s",
+				 amana_strerror(commit_err));
+			sum->files_failed++;
+		} else {
+			sum->files_accepted++;
+			sum->lines += pending[i].lines;
+			sum->hires += pending[i].hires;
+			sum->new_persons += pending[i].new_persons;
+			sum->leavers += pending[i].leavers;
+		}
+		if (opt->report)
+			opt->report(opt->ctx, &pending[i]);
+	}
+	*np = 0;
+}
+
+enum amana_err svc_import(struct registry *r, const struct principal *who, const char *const *paths,
+			  size_t count, const struct import_options *opt, struct import_summary *sum)
+{
+	(void)who;
+	memset(sum, 0, sizeof(*sum));
+	struct file_state *fs = calloc(1, sizeof(*fs));
+	char *buf = malloc(READ_CHUNK);
+	struct ebds_errors *errs = malloc(sizeof(*errs));
+	/* Results waiting for their batch to commit: at most one per file. */
+	struct import_file_result *pending = calloc(count ? count : 1, sizeof(*pending));
+	enum amana_err err = AMANA_OK;
+	if (!fs || !buf || !errs || !pending) {
+		err = AMANA_ERR_NOMEM;
+		goto out;
+	}
+	fs->r = r;
+	fs->errs = errs;
+	fs->opt = opt;
+	fs->file_count = count;
+	fs->now = (int64_t)time(NULL);
+	roster_init(&fs->ro);
+	idmap_init(&fs->seen);
+	int64_t lines_total = 0;
+	fs->lines_total = &lines_total;
+	for (size_t i = 0; i < count; i++) {
+		struct stat st;
+		if (stat(paths[i], &st) == 0)
+			fs->bytes_total += (uint64_t)st.st_size;
+	}
+	int64_t batch = opt->batch_lines > 0 ? opt->batch_lines : DEFAULT_BATCH_LINES;
+	int64_t in_batch = 0;
+	size_t npending = 0;
+	bool open_tx = false;
+
+	for (size_t i = 0; i < count; i++) {
+		if (!open_tx) {
+			if ((err = store_begin(r->store)))
+				break;
+			open_tx = true;
+		}
+		fs->file_index = i;
+		import_one(fs, paths[i], buf);
+		fs->bytes_before += fs->bytes_done;
+		if (fs->fatal) {
+			err = fs->fatal;
+			sum->files_failed++;
+			if (opt->report)
+				opt->report(opt->ctx, &fs->res);
+			break;
+		}
+		if (fs->res.err == AMANA_ERR_INPUT) {
+			sum->files_rejected++;
+			fs->res.errors = errs;
+			if (opt->report)
+				opt->report(opt->ctx, &fs->res);
+			continue;
+		}
+		pending[npending++] = fs->res;
+		in_batch += fs->res.lines + 1;
+		lines_total += fs->res.lines;
+		if (in_batch >= batch) {
+			enum amana_err cerr = store_commit(r->store);
+			open_tx = false;
+			in_batch = 0;
+			if (cerr)
+				(void)store_rollback(r->store);
+			report_pending(opt, pending, &npending, sum, cerr);
+			if (cerr) {
+				err = cerr;
+				break;
+			}
+		}
+	}
+	if (open_tx) {
+		/* Keep what was accepted, even after a failure in a later file. */
+		enum amana_err cerr = store_commit(r->store);
+		if (cerr)
+			(void)store_rollback(r->store);
+		report_pending(opt, pending, &npending, sum, cerr);
+		if (cerr && !err)
+			err = cerr;
+	}
+	if (opt->progress)
+		opt->progress(opt->ctx, count, count, lines_total, fs->bytes_before, fs->bytes_total);
+	if (!err && sum->files_rejected)
+		err = AMANA_ERR_INPUT;
+	roster_free(&fs->ro);
+	idmap_free(&fs->seen);
+out:
+	free(fs);
+	if (buf)
+		crypto_wipe(buf, READ_CHUNK);
+	free(buf);
+	if (errs)
+		crypto_wipe(errs, sizeof(*errs));
+	free(errs);
+	free(pending);
+	return err;
+}

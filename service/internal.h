@@ -1,0 +1,126 @@
+/*
+ * internal.h - what the service modules share: the open registry, sealed
+ * record layouts, and lookups by blind index. Not for cli/ or http/.
+ */
+#ifndef AMANA_SERVICE_INTERNAL_H
+#define AMANA_SERVICE_INTERNAL_H
+
+#include <limits.h>
+
+#include "core/rules.h"
+#include "crypto/crypto.h"
+#include "service.h"
+#include "store/store.h"
+
+/* Blind-index widths, from the leakage budget (docs/internals/crypto.md):
+ * CipherSweet's rule 2 <= rows / 2^bits < sqrt(rows) at the national scale
+ * (33 million persons, 1 million employers), so every index value is shared
+ * by several rows there and candidates are confirmed by decrypting. */
+#define BIDX_BITS_AFFILIATION 16
+#define BIDX_BITS_REGISTRATION 22
+#define BIDX_BITS_CIN 22
+#define BIDX_BITS_NAME 16
+
+struct registry {
+	struct store *store;
+	struct crypto_keyring *keys;
+	struct rules rules;
+	struct crypto_bidx_key bx_aff, bx_reg, bx_cin, bx_name;
+	char dir[PATH_MAX];
+};
+
+/* Sealed record layouts (plaintext side). */
+struct identity_rec {
+	char name[61];
+	uint32_t birth_date;
+	unsigned children;
+};
+
+struct profile_rec {
+	char name[41];
+	char ice[16];
+	char activity[41];
+	char address[121];
+	char city[21];
+	char postcode[7];
+};
+
+struct line_rec {
+	unsigned situation;
+	unsigned days;
+	unsigned children;
+	int64_t real_salary, capped_salary;
+	int64_t af_to_pay, af_to_deduct, af_net, af_give_back;
+};
+
+struct totals_rec {
+	int64_t employees, children, days;
+	int64_t real_salaries, capped_salaries;
+	int64_t af_to_pay, af_to_deduct, af_net, af_give_back;
+};
+
+/* Largest sealed record: a profile plus overhead. */
+#define SEALED_MAX 512
+
+/* Seal/open helpers: each binds the value to (table, column, row, sub). */
+enum amana_err seal_u32(struct registry *r, const char *table, const char *column, int64_t row, uint32_t v,
+			uint8_t out[SEALED_MAX], size_t *len) AMANA_MUST_CHECK;
+enum amana_err open_u32(struct registry *r, const char *table, const char *column, int64_t row,
+			const struct store_blob *b, uint32_t *v) AMANA_MUST_CHECK;
+enum amana_err seal_text(struct registry *r, const char *table, const char *column, int64_t row,
+			 const char *s, uint8_t out[SEALED_MAX], size_t *len) AMANA_MUST_CHECK;
+enum amana_err open_text(struct registry *r, const char *table, const char *column, int64_t row,
+			 const struct store_blob *b, char *out, size_t cap) AMANA_MUST_CHECK;
+enum amana_err seal_identity(struct registry *r, int64_t person_id, const struct identity_rec *in,
+			     uint8_t out[SEALED_MAX], size_t *len) AMANA_MUST_CHECK;
+enum amana_err open_identity(struct registry *r, int64_t person_id, const struct store_blob *b,
+			     struct identity_rec *out) AMANA_MUST_CHECK;
+enum amana_err seal_profile(struct registry *r, int64_t employer_id, const struct profile_rec *in,
+			    uint8_t out[SEALED_MAX], size_t *len) AMANA_MUST_CHECK;
+enum amana_err open_profile(struct registry *r, int64_t employer_id, const struct store_blob *b,
+			    struct profile_rec *out) AMANA_MUST_CHECK;
+enum amana_err seal_line(struct registry *r, int64_t declaration_id, int64_t line_no, const struct line_rec *in,
+			 uint8_t out[SEALED_MAX], size_t *len) AMANA_MUST_CHECK;
+enum amana_err open_line(struct registry *r, int64_t declaration_id, int64_t line_no,
+			 const struct store_blob *b, struct line_rec *out) AMANA_MUST_CHECK;
+enum amana_err seal_totals(struct registry *r, int64_t declaration_id, const struct totals_rec *in,
+			   uint8_t out[SEALED_MAX], size_t *len) AMANA_MUST_CHECK;
+enum amana_err open_totals(struct registry *r, int64_t declaration_id, const struct store_blob *b,
+			   struct totals_rec *out) AMANA_MUST_CHECK;
+
+/* Blind indexes of normalized identifiers. */
+int64_t bidx_affiliation(struct registry *r, uint32_t aff);
+int64_t bidx_registration(struct registry *r, uint32_t reg);
+int64_t bidx_cin(struct registry *r, const char *cin);
+int64_t bidx_name(struct registry *r, const char *normalized_name);
+
+/* Find by identifier: candidates by blind index, confirmed by decrypting.
+ * AMANA_ERR_NOTFOUND if none matches. */
+enum amana_err find_employer(struct registry *r, uint32_t aff, int64_t *id) AMANA_MUST_CHECK;
+enum amana_err find_person_by_reg(struct registry *r, uint32_t reg, int64_t *id) AMANA_MUST_CHECK;
+enum amana_err find_person_by_cin(struct registry *r, const char *cin, int64_t *id,
+				  uint32_t *reg) AMANA_MUST_CHECK;
+
+/* The affiliation number of an employer row. */
+enum amana_err employer_affiliation(struct registry *r, int64_t employer_id, uint32_t *aff) AMANA_MUST_CHECK;
+
+/* Register a person inside the caller's transaction: checks the CIN is new,
+ * assigns the next registration number. */
+enum amana_err person_create(struct registry *r, const char *cin, const char *name, uint32_t birth_date,
+			     unsigned children, int64_t now, int64_t *id, uint32_t *reg) AMANA_MUST_CHECK;
+/* Register an employer inside the caller's transaction. */
+enum amana_err employer_create(struct registry *r, uint32_t aff, const struct profile_rec *p, int64_t now,
+			       int64_t *id) AMANA_MUST_CHECK;
+
+/* Family allowance owed for a number of children in a period (A02 fields). */
+enum amana_err family_allowance(const struct rules *rules, uint32_t period, unsigned children,
+				int64_t *amount) AMANA_MUST_CHECK;
+
+/* Fail-closed authorization of the CLI era: reading a person needs a purpose. */
+enum amana_err authorize_person_read(const struct principal *who, const char *purpose) AMANA_MUST_CHECK;
+
+/* The built-in copy of data/rules.txt (generated at build time). */
+extern const char amana_default_rules[];
+extern const size_t amana_default_rules_len;
+
+#endif

@@ -1,0 +1,300 @@
+/*
+ * people.c - employers and persons: registering and showing them, and the
+ * contributions an employer owes for a period.
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/ids.h"
+#include "core/text.h"
+
+static void say(char *why, size_t cap, const char *msg)
+{
+	if (why && cap)
+		snprintf(why, cap, "%s", msg);
+}
+
+/* Normalize an optional free-text field into the e-BDS character set. */
+static void norm(const char *in, char *out, size_t cap)
+{
+	if (!in) {
+		out[0] = '\0';
+		return;
+	}
+	text_to_ebds(in, strlen(in), out, cap);
+}
+
+enum amana_err svc_employer_register(struct registry *r, const struct principal *who,
+				     const struct employer_input *in, char *why, size_t why_cap)
+{
+	(void)who;
+	if (!affiliation_number_valid(in->affiliation)) {
+		say(why, why_cap, "the affiliation number must be 7 digits whose last is the check digit");
+		return AMANA_ERR_INPUT;
+	}
+	struct profile_rec p;
+	memset(&p, 0, sizeof(p));
+	norm(in->name, p.name, sizeof(p.name));
+	if (!p.name[0]) {
+		say(why, why_cap, "the company name is empty once upper-cased and stripped of punctuation");
+		return AMANA_ERR_INPUT;
+	}
+	if (in->ice && in->ice[0]) {
+		if (!ice_valid(in->ice, strlen(in->ice))) {
+			say(why, why_cap, "the ICE must be exactly 15 digits");
+			return AMANA_ERR_INPUT;
+		}
+		snprintf(p.ice, sizeof(p.ice), "%s", in->ice);
+	}
+	norm(in->activity, p.activity, sizeof(p.activity));
+	norm(in->address, p.address, sizeof(p.address));
+	norm(in->city, p.city, sizeof(p.city));
+	norm(in->postcode, p.postcode, sizeof(p.postcode));
+
+	int64_t id;
+	enum amana_err err = store_begin(r->store);
+	if (!err)
+		err = employer_create(r, in->affiliation, &p, (int64_t)time(NULL), &id);
+	if (!err)
+		err = store_commit(r->store);
+	else
+		(void)store_rollback(r->store);
+	crypto_wipe(&p, sizeof(p));
+	if (err == AMANA_ERR_EXISTS)
+		say(why, why_cap, "an employer with this affiliation number is already registered");
+	return err;
+}
+
+struct count_decl {
+	unsigned n;
+};
+
+static enum amana_err count_decl(void *ctx, const struct store_declaration *d)
+{
+	(void)d;
+	((struct count_decl *)ctx)->n++;
+	return AMANA_OK;
+}
+
+struct employer_get_ctx {
+	struct registry *r;
+	struct employer_view *out;
+	bool found;
+};
+
+static enum amana_err employer_get_cb(void *vctx, const struct store_employer *e)
+{
+	struct employer_get_ctx *c = vctx;
+	struct profile_rec p;
+	enum amana_err err = open_profile(c->r, e->id, &e->profile_sealed, &p);
+	if (!err) {
+		memcpy(c->out->name, p.name, sizeof(p.name));
+		memcpy(c->out->ice, p.ice, sizeof(p.ice));
+		memcpy(c->out->activity, p.activity, sizeof(p.activity));
+		memcpy(c->out->address, p.address, sizeof(p.address));
+		memcpy(c->out->city, p.city, sizeof(p.city));
+		memcpy(c->out->postcode, p.postcode, sizeof(p.postcode));
+		c->out->created_at = e->created_at;
+		c->found = true;
+	}
+	crypto_wipe(&p, sizeof(p));
+	return err;
+}
+
+enum amana_err svc_employer_show(struct registry *r, const struct principal *who, uint32_t affiliation,
+				 struct employer_view *out)
+{
+	(void)who;
+	memset(out, 0, sizeof(*out));
+	int64_t id;
+	enum amana_err err = find_employer(r, affiliation, &id);
+	if (err)
+		return err;
+	struct employer_get_ctx c = { r, out, false };
+	if ((err = store_employer_get(r->store, id, employer_get_cb, &c)))
+		return err;
+	if (!c.found)
+		return AMANA_ERR_NOTFOUND;
+	out->affiliation = affiliation;
+	/* Walk back through declared periods to count them. */
+	uint32_t period = 999912, prev;
+	while (store_last_period_before(r->store, id, period, &prev) == AMANA_OK) {
+		if (!out->last_period)
+			out->last_period = prev;
+		struct count_decl cd = { 0 };
+		if ((err = store_declarations_of(r->store, id, prev, count_decl, &cd)))
+			return err;
+		out->declarations += cd.n;
+		period = prev;
+	}
+	return AMANA_OK;
+}
+
+void employer_view_clear(struct employer_view *v)
+{
+	crypto_wipe(v, sizeof(*v));
+}
+
+enum amana_err svc_person_register(struct registry *r, const struct principal *who,
+				   const struct person_input *in, uint32_t *registration, char *why,
+				   size_t why_cap)
+{
+	(void)who;
+	char cin[16], name[61];
+	norm(in->cin, cin, sizeof(cin));
+	if (!cin_valid(cin, strlen(cin))) {
+		say(why, why_cap, "the CIN must be 1-2 letters then digits, 8 characters at most (e.g. BE123456)");
+		return AMANA_ERR_INPUT;
+	}
+	norm(in->name, name, sizeof(name));
+	if (!name[0]) {
+		say(why, why_cap, "the name is empty once upper-cased and stripped of punctuation");
+		return AMANA_ERR_INPUT;
+	}
+	if (in->children > 99) {
+		say(why, why_cap, "children must be 0 to 99");
+		return AMANA_ERR_INPUT;
+	}
+	int64_t id;
+	enum amana_err err = store_begin(r->store);
+	if (!err)
+		err = person_create(r, cin, name, in->birth_date, in->children, (int64_t)time(NULL), &id,
+				    registration);
+	if (!err)
+		err = store_commit(r->store);
+	else
+		(void)store_rollback(r->store);
+	crypto_wipe(cin, sizeof(cin));
+	crypto_wipe(name, sizeof(name));
+	if (err == AMANA_ERR_EXISTS)
+		say(why, why_cap, "a person with this CIN is already registered");
+	else if (err == AMANA_ERR_LIMIT)
+		say(why, why_cap, "the registry has assigned every registration number it can");
+	return err;
+}
+
+struct person_get_ctx {
+	struct registry *r;
+	struct person_view *out;
+	bool found;
+};
+
+static enum amana_err person_get_cb(void *vctx, const struct store_person *p)
+{
+	struct person_get_ctx *c = vctx;
+	struct identity_rec idr;
+	enum amana_err err = open_identity(c->r, p->id, &p->identity_sealed, &idr);
+	if (!err && p->cin_sealed.len)
+		err = open_text(c->r, "persons", "cin", p->id, &p->cin_sealed, c->out->cin, sizeof(c->out->cin));
+	if (!err) {
+		memcpy(c->out->name, idr.name, sizeof(idr.name));
+		c->out->birth_date = idr.birth_date;
+		c->out->children = idr.children;
+		c->out->created_at = p->created_at;
+		c->found = true;
+	}
+	crypto_wipe(&idr, sizeof(idr));
+	return err;
+}
+
+struct jobs_ctx {
+	struct registry *r;
+	struct person_view *out;
+};
+
+static enum amana_err job_cb(void *vctx, const struct store_employment *e)
+{
+	struct jobs_ctx *c = vctx;
+	c->out->job_total++;
+	if (c->out->job_count >= PERSON_VIEW_JOBS)
+		return AMANA_OK;
+	struct employment_view *j = &c->out->jobs[c->out->job_count];
+	j->start_period = e->start_period;
+	j->end_period = e->end_period;
+	enum amana_err err = employer_affiliation(c->r, e->employer_id, &j->affiliation);
+	if (err)
+		return err;
+	c->out->job_count++;
+	return AMANA_OK;
+}
+
+enum amana_err svc_person_show(struct registry *r, const struct principal *who, uint32_t registration,
+			       const char *purpose, struct person_view *out)
+{
+	memset(out, 0, sizeof(*out));
+	enum amana_err err = authorize_person_read(who, purpose);
+	if (err)
+		return err;
+	int64_t id;
+	if ((err = find_person_by_reg(r, registration, &id)))
+		return err;
+	struct person_get_ctx c = { r, out, false };
+	if ((err = store_person_get(r->store, id, person_get_cb, &c)))
+		goto fail;
+	if (!c.found) {
+		err = AMANA_ERR_NOTFOUND;
+		goto fail;
+	}
+	out->registration = registration;
+	struct jobs_ctx jc = { r, out };
+	if ((err = store_employment_of_person(r->store, id, job_cb, &jc)))
+		goto fail;
+	return AMANA_OK;
+fail:
+	person_view_clear(out);
+	return err;
+}
+
+void person_view_clear(struct person_view *v)
+{
+	crypto_wipe(v, sizeof(*v));
+}
+
+/* ---- contributions ---- */
+
+struct contrib_ctx {
+	struct registry *r;
+	struct totals_rec sum;
+	unsigned declarations;
+};
+
+static enum amana_err add_totals(void *vctx, const struct store_declaration *d)
+{
+	struct contrib_ctx *c = vctx;
+	struct totals_rec t;
+	enum amana_err err = open_totals(c->r, d->id, &d->totals_sealed, &t);
+	if (err)
+		return err;
+	c->sum.employees += t.employees;
+	c->sum.real_salaries += t.real_salaries;
+	c->sum.capped_salaries += t.capped_salaries;
+	c->declarations++;
+	crypto_wipe(&t, sizeof(t));
+	return AMANA_OK;
+}
+
+enum amana_err svc_contributions(struct registry *r, const struct principal *who, uint32_t affiliation,
+				 uint32_t period, struct contributions_view *out)
+{
+	(void)who;
+	memset(out, 0, sizeof(*out));
+	int64_t id;
+	enum amana_err err = find_employer(r, affiliation, &id);
+	if (err)
+		return err;
+	struct contrib_ctx c = { .r = r };
+	if ((err = store_declarations_of(r->store, id, period, add_totals, &c)))
+		return err;
+	if (c.declarations == 0)
+		return AMANA_ERR_NOTFOUND;
+	out->affiliation = affiliation;
+	out->period = period;
+	out->employees = c.sum.employees;
+	out->declarations = c.declarations;
+	err = contributions_compute(&r->rules, period, c.sum.real_salaries, c.sum.capped_salaries, &out->c);
+	crypto_wipe(&c.sum, sizeof(c.sum));
+	return err;
+}

@@ -1,0 +1,413 @@
+/*
+ * registry.c - creating and opening a registry: its directory, its
+ * database, its key-encryption key (KEK) file and its dated rules.
+ *
+ * Layout of a registry directory DIR:
+ *   DIR/registry.db (+ -wal, -shm)   the SQLite store; personal fields sealed
+ *   DIR/rules.txt                    the dated rules in force (data, not code)
+ * The KEK lives in a file outside DIR, readable by its owner only:
+ *   "AMANA-KEK-1 " 64 hex digits "\n"
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define KEK_MAGIC "AMANA-KEK-1 "
+#define KEK_FILE_LEN (sizeof(KEK_MAGIC) - 1 + 2 * CRYPTO_KEY_BYTES + 1)
+#define RULES_MAX_BYTES (1u << 20)
+
+static void say(char *why, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say(char *why, size_t cap, const char *fmt, ...)
+{
+	if (!why || cap == 0)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, cap, fmt, ap);
+	va_end(ap);
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+static enum amana_err kek_write(const char *path, const uint8_t kek[CRYPTO_KEY_BYTES])
+{
+	static const char hex[] = "0123456789abcdef";
+	char text[KEK_FILE_LEN];
+	size_t n = sizeof(KEK_MAGIC) - 1;
+	memcpy(text, KEK_MAGIC, n);
+	for (size_t i = 0; i < CRYPTO_KEY_BYTES; i++) {
+		text[n++] = hex[kek[i] >> 4];
+		text[n++] = hex[kek[i] & 15];
+	}
+	text[n++] = '\n';
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0400);
+	if (fd < 0) {
+		crypto_wipe(text, sizeof(text));
+		return errno == EEXIST ? AMANA_ERR_EXISTS : AMANA_ERR_IO;
+	}
+	ssize_t w = write(fd, text, n);
+	crypto_wipe(text, sizeof(text));
+	if (w != (ssize_t)n || fsync(fd) != 0) {
+		close(fd);
+		unlink(path);
+		return AMANA_ERR_IO;
+	}
+	close(fd);
+	return AMANA_OK;
+}
+
+static enum amana_err kek_read(const char *path, uint8_t kek[CRYPTO_KEY_BYTES], char *why, size_t cap)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		say(why, cap, "cannot open the key file %s: %s", path, strerror(errno));
+		return AMANA_ERR_IO;
+	}
+	struct stat stt;
+	if (fstat(fd, &stt) != 0 || !S_ISREG(stt.st_mode)) {
+		close(fd);
+		say(why, cap, "the key file %s is not a regular file", path);
+		return AMANA_ERR_IO;
+	}
+	if (stt.st_mode & (S_IRWXG | S_IRWXO)) {
+		close(fd);
+		say(why, cap, "the key file %s is readable by others (mode %o): chmod 400 it", path,
+		    (unsigned)(stt.st_mode & 0777));
+		return AMANA_ERR_DENIED;
+	}
+	char text[KEK_FILE_LEN + 1];
+	ssize_t n = read(fd, text, sizeof(text));
+	close(fd);
+	enum amana_err err = AMANA_OK;
+	if (n != (ssize_t)KEK_FILE_LEN || memcmp(text, KEK_MAGIC, sizeof(KEK_MAGIC) - 1) != 0 ||
+	    text[KEK_FILE_LEN - 1] != '\n') {
+		err = AMANA_ERR_CRYPTO;
+	} else {
+		const char *h = text + sizeof(KEK_MAGIC) - 1;
+		for (size_t i = 0; i < CRYPTO_KEY_BYTES && !err; i++) {
+			int hi = hexval(h[2 * i]), lo = hexval(h[2 * i + 1]);
+			if (hi < 0 || lo < 0)
+				err = AMANA_ERR_CRYPTO;
+			else
+				kek[i] = (uint8_t)(hi << 4 | lo);
+		}
+	}
+	crypto_wipe(text, sizeof(text));
+	if (err) {
+		crypto_wipe(kek, CRYPTO_KEY_BYTES);
+		say(why, cap, "%s is not an Amana key file", path);
+	}
+	return err;
+}
+
+static void join(char *out, size_t cap, const char *dir, const char *name)
+{
+	snprintf(out, cap, "%s/%s", dir, name);
+}
+
+/* Is path (which may not exist yet) inside dir? Compares resolved parents. */
+static bool path_inside(const char *dir, const char *path)
+{
+	char rdir[PATH_MAX], rparent[PATH_MAX], parent[PATH_MAX];
+	if (!realpath(dir, rdir))
+		return false;
+	snprintf(parent, sizeof(parent), "%s", path);
+	char *slash = strrchr(parent, '/');
+	if (slash == parent)
+		parent[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	else
+		snprintf(parent, sizeof(parent), ".");
+	if (!realpath(parent, rparent))
+		return false;
+	size_t n = strlen(rdir);
+	return strncmp(rparent, rdir, n) == 0 && (rparent[n] == '\0' || rparent[n] == '/');
+}
+
+static enum amana_err write_file_new(const char *path, const char *data, size_t len, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	if (fd < 0)
+		return errno == EEXIST ? AMANA_ERR_EXISTS : AMANA_ERR_IO;
+	size_t off = 0;
+	while (off < len) {
+		ssize_t w = write(fd, data + off, len - off);
+		if (w <= 0) {
+			close(fd);
+			return AMANA_ERR_IO;
+		}
+		off += (size_t)w;
+	}
+	int rc = fsync(fd);
+	close(fd);
+	return rc == 0 ? AMANA_OK : AMANA_ERR_IO;
+}
+
+static enum amana_err read_small_file(const char *path, char **out, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return errno == ENOENT ? AMANA_ERR_NOTFOUND : AMANA_ERR_IO;
+	char *buf = malloc(RULES_MAX_BYTES + 1);
+	if (!buf) {
+		fclose(f);
+		return AMANA_ERR_NOMEM;
+	}
+	size_t n = fread(buf, 1, RULES_MAX_BYTES + 1, f);
+	int bad = ferror(f);
+	fclose(f);
+	if (bad || n > RULES_MAX_BYTES) {
+		free(buf);
+		return bad ? AMANA_ERR_IO : AMANA_ERR_LIMIT;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	return AMANA_OK;
+}
+
+static const enum crypto_purpose all_purposes[] = {
+	CRYPTO_PURPOSE_IDENTITY, CRYPTO_PURPOSE_MONEY, CRYPTO_PURPOSE_AUDIT, CRYPTO_PURPOSE_SIGNING,
+	CRYPTO_PURPOSE_BLIND,
+};
+
+enum amana_err registry_init(const char *dir, const char *key_path, const char *rules_text, size_t rules_len,
+			     char *why, size_t why_cap)
+{
+	char db_path[PATH_MAX], rules_path[PATH_MAX];
+	enum amana_err err;
+	bool made_dir = false, made_key = false, made_db = false, made_rules = false;
+	struct store *st = NULL;
+	uint8_t kek[CRYPTO_KEY_BYTES], key[CRYPTO_KEY_BYTES];
+
+	if (!rules_text) {
+		rules_text = amana_default_rules;
+		rules_len = amana_default_rules_len;
+	}
+	/* Check the rules before touching the disk: nothing half-written. */
+	struct rules *rules = malloc(sizeof(*rules));
+	if (!rules)
+		return AMANA_ERR_NOMEM;
+	struct rules_error rerr;
+	err = rules_parse(rules_text, rules_len, rules, &rerr);
+	free(rules);
+	if (err) {
+		say(why, why_cap, "rules, line %u: %s", rerr.line, rerr.message);
+		return AMANA_ERR_INPUT;
+	}
+
+	if (mkdir(dir, 0700) == 0) {
+		made_dir = true;
+	} else if (errno != EEXIST) {
+		say(why, why_cap, "cannot create %s: %s", dir, strerror(errno));
+		return AMANA_ERR_IO;
+	}
+	join(db_path, sizeof(db_path), dir, "registry.db");
+	join(rules_path, sizeof(rules_path), dir, "rules.txt");
+	if (access(db_path, F_OK) == 0) {
+		say(why, why_cap, "%s already holds a registry; refusing to overwrite it", dir);
+		return AMANA_ERR_EXISTS;
+	}
+	if (access(key_path, F_OK) == 0) {
+		say(why, why_cap, "the key file %s already exists; refusing to overwrite it", key_path);
+		err = AMANA_ERR_EXISTS;
+		goto fail;
+	}
+	if (path_inside(dir, key_path)) {
+		say(why, why_cap, "the key file must live outside the registry directory %s", dir);
+		err = AMANA_ERR_USAGE;
+		goto fail;
+	}
+
+	crypto_kek_generate(kek);
+	if ((err = kek_write(key_path, kek))) {
+		say(why, why_cap, "cannot write the key file %s", key_path);
+		goto fail;
+	}
+	made_key = true;
+	if ((err = store_sqlite_open(db_path, 1, &st))) {
+		say(why, why_cap, "cannot create the database in %s: %s", dir, amana_strerror(err));
+		goto fail;
+	}
+	made_db = true;
+	if ((err = store_begin(st)))
+		goto fail_store;
+	for (size_t i = 0; i < sizeof(all_purposes) / sizeof(all_purposes[0]); i++) {
+		uint8_t wrapped[CRYPTO_WRAPPED_KEY_BYTES];
+		crypto_key_generate(key);
+		crypto_key_wrap(kek, all_purposes[i], 1, key, wrapped);
+		crypto_wipe(key, sizeof(key));
+		struct store_blob w = { wrapped, sizeof(wrapped) };
+		if ((err = store_keyring_put(st, (int)all_purposes[i], 1, &w)))
+			goto fail_store;
+	}
+	static const char format[] = "amana-registry-1";
+	if ((err = store_meta_put(st, "format", (const uint8_t *)format, sizeof(format) - 1)))
+		goto fail_store;
+	if ((err = store_commit(st)))
+		goto fail_store;
+	store_close(st);
+	st = NULL;
+	if ((err = write_file_new(rules_path, rules_text, rules_len, 0600))) {
+		say(why, why_cap, "cannot write %s", rules_path);
+		goto fail;
+	}
+	made_rules = true;
+	crypto_wipe(kek, sizeof(kek));
+	return AMANA_OK;
+
+fail_store:
+	say(why, why_cap, "cannot set up the database: %s", amana_strerror(err));
+fail:
+	crypto_wipe(kek, sizeof(kek));
+	if (st) {
+		(void)store_rollback(st);
+		store_close(st);
+	}
+	if (made_rules)
+		unlink(rules_path);
+	if (made_db) {
+		char p[PATH_MAX + 8];
+		unlink(db_path);
+		snprintf(p, sizeof(p), "%s-wal", db_path);
+		unlink(p);
+		snprintf(p, sizeof(p), "%s-shm", db_path);
+		unlink(p);
+	}
+	if (made_key)
+		unlink(key_path);
+	if (made_dir)
+		rmdir(dir);
+	return err;
+}
+
+struct unwrap_ctx {
+	struct registry *r;
+	const uint8_t *kek;
+	unsigned loaded;
+};
+
+static enum amana_err unwrap_one(void *vctx, int purpose, uint32_t version, const struct store_blob *w)
+{
+	struct unwrap_ctx *c = vctx;
+	uint8_t key[CRYPTO_KEY_BYTES];
+	if (purpose < CRYPTO_PURPOSE_MIN || purpose > CRYPTO_PURPOSE_MAX || w->len != CRYPTO_WRAPPED_KEY_BYTES)
+		return AMANA_ERR_CORRUPT;
+	enum amana_err err = crypto_key_unwrap(c->kek, (enum crypto_purpose)purpose, version, w->data, key);
+	if (err)
+		return err;
+	err = crypto_keyring_add(c->r->keys, (enum crypto_purpose)purpose, version, key);
+	crypto_wipe(key, sizeof(key));
+	if (!err)
+		c->loaded++;
+	return err;
+}
+
+enum amana_err registry_open(const char *dir, const char *key_path, struct registry **out, char *why,
+			     size_t why_cap)
+{
+	*out = NULL;
+	char db_path[PATH_MAX], rules_path[PATH_MAX];
+	uint8_t kek[CRYPTO_KEY_BYTES];
+	char *rules_text = NULL;
+	size_t rules_len = 0;
+	enum amana_err err;
+	struct registry *r = calloc(1, sizeof(*r));
+	if (!r)
+		return AMANA_ERR_NOMEM;
+	snprintf(r->dir, sizeof(r->dir), "%s", dir);
+	join(db_path, sizeof(db_path), dir, "registry.db");
+	join(rules_path, sizeof(rules_path), dir, "rules.txt");
+
+	if ((err = store_sqlite_open(db_path, 0, &r->store))) {
+		say(why, why_cap, err == AMANA_ERR_NOTFOUND ? "no registry in %s (run amana init first)"
+							    : "cannot open the registry in %s",
+		    dir);
+		goto fail;
+	}
+	if ((err = kek_read(key_path, kek, why, why_cap)))
+		goto fail;
+	if ((err = crypto_keyring_new(&r->keys)))
+		goto fail;
+	struct unwrap_ctx uc = { r, kek, 0 };
+	err = store_keyring_each(r->store, unwrap_one, &uc);
+	crypto_wipe(kek, sizeof(kek));
+	if (err || uc.loaded == 0) {
+		say(why, why_cap, "the key file %s does not open the registry in %s", key_path, dir);
+		err = AMANA_ERR_CRYPTO;
+		goto fail;
+	}
+	if ((err = crypto_bidx_key_derive(r->keys, "employers", "affiliation", BIDX_BITS_AFFILIATION, &r->bx_aff)) ||
+	    (err = crypto_bidx_key_derive(r->keys, "persons", "registration", BIDX_BITS_REGISTRATION, &r->bx_reg)) ||
+	    (err = crypto_bidx_key_derive(r->keys, "persons", "cin", BIDX_BITS_CIN, &r->bx_cin)) ||
+	    (err = crypto_bidx_key_derive(r->keys, "persons", "name", BIDX_BITS_NAME, &r->bx_name))) {
+		say(why, why_cap, "the registry has no blind-index key");
+		goto fail;
+	}
+	if ((err = read_small_file(rules_path, &rules_text, &rules_len))) {
+		say(why, why_cap, "cannot read the rules %s", rules_path);
+		goto fail;
+	}
+	struct rules_error rerr;
+	err = rules_parse(rules_text, rules_len, &r->rules, &rerr);
+	free(rules_text);
+	if (err) {
+		say(why, why_cap, "%s, line %u: %s", rules_path, rerr.line, rerr.message);
+		goto fail;
+	}
+	*out = r;
+	return AMANA_OK;
+fail:
+	crypto_wipe(kek, sizeof(kek));
+	registry_close(r);
+	return err;
+}
+
+void registry_close(struct registry *r)
+{
+	if (!r)
+		return;
+	store_close(r->store);
+	crypto_keyring_free(r->keys);
+	crypto_bidx_key_clear(&r->bx_aff);
+	crypto_bidx_key_clear(&r->bx_reg);
+	crypto_bidx_key_clear(&r->bx_cin);
+	crypto_bidx_key_clear(&r->bx_name);
+	free(r);
+}
+
+const struct rules *registry_rules(const struct registry *r)
+{
+	return &r->rules;
+}
+
+enum amana_err svc_stats(struct registry *r, const struct principal *who, struct registry_stats *out)
+{
+	(void)who; /* counts carry no personal data */
+	struct store_counts c;
+	enum amana_err err = store_counts(r->store, &c);
+	if (err)
+		return err;
+	out->employers = c.employers;
+	out->persons = c.persons;
+	out->employments = c.employments;
+	out->declarations = c.declarations;
+	out->lines = c.lines;
+	return AMANA_OK;
+}

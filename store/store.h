@@ -1,0 +1,272 @@
+/*
+ * store.h - the storage interface. The only place with SQL lives behind it.
+ *
+ * The store keeps what service/ sealed through crypto/ and finds rows by
+ * blind index: it never sees a key or a plaintext personal field. Backends
+ * are chosen at run time through struct store_ops (SQLite today; PostgreSQL
+ * is the same interface). Every statement is prepared; no SQL is built from
+ * strings.
+ *
+ * Ownership: blobs handed to a callback are valid only during the callback.
+ * Rows passed in are copied by the store before the call returns.
+ * Iteration callbacks return AMANA_OK to go on; anything else stops the
+ * iteration and is returned by the iterating function.
+ */
+#ifndef AMANA_STORE_H
+#define AMANA_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+
+struct store_blob {
+	const uint8_t *data;
+	size_t len;
+};
+
+struct store_employer {
+	int64_t id;
+	int64_t aff_bidx;		/* blind index of the affiliation number */
+	struct store_blob aff_sealed;	/* the affiliation number, sealed */
+	struct store_blob profile_sealed; /* name, ICE, activity, address, city... sealed */
+	int64_t created_at;		/* unix seconds */
+};
+
+struct store_person {
+	int64_t id;
+	int64_t reg_bidx;
+	struct store_blob reg_sealed;
+	int64_t cin_bidx;		/* 0 when the CIN is unknown */
+	struct store_blob cin_sealed;	/* empty when unknown */
+	int64_t name_bidx;		/* for leak matching */
+	struct store_blob identity_sealed; /* name, birth date, children */
+	int64_t created_at;
+};
+
+struct store_employment {
+	int64_t id;
+	int64_t person_id;
+	int64_t employer_id;
+	uint32_t start_period;
+	uint32_t end_period; /* 0 while ongoing */
+};
+
+struct store_declaration {
+	int64_t id;
+	int64_t employer_id;
+	uint32_t period;
+	unsigned seq;		/* 0 main declaration, 1..9 complementary */
+	int64_t imported_at;
+	int64_t line_count;
+	uint8_t digest[32];	/* SHA-256 of the file as received */
+	struct store_blob totals_sealed; /* sums of salaries, days, AF */
+};
+
+enum store_line_kind { STORE_LINE_SALARY = 2, STORE_LINE_HIRE = 4 };
+
+struct store_line {
+	int64_t declaration_id;
+	int64_t line_no;	/* 1-based line in the file */
+	int64_t person_id;	/* 0 for occasional labour */
+	enum store_line_kind kind;
+	int leaves;		/* SO or DE: not on the next pre-filled list */
+	struct store_blob payload_sealed; /* days, salaries, AF, situation */
+};
+
+/* One line of an earlier period, in file order (main declaration first, then
+ * complementary ones), with the person it names: what a pre-filled list is
+ * made of. Occasional-labour lines (no person) are not returned. */
+struct store_roster_entry {
+	int64_t person_id;
+	int leaves; /* this line says the person left (SO, DE) */
+	struct store_blob reg_sealed;
+	struct store_blob identity_sealed;
+};
+
+struct store_counts {
+	int64_t employers, persons, employments, declarations, lines;
+};
+
+struct store;
+
+typedef enum amana_err (*store_employer_fn)(void *ctx, const struct store_employer *e);
+typedef enum amana_err (*store_person_fn)(void *ctx, const struct store_person *p);
+typedef enum amana_err (*store_employment_fn)(void *ctx, const struct store_employment *e);
+typedef enum amana_err (*store_declaration_fn)(void *ctx, const struct store_declaration *d);
+typedef enum amana_err (*store_roster_fn)(void *ctx, const struct store_roster_entry *r);
+typedef enum amana_err (*store_keyring_fn)(void *ctx, int purpose, uint32_t version,
+					   const struct store_blob *wrapped);
+
+struct store_ops {
+	void (*close)(struct store *s);
+	enum amana_err (*begin)(struct store *s);
+	enum amana_err (*commit)(struct store *s);
+	enum amana_err (*rollback)(struct store *s);
+	enum amana_err (*savepoint)(struct store *s);
+	enum amana_err (*release)(struct store *s);
+	enum amana_err (*rollback_savepoint)(struct store *s);
+
+	enum amana_err (*meta_get)(struct store *s, const char *key, uint8_t *out, size_t cap, size_t *len);
+	enum amana_err (*meta_put)(struct store *s, const char *key, const uint8_t *val, size_t len);
+	enum amana_err (*next_ids)(struct store *s, const char *seq, int64_t count, int64_t *first);
+	enum amana_err (*keyring_put)(struct store *s, int purpose, uint32_t version, const struct store_blob *w);
+	enum amana_err (*keyring_each)(struct store *s, store_keyring_fn fn, void *ctx);
+
+	enum amana_err (*employer_insert)(struct store *s, const struct store_employer *e);
+	enum amana_err (*employer_by_bidx)(struct store *s, int64_t bidx, store_employer_fn fn, void *ctx);
+	enum amana_err (*employer_get)(struct store *s, int64_t id, store_employer_fn fn, void *ctx);
+
+	enum amana_err (*person_insert)(struct store *s, const struct store_person *p);
+	enum amana_err (*person_by_reg)(struct store *s, int64_t bidx, store_person_fn fn, void *ctx);
+	enum amana_err (*person_by_cin)(struct store *s, int64_t bidx, store_person_fn fn, void *ctx);
+	enum amana_err (*person_get)(struct store *s, int64_t id, store_person_fn fn, void *ctx);
+
+	enum amana_err (*employment_open)(struct store *s, int64_t person, int64_t employer, uint32_t start);
+	enum amana_err (*employment_close)(struct store *s, int64_t person, int64_t employer, uint32_t end);
+	enum amana_err (*employment_of_person)(struct store *s, int64_t person, store_employment_fn fn,
+					       void *ctx);
+
+	enum amana_err (*declaration_insert)(struct store *s, const struct store_declaration *d);
+	enum amana_err (*declarations_of)(struct store *s, int64_t employer, uint32_t period,
+					  store_declaration_fn fn, void *ctx);
+	enum amana_err (*last_period_before)(struct store *s, int64_t employer, uint32_t period,
+					     uint32_t *out);
+	enum amana_err (*line_insert)(struct store *s, const struct store_line *l);
+	enum amana_err (*roster)(struct store *s, int64_t employer, uint32_t period, store_roster_fn fn,
+				 void *ctx);
+	enum amana_err (*counts)(struct store *s, struct store_counts *out);
+};
+
+/* Every backend's handle starts with this. */
+struct store {
+	const struct store_ops *ops;
+};
+
+/* Open (create = 1: create, refuse if it exists) the SQLite registry
+ * database at path and run migrations. */
+enum amana_err store_sqlite_open(const char *path, int create, struct store **out) AMANA_MUST_CHECK;
+
+/* Thin wrappers over the ops, so callers never see the backend. */
+static inline void store_close(struct store *s)
+{
+	if (s)
+		s->ops->close(s);
+}
+#define STORE_CALL(name, ...) ((s)->ops->name(s, ##__VA_ARGS__))
+AMANA_MUST_CHECK static inline enum amana_err store_begin(struct store *s) { return STORE_CALL(begin); }
+AMANA_MUST_CHECK static inline enum amana_err store_commit(struct store *s) { return STORE_CALL(commit); }
+/* Rollbacks run on error paths, where their own failure changes nothing the
+ * caller can do (SQLite rolls back on close anyway): not must-check. */
+static inline enum amana_err store_rollback(struct store *s) { return STORE_CALL(rollback); }
+AMANA_MUST_CHECK static inline enum amana_err store_savepoint(struct store *s) { return STORE_CALL(savepoint); }
+AMANA_MUST_CHECK static inline enum amana_err store_release(struct store *s) { return STORE_CALL(release); }
+static inline enum amana_err store_rollback_savepoint(struct store *s)
+{
+	return STORE_CALL(rollback_savepoint);
+}
+AMANA_MUST_CHECK static inline enum amana_err store_meta_get(struct store *s, const char *key, uint8_t *out,
+							     size_t cap, size_t *len)
+{
+	return STORE_CALL(meta_get, key, out, cap, len);
+}
+AMANA_MUST_CHECK static inline enum amana_err store_meta_put(struct store *s, const char *key,
+							     const uint8_t *val, size_t len)
+{
+	return STORE_CALL(meta_put, key, val, len);
+}
+AMANA_MUST_CHECK static inline enum amana_err store_next_ids(struct store *s, const char *seq, int64_t count,
+							     int64_t *first)
+{
+	return STORE_CALL(next_ids, seq, count, first);
+}
+AMANA_MUST_CHECK static inline enum amana_err store_keyring_put(struct store *s, int purpose, uint32_t version,
+								const struct store_blob *w)
+{
+	return STORE_CALL(keyring_put, purpose, version, w);
+}
+AMANA_MUST_CHECK static inline enum amana_err store_keyring_each(struct store *s, store_keyring_fn fn, void *ctx)
+{
+	return STORE_CALL(keyring_each, fn, ctx);
+}
+AMANA_MUST_CHECK static inline enum amana_err store_employer_insert(struct store *s,
+								    const struct store_employer *e)
+{
+	return STORE_CALL(employer_insert, e);
+}
+AMANA_MUST_CHECK static inline enum amana_err store_employer_by_bidx(struct store *s, int64_t bidx,
+								     store_employer_fn fn, void *ctx)
+{
+	return STORE_CALL(employer_by_bidx, bidx, fn, ctx);
+}
+AMANA_MUST_CHECK static inline enum amana_err store_employer_get(struct store *s, int64_t id,
+								 store_employer_fn fn, void *ctx)
+{
+	return STORE_CALL(employer_get, id, fn, ctx);
+}
+AMANA_MUST_CHECK static inline enum amana_err store_person_insert(struct store *s, const struct store_person *p)
+{
+	return STORE_CALL(person_insert, p);
+}
+AMANA_MUST_CHECK static inline enum amana_err store_person_by_reg(struct store *s, int64_t bidx,
+								  store_person_fn fn, void *ctx)
+{
+	return STORE_CALL(person_by_reg, bidx, fn, ctx);
+}
+AMANA_MUST_CHECK static inline enum amana_err store_person_by_cin(struct store *s, int64_t bidx,
+								  store_person_fn fn, void *ctx)
+{
+	return STORE_CALL(person_by_cin, bidx, fn, ctx);
+}
+AMANA_MUST_CHECK static inline enum amana_err store_person_get(struct store *s, int64_t id, store_person_fn fn,
+							       void *ctx)
+{
+	return STORE_CALL(person_get, id, fn, ctx);
+}
+AMANA_MUST_CHECK static inline enum amana_err store_employment_open(struct store *s, int64_t person,
+								    int64_t employer, uint32_t start)
+{
+	return STORE_CALL(employment_open, person, employer, start);
+}
+AMANA_MUST_CHECK static inline enum amana_err store_employment_close(struct store *s, int64_t person,
+								     int64_t employer, uint32_t end)
+{
+	return STORE_CALL(employment_close, person, employer, end);
+}
+AMANA_MUST_CHECK static inline enum amana_err store_employment_of_person(struct store *s, int64_t person,
+									 store_employment_fn fn, void *ctx)
+{
+	return STORE_CALL(employment_of_person, person, fn, ctx);
+}
+AMANA_MUST_CHECK static inline enum amana_err store_declaration_insert(struct store *s,
+								       const struct store_declaration *d)
+{
+	return STORE_CALL(declaration_insert, d);
+}
+AMANA_MUST_CHECK static inline enum amana_err store_declarations_of(struct store *s, int64_t employer,
+								    uint32_t period, store_declaration_fn fn,
+								    void *ctx)
+{
+	return STORE_CALL(declarations_of, employer, period, fn, ctx);
+}
+AMANA_MUST_CHECK static inline enum amana_err store_last_period_before(struct store *s, int64_t employer,
+								       uint32_t period, uint32_t *out)
+{
+	return STORE_CALL(last_period_before, employer, period, out);
+}
+AMANA_MUST_CHECK static inline enum amana_err store_line_insert(struct store *s, const struct store_line *l)
+{
+	return STORE_CALL(line_insert, l);
+}
+AMANA_MUST_CHECK static inline enum amana_err store_roster(struct store *s, int64_t employer, uint32_t period,
+							   store_roster_fn fn, void *ctx)
+{
+	return STORE_CALL(roster, employer, period, fn, ctx);
+}
+AMANA_MUST_CHECK static inline enum amana_err store_counts(struct store *s, struct store_counts *out)
+{
+	return STORE_CALL(counts, out);
+}
+#undef STORE_CALL
+
+#endif

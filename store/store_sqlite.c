@@ -1,0 +1,677 @@
+/*
+ * store_sqlite.c - the embedded SQLite backend of store.h.
+ *
+ * One database file in the registry directory, in WAL mode with
+ * synchronous=FULL (a commit that returned is on disk), secure_delete (freed
+ * pages are zeroed, so nothing sealed or not lingers) and foreign keys on.
+ * Every statement is prepared once at open and reused.
+ */
+#include "store.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Migrations: index i brings user_version from i to i + 1. Never edit a
+ * released step; append a new one. */
+static const char *const migrations[] = {
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE sequences(name TEXT PRIMARY KEY, next INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE keyring(purpose INTEGER NOT NULL, version INTEGER NOT NULL,"
+	"  wrapped BLOB NOT NULL, PRIMARY KEY(purpose, version)) WITHOUT ROWID;"
+	"CREATE TABLE employers(id INTEGER PRIMARY KEY, aff_bidx INTEGER NOT NULL,"
+	"  aff_sealed BLOB NOT NULL, profile_sealed BLOB NOT NULL, created_at INTEGER NOT NULL);"
+	"CREATE INDEX employers_aff ON employers(aff_bidx);"
+	"CREATE TABLE persons(id INTEGER PRIMARY KEY, reg_bidx INTEGER NOT NULL,"
+	"  reg_sealed BLOB NOT NULL, cin_bidx INTEGER, cin_sealed BLOB, name_bidx INTEGER NOT NULL,"
+	"  identity_sealed BLOB NOT NULL, created_at INTEGER NOT NULL);"
+	"CREATE INDEX persons_reg ON persons(reg_bidx);"
+	"CREATE INDEX persons_cin ON persons(cin_bidx) WHERE cin_bidx IS NOT NULL;"
+	"CREATE INDEX persons_name ON persons(name_bidx);"
+	"CREATE TABLE employments(id INTEGER PRIMARY KEY,"
+	"  person_id INTEGER NOT NULL REFERENCES persons(id),"
+	"  employer_id INTEGER NOT NULL REFERENCES employers(id),"
+	"  start_period INTEGER NOT NULL, end_period INTEGER);"
+	"CREATE INDEX employments_person ON employments(person_id, employer_id);"
+	"CREATE TABLE declarations(id INTEGER PRIMARY KEY,"
+	"  employer_id INTEGER NOT NULL REFERENCES employers(id), period INTEGER NOT NULL,"
+	"  seq INTEGER NOT NULL, imported_at INTEGER NOT NULL, line_count INTEGER NOT NULL,"
+	"  digest BLOB NOT NULL, totals_sealed BLOB NOT NULL, UNIQUE(employer_id, period, seq));"
+	"CREATE TABLE declaration_lines(declaration_id INTEGER NOT NULL"
+	"  REFERENCES declarations(id) DEFERRABLE INITIALLY DEFERRED,"
+	"  line_no INTEGER NOT NULL, person_id INTEGER REFERENCES persons(id), kind INTEGER NOT NULL,"
+	"  leaves INTEGER NOT NULL, payload_sealed BLOB NOT NULL,"
+	"  PRIMARY KEY(declaration_id, line_no)) WITHOUT ROWID;",
+};
+#define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+enum stmt_id {
+	Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_SAVEPOINT, Q_RELEASE, Q_ROLLBACK_TO,
+	Q_META_GET, Q_META_PUT, Q_SEQ_INIT, Q_SEQ_TAKE, Q_KEY_PUT, Q_KEY_EACH,
+	Q_EMP_INSERT, Q_EMP_BY_BIDX, Q_EMP_GET,
+	Q_PER_INSERT, Q_PER_BY_REG, Q_PER_BY_CIN, Q_PER_GET,
+	Q_JOB_OPEN, Q_JOB_CLOSE, Q_JOB_OF_PERSON,
+	Q_DECL_INSERT, Q_DECL_OF, Q_DECL_LAST_BEFORE, Q_LINE_INSERT, Q_ROSTER,
+	Q_COUNT_EMP, Q_COUNT_PER, Q_COUNT_JOB, Q_COUNT_DECL, Q_COUNT_LINE,
+	Q_COUNT
+};
+
+static const char *const sql[Q_COUNT] = {
+	[Q_BEGIN] = "BEGIN IMMEDIATE",
+	[Q_COMMIT] = "COMMIT",
+	[Q_ROLLBACK] = "ROLLBACK",
+	[Q_SAVEPOINT] = "SAVEPOINT unit",
+	[Q_RELEASE] = "RELEASE unit",
+	[Q_ROLLBACK_TO] = "ROLLBACK TO unit",
+	[Q_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+	[Q_META_PUT] = "INSERT INTO meta(key, value) VALUES(?1, ?2)"
+		       " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+	[Q_SEQ_INIT] = "INSERT OR IGNORE INTO sequences(name, next) VALUES(?1, 1)",
+	[Q_SEQ_TAKE] = "UPDATE sequences SET next = next + ?2 WHERE name = ?1 RETURNING next - ?2",
+	[Q_KEY_PUT] = "INSERT INTO keyring(purpose, version, wrapped) VALUES(?1, ?2, ?3)",
+	[Q_KEY_EACH] = "SELECT purpose, version, wrapped FROM keyring ORDER BY purpose, version",
+	[Q_EMP_INSERT] = "INSERT INTO employers(id, aff_bidx, aff_sealed, profile_sealed, created_at)"
+			 " VALUES(?1, ?2, ?3, ?4, ?5)",
+	[Q_EMP_BY_BIDX] = "SELECT id, aff_bidx, aff_sealed, profile_sealed, created_at FROM employers"
+			  " WHERE aff_bidx = ?1 ORDER BY id",
+	[Q_EMP_GET] = "SELECT id, aff_bidx, aff_sealed, profile_sealed, created_at FROM employers WHERE id = ?1",
+	[Q_PER_INSERT] = "INSERT INTO persons(id, reg_bidx, reg_sealed, cin_bidx, cin_sealed, name_bidx,"
+			 " identity_sealed, created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[Q_PER_BY_REG] = "SELECT id, reg_bidx, reg_sealed, cin_bidx, cin_sealed, name_bidx, identity_sealed,"
+			 " created_at FROM persons WHERE reg_bidx = ?1 ORDER BY id",
+	[Q_PER_BY_CIN] = "SELECT id, reg_bidx, reg_sealed, cin_bidx, cin_sealed, name_bidx, identity_sealed,"
+			 " created_at FROM persons WHERE cin_bidx = ?1 ORDER BY id",
+	[Q_PER_GET] = "SELECT id, reg_bidx, reg_sealed, cin_bidx, cin_sealed, name_bidx, identity_sealed,"
+		      " created_at FROM persons WHERE id = ?1",
+	[Q_JOB_OPEN] = "INSERT INTO employments(person_id, employer_id, start_period) VALUES(?1, ?2, ?3)",
+	[Q_JOB_CLOSE] = "UPDATE employments SET end_period = ?3"
+			" WHERE person_id = ?1 AND employer_id = ?2 AND end_period IS NULL",
+	[Q_JOB_OF_PERSON] = "SELECT id, person_id, employer_id, start_period, coalesce(end_period, 0)"
+			    " FROM employments WHERE person_id = ?1 ORDER BY start_period, id",
+	[Q_DECL_INSERT] = "INSERT INTO declarations(id, employer_id, period, seq, imported_at, line_count,"
+			  " digest, totals_sealed) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[Q_DECL_OF] = "SELECT id, employer_id, period, seq, imported_at, line_count, digest, totals_sealed"
+		      " FROM declarations WHERE employer_id = ?1 AND period = ?2 ORDER BY seq",
+	[Q_DECL_LAST_BEFORE] = "SELECT max(period) FROM declarations WHERE employer_id = ?1 AND period < ?2",
+	[Q_LINE_INSERT] = "INSERT INTO declaration_lines(declaration_id, line_no, person_id, kind, leaves,"
+			  " payload_sealed) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+	[Q_ROSTER] = "SELECT l.person_id, l.leaves, p.reg_sealed, p.identity_sealed"
+		     " FROM declarations d JOIN declaration_lines l ON l.declaration_id = d.id"
+		     " JOIN persons p ON p.id = l.person_id"
+		     " WHERE d.employer_id = ?1 AND d.period = ?2 ORDER BY d.seq, l.line_no",
+	[Q_COUNT_EMP] = "SELECT count(*) FROM employers",
+	[Q_COUNT_PER] = "SELECT count(*) FROM persons",
+	[Q_COUNT_JOB] = "SELECT count(*) FROM employments",
+	[Q_COUNT_DECL] = "SELECT count(*) FROM declarations",
+	[Q_COUNT_LINE] = "SELECT count(*) FROM declaration_lines",
+};
+
+struct sqlite_store {
+	struct store base;
+	sqlite3 *db;
+	sqlite3_stmt *stmt[Q_COUNT];
+};
+
+static struct sqlite_store *S(struct store *s)
+{
+	return (struct sqlite_store *)s;
+}
+
+static enum amana_err map_rc(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW: return AMANA_OK;
+	case SQLITE_CONSTRAINT: return AMANA_ERR_EXISTS;
+	case SQLITE_NOMEM: return AMANA_ERR_NOMEM;
+	case SQLITE_IOERR:
+	case SQLITE_FULL:
+	case SQLITE_CANTOPEN:
+	case SQLITE_READONLY: return AMANA_ERR_IO;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB: return AMANA_ERR_CORRUPT;
+	default: return AMANA_ERR_STORE;
+	}
+}
+
+/* Take a prepared statement, reset and cleared for binding. */
+static sqlite3_stmt *st(struct store *s, enum stmt_id id)
+{
+	sqlite3_stmt *q = S(s)->stmt[id];
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	return q;
+}
+
+/* Run a statement that returns no row. */
+static enum amana_err run(sqlite3_stmt *q)
+{
+	int rc = sqlite3_step(q);
+	enum amana_err err = rc == SQLITE_DONE || rc == SQLITE_ROW ? AMANA_OK : map_rc(rc);
+	sqlite3_reset(q);
+	return err;
+}
+
+static void bind_blob(sqlite3_stmt *q, int i, const struct store_blob *b)
+{
+	/* A zero-length blob must still be a blob, not NULL. */
+	sqlite3_bind_blob(q, i, b->data ? (const void *)b->data : (const void *)"", (int)b->len, SQLITE_STATIC);
+}
+
+static struct store_blob col_blob(sqlite3_stmt *q, int i)
+{
+	struct store_blob b;
+	b.data = sqlite3_column_blob(q, i);
+	b.len = (size_t)sqlite3_column_bytes(q, i);
+	return b;
+}
+
+/* ---- transactions ---- */
+
+static enum amana_err sq_begin(struct store *s) { return run(st(s, Q_BEGIN)); }
+static enum amana_err sq_commit(struct store *s) { return run(st(s, Q_COMMIT)); }
+static enum amana_err sq_rollback(struct store *s)
+{
+	if (sqlite3_get_autocommit(S(s)->db))
+		return AMANA_OK; /* nothing open: SQLite already rolled back */
+	return run(st(s, Q_ROLLBACK));
+}
+static enum amana_err sq_savepoint(struct store *s) { return run(st(s, Q_SAVEPOINT)); }
+static enum amana_err sq_release(struct store *s) { return run(st(s, Q_RELEASE)); }
+static enum amana_err sq_rollback_savepoint(struct store *s)
+{
+	enum amana_err err = run(st(s, Q_ROLLBACK_TO));
+	if (err)
+		return err;
+	return run(st(s, Q_RELEASE));
+}
+
+/* ---- meta, sequences, keyring ---- */
+
+static enum amana_err sq_meta_get(struct store *s, const char *key, uint8_t *out, size_t cap, size_t *len)
+{
+	sqlite3_stmt *q = st(s, Q_META_GET);
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(q);
+	enum amana_err err;
+	if (rc == SQLITE_ROW) {
+		struct store_blob b = col_blob(q, 0);
+		if (b.len > cap) {
+			err = AMANA_ERR_LIMIT;
+		} else {
+			if (b.len)
+				memcpy(out, b.data, b.len);
+			*len = b.len;
+			err = AMANA_OK;
+		}
+	} else {
+		err = rc == SQLITE_DONE ? AMANA_ERR_NOTFOUND : map_rc(rc);
+	}
+	sqlite3_reset(q);
+	return err;
+}
+
+static enum amana_err sq_meta_put(struct store *s, const char *key, const uint8_t *val, size_t len)
+{
+	sqlite3_stmt *q = st(s, Q_META_PUT);
+	struct store_blob b = { val, len };
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+	bind_blob(q, 2, &b);
+	return run(q);
+}
+
+static enum amana_err sq_next_ids(struct store *s, const char *seq, int64_t count, int64_t *first)
+{
+	if (count <= 0)
+		return AMANA_ERR_USAGE;
+	sqlite3_stmt *q = st(s, Q_SEQ_INIT);
+	sqlite3_bind_text(q, 1, seq, -1, SQLITE_STATIC);
+	enum amana_err err = run(q);
+	if (err)
+		return err;
+	q = st(s, Q_SEQ_TAKE);
+	sqlite3_bind_text(q, 1, seq, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, count);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		*first = sqlite3_column_int64(q, 0);
+		err = AMANA_OK;
+	} else {
+		err = map_rc(rc);
+		if (!err)
+			err = AMANA_ERR_STORE;
+	}
+	sqlite3_reset(q);
+	return err;
+}
+
+static enum amana_err sq_keyring_put(struct store *s, int purpose, uint32_t version, const struct store_blob *w)
+{
+	sqlite3_stmt *q = st(s, Q_KEY_PUT);
+	sqlite3_bind_int(q, 1, purpose);
+	sqlite3_bind_int64(q, 2, version);
+	bind_blob(q, 3, w);
+	return run(q);
+}
+
+static enum amana_err sq_keyring_each(struct store *s, store_keyring_fn fn, void *ctx)
+{
+	sqlite3_stmt *q = st(s, Q_KEY_EACH);
+	enum amana_err err = AMANA_OK;
+	int rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct store_blob w = col_blob(q, 2);
+		err = fn(ctx, sqlite3_column_int(q, 0), (uint32_t)sqlite3_column_int64(q, 1), &w);
+		if (err)
+			break;
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = map_rc(rc);
+	sqlite3_reset(q);
+	return err;
+}
+
+/* ---- employers ---- */
+
+static enum amana_err sq_employer_insert(struct store *s, const struct store_employer *e)
+{
+	sqlite3_stmt *q = st(s, Q_EMP_INSERT);
+	sqlite3_bind_int64(q, 1, e->id);
+	sqlite3_bind_int64(q, 2, e->aff_bidx);
+	bind_blob(q, 3, &e->aff_sealed);
+	bind_blob(q, 4, &e->profile_sealed);
+	sqlite3_bind_int64(q, 5, e->created_at);
+	return run(q);
+}
+
+static enum amana_err each_employer(sqlite3_stmt *q, store_employer_fn fn, void *ctx)
+{
+	enum amana_err err = AMANA_OK;
+	int rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct store_employer e;
+		e.id = sqlite3_column_int64(q, 0);
+		e.aff_bidx = sqlite3_column_int64(q, 1);
+		e.aff_sealed = col_blob(q, 2);
+		e.profile_sealed = col_blob(q, 3);
+		e.created_at = sqlite3_column_int64(q, 4);
+		err = fn(ctx, &e);
+		if (err)
+			break;
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = map_rc(rc);
+	sqlite3_reset(q);
+	return err;
+}
+
+static enum amana_err sq_employer_by_bidx(struct store *s, int64_t bidx, store_employer_fn fn, void *ctx)
+{
+	sqlite3_stmt *q = st(s, Q_EMP_BY_BIDX);
+	sqlite3_bind_int64(q, 1, bidx);
+	return each_employer(q, fn, ctx);
+}
+
+static enum amana_err sq_employer_get(struct store *s, int64_t id, store_employer_fn fn, void *ctx)
+{
+	sqlite3_stmt *q = st(s, Q_EMP_GET);
+	sqlite3_bind_int64(q, 1, id);
+	return each_employer(q, fn, ctx);
+}
+
+/* ---- persons ---- */
+
+static enum amana_err sq_person_insert(struct store *s, const struct store_person *p)
+{
+	sqlite3_stmt *q = st(s, Q_PER_INSERT);
+	sqlite3_bind_int64(q, 1, p->id);
+	sqlite3_bind_int64(q, 2, p->reg_bidx);
+	bind_blob(q, 3, &p->reg_sealed);
+	if (p->cin_sealed.len) {
+		sqlite3_bind_int64(q, 4, p->cin_bidx);
+		bind_blob(q, 5, &p->cin_sealed);
+	}
+	sqlite3_bind_int64(q, 6, p->name_bidx);
+	bind_blob(q, 7, &p->identity_sealed);
+	sqlite3_bind_int64(q, 8, p->created_at);
+	return run(q);
+}
+
+static enum amana_err each_person(sqlite3_stmt *q, store_person_fn fn, void *ctx)
+{
+	enum amana_err err = AMANA_OK;
+	int rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct store_person p;
+		p.id = sqlite3_column_int64(q, 0);
+		p.reg_bidx = sqlite3_column_int64(q, 1);
+		p.reg_sealed = col_blob(q, 2);
+		p.cin_bidx = sqlite3_column_int64(q, 3);
+		p.cin_sealed = col_blob(q, 4);
+		p.name_bidx = sqlite3_column_int64(q, 5);
+		p.identity_sealed = col_blob(q, 6);
+		p.created_at = sqlite3_column_int64(q, 7);
+		err = fn(ctx, &p);
+		if (err)
+			break;
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = map_rc(rc);
+	sqlite3_reset(q);
+	return err;
+}
+
+static enum amana_err sq_person_by_reg(struct store *s, int64_t bidx, store_person_fn fn, void *ctx)
+{
+	sqlite3_stmt *q = st(s, Q_PER_BY_REG);
+	sqlite3_bind_int64(q, 1, bidx);
+	return each_person(q, fn, ctx);
+}
+
+static enum amana_err sq_person_by_cin(struct store *s, int64_t bidx, store_person_fn fn, void *ctx)
+{
+	sqlite3_stmt *q = st(s, Q_PER_BY_CIN);
+	sqlite3_bind_int64(q, 1, bidx);
+	return each_person(q, fn, ctx);
+}
+
+static enum amana_err sq_person_get(struct store *s, int64_t id, store_person_fn fn, void *ctx)
+{
+	sqlite3_stmt *q = st(s, Q_PER_GET);
+	sqlite3_bind_int64(q, 1, id);
+	return each_person(q, fn, ctx);
+}
+
+/* ---- employment periods ---- */
+
+static enum amana_err sq_employment_open(struct store *s, int64_t person, int64_t employer, uint32_t start)
+{
+	sqlite3_stmt *q = st(s, Q_JOB_OPEN);
+	sqlite3_bind_int64(q, 1, person);
+	sqlite3_bind_int64(q, 2, employer);
+	sqlite3_bind_int64(q, 3, start);
+	return run(q);
+}
+
+static enum amana_err sq_employment_close(struct store *s, int64_t person, int64_t employer, uint32_t end)
+{
+	sqlite3_stmt *q = st(s, Q_JOB_CLOSE);
+	sqlite3_bind_int64(q, 1, person);
+	sqlite3_bind_int64(q, 2, employer);
+	sqlite3_bind_int64(q, 3, end);
+	return run(q);
+}
+
+static enum amana_err sq_employment_of_person(struct store *s, int64_t person, store_employment_fn fn,
+					      void *ctx)
+{
+	sqlite3_stmt *q = st(s, Q_JOB_OF_PERSON);
+	sqlite3_bind_int64(q, 1, person);
+	enum amana_err err = AMANA_OK;
+	int rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct store_employment e = {
+			.id = sqlite3_column_int64(q, 0),
+			.person_id = sqlite3_column_int64(q, 1),
+			.employer_id = sqlite3_column_int64(q, 2),
+			.start_period = (uint32_t)sqlite3_column_int64(q, 3),
+			.end_period = (uint32_t)sqlite3_column_int64(q, 4),
+		};
+		err = fn(ctx, &e);
+		if (err)
+			break;
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = map_rc(rc);
+	sqlite3_reset(q);
+	return err;
+}
+
+/* ---- declarations and lines ---- */
+
+static enum amana_err sq_declaration_insert(struct store *s, const struct store_declaration *d)
+{
+	sqlite3_stmt *q = st(s, Q_DECL_INSERT);
+	struct store_blob digest = { d->digest, sizeof(d->digest) };
+	sqlite3_bind_int64(q, 1, d->id);
+	sqlite3_bind_int64(q, 2, d->employer_id);
+	sqlite3_bind_int64(q, 3, d->period);
+	sqlite3_bind_int(q, 4, (int)d->seq);
+	sqlite3_bind_int64(q, 5, d->imported_at);
+	sqlite3_bind_int64(q, 6, d->line_count);
+	bind_blob(q, 7, &digest);
+	bind_blob(q, 8, &d->totals_sealed);
+	return run(q);
+}
+
+static enum amana_err sq_declarations_of(struct store *s, int64_t employer, uint32_t period,
+					 store_declaration_fn fn, void *ctx)
+{
+	sqlite3_stmt *q = st(s, Q_DECL_OF);
+	sqlite3_bind_int64(q, 1, employer);
+	sqlite3_bind_int64(q, 2, period);
+	enum amana_err err = AMANA_OK;
+	int rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct store_declaration d;
+		d.id = sqlite3_column_int64(q, 0);
+		d.employer_id = sqlite3_column_int64(q, 1);
+		d.period = (uint32_t)sqlite3_column_int64(q, 2);
+		d.seq = (unsigned)sqlite3_column_int(q, 3);
+		d.imported_at = sqlite3_column_int64(q, 4);
+		d.line_count = sqlite3_column_int64(q, 5);
+		struct store_blob dg = col_blob(q, 6);
+		memset(d.digest, 0, sizeof(d.digest));
+		if (dg.len == sizeof(d.digest))
+			memcpy(d.digest, dg.data, dg.len);
+		d.totals_sealed = col_blob(q, 7);
+		err = fn(ctx, &d);
+		if (err)
+			break;
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = map_rc(rc);
+	sqlite3_reset(q);
+	return err;
+}
+
+static enum amana_err sq_last_period_before(struct store *s, int64_t employer, uint32_t period, uint32_t *out)
+{
+	sqlite3_stmt *q = st(s, Q_DECL_LAST_BEFORE);
+	sqlite3_bind_int64(q, 1, employer);
+	sqlite3_bind_int64(q, 2, period);
+	int rc = sqlite3_step(q);
+	enum amana_err err;
+	if (rc == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL) {
+		*out = (uint32_t)sqlite3_column_int64(q, 0);
+		err = AMANA_OK;
+	} else {
+		err = rc == SQLITE_ROW ? AMANA_ERR_NOTFOUND : map_rc(rc);
+	}
+	sqlite3_reset(q);
+	return err;
+}
+
+static enum amana_err sq_line_insert(struct store *s, const struct store_line *l)
+{
+	sqlite3_stmt *q = st(s, Q_LINE_INSERT);
+	sqlite3_bind_int64(q, 1, l->declaration_id);
+	sqlite3_bind_int64(q, 2, l->line_no);
+	if (l->person_id)
+		sqlite3_bind_int64(q, 3, l->person_id);
+	sqlite3_bind_int(q, 4, (int)l->kind);
+	sqlite3_bind_int(q, 5, l->leaves ? 1 : 0);
+	bind_blob(q, 6, &l->payload_sealed);
+	return run(q);
+}
+
+static enum amana_err sq_roster(struct store *s, int64_t employer, uint32_t period, store_roster_fn fn,
+				void *ctx)
+{
+	sqlite3_stmt *q = st(s, Q_ROSTER);
+	sqlite3_bind_int64(q, 1, employer);
+	sqlite3_bind_int64(q, 2, period);
+	enum amana_err err = AMANA_OK;
+	int rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct store_roster_entry r;
+		r.person_id = sqlite3_column_int64(q, 0);
+		r.leaves = sqlite3_column_int(q, 1);
+		r.reg_sealed = col_blob(q, 2);
+		r.identity_sealed = col_blob(q, 3);
+		err = fn(ctx, &r);
+		if (err)
+			break;
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = map_rc(rc);
+	sqlite3_reset(q);
+	return err;
+}
+
+static enum amana_err count_one(struct store *s, enum stmt_id id, int64_t *out)
+{
+	sqlite3_stmt *q = st(s, id);
+	int rc = sqlite3_step(q);
+	enum amana_err err = rc == SQLITE_ROW ? AMANA_OK : map_rc(rc);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	return err;
+}
+
+static enum amana_err sq_counts(struct store *s, struct store_counts *out)
+{
+	enum amana_err err;
+	if ((err = count_one(s, Q_COUNT_EMP, &out->employers)) ||
+	    (err = count_one(s, Q_COUNT_PER, &out->persons)) ||
+	    (err = count_one(s, Q_COUNT_JOB, &out->employments)) ||
+	    (err = count_one(s, Q_COUNT_DECL, &out->declarations)) ||
+	    (err = count_one(s, Q_COUNT_LINE, &out->lines)))
+		return err;
+	return AMANA_OK;
+}
+
+/* ---- open and close ---- */
+
+static void sq_close(struct store *s)
+{
+	struct sqlite_store *ss = S(s);
+	for (int i = 0; i < Q_COUNT; i++)
+		sqlite3_finalize(ss->stmt[i]);
+	sqlite3_close(ss->db);
+	free(ss);
+}
+
+static const struct store_ops sqlite_ops = {
+	.close = sq_close,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.savepoint = sq_savepoint,
+	.release = sq_release,
+	.rollback_savepoint = sq_rollback_savepoint,
+	.meta_get = sq_meta_get,
+	.meta_put = sq_meta_put,
+	.next_ids = sq_next_ids,
+	.keyring_put = sq_keyring_put,
+	.keyring_each = sq_keyring_each,
+	.employer_insert = sq_employer_insert,
+	.employer_by_bidx = sq_employer_by_bidx,
+	.employer_get = sq_employer_get,
+	.person_insert = sq_person_insert,
+	.person_by_reg = sq_person_by_reg,
+	.person_by_cin = sq_person_by_cin,
+	.person_get = sq_person_get,
+	.employment_open = sq_employment_open,
+	.employment_close = sq_employment_close,
+	.employment_of_person = sq_employment_of_person,
+	.declaration_insert = sq_declaration_insert,
+	.declarations_of = sq_declarations_of,
+	.last_period_before = sq_last_period_before,
+	.line_insert = sq_line_insert,
+	.roster = sq_roster,
+	.counts = sq_counts,
+};
+
+static enum amana_err exec(sqlite3 *db, const char *text)
+{
+	return map_rc(sqlite3_exec(db, text, NULL, NULL, NULL));
+}
+
+static enum amana_err migrate(sqlite3 *db)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL) != SQLITE_OK)
+		return AMANA_ERR_STORE;
+	int version = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int(q, 0) : -1;
+	sqlite3_finalize(q);
+	if (version < 0)
+		return AMANA_ERR_STORE;
+	if (version > MIGRATION_COUNT)
+		return AMANA_ERR_CORRUPT; /* a newer Amana wrote this: do not guess */
+	enum amana_err err = AMANA_OK;
+	for (int v = version; v < MIGRATION_COUNT && !err; v++) {
+		/* PRAGMA takes no parameters; the version is an integer we own. */
+		static const char *const set_version[] = { "PRAGMA user_version = 1" };
+		_Static_assert(sizeof(set_version) / sizeof(set_version[0]) == MIGRATION_COUNT,
+			       "one user_version statement per migration");
+		if ((err = exec(db, "BEGIN IMMEDIATE")))
+			break;
+		err = exec(db, migrations[v]);
+		if (!err)
+			err = exec(db, set_version[v]);
+		if (!err)
+			err = exec(db, "COMMIT");
+		else
+			(void)exec(db, "ROLLBACK");
+	}
+	return err;
+}
+
+enum amana_err store_sqlite_open(const char *path, int create, struct store **out)
+{
+	*out = NULL;
+	if (create) {
+		/* Refuse to overwrite; create the file owner-only before SQLite does. */
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return AMANA_ERR_EXISTS;
+		close(fd);
+	} else if (access(path, R_OK | W_OK) != 0) {
+		return AMANA_ERR_NOTFOUND;
+	}
+	struct sqlite_store *ss = calloc(1, sizeof(*ss));
+	if (!ss)
+		return AMANA_ERR_NOMEM;
+	ss->base.ops = &sqlite_ops;
+	enum amana_err err;
+	int rc = sqlite3_open_v2(path, &ss->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		err = map_rc(rc);
+		goto fail;
+	}
+	sqlite3_extended_result_codes(ss->db, 0);
+	sqlite3_busy_timeout(ss->db, 10000);
+	if ((err = exec(ss->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;"
+				"PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-131072;")))
+		goto fail;
+	if ((err = migrate(ss->db)))
+		goto fail;
+	for (int i = 0; i < Q_COUNT; i++) {
+		if (sqlite3_prepare_v3(ss->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &ss->stmt[i], NULL) !=
+		    SQLITE_OK) {
+			err = AMANA_ERR_STORE;
+			goto fail;
+		}
+	}
+	*out = &ss->base;
+	return AMANA_OK;
+fail:
+	sq_close(&ss->base);
+	return err;
+}
