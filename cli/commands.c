@@ -2,6 +2,7 @@
  * commands.c - the subcommands of `amana`. Each parses its options, calls
  * one service function and renders the result as text or --json.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <sys/stat.h>
@@ -138,9 +139,10 @@ static void print_employer(const struct common *cm, const struct employer_view *
 		return;
 	}
 	printf("affiliation   %07u\nname          %s\nICE           %s\nactivity      %s\naddress       %s\n"
-	       "city          %s %s\ndeclarations  %u (last period %s)\n",
+	       "city          %s%s%s\ndeclarations  %u (last period %s)\n",
 	       v->affiliation, v->name, v->ice[0] ? v->ice : "-", v->activity[0] ? v->activity : "-",
-	       v->address[0] ? v->address : "-", v->postcode, v->city, v->declarations, last);
+	       v->address[0] ? v->address : "-", v->postcode, v->postcode[0] ? " " : "",
+	       v->city[0] ? v->city : "-", v->declarations, last);
 }
 
 int cmd_employer(int argc, char **argv)
@@ -244,7 +246,9 @@ static void print_person(const struct common *cm, const struct person_view *v)
 	fmt_date(v->birth_date, birth);
 	if (cm->json) {
 		printf("{");
-		json_kv_int(stdout, "registration", v->registration, true);
+		char regs[10];
+		snprintf(regs, sizeof(regs), "%09u", v->registration);
+		json_kv_str(stdout, "registration", regs, true);
 		json_kv_str(stdout, "cin", v->cin, true);
 		json_kv_str(stdout, "name", v->name, true);
 		if (v->birth_date)
@@ -256,7 +260,7 @@ static void print_person(const struct common *cm, const struct person_view *v)
 		for (unsigned i = 0; i < v->job_count; i++) {
 			char s[8], e[8];
 			fmt_period(v->jobs[i].start_period, s);
-			printf("%s{\"affiliation\":%u,\"from\":\"%s\",", i ? "," : "", v->jobs[i].affiliation, s);
+			printf("%s{\"affiliation\":\"%07u\",\"from\":\"%s\",", i ? "," : "", v->jobs[i].affiliation, s);
 			if (v->jobs[i].end_period) {
 				fmt_period(v->jobs[i].end_period, e);
 				printf("\"until\":\"%s\"}", e);
@@ -559,10 +563,89 @@ static void import_progress(void *ctx, size_t done, size_t total, int64_t lines,
 	fflush(stderr);
 }
 
+/* A file to import with what its name says, for ordering a directory. */
+struct named_file {
+	char *path;
+	uint32_t period;
+	unsigned seq;
+	uint32_t affiliation;
+};
+
+static int by_period(const void *a, const void *b)
+{
+	const struct named_file *x = a, *y = b;
+	if (x->period != y->period)
+		return x->period < y->period ? -1 : 1;
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	if (x->affiliation != y->affiliation)
+		return x->affiliation < y->affiliation ? -1 : 1;
+	return strcmp(x->path, y->path);
+}
+
+struct file_list {
+	struct named_file *v;
+	size_t n, cap;
+};
+
+static bool list_add(struct file_list *l, char *path, uint32_t period, unsigned seq, uint32_t aff)
+{
+	if (l->n == l->cap) {
+		size_t ncap = l->cap ? l->cap * 2 : 64;
+		struct named_file *nv = realloc(l->v, ncap * sizeof(*nv));
+		if (!nv)
+			return false;
+		l->v = nv;
+		l->cap = ncap;
+	}
+	l->v[l->n++] = (struct named_file){ path, period, seq, aff };
+	return true;
+}
+
+/* Expand directories into their declaration files (DS_ and DSC<k>_), in the
+ * order they must be imported: by period, main before complementary. Plain
+ * files are kept as given, in their order, before any directory's files
+ * when no directory is named. --period keeps one period of the directories. */
+static int expand_args(char **args, int n, uint32_t only_period, struct file_list *out)
+{
+	for (int i = 0; i < n; i++) {
+		struct stat st;
+		if (stat(args[i], &st) != 0 || !S_ISDIR(st.st_mode)) {
+			char *p = strdup(args[i]);
+			if (!p || !list_add(out, p, 0, 0, 0))
+				return fail(AMANA_ERR_NOMEM, "out of memory");
+			continue;
+		}
+		DIR *d = opendir(args[i]);
+		if (!d)
+			return fail(AMANA_ERR_IO, "cannot read the directory %s: %s", args[i], strerror(errno));
+		size_t first = out->n;
+		struct dirent *e;
+		while ((e = readdir(d))) {
+			uint32_t aff, period;
+			unsigned seq;
+			enum ebds_family fam = ebds_parse_filename(e->d_name, &aff, &period, &seq);
+			if (fam != EBDS_FAMILY_DECLARATION && fam != EBDS_FAMILY_COMPLEMENTARY)
+				continue;
+			if (only_period && period != only_period)
+				continue;
+			char *p;
+			if (asprintf(&p, "%s/%s", args[i], e->d_name) < 0 || !list_add(out, p, period, seq, aff)) {
+				closedir(d);
+				return fail(AMANA_ERR_NOMEM, "out of memory");
+			}
+		}
+		closedir(d);
+		qsort(out->v + first, out->n - first, sizeof(*out->v), by_period);
+	}
+	return EXIT_OK;
+}
+
 int cmd_import(int argc, char **argv)
 {
 	static const struct option longs[] = { COMMON_LONG,
 					       { "batch-lines", required_argument, NULL, OPT_BATCH },
+					       { "period", required_argument, NULL, OPT_FIRST },
 					       { "verbose", no_argument, NULL, 'v' },
 					       { "quiet", no_argument, NULL, OPT_QUIET },
 					       { 0, 0, 0, 0 } };
@@ -571,6 +654,7 @@ int cmd_import(int argc, char **argv)
 	struct import_options opt;
 	memset(&opt, 0, sizeof(opt));
 	bool verbose = false, quiet = false;
+	uint32_t only_period = 0;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "d:hv", longs, NULL)) != -1) {
@@ -585,8 +669,12 @@ int cmd_import(int argc, char **argv)
 			break;
 		case 'v': verbose = true; break;
 		case OPT_QUIET: quiet = true; break;
+		case OPT_FIRST:
+			if (!parse_period(optarg, &only_period))
+				return usage_error("import", "--period is YYYYMM or YYYY-MM");
+			break;
 		case 'h':
-			printf("usage: amana import FILE... [--verbose] [--batch-lines N]\n\n"
+			printf("usage: amana import FILE|DIR... [--period YYYYMM] [--verbose] [--batch-lines N]\n\n"
 			       "Ingest salary declarations (e-BDS DS_<aff>_<period>.txt, complementary\n"
 			       "DSC<k>_<aff>_<period>.txt). Each file is all or nothing: every rule of the\n"
 			       "format is checked, B02 lines must answer the pre-filled list in order, B04\n"
@@ -595,7 +683,9 @@ int cmd_import(int argc, char **argv)
 			       "file is a complementary declaration. A rejected file writes nothing and its\n"
 			       "errors are listed as FILE:LINE:COLUMN: FIELD: expected ...; found ...\n"
 			       "Accepted files are committed in batches of about N lines (default 200000):\n"
-			       "an interrupted import keeps whole files only.\n\n"
+			       "an interrupted import keeps whole files only.\n"
+			       "A directory stands for its DS_/DSC<k>_ files, imported by period (main\n"
+			       "declarations before complementary ones); --period keeps one period of them.\n\n"
 			       "  -v, --verbose      one line per accepted file\n"
 			       "      --quiet        no summary (errors are still printed)\n"
 			       "exit: 0 all accepted, 3 some rejected, 1 the registry failed\n\n%s",
@@ -605,11 +695,26 @@ int cmd_import(int argc, char **argv)
 		}
 	}
 	if (optind >= argc)
-		return usage_error("import", "give at least one declaration file");
-	struct registry *r;
-	int rc = open_registry(&cm, &r);
-	if (rc)
+		return usage_error("import", "give at least one declaration file or directory");
+	struct file_list files = { 0 };
+	int rc = expand_args(argv + optind, argc - optind, only_period, &files);
+	if (!rc && files.n == 0)
+		rc = fail(AMANA_ERR_USAGE, "no declaration file (DS_<affiliation>_<period>.txt) to import");
+	struct registry *r = NULL;
+	if (!rc)
+		rc = open_registry(&cm, &r);
+	const char **paths = rc ? NULL : calloc(files.n, sizeof(*paths));
+	if (!rc && !paths)
+		rc = fail(AMANA_ERR_NOMEM, "out of memory");
+	if (rc) {
+		for (size_t i = 0; i < files.n; i++)
+			free(files.v[i].path);
+		free(files.v);
+		registry_close(r);
 		return rc;
+	}
+	for (size_t i = 0; i < files.n; i++)
+		paths[i] = files.v[i].path;
 	struct import_ui ui = { .cm = &cm, .tty = isatty(2) && !cm.json, .verbose = verbose, .first_json = true };
 	clock_gettime(CLOCK_MONOTONIC, &ui.t0);
 	opt.report = import_report;
@@ -619,10 +724,13 @@ int cmd_import(int argc, char **argv)
 		printf("{\"files\":[");
 	struct import_summary sum;
 	double t0 = now_s();
-	enum amana_err err = svc_import(r, &cm.who, (const char *const *)argv + optind, (size_t)(argc - optind),
-					&opt, &sum);
+	enum amana_err err = svc_import(r, &cm.who, paths, files.n, &opt, &sum);
 	double el = now_s() - t0;
 	registry_close(r);
+	for (size_t i = 0; i < files.n; i++)
+		free(files.v[i].path);
+	free(files.v);
+	free(paths);
 	if (ui.tty)
 		fputs("\r\033[K", stderr);
 	if (cm.json) {

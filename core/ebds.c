@@ -191,9 +191,21 @@ void ebds_errors_add(struct ebds_errors *e, unsigned line, unsigned column, cons
 
 /* ---- field access ---- */
 
+/* The e-BDS character set as a table: the checker looks at every byte of
+ * millions of lines. */
+static const bool charset[256] = {
+	['\t'] = true, [' '] = true,
+	['0'] = true, ['1'] = true, ['2'] = true, ['3'] = true, ['4'] = true,
+	['5'] = true, ['6'] = true, ['7'] = true, ['8'] = true, ['9'] = true,
+	['A'] = true, ['B'] = true, ['C'] = true, ['D'] = true, ['E'] = true, ['F'] = true, ['G'] = true,
+	['H'] = true, ['I'] = true, ['J'] = true, ['K'] = true, ['L'] = true, ['M'] = true, ['N'] = true,
+	['O'] = true, ['P'] = true, ['Q'] = true, ['R'] = true, ['S'] = true, ['T'] = true, ['U'] = true,
+	['V'] = true, ['W'] = true, ['X'] = true, ['Y'] = true, ['Z'] = true,
+};
+
 static bool allowed_char(char ch)
 {
-	return (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == ' ' || ch == '\t';
+	return charset[(unsigned char)ch];
 }
 
 /* Describe an offending character without echoing any field content. */
@@ -252,16 +264,6 @@ static void get_an(struct line_ctx *l, unsigned idx, char *out, size_t cap)
 	for (size_t i = 0; i < n; i++)
 		out[i] = p[i] == '\t' ? ' ' : p[i];
 	out[n] = '\0';
-}
-
-static bool field_blank(const struct line_ctx *l, unsigned idx)
-{
-	const struct field *f = &l->layout[idx];
-	const char *p = fptr(l, idx);
-	for (unsigned i = 0; i < f->width; i++)
-		if (p[i] != ' ' && p[i] != '\t')
-			return false;
-	return true;
 }
 
 /* ---- dates and periods ---- */
@@ -450,6 +452,16 @@ static void check_total(struct line_ctx *l, unsigned idx, uint64_t declared, uin
 	}
 }
 
+static bool field_blank(const struct line_ctx *l, unsigned idx)
+{
+	const struct field *f = &l->layout[idx];
+	const char *p = fptr(l, idx);
+	for (unsigned i = 0; i < f->width; i++)
+		if (p[i] != ' ' && p[i] != '\t')
+			return false;
+	return true;
+}
+
 static void check_charset(struct line_ctx *l)
 {
 	for (unsigned i = 0; l->layout[i].name; i++) {
@@ -457,6 +469,12 @@ static void check_charset(struct line_ctx *l)
 		if (f->kind == F_N || f->kind == F_TYPE)
 			continue; /* checked when parsed */
 		const char *p = fptr(l, i);
+		if (f->kind == F_AN && (p[0] == ' ' || p[0] == '\t') && !field_blank(l, i)) {
+			ebds_errors_add(l->errs, l->lineno, f->col, f->name,
+					"left-aligned text (AN fields start in their first column)",
+					"a leading blank");
+			continue;
+		}
 		for (unsigned k = 0; k < f->width; k++) {
 			if (!allowed_char(p[k])) {
 				char what[24];
@@ -646,7 +664,9 @@ static void parse_hire(struct ebds_check *c, struct line_ctx *l, struct ebds_rec
 	h->control = get_n(l, W_CONTROL);
 	if (field_blank(l, W_NAME))
 		ebds_errors_add(l->errs, l->lineno, 26, "name", "the new hire's name", "blanks");
-	if (!cin_valid(h->cin, strlen(h->cin))) {
+	const char *cinf = fptr(l, W_CIN);
+	bool cin_shifted = (cinf[0] == ' ' || cinf[0] == '\t') && !field_blank(l, W_CIN);
+	if (!cin_shifted && !cin_valid(h->cin, strlen(h->cin))) { /* a shifted CIN is reported once */
 		/* Say where it goes wrong without echoing the CIN itself. */
 		ebds_errors_add(l->errs, l->lineno, 86, "cin",
 				"1-2 letters then digits, 8 characters at most, left-aligned",
@@ -681,6 +701,9 @@ static void parse_hire(struct ebds_check *c, struct line_ctx *l, struct ebds_rec
 	}
 }
 
+/* Totals are compared with the running sums only when every line above
+ * parsed: a line that did not is already an error, and comparing totals
+ * that leave it out would add false ones. */
 static void parse_sums(struct ebds_check *c, struct line_ctx *l, struct ebds_record *rec)
 {
 	struct ebds_sums *s = &rec->u.sums;
@@ -694,7 +717,7 @@ static void parse_sums(struct ebds_check *c, struct line_ctx *l, struct ebds_rec
 		s->af_to_deduct = get_n(l, PS_AF_DEDUCT);
 		s->af_net = get_n(l, PS_AF_NET);
 		s->registrations = get_n(l, PS_REGS);
-		if (!l->ok)
+		if (!l->ok || c->unparsed)
 			return;
 		check_total(l, PS_EMPLOYEES, s->employees, c->salary.employees);
 		check_total(l, PS_CHILDREN, s->children, c->salary.children);
@@ -715,7 +738,7 @@ static void parse_sums(struct ebds_check *c, struct line_ctx *l, struct ebds_rec
 		s->real_salaries = get_n(l, SS_REAL);
 		s->capped_salaries = get_n(l, SS_CAPPED);
 		s->controls = get_n(l, SS_CONTROLS);
-		if (!l->ok)
+		if (!l->ok || c->unparsed)
 			return;
 		check_total(l, SS_EMPLOYEES, s->employees, c->salary.employees);
 		check_total(l, SS_CHILDREN, s->children, c->salary.children);
@@ -737,7 +760,7 @@ static void parse_sums(struct ebds_check *c, struct line_ctx *l, struct ebds_rec
 		s->real_salaries = get_n(l, T_REAL);
 		s->capped_salaries = get_n(l, T_CAPPED);
 		s->controls = get_n(l, T_CONTROLS);
-		if (!l->ok)
+		if (!l->ok || c->unparsed)
 			return;
 		struct ebds_sums want = c->hires;
 		if (rec->type == EBDS_GRAND_SUM) {
@@ -766,13 +789,20 @@ bool ebds_check_line(struct ebds_check *c, const char *line, size_t len, unsigne
 	memset(rec, 0, sizeof(*rec));
 	rec->line = lineno;
 	c->lines++;
-	if (len != EBDS_RECORD_LEN) {
-		ebds_errors_add(errs, lineno, 0, "record", "exactly 260 characters", "%zu characters", len);
-		return false;
-	}
 	enum ebds_family fam;
 	enum ebds_type type;
+	if (len != EBDS_RECORD_LEN) {
+		ebds_errors_add(errs, lineno, 0, "record", "exactly 260 characters", "%zu characters", len);
+		/* Say what the line meant to be, so a caller can keep its place. */
+		if (len >= 3 && type_parse(line, &fam, &type)) {
+			rec->family = fam;
+			rec->type = type;
+		}
+		c->unparsed++;
+		return false;
+	}
 	if (!type_parse(line, &fam, &type)) {
+		c->unparsed++;
 		char what[24];
 		describe_char(line[0], what);
 		ebds_errors_add(errs, lineno, 1, "type", "a record type A00-A03, B00-B06 or E00-E06",
@@ -791,6 +821,7 @@ bool ebds_check_line(struct ebds_check *c, const char *line, size_t len, unsigne
 	else if (fam != c->family) {
 		ebds_errors_add(errs, lineno, 1, "type", "records of one file family (A, B or E) only", "%s",
 				tname);
+		c->unparsed++;
 		return false;
 	}
 	if (!order_ok((unsigned)c->stage, type)) {
@@ -842,6 +873,8 @@ bool ebds_check_line(struct ebds_check *c, const char *line, size_t len, unsigne
 	}
 	if (c->stage == ST_END)
 		c->ended = true;
+	if (!l.ok)
+		c->unparsed++;
 	return l.ok;
 }
 

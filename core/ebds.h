@@ -149,7 +149,7 @@ struct ebds_error {
 	unsigned line;
 	unsigned column; /* 1-based; 0 when the whole line or file is meant */
 	char field[32];
-	char expected[96];
+	char expected[160];
 	char found[96];
 };
 
@@ -184,13 +184,15 @@ struct ebds_check {
 	struct ebds_sums salary; /* running B02 or A02 sums */
 	struct ebds_sums hires;  /* running B04 sums */
 	unsigned blank_hires;
+	unsigned unparsed; /* lines that could not be parsed: totals are not compared */
 };
 void ebds_check_init(struct ebds_check *c, const struct rules *rules);
 
 /* Parse and check one line (without its line end) into *rec. Returns true
  * if the record is usable (its fields parsed); errors, including
  * sequence or total mismatches, are added to *errs either way. A line that
- * cannot be parsed at all returns false. */
+ * cannot be parsed returns false, with rec->type and rec->family still set
+ * when its first three characters name a record type. */
 bool ebds_check_line(struct ebds_check *c, const char *line, size_t len, unsigned lineno,
 		     struct ebds_record *rec, struct ebds_errors *errs);
 

@@ -64,6 +64,14 @@ static size_t utf8_next(const unsigned char *s, size_t len, uint32_t *cp)
 		}
 		v = (v << 6) | (s[i] & 0x3F);
 	}
+	/* Overlong forms, surrogates and values past U+10FFFF are not UTF-8
+	 * (RFC 3629): treated as invalid, so no two byte strings that differ
+	 * normalize to the same text by such a trick. */
+	static const uint32_t min_for_len[5] = { 0, 0, 0x80, 0x800, 0x10000 };
+	if (v < min_for_len[n] || (v >= 0xD800 && v <= 0xDFFF) || v > 0x10FFFF) {
+		*cp = 0xFFFD;
+		return n;
+	}
 	*cp = v;
 	return n;
 }

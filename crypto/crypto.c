@@ -11,6 +11,7 @@
  */
 #include "crypto.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <string.h>
@@ -147,6 +148,47 @@ static void wrap_ad_build(enum crypto_purpose purpose, uint32_t version, uint8_t
 	put_u32le(buf + sizeof(WRAP_AD_LABEL), version);
 }
 
+/*
+ * Nonces: one getrandom() system call per seal costs as much as the seal
+ * itself, so each thread draws 4 KiB of OS randomness at a time and hands
+ * it out 24 bytes at a time, never twice. A forked child must never reuse
+ * its parent's pool (same nonce, same key): fork bumps a generation number
+ * and a pool from an older generation is thrown away.
+ */
+#define NONCE_POOL_BYTES 4096
+static atomic_uint fork_generation;
+static _Thread_local struct {
+	uint8_t bytes[NONCE_POOL_BYTES];
+	size_t used;
+	unsigned generation;
+	bool filled;
+} nonce_pool;
+
+static void after_fork_in_child(void)
+{
+	atomic_fetch_add(&fork_generation, 1);
+}
+
+static void register_fork_handler(void)
+{
+	(void)pthread_atfork(NULL, NULL, after_fork_in_child);
+}
+
+static void nonce_take(uint8_t out[NONCE_BYTES])
+{
+	unsigned gen = atomic_load(&fork_generation);
+	if (!nonce_pool.filled || nonce_pool.generation != gen ||
+	    nonce_pool.used + NONCE_BYTES > sizeof(nonce_pool.bytes)) {
+		randombytes_buf(nonce_pool.bytes, sizeof(nonce_pool.bytes));
+		nonce_pool.used = 0;
+		nonce_pool.generation = gen;
+		nonce_pool.filled = true;
+	}
+	memcpy(out, nonce_pool.bytes + nonce_pool.used, NONCE_BYTES);
+	sodium_memzero(nonce_pool.bytes + nonce_pool.used, NONCE_BYTES);
+	nonce_pool.used += NONCE_BYTES;
+}
+
 enum amana_err crypto_init(void)
 {
 	struct rlimit nocore = { 0, 0 };
@@ -159,6 +201,8 @@ enum amana_err crypto_init(void)
 		return AMANA_ERR_CRYPTO;
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
 		return AMANA_ERR_CRYPTO;
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	(void)pthread_once(&once, register_fork_handler);
 	atomic_store(&crypto_ready, true);
 	return AMANA_OK;
 }
@@ -292,7 +336,7 @@ enum amana_err crypto_seal(const struct crypto_keyring *kr, enum crypto_purpose 
 	memcpy(out, header, sizeof(header));
 	/* 192-bit random nonces: collisions are negligible however many values
 	 * one key seals, so no counter state is needed. */
-	randombytes_buf(out + 6, NONCE_BYTES);
+	nonce_take(out + 6);
 	(void)crypto_aead_xchacha20poly1305_ietf_encrypt(out + CRYPTO_SEAL_HEADER_BYTES, NULL, pt,
 							 len, adbuf, adlen, NULL, out + 6,
 							 pk->keys[pk->current]);

@@ -129,14 +129,17 @@ void crypto_bidx_key_clear(struct crypto_bidx_key *key);
 /* SHA-256 of data (file digests, audit). */
 void crypto_sha256(const void *data, size_t len, uint8_t out[32]);
 
-/* Streaming SHA-256 (crypto/hash.c), for files read in chunks. The state
- * is opaque storage sized for libsodium's crypto_hash_sha256_state. */
-struct crypto_sha256 {
-	_Alignas(16) unsigned char opaque[128];
+/* Streaming BLAKE2b-256 (crypto/hash.c): the digest of a file as received,
+ * computed while it is read (several times faster than SHA-256 in
+ * libsodium's portable code). The state is opaque storage sized for
+ * libsodium's crypto_generichash_state. */
+struct crypto_digest {
+	_Alignas(64) unsigned char opaque[512];
 };
-void crypto_sha256_init(struct crypto_sha256 *h);
-void crypto_sha256_update(struct crypto_sha256 *h, const void *data, size_t len);
-void crypto_sha256_final(struct crypto_sha256 *h, uint8_t out[32]);
+#define CRYPTO_DIGEST_BYTES 32
+void crypto_digest_init(struct crypto_digest *h);
+void crypto_digest_update(struct crypto_digest *h, const void *data, size_t len);
+void crypto_digest_final(struct crypto_digest *h, uint8_t out[CRYPTO_DIGEST_BYTES]);
 
 /* Wipe a buffer that held plaintext or a key; never optimized away. */
 void crypto_wipe(void *p, size_t len);

@@ -1,22 +1,27 @@
-/* hash.c - streaming SHA-256 over libsodium (see crypto.h). */
+/* hash.c - streaming BLAKE2b-256 over libsodium (see crypto.h). */
 #include "crypto.h"
 
 #include <sodium.h>
 
-_Static_assert(sizeof(crypto_hash_sha256_state) <= sizeof(struct crypto_sha256),
-	       "struct crypto_sha256 must hold libsodium's state");
+_Static_assert(sizeof(crypto_generichash_state) <= sizeof(struct crypto_digest),
+	       "struct crypto_digest must hold libsodium's state");
 
-void crypto_sha256_init(struct crypto_sha256 *h)
+static crypto_generichash_state *state(struct crypto_digest *h)
 {
-	crypto_hash_sha256_init((crypto_hash_sha256_state *)(void *)h->opaque);
+	return (crypto_generichash_state *)(void *)h->opaque;
 }
 
-void crypto_sha256_update(struct crypto_sha256 *h, const void *data, size_t len)
+void crypto_digest_init(struct crypto_digest *h)
 {
-	crypto_hash_sha256_update((crypto_hash_sha256_state *)(void *)h->opaque, data, len);
+	(void)crypto_generichash_init(state(h), NULL, 0, CRYPTO_DIGEST_BYTES);
 }
 
-void crypto_sha256_final(struct crypto_sha256 *h, uint8_t out[32])
+void crypto_digest_update(struct crypto_digest *h, const void *data, size_t len)
 {
-	crypto_hash_sha256_final((crypto_hash_sha256_state *)(void *)h->opaque, out);
+	(void)crypto_generichash_update(state(h), data, len);
+}
+
+void crypto_digest_final(struct crypto_digest *h, uint8_t out[CRYPTO_DIGEST_BYTES])
+{
+	(void)crypto_generichash_final(state(h), out, CRYPTO_DIGEST_BYTES);
 }

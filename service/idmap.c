@@ -1,4 +1,6 @@
-/* idmap.c - see idmap.h. Linear probing over a multiplicative hash. */
+/* idmap.c - see idmap.h. Linear probing over a multiplicative hash; a reset
+ * bumps the current stamp instead of clearing the table, so a map sized for
+ * the largest employer costs nothing to empty for the next small one. */
 #include "idmap.h"
 
 #include <stdlib.h>
@@ -9,24 +11,35 @@
 void idmap_init(struct idmap *m)
 {
 	memset(m, 0, sizeof(*m));
+	m->current = 1;
+}
+
+static void wipe_arrays(struct idmap *m)
+{
+	if (!m->keys)
+		return;
+	crypto_wipe(m->keys, m->cap * sizeof(*m->keys));
+	crypto_wipe(m->vals, m->cap * sizeof(*m->vals));
 }
 
 void idmap_free(struct idmap *m)
 {
-	if (m->keys) {
-		crypto_wipe(m->keys, m->cap * sizeof(*m->keys));
-		crypto_wipe(m->vals, m->cap * sizeof(*m->vals));
-	}
+	wipe_arrays(m);
 	free(m->keys);
 	free(m->vals);
+	free(m->stamp);
 	idmap_init(m);
 }
 
 void idmap_reset(struct idmap *m)
 {
-	if (m->keys)
-		memset(m->keys, 0, m->cap * sizeof(*m->keys));
 	m->count = 0;
+	if (++m->current == 0) {
+		/* The stamp wrapped after 4 billion resets: clear for real. */
+		if (m->stamp)
+			memset(m->stamp, 0, m->cap * sizeof(*m->stamp));
+		m->current = 1;
+	}
 }
 
 static size_t slot(int64_t key, size_t cap)
@@ -38,30 +51,32 @@ static size_t slot(int64_t key, size_t cap)
 static enum amana_err grow(struct idmap *m)
 {
 	size_t ncap = m->cap ? m->cap * 2 : 64;
-	int64_t *nk = calloc(ncap, sizeof(*nk));
-	uint32_t *nv = calloc(ncap, sizeof(*nv));
-	if (!nk || !nv) {
+	int64_t *nk = malloc(ncap * sizeof(*nk));
+	uint32_t *nv = malloc(ncap * sizeof(*nv));
+	uint32_t *ns = calloc(ncap, sizeof(*ns));
+	if (!nk || !nv || !ns) {
 		free(nk);
 		free(nv);
+		free(ns);
 		return AMANA_ERR_NOMEM;
 	}
 	for (size_t i = 0; i < m->cap; i++) {
-		if (!m->keys[i])
+		if (m->stamp[i] != m->current)
 			continue;
 		size_t s = slot(m->keys[i], ncap);
-		while (nk[s])
+		while (ns[s] == m->current)
 			s = (s + 1) & (ncap - 1);
 		nk[s] = m->keys[i];
 		nv[s] = m->vals[i];
+		ns[s] = m->current;
 	}
-	if (m->keys) {
-		crypto_wipe(m->keys, m->cap * sizeof(*m->keys));
-		crypto_wipe(m->vals, m->cap * sizeof(*m->vals));
-	}
+	wipe_arrays(m);
 	free(m->keys);
 	free(m->vals);
+	free(m->stamp);
 	m->keys = nk;
 	m->vals = nv;
+	m->stamp = ns;
 	m->cap = ncap;
 	return AMANA_OK;
 }
@@ -76,10 +91,11 @@ enum amana_err idmap_put(struct idmap *m, int64_t key, uint32_t val)
 			return err;
 	}
 	size_t s = slot(key, m->cap);
-	while (m->keys[s] && m->keys[s] != key)
+	while (m->stamp[s] == m->current && m->keys[s] != key)
 		s = (s + 1) & (m->cap - 1);
-	if (!m->keys[s]) {
+	if (m->stamp[s] != m->current) {
 		m->keys[s] = key;
+		m->stamp[s] = m->current;
 		m->count++;
 	}
 	m->vals[s] = val;
@@ -91,7 +107,7 @@ bool idmap_get(const struct idmap *m, int64_t key, uint32_t *val)
 	if (!m->cap || key == 0)
 		return false;
 	size_t s = slot(key, m->cap);
-	while (m->keys[s]) {
+	while (m->stamp[s] == m->current) {
 		if (m->keys[s] == key) {
 			if (val)
 				*val = m->vals[s];

@@ -14,15 +14,17 @@
 #include "core/error.h"
 
 struct idmap {
-	int64_t *keys; /* 0 = empty slot */
+	int64_t *keys;
 	uint32_t *vals;
-	size_t cap;    /* power of two */
+	uint32_t *stamp; /* a slot is in use when its stamp is the current one */
+	uint32_t current;
+	size_t cap;      /* power of two */
 	size_t count;
 };
 
 void idmap_init(struct idmap *m);
 void idmap_free(struct idmap *m);
-void idmap_reset(struct idmap *m); /* empty it, keep the memory */
+void idmap_reset(struct idmap *m); /* empty it in O(1), keep the memory */
 /* Insert or overwrite. key must be non-zero. */
 enum amana_err idmap_put(struct idmap *m, int64_t key, uint32_t val) AMANA_MUST_CHECK;
 bool idmap_get(const struct idmap *m, int64_t key, uint32_t *val);

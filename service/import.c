@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "core/ids.h"
+#include "lines.h"
 #include "roster.h"
 
 #define READ_CHUNK (1u << 20)
@@ -31,7 +32,10 @@ struct file_state {
 	struct ebds_errors *errs;
 	struct ebds_check chk;
 	struct roster ro;
+	struct chunk_writer lines;
 	struct idmap seen; /* person ids already declared in this file */
+	struct idmap employers; /* affiliation -> employer id, when cached */
+	bool employers_cached;
 	enum ebds_family name_family;
 	unsigned name_seq;
 	int64_t employer_id;
@@ -47,7 +51,13 @@ struct file_state {
 	size_t file_index, file_count;
 	int64_t *lines_total;
 	uint64_t bytes_before, bytes_total, bytes_done;
+	size_t max_read; /* largest read into the buffer, to wipe no more */
+	/* Declaration ids reserved in blocks outside any file's savepoint, so a
+	 * rejected file cannot roll the reservation back under us. */
+	int64_t decl_next, decl_end;
 };
+
+#define DECLARATION_ID_BLOCK 1024
 
 static bool writing(const struct file_state *fs)
 {
@@ -62,22 +72,45 @@ static void fail(struct file_state *fs, enum amana_err err, const char *what)
 	}
 }
 
-struct max_seq {
+/* What the employer already declared: for this period (main and
+ * complementary numbers) and for the latest period before it (the
+ * declarations the pre-filled list comes from). */
+struct recent {
+	uint32_t period;
 	bool main;
 	unsigned max;
 	bool used[10];
+	uint32_t prev_period;
+	int64_t prev_ids[10];
+	unsigned prev_n;
 };
 
-static enum amana_err note_seq(void *ctx, const struct store_declaration *d)
+static enum amana_err note_recent(void *ctx, const struct store_declaration *d)
 {
-	struct max_seq *m = ctx;
-	if (d->seq == 0)
-		m->main = true;
-	if (d->seq > m->max)
-		m->max = d->seq;
-	if (d->seq < 10)
-		m->used[d->seq] = true;
+	struct recent *m = ctx;
+	if (d->period == m->period) {
+		if (d->seq == 0)
+			m->main = true;
+		if (d->seq > m->max)
+			m->max = d->seq;
+		if (d->seq < 10)
+			m->used[d->seq] = true;
+	} else if (m->prev_n < sizeof(m->prev_ids) / sizeof(m->prev_ids[0])) {
+		m->prev_period = d->period;
+		m->prev_ids[m->prev_n++] = d->id;
+	}
 	return AMANA_OK;
+}
+
+/* Employers by affiliation, looked up once for an import of many files. */
+static enum amana_err lookup_employer(struct file_state *fs, uint32_t aff, int64_t *id)
+{
+	uint32_t v;
+	if (fs->employers_cached && idmap_get(&fs->employers, aff, &v)) {
+		*id = v;
+		return AMANA_OK;
+	}
+	return find_employer(fs->r, aff, id); /* e.g. registered since the cache was built */
 }
 
 static void on_employer(struct file_state *fs, const struct ebds_record *rec)
@@ -91,7 +124,7 @@ static void on_employer(struct file_state *fs, const struct ebds_record *rec)
 				"a pre-filled list (A records)");
 		return;
 	}
-	enum amana_err err = find_employer(r, rec->affiliation, &fs->employer_id);
+	enum amana_err err = lookup_employer(fs, rec->affiliation, &fs->employer_id);
 	if (err == AMANA_ERR_NOTFOUND) {
 		ebds_errors_add(fs->errs, lineno, 4, "affiliation", "an employer registered with the registry",
 				"%07u (unknown)", rec->affiliation);
@@ -101,9 +134,10 @@ static void on_employer(struct file_state *fs, const struct ebds_record *rec)
 		fail(fs, err, "looking up the employer");
 		return;
 	}
-	struct max_seq ms;
+	struct recent ms;
 	memset(&ms, 0, sizeof(ms));
-	if ((err = store_declarations_of(r->store, fs->employer_id, rec->period, note_seq, &ms))) {
+	ms.period = rec->period;
+	if ((err = store_declarations_recent(r->store, fs->employer_id, rec->period, note_recent, &ms))) {
 		fail(fs, err, "reading the employer's declarations");
 		return;
 	}
@@ -132,14 +166,16 @@ static void on_employer(struct file_state *fs, const struct ebds_record *rec)
 		}
 		fs->res.seq = seq;
 	}
-	if ((err = roster_load(r, fs->employer_id, rec->period, false, &fs->ro))) {
+	if ((err = roster_load_from(r, ms.prev_ids, ms.prev_n, ms.prev_period, false, &fs->ro))) {
 		fail(fs, err, "loading the pre-filled list");
 		return;
 	}
-	if ((err = store_next_ids(r->store, "declarations", 1, &fs->declaration_id))) {
-		fail(fs, err, "numbering the declaration");
+	if (fs->decl_next >= fs->decl_end) {
+		fail(fs, AMANA_ERR_LIMIT, "numbering the declaration");
 		return;
 	}
+	fs->declaration_id = fs->decl_next++;
+	chunk_writer_start(&fs->lines, r, fs->declaration_id);
 	fs->employer_ok = true;
 }
 
@@ -156,25 +192,10 @@ static void add_totals(struct totals_rec *t, const struct line_rec *l)
 	t->af_give_back += l->af_give_back;
 }
 
-static void write_line(struct file_state *fs, unsigned lineno, int64_t person_id, enum store_line_kind kind,
-		       bool leaves, const struct line_rec *lr)
+static void write_line(struct file_state *fs, const struct line_rec *lr)
 {
-	uint8_t sealed[SEALED_MAX];
-	size_t n;
-	enum amana_err err = seal_line(fs->r, fs->declaration_id, lineno, lr, sealed, &n);
+	enum amana_err err = chunk_writer_add(&fs->lines, lr);
 	if (err) {
-		fail(fs, err, "sealing a line");
-		return;
-	}
-	struct store_line l = {
-		.declaration_id = fs->declaration_id,
-		.line_no = lineno,
-		.person_id = person_id,
-		.kind = kind,
-		.leaves = leaves,
-		.payload_sealed = { sealed, n },
-	};
-	if ((err = store_line_insert(fs->r->store, &l))) {
 		fail(fs, err, "writing a line");
 		return;
 	}
@@ -202,7 +223,7 @@ static void on_salary(struct file_state *fs, const struct ebds_record *rec)
 	unsigned lineno = rec->line;
 	size_t idx;
 	if (rec->family == EBDS_FAMILY_DECLARATION) {
-		idx = fs->next_expected++;
+		idx = fs->next_expected;
 		if (idx >= fs->ro.n) {
 			ebds_errors_add(fs->errs, lineno, 17, "registration",
 					"no further B02 line: the pre-filled list ends here (declare new hires in B04)",
@@ -211,16 +232,30 @@ static void on_salary(struct file_state *fs, const struct ebds_record *rec)
 		}
 		if (fs->ro.v[idx].registration != p->registration) {
 			uint32_t other;
-			if (idmap_get(&fs->ro.by_reg, p->registration, &other))
-				ebds_errors_add(fs->errs, lineno, 17, "registration",
-						"the person at this position of the pre-filled list",
-						"the person listed at position %u (lines out of order)", other + 1);
-			else
+			if (!idmap_get(&fs->ro.by_reg, p->registration, &other)) {
+				/* Someone else in this person's place: a wrong number
+				 * for the listed person, most likely. */
+				fs->next_expected++;
 				ebds_errors_add(fs->errs, lineno, 17, "registration",
 						"the person at this position of the pre-filled list",
 						"a person not on the list (declare new hires in B04)");
-			return;
+				return;
+			}
+			if (other < idx) {
+				ebds_errors_add(fs->errs, lineno, 17, "registration",
+						"the person at this position of the pre-filled list",
+						"the person listed at position %u, declared above already", other + 1);
+				return;
+			}
+			/* A person further down the list: those in between are missing. */
+			for (size_t k = idx; k < other; k++)
+				ebds_errors_add(fs->errs, lineno, 17, "registration",
+						"a B02 line for every person of the pre-filled list, in its order",
+						"none for the person at position %zu (line %zu of the pre-filled list)",
+						k + 1, k + 3);
+			idx = other;
 		}
+		fs->next_expected = idx + 1;
 	} else {
 		uint32_t found;
 		if (!idmap_get(&fs->ro.by_reg, p->registration, &found)) {
@@ -234,7 +269,13 @@ static void on_salary(struct file_state *fs, const struct ebds_record *rec)
 	int64_t person_id = fs->ro.v[idx].person_id;
 	if (!first_time(fs, lineno, person_id) || !writing(fs))
 		return;
+	bool leaves = situation_leaves(p->situation);
 	struct line_rec lr = {
+		.line_no = lineno,
+		.kind = LINE_SALARY,
+		.leaves = leaves,
+		.person_id = person_id,
+		.registration = p->registration,
 		.situation = p->situation,
 		.days = p->days,
 		.children = p->children,
@@ -245,8 +286,7 @@ static void on_salary(struct file_state *fs, const struct ebds_record *rec)
 		.af_net = p->af_net,
 		.af_give_back = p->af_give_back,
 	};
-	bool leaves = situation_leaves(p->situation);
-	write_line(fs, lineno, person_id, STORE_LINE_SALARY, leaves, &lr);
+	write_line(fs, &lr);
 	crypto_wipe(&lr, sizeof(lr));
 	if (leaves && writing(fs)) {
 		enum amana_err err = store_employment_close(fs->r->store, person_id, fs->employer_id, rec->period);
@@ -274,17 +314,17 @@ static void on_hire(struct file_state *fs, const struct ebds_record *rec)
 	unsigned lineno = rec->line;
 	struct registry *r = fs->r;
 	int64_t person_id = 0;
+	uint32_t reg = h->registration;
 	enum amana_err err;
 	if (h->blank)
 		return;
 	if (h->registration == REGISTRATION_OCCASIONAL) {
 		person_id = 0;
 	} else if (h->registration == REGISTRATION_NONE) {
-		err = find_person_by_cin(r, h->cin, &person_id, NULL);
+		err = find_person_by_cin(r, h->cin, &person_id, &reg);
 		if (err == AMANA_ERR_NOTFOUND) {
 			if (!writing(fs))
 				return; /* would register: only when the file is clean so far */
-			uint32_t reg;
 			err = person_create(r, h->cin, h->name, 0, 0, fs->now, &person_id, &reg);
 			if (err == AMANA_ERR_LIMIT) {
 				ebds_errors_add(fs->errs, lineno, 17, "registration",
@@ -325,11 +365,15 @@ static void on_hire(struct file_state *fs, const struct ebds_record *rec)
 	if (!writing(fs))
 		return;
 	struct line_rec lr = {
+		.line_no = lineno,
+		.kind = LINE_HIRE,
+		.person_id = person_id,
+		.registration = reg,
 		.days = h->days,
 		.real_salary = h->real_salary,
 		.capped_salary = h->capped_salary,
 	};
-	write_line(fs, lineno, person_id, STORE_LINE_HIRE, false, &lr);
+	write_line(fs, &lr);
 	crypto_wipe(&lr, sizeof(lr));
 	fs->res.hires++;
 	if (person_id && writing(fs)) {
@@ -350,6 +394,9 @@ static int on_line(void *ctx, const char *line, size_t len, unsigned lineno, boo
 		return 0;
 	}
 	bool usable = ebds_check_line(&fs->chk, line, len, lineno, &rec, fs->errs);
+	if (!usable && rec.type == EBDS_SALARY && rec.family == EBDS_FAMILY_DECLARATION && fs->employer_ok &&
+	    fs->next_expected < fs->ro.n)
+		fs->next_expected++; /* a broken B02 still stands for its listed person */
 	if (usable) {
 		switch (rec.type) {
 		case EBDS_EMPLOYER: on_employer(fs, &rec); break;
@@ -390,6 +437,7 @@ static void import_one(struct file_state *fs, const char *path, char *buf)
 	fs->employer_ok = false;
 	fs->next_expected = 0;
 	fs->bytes_done = 0;
+	fs->max_read = 0;
 	fs->declaration_id = 0;
 	uint32_t name_aff, name_period;
 	fs->name_family = ebds_parse_filename(path, &name_aff, &name_period, &fs->name_seq);
@@ -407,8 +455,8 @@ static void import_one(struct file_state *fs, const char *path, char *buf)
 		fs->res.err = err;
 		return;
 	}
-	struct crypto_sha256 h;
-	crypto_sha256_init(&h);
+	struct crypto_digest h;
+	crypto_digest_init(&h);
 	struct ebds_linebuf lb;
 	ebds_linebuf_init(&lb);
 	for (;;) {
@@ -424,16 +472,21 @@ static void import_one(struct file_state *fs, const char *path, char *buf)
 			break;
 		}
 		fs->bytes_done += (uint64_t)n;
-		crypto_sha256_update(&h, buf, (size_t)n);
+		if ((size_t)n > fs->max_read)
+			fs->max_read = (size_t)n;
+		crypto_digest_update(&h, buf, (size_t)n);
 		if (ebds_linebuf_feed(&lb, buf, (size_t)n, on_line, fs))
 			break;
 	}
 	close(fd);
-	crypto_wipe(buf, READ_CHUNK);
+	crypto_wipe(buf, fs->max_read); /* only what a read ever filled */
 	crypto_wipe(&lb, sizeof(lb));
 	if (!fs->fatal)
 		ebds_check_end(&fs->chk, fs->errs);
 
+	if (writing(fs) && (err = chunk_writer_finish(&fs->lines)))
+		fail(fs, err, "writing the last lines");
+	chunk_writer_clear(&fs->lines);
 	if (writing(fs)) {
 		struct store_declaration d = {
 			.id = fs->declaration_id,
@@ -443,7 +496,7 @@ static void import_one(struct file_state *fs, const char *path, char *buf)
 			.imported_at = fs->now,
 			.line_count = fs->res.lines,
 		};
-		crypto_sha256_final(&h, d.digest);
+		crypto_digest_final(&h, d.digest);
 		uint8_t sealed[SEALED_MAX];
 		size_t n;
 		if ((err = seal_totals(r, fs->declaration_id, &fs->totals, sealed, &n)))
@@ -453,8 +506,8 @@ static void import_one(struct file_state *fs, const char *path, char *buf)
 		if (!fs->fatal && (err = store_declaration_insert(r->store, &d)))
 			fail(fs, err, "writing the declaration");
 	} else {
-		uint8_t digest[32];
-		crypto_sha256_final(&h, digest);
+		uint8_t digest[CRYPTO_DIGEST_BYTES];
+		crypto_digest_final(&h, digest);
 	}
 	crypto_wipe(&fs->totals, sizeof(fs->totals));
 
@@ -495,6 +548,29 @@ static void report_pending(const struct import_options *opt, struct import_file_
 	*np = 0;
 }
 
+/* Opening each employer's sealed affiliation once costs less than one
+ * blind-index query per file when many files come in. */
+#define EMPLOYER_CACHE_MIN_FILES 1000
+
+static enum amana_err cache_one(void *ctx, const struct store_employer *e)
+{
+	struct file_state *fs = ctx;
+	uint32_t aff;
+	if (e->id <= 0 || e->id > (int64_t)UINT32_MAX)
+		return AMANA_OK; /* not representable: looked up the slow way */
+	enum amana_err err = open_u32(fs->r, "employers", "affiliation", e->id, &e->aff_sealed, &aff);
+	if (!err && aff)
+		err = idmap_put(&fs->employers, aff, (uint32_t)e->id);
+	return err;
+}
+
+static enum amana_err cache_employers(struct file_state *fs)
+{
+	enum amana_err err = store_employers_each(fs->r->store, cache_one, fs);
+	fs->employers_cached = err == AMANA_OK;
+	return err;
+}
+
 enum amana_err svc_import(struct registry *r, const struct principal *who, const char *const *paths,
 			  size_t count, const struct import_options *opt, struct import_summary *sum)
 {
@@ -524,6 +600,11 @@ enum amana_err svc_import(struct registry *r, const struct principal *who, const
 		if (stat(paths[i], &st) == 0)
 			fs->bytes_total += (uint64_t)st.st_size;
 	}
+	idmap_init(&fs->employers);
+	if (count >= EMPLOYER_CACHE_MIN_FILES) {
+		if ((err = cache_employers(fs)))
+			goto done;
+	}
 	int64_t batch = opt->batch_lines > 0 ? opt->batch_lines : DEFAULT_BATCH_LINES;
 	int64_t in_batch = 0;
 	size_t npending = 0;
@@ -534,6 +615,11 @@ enum amana_err svc_import(struct registry *r, const struct principal *who, const
 			if ((err = store_begin(r->store)))
 				break;
 			open_tx = true;
+		}
+		if (fs->decl_next >= fs->decl_end) {
+			if ((err = store_next_ids(r->store, "declarations", DECLARATION_ID_BLOCK, &fs->decl_next)))
+				break;
+			fs->decl_end = fs->decl_next + DECLARATION_ID_BLOCK;
 		}
 		fs->file_index = i;
 		import_one(fs, paths[i], buf);
@@ -581,13 +667,13 @@ enum amana_err svc_import(struct registry *r, const struct principal *who, const
 		opt->progress(opt->ctx, count, count, lines_total, fs->bytes_before, fs->bytes_total);
 	if (!err && sum->files_rejected)
 		err = AMANA_ERR_INPUT;
+done:
 	roster_free(&fs->ro);
 	idmap_free(&fs->seen);
+	idmap_free(&fs->employers);
 out:
 	free(fs);
-	if (buf)
-		crypto_wipe(buf, READ_CHUNK);
-	free(buf);
+	free(buf); /* wiped after each file */
 	if (errs)
 		crypto_wipe(errs, sizeof(*errs));
 	free(errs);

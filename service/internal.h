@@ -45,14 +45,6 @@ struct profile_rec {
 	char postcode[7];
 };
 
-struct line_rec {
-	unsigned situation;
-	unsigned days;
-	unsigned children;
-	int64_t real_salary, capped_salary;
-	int64_t af_to_pay, af_to_deduct, af_net, af_give_back;
-};
-
 struct totals_rec {
 	int64_t employees, children, days;
 	int64_t real_salaries, capped_salaries;
@@ -79,10 +71,6 @@ enum amana_err seal_profile(struct registry *r, int64_t employer_id, const struc
 			    uint8_t out[SEALED_MAX], size_t *len) AMANA_MUST_CHECK;
 enum amana_err open_profile(struct registry *r, int64_t employer_id, const struct store_blob *b,
 			    struct profile_rec *out) AMANA_MUST_CHECK;
-enum amana_err seal_line(struct registry *r, int64_t declaration_id, int64_t line_no, const struct line_rec *in,
-			 uint8_t out[SEALED_MAX], size_t *len) AMANA_MUST_CHECK;
-enum amana_err open_line(struct registry *r, int64_t declaration_id, int64_t line_no,
-			 const struct store_blob *b, struct line_rec *out) AMANA_MUST_CHECK;
 enum amana_err seal_totals(struct registry *r, int64_t declaration_id, const struct totals_rec *in,
 			   uint8_t out[SEALED_MAX], size_t *len) AMANA_MUST_CHECK;
 enum amana_err open_totals(struct registry *r, int64_t declaration_id, const struct store_blob *b,

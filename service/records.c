@@ -248,50 +248,6 @@ enum amana_err open_profile(struct registry *r, int64_t employer_id, const struc
 	return err;
 }
 
-enum amana_err seal_line(struct registry *r, int64_t declaration_id, int64_t line_no, const struct line_rec *in,
-			 uint8_t out[SEALED_MAX], size_t *len)
-{
-	struct packer p = { .n = 0 };
-	put_u8(&p, REC_V1);
-	put_u8(&p, in->situation);
-	put_u8(&p, in->days);
-	put_u8(&p, in->children);
-	put_u64(&p, (uint64_t)in->real_salary);
-	put_u64(&p, (uint64_t)in->capped_salary);
-	put_u64(&p, (uint64_t)in->af_to_pay);
-	put_u64(&p, (uint64_t)in->af_to_deduct);
-	put_u64(&p, (uint64_t)in->af_net);
-	put_u64(&p, (uint64_t)in->af_give_back);
-	return seal_packed(r, CRYPTO_PURPOSE_MONEY, "declaration_lines", "payload", declaration_id, line_no, &p,
-			   out, len);
-}
-
-enum amana_err open_line(struct registry *r, int64_t declaration_id, int64_t line_no,
-			 const struct store_blob *b, struct line_rec *out)
-{
-	uint8_t plain[PLAIN_MAX];
-	size_t n;
-	enum amana_err err = open_raw(r, "declaration_lines", "payload", declaration_id, line_no, b, plain, &n);
-	if (!err) {
-		struct reader rd = { plain, n, false };
-		if (get_u8(&rd) != REC_V1)
-			rd.bad = true;
-		out->situation = get_u8(&rd);
-		out->days = get_u8(&rd);
-		out->children = get_u8(&rd);
-		out->real_salary = (int64_t)get_u64(&rd);
-		out->capped_salary = (int64_t)get_u64(&rd);
-		out->af_to_pay = (int64_t)get_u64(&rd);
-		out->af_to_deduct = (int64_t)get_u64(&rd);
-		out->af_net = (int64_t)get_u64(&rd);
-		out->af_give_back = (int64_t)get_u64(&rd);
-		if (rd.bad)
-			err = AMANA_ERR_CORRUPT;
-	}
-	crypto_wipe(plain, sizeof(plain));
-	return err;
-}
-
 enum amana_err seal_totals(struct registry *r, int64_t declaration_id, const struct totals_rec *in,
 			   uint8_t out[SEALED_MAX], size_t *len)
 {

@@ -31,6 +31,10 @@ void roster_init(struct roster *ro);
  * children (for the pre-filled list). Replaces what ro held. */
 enum amana_err roster_load(struct registry *r, int64_t employer_id, uint32_t period, bool with_identity,
 			   struct roster *ro) AMANA_MUST_CHECK;
+/* Load the roster from the declarations of one earlier period (main first,
+ * then complementary), as the import finds them itself. */
+enum amana_err roster_load_from(struct registry *r, const int64_t *declaration_ids, unsigned count,
+				uint32_t from_period, bool with_identity, struct roster *ro) AMANA_MUST_CHECK;
 /* Wipe and free. */
 void roster_free(struct roster *ro);
 

@@ -59,33 +59,31 @@ struct store_declaration {
 	unsigned seq;		/* 0 main declaration, 1..9 complementary */
 	int64_t imported_at;
 	int64_t line_count;
-	uint8_t digest[32];	/* SHA-256 of the file as received */
+	uint8_t digest[32];	/* BLAKE2b-256 of the file as received */
 	struct store_blob totals_sealed; /* sums of salaries, days, AF */
 };
 
-enum store_line_kind { STORE_LINE_SALARY = 2, STORE_LINE_HIRE = 4 };
+/*
+ * A declaration's lines are kept in chunks of up to STORE_CHUNK_LINES
+ * consecutive lines, each chunk one sealed value: a declaration is a
+ * document received whole, and sealing and writing it by chunk costs one AEAD
+ * and one row per 256 lines instead of per line. The chunk lists in clear
+ * the surrogate ids of the persons its lines name (0 for occasional labour),
+ * as the employment table does, so a person's lines are found without
+ * opening other chunks.
+ */
+#define STORE_CHUNK_LINES 256
 
-struct store_line {
+struct store_chunk {
 	int64_t declaration_id;
-	int64_t line_no;	/* 1-based line in the file */
-	int64_t person_id;	/* 0 for occasional labour */
-	enum store_line_kind kind;
-	int leaves;		/* SO or DE: not on the next pre-filled list */
-	struct store_blob payload_sealed; /* days, salaries, AF, situation */
-};
-
-/* One line of an earlier period, in file order (main declaration first, then
- * complementary ones), with the person it names: what a pre-filled list is
- * made of. Occasional-labour lines (no person) are not returned. */
-struct store_roster_entry {
-	int64_t person_id;
-	int leaves; /* this line says the person left (SO, DE) */
-	struct store_blob reg_sealed;
-	struct store_blob identity_sealed;
+	int64_t chunk;       /* 0, 1, ... in file order */
+	int64_t line_count;  /* lines in this chunk */
+	struct store_blob persons;        /* line_count unsigned LEB128 person ids */
+	struct store_blob payload_sealed; /* the lines: numbers, days, amounts */
 };
 
 struct store_counts {
-	int64_t employers, persons, employments, declarations, lines;
+	int64_t employers, persons, employments, declarations, lines; /* lines: sum of chunk line counts */
 };
 
 struct store;
@@ -94,7 +92,7 @@ typedef enum amana_err (*store_employer_fn)(void *ctx, const struct store_employ
 typedef enum amana_err (*store_person_fn)(void *ctx, const struct store_person *p);
 typedef enum amana_err (*store_employment_fn)(void *ctx, const struct store_employment *e);
 typedef enum amana_err (*store_declaration_fn)(void *ctx, const struct store_declaration *d);
-typedef enum amana_err (*store_roster_fn)(void *ctx, const struct store_roster_entry *r);
+typedef enum amana_err (*store_chunk_fn)(void *ctx, const struct store_chunk *c);
 typedef enum amana_err (*store_keyring_fn)(void *ctx, int purpose, uint32_t version,
 					   const struct store_blob *wrapped);
 
@@ -130,11 +128,13 @@ struct store_ops {
 	enum amana_err (*declaration_insert)(struct store *s, const struct store_declaration *d);
 	enum amana_err (*declarations_of)(struct store *s, int64_t employer, uint32_t period,
 					  store_declaration_fn fn, void *ctx);
+	enum amana_err (*declarations_recent)(struct store *s, int64_t employer, uint32_t period,
+					      store_declaration_fn fn, void *ctx);
+	enum amana_err (*employers_each)(struct store *s, store_employer_fn fn, void *ctx);
 	enum amana_err (*last_period_before)(struct store *s, int64_t employer, uint32_t period,
 					     uint32_t *out);
-	enum amana_err (*line_insert)(struct store *s, const struct store_line *l);
-	enum amana_err (*roster)(struct store *s, int64_t employer, uint32_t period, store_roster_fn fn,
-				 void *ctx);
+	enum amana_err (*chunk_insert)(struct store *s, const struct store_chunk *c);
+	enum amana_err (*chunks_of)(struct store *s, int64_t declaration, store_chunk_fn fn, void *ctx);
 	enum amana_err (*counts)(struct store *s, struct store_counts *out);
 };
 
@@ -249,19 +249,34 @@ AMANA_MUST_CHECK static inline enum amana_err store_declarations_of(struct store
 {
 	return STORE_CALL(declarations_of, employer, period, fn, ctx);
 }
+/* The employer's declarations for period and for the latest period before
+ * it, in one call: period descending, then seq ascending. */
+AMANA_MUST_CHECK static inline enum amana_err store_declarations_recent(struct store *s, int64_t employer,
+									uint32_t period, store_declaration_fn fn,
+									void *ctx)
+{
+	return STORE_CALL(declarations_recent, employer, period, fn, ctx);
+}
+/* Every employer, by id (for an import of many files to look them up once). */
+AMANA_MUST_CHECK static inline enum amana_err store_employers_each(struct store *s, store_employer_fn fn,
+								   void *ctx)
+{
+	return STORE_CALL(employers_each, fn, ctx);
+}
 AMANA_MUST_CHECK static inline enum amana_err store_last_period_before(struct store *s, int64_t employer,
 								       uint32_t period, uint32_t *out)
 {
 	return STORE_CALL(last_period_before, employer, period, out);
 }
-AMANA_MUST_CHECK static inline enum amana_err store_line_insert(struct store *s, const struct store_line *l)
+AMANA_MUST_CHECK static inline enum amana_err store_chunk_insert(struct store *s, const struct store_chunk *c)
 {
-	return STORE_CALL(line_insert, l);
+	return STORE_CALL(chunk_insert, c);
 }
-AMANA_MUST_CHECK static inline enum amana_err store_roster(struct store *s, int64_t employer, uint32_t period,
-							   store_roster_fn fn, void *ctx)
+/* The chunks of one declaration, in order. */
+AMANA_MUST_CHECK static inline enum amana_err store_chunks_of(struct store *s, int64_t declaration,
+							      store_chunk_fn fn, void *ctx)
 {
-	return STORE_CALL(roster, employer, period, fn, ctx);
+	return STORE_CALL(chunks_of, declaration, fn, ctx);
 }
 AMANA_MUST_CHECK static inline enum amana_err store_counts(struct store *s, struct store_counts *out)
 {

@@ -8,6 +8,7 @@
  */
 #include "store.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -42,9 +43,8 @@ static const char *const migrations[] = {
 	"  digest BLOB NOT NULL, totals_sealed BLOB NOT NULL, UNIQUE(employer_id, period, seq));"
 	"CREATE TABLE declaration_lines(declaration_id INTEGER NOT NULL"
 	"  REFERENCES declarations(id) DEFERRABLE INITIALLY DEFERRED,"
-	"  line_no INTEGER NOT NULL, person_id INTEGER REFERENCES persons(id), kind INTEGER NOT NULL,"
-	"  leaves INTEGER NOT NULL, payload_sealed BLOB NOT NULL,"
-	"  PRIMARY KEY(declaration_id, line_no)) WITHOUT ROWID;",
+	"  chunk INTEGER NOT NULL, line_count INTEGER NOT NULL, persons BLOB NOT NULL,"
+	"  payload_sealed BLOB NOT NULL, PRIMARY KEY(declaration_id, chunk)) WITHOUT ROWID;",
 };
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -54,7 +54,7 @@ enum stmt_id {
 	Q_EMP_INSERT, Q_EMP_BY_BIDX, Q_EMP_GET,
 	Q_PER_INSERT, Q_PER_BY_REG, Q_PER_BY_CIN, Q_PER_GET,
 	Q_JOB_OPEN, Q_JOB_CLOSE, Q_JOB_OF_PERSON,
-	Q_DECL_INSERT, Q_DECL_OF, Q_DECL_LAST_BEFORE, Q_LINE_INSERT, Q_ROSTER,
+	Q_DECL_INSERT, Q_DECL_OF, Q_DECL_RECENT, Q_EMP_EACH, Q_DECL_LAST_BEFORE, Q_LINE_INSERT, Q_LINES_OF,
 	Q_COUNT_EMP, Q_COUNT_PER, Q_COUNT_JOB, Q_COUNT_DECL, Q_COUNT_LINE,
 	Q_COUNT
 };
@@ -95,18 +95,21 @@ static const char *const sql[Q_COUNT] = {
 			  " digest, totals_sealed) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[Q_DECL_OF] = "SELECT id, employer_id, period, seq, imported_at, line_count, digest, totals_sealed"
 		      " FROM declarations WHERE employer_id = ?1 AND period = ?2 ORDER BY seq",
+	[Q_DECL_RECENT] = "SELECT id, employer_id, period, seq, imported_at, line_count, digest, totals_sealed"
+			  " FROM declarations WHERE employer_id = ?1 AND period IN (?2,"
+			  " (SELECT max(period) FROM declarations WHERE employer_id = ?1 AND period < ?2))"
+			  " ORDER BY period DESC, seq",
+	[Q_EMP_EACH] = "SELECT id, aff_bidx, aff_sealed, profile_sealed, created_at FROM employers ORDER BY id",
 	[Q_DECL_LAST_BEFORE] = "SELECT max(period) FROM declarations WHERE employer_id = ?1 AND period < ?2",
-	[Q_LINE_INSERT] = "INSERT INTO declaration_lines(declaration_id, line_no, person_id, kind, leaves,"
-			  " payload_sealed) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
-	[Q_ROSTER] = "SELECT l.person_id, l.leaves, p.reg_sealed, p.identity_sealed"
-		     " FROM declarations d JOIN declaration_lines l ON l.declaration_id = d.id"
-		     " JOIN persons p ON p.id = l.person_id"
-		     " WHERE d.employer_id = ?1 AND d.period = ?2 ORDER BY d.seq, l.line_no",
+	[Q_LINE_INSERT] = "INSERT INTO declaration_lines(declaration_id, chunk, line_count, persons,"
+			  " payload_sealed) VALUES(?1, ?2, ?3, ?4, ?5)",
+	[Q_LINES_OF] = "SELECT declaration_id, chunk, line_count, persons, payload_sealed"
+		       " FROM declaration_lines WHERE declaration_id = ?1 ORDER BY chunk",
 	[Q_COUNT_EMP] = "SELECT count(*) FROM employers",
 	[Q_COUNT_PER] = "SELECT count(*) FROM persons",
 	[Q_COUNT_JOB] = "SELECT count(*) FROM employments",
 	[Q_COUNT_DECL] = "SELECT count(*) FROM declarations",
-	[Q_COUNT_LINE] = "SELECT count(*) FROM declaration_lines",
+	[Q_COUNT_LINE] = "SELECT coalesce(sum(line_count), 0) FROM declaration_lines",
 };
 
 struct sqlite_store {
@@ -122,6 +125,9 @@ static struct sqlite_store *S(struct store *s)
 
 static enum amana_err map_rc(int rc)
 {
+	/* A missing parent is a broken invariant, not a duplicate. */
+	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+		return AMANA_ERR_CORRUPT;
 	switch (rc & 0xff) {
 	case SQLITE_OK:
 	case SQLITE_DONE:
@@ -448,12 +454,8 @@ static enum amana_err sq_declaration_insert(struct store *s, const struct store_
 	return run(q);
 }
 
-static enum amana_err sq_declarations_of(struct store *s, int64_t employer, uint32_t period,
-					 store_declaration_fn fn, void *ctx)
+static enum amana_err each_declaration(sqlite3_stmt *q, store_declaration_fn fn, void *ctx)
 {
-	sqlite3_stmt *q = st(s, Q_DECL_OF);
-	sqlite3_bind_int64(q, 1, employer);
-	sqlite3_bind_int64(q, 2, period);
 	enum amana_err err = AMANA_OK;
 	int rc;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -479,6 +481,29 @@ static enum amana_err sq_declarations_of(struct store *s, int64_t employer, uint
 	return err;
 }
 
+static enum amana_err sq_declarations_of(struct store *s, int64_t employer, uint32_t period,
+					 store_declaration_fn fn, void *ctx)
+{
+	sqlite3_stmt *q = st(s, Q_DECL_OF);
+	sqlite3_bind_int64(q, 1, employer);
+	sqlite3_bind_int64(q, 2, period);
+	return each_declaration(q, fn, ctx);
+}
+
+static enum amana_err sq_declarations_recent(struct store *s, int64_t employer, uint32_t period,
+					     store_declaration_fn fn, void *ctx)
+{
+	sqlite3_stmt *q = st(s, Q_DECL_RECENT);
+	sqlite3_bind_int64(q, 1, employer);
+	sqlite3_bind_int64(q, 2, period);
+	return each_declaration(q, fn, ctx);
+}
+
+static enum amana_err sq_employers_each(struct store *s, store_employer_fn fn, void *ctx)
+{
+	return each_employer(st(s, Q_EMP_EACH), fn, ctx);
+}
+
 static enum amana_err sq_last_period_before(struct store *s, int64_t employer, uint32_t period, uint32_t *out)
 {
 	sqlite3_stmt *q = st(s, Q_DECL_LAST_BEFORE);
@@ -496,34 +521,31 @@ static enum amana_err sq_last_period_before(struct store *s, int64_t employer, u
 	return err;
 }
 
-static enum amana_err sq_line_insert(struct store *s, const struct store_line *l)
+static enum amana_err sq_chunk_insert(struct store *s, const struct store_chunk *c)
 {
 	sqlite3_stmt *q = st(s, Q_LINE_INSERT);
-	sqlite3_bind_int64(q, 1, l->declaration_id);
-	sqlite3_bind_int64(q, 2, l->line_no);
-	if (l->person_id)
-		sqlite3_bind_int64(q, 3, l->person_id);
-	sqlite3_bind_int(q, 4, (int)l->kind);
-	sqlite3_bind_int(q, 5, l->leaves ? 1 : 0);
-	bind_blob(q, 6, &l->payload_sealed);
+	sqlite3_bind_int64(q, 1, c->declaration_id);
+	sqlite3_bind_int64(q, 2, c->chunk);
+	sqlite3_bind_int64(q, 3, c->line_count);
+	bind_blob(q, 4, &c->persons);
+	bind_blob(q, 5, &c->payload_sealed);
 	return run(q);
 }
 
-static enum amana_err sq_roster(struct store *s, int64_t employer, uint32_t period, store_roster_fn fn,
-				void *ctx)
+static enum amana_err sq_chunks_of(struct store *s, int64_t declaration, store_chunk_fn fn, void *ctx)
 {
-	sqlite3_stmt *q = st(s, Q_ROSTER);
-	sqlite3_bind_int64(q, 1, employer);
-	sqlite3_bind_int64(q, 2, period);
+	sqlite3_stmt *q = st(s, Q_LINES_OF);
+	sqlite3_bind_int64(q, 1, declaration);
 	enum amana_err err = AMANA_OK;
 	int rc;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct store_roster_entry r;
-		r.person_id = sqlite3_column_int64(q, 0);
-		r.leaves = sqlite3_column_int(q, 1);
-		r.reg_sealed = col_blob(q, 2);
-		r.identity_sealed = col_blob(q, 3);
-		err = fn(ctx, &r);
+		struct store_chunk c;
+		c.declaration_id = sqlite3_column_int64(q, 0);
+		c.chunk = sqlite3_column_int64(q, 1);
+		c.line_count = sqlite3_column_int64(q, 2);
+		c.persons = col_blob(q, 3);
+		c.payload_sealed = col_blob(q, 4);
+		err = fn(ctx, &c);
 		if (err)
 			break;
 	}
@@ -592,9 +614,11 @@ static const struct store_ops sqlite_ops = {
 	.employment_of_person = sq_employment_of_person,
 	.declaration_insert = sq_declaration_insert,
 	.declarations_of = sq_declarations_of,
+	.declarations_recent = sq_declarations_recent,
+	.employers_each = sq_employers_each,
 	.last_period_before = sq_last_period_before,
-	.line_insert = sq_line_insert,
-	.roster = sq_roster,
+	.chunk_insert = sq_chunk_insert,
+	.chunks_of = sq_chunks_of,
 	.counts = sq_counts,
 };
 
@@ -640,7 +664,7 @@ enum amana_err store_sqlite_open(const char *path, int create, struct store **ou
 		/* Refuse to overwrite; create the file owner-only before SQLite does. */
 		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (fd < 0)
-			return AMANA_ERR_EXISTS;
+			return errno == EEXIST ? AMANA_ERR_EXISTS : errno == ENOENT ? AMANA_ERR_NOTFOUND : AMANA_ERR_IO;
 		close(fd);
 	} else if (access(path, R_OK | W_OK) != 0) {
 		return AMANA_ERR_NOTFOUND;
@@ -655,7 +679,7 @@ enum amana_err store_sqlite_open(const char *path, int create, struct store **ou
 		err = map_rc(rc);
 		goto fail;
 	}
-	sqlite3_extended_result_codes(ss->db, 0);
+	sqlite3_extended_result_codes(ss->db, 1);
 	sqlite3_busy_timeout(ss->db, 10000);
 	if ((err = exec(ss->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;"
 				"PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-131072;")))

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run calls this):
+#   1. install what is missing, build with warnings as errors;
+#   2. run every test (unit and integration) on the plain build;
+#   3. run them again under AddressSanitizer + UndefinedBehaviorSanitizer;
+#   4. a short libFuzzer run of every fuzz target over its corpus.
+# Usage: bash scripts/test.sh   (FUZZ_SECONDS=N to change the fuzz run, default 30)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+
+jobs=$(nproc)
+run_suite() {
+  local dir=$1; shift
+  [ -f "$dir/build.ninja" ] || meson setup "$dir" "$@" >/dev/null
+  ninja -C "$dir" -j "$jobs"
+  meson test -C "$dir" --print-errorlogs --num-processes "$jobs"
+}
+
+echo "== build and test (debugoptimized)"
+run_suite build
+
+echo "== build and test under AddressSanitizer + UndefinedBehaviorSanitizer"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+
+echo "== fuzz smoke run"
+
+[ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dfuzz=true -Dtests=false >/dev/null
+ninja -C build-fuzz -j "$jobs"
+seconds=${FUZZ_SECONDS:-30}
+for target in build-fuzz/fuzz/fuzz_*; do
+  [ -f "$target" ] && [ -x "$target" ] || continue
+  name=$(basename "$target")
+  corpus="fuzz/corpus/${name#fuzz_}"
+  work=$(mktemp -d)
+  cp -r "$corpus"/. "$work"/
+  "$target" -max_total_time="$seconds" -print_final_stats=0 "$work" 2>&1 | tail -n 3
+  rm -rf "$work"
+done
+echo "all tests passed"

@@ -1,0 +1,194 @@
+/*
+ * lines.c - packing declaration lines into sealed chunks (see lines.h).
+ *
+ * A packed line: varint line_no, byte kind, byte flags (bit 0: leaves),
+ * varint registration, bytes situation, days, children, then six varints:
+ * real and capped salary, AF to pay, to deduct, net, to give back. The
+ * person id goes to the chunk's clear list, in the same order.
+ */
+#include "lines.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static size_t put_var(uint8_t *p, uint64_t v)
+{
+	size_t n = 0;
+	do {
+		p[n] = (uint8_t)(v & 0x7f);
+		v >>= 7;
+		if (v)
+			p[n] |= 0x80;
+		n++;
+	} while (v);
+	return n;
+}
+
+struct cursor {
+	const uint8_t *p;
+	size_t n;
+	bool bad;
+};
+
+static uint64_t get_var(struct cursor *c)
+{
+	uint64_t v = 0;
+	for (unsigned shift = 0; shift < 64; shift += 7) {
+		if (c->n == 0)
+			break;
+		uint8_t b = *c->p++;
+		c->n--;
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return v;
+	}
+	c->bad = true;
+	return 0;
+}
+
+static unsigned get_byte(struct cursor *c)
+{
+	if (c->n == 0) {
+		c->bad = true;
+		return 0;
+	}
+	c->n--;
+	return *c->p++;
+}
+
+void chunk_writer_start(struct chunk_writer *w, struct registry *r, int64_t declaration_id)
+{
+	w->r = r;
+	w->declaration_id = declaration_id;
+	w->chunk = 0;
+	w->count = 0;
+	w->plen = 0;
+	w->perslen = 0;
+}
+
+static enum amana_err flush(struct chunk_writer *w)
+{
+	if (w->count == 0)
+		return AMANA_OK;
+	struct crypto_ad ad = { "declaration_lines", "payload", w->declaration_id, w->chunk };
+	size_t slen;
+	enum amana_err err = crypto_seal(w->r->keys, CRYPTO_PURPOSE_MONEY, &ad, w->plain, w->plen, w->sealed,
+					 sizeof(w->sealed), &slen);
+	crypto_wipe(w->plain, w->plen);
+	if (err)
+		return err;
+	struct store_chunk c = {
+		.declaration_id = w->declaration_id,
+		.chunk = w->chunk,
+		.line_count = w->count,
+		.persons = { w->persons, w->perslen },
+		.payload_sealed = { w->sealed, slen },
+	};
+	err = store_chunk_insert(w->r->store, &c);
+	w->chunk++;
+	w->count = 0;
+	w->plen = 0;
+	w->perslen = 0;
+	return err;
+}
+
+enum amana_err chunk_writer_add(struct chunk_writer *w, const struct line_rec *l)
+{
+	if (l->person_id < 0 || l->real_salary < 0 || l->capped_salary < 0 || l->af_to_pay < 0 ||
+	    l->af_to_deduct < 0 || l->af_net < 0 || l->af_give_back < 0)
+		return AMANA_ERR_USAGE;
+	uint8_t *p = w->plain + w->plen;
+	size_t n = 0;
+	n += put_var(p + n, l->line_no);
+	p[n++] = (uint8_t)l->kind;
+	p[n++] = l->leaves ? 1 : 0;
+	n += put_var(p + n, l->registration);
+	p[n++] = (uint8_t)l->situation;
+	p[n++] = (uint8_t)l->days;
+	p[n++] = (uint8_t)l->children;
+	n += put_var(p + n, (uint64_t)l->real_salary);
+	n += put_var(p + n, (uint64_t)l->capped_salary);
+	n += put_var(p + n, (uint64_t)l->af_to_pay);
+	n += put_var(p + n, (uint64_t)l->af_to_deduct);
+	n += put_var(p + n, (uint64_t)l->af_net);
+	n += put_var(p + n, (uint64_t)l->af_give_back);
+	w->plen += n;
+	w->perslen += put_var(w->persons + w->perslen, (uint64_t)l->person_id);
+	w->count++;
+	return w->count == STORE_CHUNK_LINES ? flush(w) : AMANA_OK;
+}
+
+enum amana_err chunk_writer_finish(struct chunk_writer *w)
+{
+	return flush(w);
+}
+
+void chunk_writer_clear(struct chunk_writer *w)
+{
+	crypto_wipe(w->plain, sizeof(w->plain));
+	w->plen = 0;
+	w->count = 0;
+}
+
+struct each_ctx {
+	struct registry *r;
+	line_fn fn;
+	void *ctx;
+	uint8_t *plain;
+};
+
+static enum amana_err open_chunk(void *vctx, const struct store_chunk *c)
+{
+	struct each_ctx *e = vctx;
+	struct crypto_ad ad = { "declaration_lines", "payload", c->declaration_id, c->chunk };
+	size_t plen;
+	if (c->line_count <= 0 || c->line_count > STORE_CHUNK_LINES)
+		return AMANA_ERR_CORRUPT;
+	enum amana_err err = crypto_open(e->r->keys, &ad, c->payload_sealed.data, c->payload_sealed.len, e->plain,
+					 CHUNK_PLAIN_MAX, &plen);
+	if (err)
+		return err == AMANA_ERR_LIMIT ? AMANA_ERR_CORRUPT : err;
+	struct cursor pc = { e->plain, plen, false };
+	struct cursor ids = { c->persons.data, c->persons.len, false };
+	for (int64_t i = 0; i < c->line_count && !err; i++) {
+		struct line_rec l;
+		l.line_no = (uint32_t)get_var(&pc);
+		l.kind = (enum line_kind)get_byte(&pc);
+		l.leaves = get_byte(&pc) & 1;
+		uint64_t reg = get_var(&pc);
+		l.registration = (uint32_t)reg;
+		l.situation = get_byte(&pc);
+		l.days = get_byte(&pc);
+		l.children = get_byte(&pc);
+		int64_t *f[] = { &l.real_salary, &l.capped_salary, &l.af_to_pay, &l.af_to_deduct, &l.af_net,
+				 &l.af_give_back };
+		for (size_t k = 0; k < sizeof(f) / sizeof(f[0]); k++) {
+			uint64_t v = get_var(&pc);
+			if (v > INT64_MAX)
+				pc.bad = true;
+			*f[k] = (int64_t)v;
+		}
+		uint64_t pid = get_var(&ids);
+		l.person_id = (int64_t)pid;
+		if (pc.bad || ids.bad || reg > UINT32_MAX || pid > INT64_MAX)
+			err = AMANA_ERR_CORRUPT;
+		else
+			err = e->fn(e->ctx, &l);
+		crypto_wipe(&l, sizeof(l));
+	}
+	if (!err && (pc.n != 0 || ids.n != 0))
+		err = AMANA_ERR_CORRUPT;
+	crypto_wipe(e->plain, plen);
+	return err;
+}
+
+enum amana_err lines_each(struct registry *r, int64_t declaration_id, line_fn fn, void *ctx)
+{
+	struct each_ctx e = { r, fn, ctx, malloc(CHUNK_PLAIN_MAX) };
+	if (!e.plain)
+		return AMANA_ERR_NOMEM;
+	enum amana_err err = store_chunks_of(r->store, declaration_id, open_chunk, &e);
+	crypto_wipe(e.plain, CHUNK_PLAIN_MAX);
+	free(e.plain);
+	return err;
+}

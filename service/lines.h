@@ -1,0 +1,55 @@
+/*
+ * lines.h - a declaration's lines, sealed by chunks of STORE_CHUNK_LINES.
+ *
+ * The import appends lines to a chunk_writer, which seals and stores a chunk
+ * each time it fills and at the end; lines_each opens the chunks of a
+ * declaration and hands back its lines in file order. Plaintext buffers are
+ * wiped as soon as a chunk is sealed or read.
+ */
+#ifndef AMANA_SERVICE_LINES_H
+#define AMANA_SERVICE_LINES_H
+
+#include "internal.h"
+
+enum line_kind { LINE_SALARY = 2, LINE_HIRE = 4 }; /* B02/E02, B04/E04 */
+
+struct line_rec {
+	uint32_t line_no;      /* 1-based line in the file */
+	enum line_kind kind;
+	bool leaves;           /* SO or DE: off the next pre-filled list */
+	int64_t person_id;     /* 0 for occasional labour */
+	uint32_t registration; /* as declared: 999999999 for occasional labour */
+	unsigned situation;
+	unsigned days;
+	unsigned children;
+	int64_t real_salary, capped_salary;
+	int64_t af_to_pay, af_to_deduct, af_net, af_give_back;
+};
+
+/* Largest packed line: varints and bytes, see lines.c. */
+#define LINE_PACKED_MAX 96
+#define CHUNK_PLAIN_MAX (STORE_CHUNK_LINES * LINE_PACKED_MAX)
+
+struct chunk_writer {
+	struct registry *r;
+	int64_t declaration_id;
+	int64_t chunk;
+	unsigned count;
+	size_t plen, perslen;
+	uint8_t plain[CHUNK_PLAIN_MAX];
+	uint8_t persons[STORE_CHUNK_LINES * 10];
+	uint8_t sealed[CHUNK_PLAIN_MAX + CRYPTO_SEAL_OVERHEAD];
+};
+
+void chunk_writer_start(struct chunk_writer *w, struct registry *r, int64_t declaration_id);
+enum amana_err chunk_writer_add(struct chunk_writer *w, const struct line_rec *l) AMANA_MUST_CHECK;
+/* Store what is left; call once after the last line. */
+enum amana_err chunk_writer_finish(struct chunk_writer *w) AMANA_MUST_CHECK;
+/* Wipe the plaintext (also after a failure). */
+void chunk_writer_clear(struct chunk_writer *w);
+
+typedef enum amana_err (*line_fn)(void *ctx, const struct line_rec *l);
+/* Every line of a declaration in file order. */
+enum amana_err lines_each(struct registry *r, int64_t declaration_id, line_fn fn, void *ctx) AMANA_MUST_CHECK;
+
+#endif

@@ -1,0 +1,599 @@
+/*
+ * test_cli_crash.c - an import killed with SIGKILL keeps whole files only.
+ *
+ * import.c checks and writes each file inside a savepoint and commits
+ * accepted files in batches, so after a crash every file must be either
+ * completely in the registry or completely absent. The test prepares a
+ * country (gen), imports month 1, keeps a pristine copy of the registry,
+ * then for several rounds restores the copy, starts `amana import
+ * --batch-lines 500` on all of month 2 and kills it with SIGKILL after a
+ * delay: very early, once a first batch is known to be committed, at random
+ * points, and after it has finished. Each round is judged with the CLI
+ * alone: `contributions --json` per file (absent, or equal to the file's own
+ * sums), `stats --json` (lines, declarations and persons of the present
+ * files exactly, so no half file), then a second import that refuses the
+ * present files as duplicate periods and accepts the others.
+ *
+ * The random delays come from a seed printed in the output; set
+ * AMANA_TEST_SEED to replay it.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tests/harness.h"
+
+#define REC_LEN 260
+#define MAX_FILES 128
+#define PERIOD_2 "202502"
+#define RANDOM_ROUNDS 6
+
+/* What one month-2 file declares, computed from its own lines. */
+struct decl_file {
+	char *path;
+	char aff[8];
+	int64_t lines;     /* B02 and non-blank B04 lines: what stats counts */
+	int64_t real;      /* sum of real salaries */
+	int64_t capped;    /* sum of capped salaries */
+	int64_t new_by_cin; /* B04 lines with registration 000000000 */
+};
+
+struct world {
+	char *dir;
+	char reg[4096];
+	char pristine[4096];
+	char files[4096];
+	struct decl_file f[MAX_FILES];
+	size_t n;
+	/* the pristine registry: month 1 only */
+	int64_t lines1, decls1, persons1;
+	int64_t full_us; /* an uninterrupted import of month 2 */
+	uint64_t rng;
+};
+
+/* ---- helpers ---- */
+
+static void run_ok(struct run_result *r, int want, const char *what)
+{
+	if (r->status != want)
+		fail_msg("%s: exit %d, want %d\nstdout: %.2000s\nstderr: %.2000s", what, r->status, want, r->out,
+			 r->err);
+}
+
+static int64_t json_int(const char *json, const char *key)
+{
+	char pat[64];
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	const char *p = strstr(json, pat);
+	if (!p)
+		fail_msg("no %s in %.2000s", key, json);
+	p += strlen(pat);
+	if (*p == '"')
+		p++;
+	return strtoll(p, NULL, 10);
+}
+
+static int64_t field_n(const char *line, unsigned col, unsigned w)
+{
+	int64_t v = 0;
+	for (unsigned i = 0; i < w; i++) {
+		char c = line[col - 1 + i];
+		if (c < '0' || c > '9')
+			fail_msg("not a number at column %u: %.20s", col, line + col - 1);
+		v = v * 10 + (c - '0');
+	}
+	return v;
+}
+
+static bool blank_from(const char *line, unsigned col)
+{
+	for (unsigned i = col - 1; i < REC_LEN; i++)
+		if (line[i] != ' ' && line[i] != '\t')
+			return false;
+	return true;
+}
+
+/* Sum a declaration file's lines (spec/ebds.md layouts) and check the sums
+ * against its own B06 grand total, so the parser is known to be right. */
+static void parse_declaration(struct decl_file *f)
+{
+	size_t len;
+	char *text = read_file(f->path, &len);
+	assert_non_null(text);
+	bool grand = false;
+	for (char *line = text; line < text + len;) {
+		char *end = memchr(line, '\n', (size_t)(text + len - line));
+		if (!end)
+			end = text + len;
+		size_t n = (size_t)(end - line);
+		if (n > 0 && line[n - 1] == '\r')
+			n--;
+		assert_int_equal(n, REC_LEN);
+		if (!memcmp(line, "B01", 3)) {
+			memcpy(f->aff, line + 3, 7);
+			f->aff[7] = '\0';
+		} else if (!memcmp(line, "B02", 3)) {
+			f->lines++;
+			f->real += field_n(line, 114, 13);
+			f->capped += field_n(line, 127, 9);
+		} else if (!memcmp(line, "B04", 3) && !blank_from(line, 4) && !blank_from(line, 17)) {
+			f->lines++;
+			f->real += field_n(line, 96, 13);
+			f->capped += field_n(line, 109, 9);
+			if (field_n(line, 17, 9) == 0)
+				f->new_by_cin++;
+		} else if (!memcmp(line, "B06", 3)) {
+			grand = true;
+			assert_int_equal(field_n(line, 17, 6), f->lines);
+			assert_int_equal(field_n(line, 44, 15), f->real);
+			assert_int_equal(field_n(line, 59, 13), f->capped);
+		}
+		line = end + 1;
+	}
+	free(text);
+	assert_true(grand);
+	assert_int_equal(strlen(f->aff), 7);
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Copy a registry directory (flat: registry.db, rules.txt, and any -wal or
+ * -shm) into a fresh dst. */
+static void copy_dir(const char *src, const char *dst)
+{
+	remove_tree(dst);
+	assert_int_equal(mkdir(dst, 0700), 0);
+	DIR *d = opendir(src);
+	assert_non_null(d);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		char from[4400], to[4400];
+		snprintf(from, sizeof(from), "%s/%s", src, e->d_name);
+		snprintf(to, sizeof(to), "%s/%s", dst, e->d_name);
+		struct stat st;
+		assert_int_equal(lstat(from, &st), 0);
+		if (!S_ISREG(st.st_mode))
+			fail_msg("unexpected entry %s in a registry", from);
+		size_t len;
+		char *data = read_file(from, &len);
+		assert_non_null(data);
+		assert_int_equal(write_file(to, data, len), 0);
+		free(data);
+	}
+	closedir(d);
+}
+
+static int64_t now_us(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+static void sleep_us(int64_t us)
+{
+	struct timespec t = { .tv_sec = us / 1000000, .tv_nsec = (long)(us % 1000000) * 1000 };
+	while (nanosleep(&t, &t) != 0 && errno == EINTR)
+		;
+}
+
+/* xorshift64*: reproducible from the printed seed. */
+static uint64_t rng_next(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 2685821657736338717ULL;
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Commit frames in a SQLite WAL file (sqlite.org/fileformat2.html#walformat):
+ * frames whose salts match the header's and whose "database size after
+ * commit" is set. A commit is whole once a later one has begun. */
+static unsigned wal_commits(const char *path)
+{
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	uint8_t hdr[32], fh[24];
+	unsigned commits = 0;
+	if (pread(fd, hdr, sizeof(hdr), 0) == (ssize_t)sizeof(hdr)) {
+		uint32_t page = be32(hdr + 8);
+		for (off_t off = 32; pread(fd, fh, sizeof(fh), off) == (ssize_t)sizeof(fh); off += 24 + page) {
+			if (memcmp(fh + 8, hdr + 16, 8) != 0)
+				break; /* a frame of an earlier generation */
+			if (be32(fh + 4) != 0)
+				commits++;
+		}
+	}
+	close(fd);
+	return commits;
+}
+
+/* ---- the CLI's view of the registry ---- */
+
+/* `import --batch-lines 500 [--json] FILE...` of month 2 into args. */
+static void import_args(const struct world *w, bool json, char **args)
+{
+	size_t k = 0;
+	args[k++] = "import";
+	args[k++] = "--batch-lines";
+	args[k++] = "500";
+	if (json)
+		args[k++] = "--json";
+	for (size_t i = 0; i < w->n; i++)
+		args[k++] = w->f[i].path;
+	args[k] = NULL;
+}
+
+/* Is each month-2 file wholly present or wholly absent? Fills present[]
+ * and returns how many are present. */
+static size_t judge(const struct world *w, bool *present, const char *when)
+{
+	size_t count = 0;
+	int64_t lines = 0, persons = 0;
+	for (size_t i = 0; i < w->n; i++) {
+		const struct decl_file *f = &w->f[i];
+		struct run_result r;
+		assert_int_equal(run_amana(&r, "contributions", f->aff, PERIOD_2, "--json", NULL), 0);
+		if (r.status == 0) {
+			present[i] = true;
+			count++;
+			lines += f->lines;
+			persons += f->new_by_cin;
+			int64_t employees = json_int(r.out, "employees");
+			int64_t real = json_int(r.out, "real_salaries");
+			int64_t capped = json_int(r.out, "capped_salaries");
+			if (employees != f->lines || real != f->real || capped != f->capped)
+				fail_msg("%s: %s is only partly there: employees %lld of %lld, real %lld of %lld, "
+					 "capped %lld of %lld",
+					 when, f->path, (long long)employees, (long long)f->lines, (long long)real,
+					 (long long)f->real, (long long)capped, (long long)f->capped);
+			assert_int_equal(json_int(r.out, "declarations"), 1);
+		} else {
+			present[i] = false;
+			if (!strstr(r.err, "no accepted declaration"))
+				fail_msg("%s: contributions %s: exit %d, stderr %s", when, f->aff, r.status, r.err);
+		}
+		run_result_free(&r);
+	}
+	struct run_result r;
+	assert_int_equal(run_amana(&r, "stats", "--json", NULL), 0);
+	run_ok(&r, 0, "stats");
+	int64_t got_lines = json_int(r.out, "lines"), got_decls = json_int(r.out, "declarations");
+	int64_t got_persons = json_int(r.out, "persons");
+	run_result_free(&r);
+	if (got_lines != w->lines1 + lines)
+		fail_msg("%s: stats says %lld lines, the %zu present files and month 1 make %lld (a half file?)",
+			 when, (long long)got_lines, count, (long long)(w->lines1 + lines));
+	assert_int_equal(got_decls, w->decls1 + (int64_t)count);
+	assert_int_equal(got_persons, w->persons1 + persons);
+	return count;
+}
+
+/* Import all of month 2 again: the present files are refused as duplicate
+ * periods, the absent ones accepted; then everything is there. */
+static void reimport(const struct world *w, const bool *present, size_t npresent, const char *when)
+{
+	char *argv[MAX_FILES + 8];
+	argv[0] = (char *)amana_bin();
+	import_args(w, true, argv + 1);
+	struct run_result r;
+	assert_int_equal(run_argv(&r, argv), 0);
+	run_ok(&r, npresent ? 3 : 0, "re-import");
+	for (size_t i = 0; i < w->n; i++) {
+		char pat[4400];
+		snprintf(pat, sizeof(pat), "{\"file\":\"%s\"", w->f[i].path);
+		char *start = strstr(r.out, pat);
+		if (!start)
+			fail_msg("%s: no result for %s in %.2000s", when, w->f[i].path, r.out);
+		/* up to the next file's object (errors nest objects too) */
+		size_t at = (size_t)(start - r.out), span = 1;
+		while (at + span < r.out_len && strncmp(r.out + at + span, "{\"file\":\"", 9) != 0)
+			span++;
+		char *obj = strndup(start, span);
+		assert_non_null(obj);
+		if (present[i]) {
+			if (!strstr(obj, "\"status\":\"rejected\"") || !strstr(obj, "\"field\":\"period\"") ||
+			    !strstr(obj, "already declared"))
+				fail_msg("%s: %s was present, want a duplicate-period rejection: %s", when,
+					 w->f[i].path, obj);
+		} else {
+			if (!strstr(obj, "\"status\":\"accepted\""))
+				fail_msg("%s: %s was absent, want it accepted: %s", when, w->f[i].path, obj);
+			assert_int_equal(json_int(obj, "lines"), w->f[i].lines);
+		}
+		free(obj);
+	}
+	assert_int_equal(json_int(r.out, "accepted"), (int64_t)(w->n - npresent));
+	assert_int_equal(json_int(r.out, "rejected"), (int64_t)npresent);
+	assert_int_equal(json_int(r.out, "failed"), 0);
+	run_result_free(&r);
+
+	bool after[MAX_FILES];
+	char what[128];
+	snprintf(what, sizeof(what), "%s, after the re-import", when);
+	assert_int_equal(judge(w, after, what), w->n);
+}
+
+/* ---- set-up ---- */
+
+static int setup(void **state)
+{
+	struct world *w = calloc(1, sizeof(*w));
+	assert_non_null(w);
+	*state = w; /* the group teardown runs even when this fails */
+	const char *seed_env = getenv("AMANA_TEST_SEED");
+	uint64_t seed = seed_env && *seed_env ? strtoull(seed_env, NULL, 10)
+					      : ((uint64_t)time(NULL) << 20 ^ (uint64_t)getpid() ^ (uint64_t)now_us());
+	if (seed == 0)
+		seed = 1;
+	printf("cli_crash: seed %llu (AMANA_TEST_SEED=%llu replays the delays)\n", (unsigned long long)seed,
+	       (unsigned long long)seed);
+	w->rng = seed;
+
+	w->dir = temp_dir("crash");
+	assert_non_null(w->dir);
+	assert_int_equal(init_registry(w->dir), 0);
+	snprintf(w->reg, sizeof(w->reg), "%s/reg", w->dir);
+	snprintf(w->pristine, sizeof(w->pristine), "%s/pristine", w->dir);
+	snprintf(w->files, sizeof(w->files), "%s/files", w->dir);
+	assert_int_equal(mkdir(w->files, 0700), 0);
+
+	struct run_result r;
+	assert_int_equal(run_amana(&r, "gen", "--employers", "60", "--persons", "6000", "--months", "2", "--seed",
+				   "5", "-o", w->files, NULL),
+			 0);
+	run_ok(&r, 0, "gen");
+	run_result_free(&r);
+
+	char *m1[MAX_FILES], *m2[MAX_FILES];
+	size_t n1 = 0, n2 = 0;
+	DIR *d = opendir(w->files);
+	assert_non_null(d);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		size_t l = strlen(e->d_name);
+		if (l < 11 || strncmp(e->d_name, "DS_", 3) != 0)
+			continue;
+		char *p;
+		assert_true(asprintf(&p, "%s/%s", w->files, e->d_name) > 0);
+		if (!strcmp(e->d_name + l - 11, "_202501.txt") && n1 < MAX_FILES)
+			m1[n1++] = p;
+		else if (!strcmp(e->d_name + l - 11, "_202502.txt") && n2 < MAX_FILES)
+			m2[n2++] = p;
+		else
+			free(p);
+	}
+	closedir(d);
+	qsort(m1, n1, sizeof(*m1), str_cmp);
+	qsort(m2, n2, sizeof(*m2), str_cmp);
+	for (size_t i = 0; i < n2; i++)
+		w->f[i].path = m2[i];
+	w->n = n2;
+	assert_int_equal(n1, 60);
+	assert_int_equal(n2, 60);
+
+	char *argv[MAX_FILES + 4];
+	size_t k = 0;
+	argv[k++] = (char *)amana_bin();
+	argv[k++] = "import";
+	for (size_t i = 0; i < n1; i++)
+		argv[k++] = m1[i];
+	argv[k] = NULL;
+	assert_int_equal(run_argv(&r, argv), 0);
+	run_ok(&r, 0, "import of month 1");
+	run_result_free(&r);
+	for (size_t i = 0; i < n1; i++)
+		free(m1[i]);
+
+	assert_int_equal(run_amana(&r, "stats", "--json", NULL), 0);
+	run_ok(&r, 0, "stats");
+	w->lines1 = json_int(r.out, "lines");
+	w->decls1 = json_int(r.out, "declarations");
+	w->persons1 = json_int(r.out, "persons");
+	run_result_free(&r);
+	assert_int_equal(w->decls1, 60);
+
+	int64_t total = 0;
+	for (size_t i = 0; i < n2; i++) {
+		parse_declaration(&w->f[i]);
+		total += w->f[i].lines;
+	}
+	printf("month 1: %lld lines; month 2: %zu files, %lld lines\n", (long long)w->lines1, w->n,
+	       (long long)total);
+	/* enough batches of 500 lines to be killed between */
+	assert_true(total > 8 * 500);
+	copy_dir(w->reg, w->pristine);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct world *w = *state;
+	if (!w)
+		return 0;
+	for (size_t i = 0; i < w->n; i++)
+		free(w->f[i].path);
+	if (!getenv("AMANA_TEST_KEEP"))
+		remove_tree(w->dir);
+	else
+		printf("kept %s\n", w->dir);
+	free(w->dir);
+	free(w);
+	return 0;
+}
+
+/* ---- the tests ---- */
+
+/* An uninterrupted import on a fresh copy: every file whole, and its
+ * duration, which bounds the random delays below. */
+static void test_uninterrupted_import(void **state)
+{
+	struct world *w = *state;
+	copy_dir(w->pristine, w->reg);
+	bool present[MAX_FILES];
+	assert_int_equal(judge(w, present, "before any import"), 0);
+	char *args[MAX_FILES + 8];
+	import_args(w, false, args);
+	int64_t t0 = now_us();
+	pid_t pid = spawn_amana(args);
+	assert_true(pid > 0);
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	w->full_us = now_us() - t0;
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	printf("an uninterrupted import of month 2 takes %lld us\n", (long long)w->full_us);
+	assert_int_equal(judge(w, present, "after an uninterrupted import"), w->n);
+}
+
+enum when { KILL_EARLY, KILL_AFTER_FIRST_COMMIT, KILL_RANDOM, KILL_AFTER_END };
+
+/* One round: restore, import, SIGKILL, judge, re-import, judge. */
+static size_t round_once(struct world *w, unsigned no, enum when how, int64_t delay_us)
+{
+	char wal[4200];
+	snprintf(wal, sizeof(wal), "%s/registry.db-wal", w->reg);
+	copy_dir(w->pristine, w->reg);
+	char *args[MAX_FILES + 8];
+	import_args(w, false, args);
+	pid_t pid = spawn_amana(args);
+	assert_true(pid > 0);
+	int64_t t0 = now_us();
+	int st = 0;
+	bool reaped = false;
+	if (how == KILL_AFTER_FIRST_COMMIT) {
+		/* two commit frames: the first batch is durable, and at 500 lines
+		 * a batch the import is far from done */
+		while (wal_commits(wal) < 2) {
+			if (waitpid(pid, &st, WNOHANG) == pid) {
+				reaped = true;
+				break;
+			}
+			if (now_us() - t0 > 30 * 1000000LL)
+				fail_msg("round %u: no commit in 30 s", no);
+			sleep_us(20);
+		}
+		delay_us = now_us() - t0;
+	} else if (how == KILL_AFTER_END) {
+		/* wait for the exit without reaping it, so the kill below
+		 * still hits our (now finished) process */
+		siginfo_t info;
+		memset(&info, 0, sizeof(info));
+		while (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT) != 0)
+			assert_int_equal(errno, EINTR);
+		delay_us = now_us() - t0 + 1000;
+		sleep_us(1000);
+	} else {
+		sleep_us(delay_us);
+	}
+	/* not yet reaped: a finished import is a zombie, its pid still ours */
+	if (!reaped) {
+		assert_int_equal(kill(pid, SIGKILL), 0);
+		assert_int_equal(waitpid(pid, &st, 0), pid);
+	}
+	bool killed = WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
+	if (!killed && !(WIFEXITED(st) && WEXITSTATUS(st) == 0))
+		fail_msg("round %u: the import failed by itself (status 0x%x)", no, st);
+
+	bool present[MAX_FILES];
+	char when[96];
+	snprintf(when, sizeof(when), "round %u (killed after %lld us)", no, (long long)delay_us);
+	size_t n = judge(w, present, when);
+	static const char *const how_name[] = { "very early", "after the first commit", "at random",
+						"after the end" };
+	printf("round %u: %s, %lld us: %s; %zu of %zu files present\n", no, how_name[how], (long long)delay_us,
+	       killed ? "killed" : "had finished", n, w->n);
+	switch (how) {
+	case KILL_AFTER_FIRST_COMMIT:
+		assert_true(killed);
+		assert_in_range(n, 1, w->n - 1);
+		break;
+	case KILL_AFTER_END:
+		assert_false(killed);
+		assert_int_equal(n, w->n);
+		break;
+	default: break;
+	}
+	if (killed && n == w->n)
+		printf("  (killed after its last commit)\n");
+	reimport(w, present, n, when);
+	return n;
+}
+
+static void test_kill_during_import(void **state)
+{
+	struct world *w = *state;
+	assert_true(w->full_us > 0);
+	unsigned no = 0;
+	size_t partial = 0;
+	/* 1 ms: the process has barely started */
+	round_once(w, no++, KILL_EARLY, 1000);
+	size_t n = round_once(w, no++, KILL_AFTER_FIRST_COMMIT, 0);
+	partial += n > 0 && n < w->n;
+	int64_t lo = 5000, hi = w->full_us > lo ? w->full_us : lo + 1;
+	for (int i = 0; i < RANDOM_ROUNDS; i++) {
+		int64_t delay = lo + (int64_t)(rng_next(&w->rng) % (uint64_t)(hi - lo));
+		n = round_once(w, no++, KILL_RANDOM, delay);
+		partial += n > 0 && n < w->n;
+	}
+	/* after the end: a kill that hits a finished process */
+	round_once(w, no++, KILL_AFTER_END, 0);
+	printf("%zu of %u rounds killed an import halfway\n", partial, no);
+	assert_true(partial >= 1);
+}
+
+/* The duplicate-period error names what is expected in full. The text is
+ * 97 characters and struct ebds_error.expected holds 95, so it is cut to
+ * "... DSC<k> to add to i" (core/ebds.h). */
+static void test_duplicate_period_error_is_whole(void **state)
+{
+	struct world *w = *state;
+	struct run_result r;
+	/* after the rounds the registry holds all of month 2 */
+	assert_int_equal(run_amana(&r, "import", "--json", w->f[0].path, NULL), 0);
+	run_ok(&r, 3, "import of a declared period");
+	bool period = strstr(r.out, "\"field\":\"period\"") != NULL;
+	bool whole = strstr(r.out, "to add to it)\"") != NULL;
+	if (!whole)
+		printf("the expected text is cut: %s\n", r.out);
+	run_result_free(&r);
+	assert_true(period);
+	assert_true(whole);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_uninterrupted_import),
+		cmocka_unit_test(test_kill_during_import),
+		cmocka_unit_test(test_duplicate_period_error_is_whole),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,1912 @@
+/*
+ * test_store.c - the store conformance suite: every op of struct store_ops,
+ * driven through the store.h wrappers only, each test on a fresh store in
+ * its own temporary directory.
+ *
+ * The backend comes from AMANA_TEST_STORE (default "sqlite"): one row of the
+ * backends table below gives the function that opens a fresh store in a
+ * directory and the one that opens it again. A PostgreSQL backend adds its
+ * row and must pass the same tests. Only the few tests that look at the
+ * database file itself (WAL mode, file mode, residue of overwritten values,
+ * schema version) go past the interface; they skip on a backend that keeps
+ * no file.
+ */
+#include <ftw.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- backends ---- */
+
+struct backend {
+	const char *name;
+	/* Open a fresh, empty store that lives in tmpdir. */
+	enum amana_err (*open_store)(const char *tmpdir, struct store **out);
+	/* Open the store of tmpdir again; create = 1 must refuse, it exists. */
+	enum amana_err (*reopen_store)(const char *tmpdir, int create, struct store **out);
+	/* Path of the one file holding the data, for file-level checks; NULL
+	 * for a backend that keeps none. Returns 0 on success. */
+	int (*data_file)(const char *tmpdir, char *buf, size_t cap);
+};
+
+static int join(char *buf, size_t cap, const char *dir, const char *name)
+{
+	int n = snprintf(buf, cap, "%s/%s", dir, name);
+	return n > 0 && (size_t)n < cap ? 0 : -1;
+}
+
+static int sqlite_data_file(const char *tmpdir, char *buf, size_t cap)
+{
+	return join(buf, cap, tmpdir, "registry.db");
+}
+
+static enum amana_err sqlite_reopen(const char *tmpdir, int create, struct store **out)
+{
+	char path[PATH_MAX];
+
+	if (sqlite_data_file(tmpdir, path, sizeof(path)))
+		return AMANA_ERR_LIMIT;
+	return store_sqlite_open(path, create, out);
+}
+
+static enum amana_err sqlite_open_fresh(const char *tmpdir, struct store **out)
+{
+	return sqlite_reopen(tmpdir, 1, out);
+}
+
+static const struct backend backends[] = {
+	{ "sqlite", sqlite_open_fresh, sqlite_reopen, sqlite_data_file },
+};
+
+static const struct backend *backend;
+static enum amana_err (*open_store)(const char *tmpdir, struct store **out);
+
+static int is_sqlite(void)
+{
+	return strcmp(backend->name, "sqlite") == 0;
+}
+
+/* ---- assertions ---- */
+
+static void assert_err_at(enum amana_err got, enum amana_err want, const char *what, const char *file, int line)
+{
+	if (got != want)
+		fail_msg("%s:%d: %s returned %d (%s), expected %d (%s)", file, line, what, (int)got,
+			 amana_strerror(got), (int)want, amana_strerror(want));
+}
+
+static void assert_fails_at(enum amana_err got, const char *what, const char *file, int line)
+{
+	if (got == AMANA_OK)
+		fail_msg("%s:%d: %s succeeded, expected an error", file, line, what);
+}
+
+#define ASSERT_ERR(expr, want) assert_err_at((expr), (want), #expr, __FILE__, __LINE__)
+#define ASSERT_OK(expr) ASSERT_ERR(expr, AMANA_OK)
+#define ASSERT_FAILS(expr) assert_fails_at((expr), #expr, __FILE__, __LINE__)
+
+static void assert_blob(struct store_blob got, const uint8_t *want, size_t len)
+{
+	assert_int_equal(got.len, len);
+	if (len) {
+		assert_non_null(got.data);
+		assert_memory_equal(got.data, want, len);
+	}
+}
+
+/* ---- fixture: a fresh directory and a fresh store in it ---- */
+
+struct fixture {
+	char dir[PATH_MAX];
+	struct store *s;
+};
+
+static int make_tmpdir(char *buf, size_t cap)
+{
+	const char *base = getenv("TMPDIR");
+
+	if (!base || !*base)
+		base = "/tmp";
+	if (join(buf, cap, base, "amana-store-XXXXXX"))
+		return -1;
+	return mkdtemp(buf) ? 0 : -1;
+}
+
+static int remove_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	(void)sb;
+	(void)type;
+	(void)ftw;
+	return remove(path);
+}
+
+static void remove_tree(const char *dir)
+{
+	if (nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS) != 0)
+		print_error("could not remove %s\n", dir);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	if (make_tmpdir(f->dir, sizeof(f->dir))) {
+		print_error("mkdtemp failed\n");
+		free(f);
+		return -1;
+	}
+	enum amana_err err = open_store(f->dir, &f->s);
+	if (err) {
+		print_error("open_store(%s): %s\n", f->dir, amana_strerror(err));
+		remove_tree(f->dir);
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	store_close(f->s);
+	remove_tree(f->dir);
+	free(f);
+	return 0;
+}
+
+/* Close the fixture's store and open it again, as a new process would. */
+static void reopen(struct fixture *f)
+{
+	store_close(f->s);
+	f->s = NULL;
+	ASSERT_OK(backend->reopen_store(f->dir, 0, &f->s));
+	assert_non_null(f->s);
+}
+
+/* A subdirectory of the fixture's directory, created. */
+static void subdir(const struct fixture *f, const char *name, char *buf, size_t cap)
+{
+	assert_int_equal(join(buf, cap, f->dir, name), 0);
+	assert_int_equal(mkdir(buf, 0700), 0);
+}
+
+/* ---- rows with known contents ---- */
+
+/* Every sealed value is derived from (tag, id): rows differ in length and
+ * bytes, and every value has zero bytes inside. */
+enum tag { T_AFF = 1, T_PROFILE, T_REG, T_CIN, T_IDENTITY, T_TOTALS, T_PAYLOAD, T_WRAPPED, T_DIGEST };
+#define SEALED_CAP 64
+
+static size_t sealed_for(uint8_t *buf, size_t cap, enum tag tag, int64_t id)
+{
+	size_t len = 8 + (size_t)(((uint64_t)id * 7 + (uint64_t)tag) % 40);
+
+	if (len > cap)
+		len = cap;
+	for (size_t i = 0; i < len; i++)
+		buf[i] = i % 5 == 1 ? 0 : (uint8_t)((uint64_t)tag * 37 + (uint64_t)id * 13 + i * 101);
+	return len;
+}
+
+/* Times past 2038: no 32-bit time anywhere on the way. */
+static int64_t created_at_of(int64_t id)
+{
+	return INT64_C(4102444800) + id * 86400;
+}
+
+static int64_t name_bidx_of(int64_t id)
+{
+	return -(id * 7919) - 1; /* blind indexes are any 64-bit value */
+}
+
+static enum amana_err add_employer(struct store *s, int64_t id, int64_t bidx)
+{
+	uint8_t aff[SEALED_CAP], profile[SEALED_CAP];
+	struct store_employer e = { .id = id, .aff_bidx = bidx, .created_at = created_at_of(id) };
+
+	e.aff_sealed = (struct store_blob){ aff, sealed_for(aff, sizeof(aff), T_AFF, id) };
+	e.profile_sealed = (struct store_blob){ profile, sealed_for(profile, sizeof(profile), T_PROFILE, id) };
+	return store_employer_insert(s, &e);
+}
+
+static void expect_employer(const struct store_employer *got, int64_t id, int64_t bidx)
+{
+	uint8_t want[SEALED_CAP];
+	size_t n;
+
+	assert_int_equal(got->id, id);
+	assert_int_equal(got->aff_bidx, bidx);
+	n = sealed_for(want, sizeof(want), T_AFF, id);
+	assert_blob(got->aff_sealed, want, n);
+	n = sealed_for(want, sizeof(want), T_PROFILE, id);
+	assert_blob(got->profile_sealed, want, n);
+	assert_int_equal(got->created_at, created_at_of(id));
+}
+
+/* cin_bidx 0: the CIN is unknown, so there is no sealed CIN either. */
+static enum amana_err add_person(struct store *s, int64_t id, int64_t reg_bidx, int64_t cin_bidx)
+{
+	uint8_t reg[SEALED_CAP], cin[SEALED_CAP], identity[SEALED_CAP];
+	struct store_person p = {
+		.id = id,
+		.reg_bidx = reg_bidx,
+		.cin_bidx = cin_bidx,
+		.name_bidx = name_bidx_of(id),
+		.created_at = created_at_of(id),
+	};
+
+	p.reg_sealed = (struct store_blob){ reg, sealed_for(reg, sizeof(reg), T_REG, id) };
+	if (cin_bidx)
+		p.cin_sealed = (struct store_blob){ cin, sealed_for(cin, sizeof(cin), T_CIN, id) };
+	p.identity_sealed = (struct store_blob){ identity, sealed_for(identity, sizeof(identity), T_IDENTITY, id) };
+	return store_person_insert(s, &p);
+}
+
+static void expect_person(const struct store_person *got, int64_t id, int64_t reg_bidx, int64_t cin_bidx)
+{
+	uint8_t want[SEALED_CAP];
+	size_t n;
+
+	assert_int_equal(got->id, id);
+	assert_int_equal(got->reg_bidx, reg_bidx);
+	n = sealed_for(want, sizeof(want), T_REG, id);
+	assert_blob(got->reg_sealed, want, n);
+	assert_int_equal(got->cin_bidx, cin_bidx);
+	if (cin_bidx) {
+		n = sealed_for(want, sizeof(want), T_CIN, id);
+		assert_blob(got->cin_sealed, want, n);
+	} else {
+		assert_int_equal(got->cin_sealed.len, 0);
+	}
+	assert_int_equal(got->name_bidx, name_bidx_of(id));
+	n = sealed_for(want, sizeof(want), T_IDENTITY, id);
+	assert_blob(got->identity_sealed, want, n);
+	assert_int_equal(got->created_at, created_at_of(id));
+}
+
+static void digest_for(uint8_t d[32], int64_t id)
+{
+	uint8_t tmp[SEALED_CAP];
+
+	memset(d, 0, 32);
+	size_t n = sealed_for(tmp, sizeof(tmp), T_DIGEST, id);
+	memcpy(d, tmp, n < 32 ? n : 32);
+	d[0] = 0; /* a leading zero and a last byte must survive too */
+	d[31] = 0xa5;
+}
+
+static enum amana_err add_declaration(struct store *s, int64_t id, int64_t employer, uint32_t period, unsigned seq)
+{
+	uint8_t totals[SEALED_CAP];
+	struct store_declaration d = {
+		.id = id,
+		.employer_id = employer,
+		.period = period,
+		.seq = seq,
+		.imported_at = created_at_of(id) + 17,
+		.line_count = id * 3 + seq,
+	};
+
+	digest_for(d.digest, id);
+	d.totals_sealed = (struct store_blob){ totals, sealed_for(totals, sizeof(totals), T_TOTALS, id) };
+	return store_declaration_insert(s, &d);
+}
+
+static void expect_declaration(const struct store_declaration *got, int64_t id, int64_t employer, uint32_t period,
+			       unsigned seq)
+{
+	uint8_t want[SEALED_CAP];
+	uint8_t digest[32];
+	size_t n;
+
+	assert_int_equal(got->id, id);
+	assert_int_equal(got->employer_id, employer);
+	assert_int_equal(got->period, period);
+	assert_int_equal(got->seq, seq);
+	assert_int_equal(got->imported_at, created_at_of(id) + 17);
+	assert_int_equal(got->line_count, id * 3 + seq);
+	digest_for(digest, id);
+	assert_memory_equal(got->digest, digest, sizeof(digest));
+	n = sealed_for(want, sizeof(want), T_TOTALS, id);
+	assert_blob(got->totals_sealed, want, n);
+}
+
+/* The persons of a chunk's lines as the service writes them: unsigned
+ * LEB128 ids, 0 for occasional labour. Opaque to the store, kept exactly. */
+static size_t persons_for(uint8_t *buf, size_t cap, int64_t declaration, int64_t chunk, int64_t line_count)
+{
+	size_t n = 0;
+
+	for (int64_t i = 0; i < line_count; i++) {
+		uint64_t id = i % 4 == 3 ? 0 : (uint64_t)(declaration * 100003 + chunk * 1009 + i);
+		do {
+			assert_true(n < cap);
+			buf[n++] = (uint8_t)((id & 0x7f) | (id > 0x7f ? 0x80 : 0));
+			id >>= 7;
+		} while (id);
+	}
+	return n;
+}
+
+#define PERSONS_CAP (STORE_CHUNK_LINES * 10)
+
+static enum amana_err add_chunk(struct store *s, int64_t declaration, int64_t chunk, int64_t line_count)
+{
+	uint8_t persons[PERSONS_CAP], payload[SEALED_CAP];
+	struct store_chunk c = { .declaration_id = declaration, .chunk = chunk, .line_count = line_count };
+
+	c.persons = (struct store_blob){ persons, persons_for(persons, sizeof(persons), declaration, chunk,
+								line_count) };
+	c.payload_sealed = (struct store_blob){ payload, sealed_for(payload, sizeof(payload), T_PAYLOAD,
+								     declaration * 1000 + chunk) };
+	return store_chunk_insert(s, &c);
+}
+
+static void expect_chunk(const struct store_chunk *got, int64_t declaration, int64_t chunk, int64_t line_count)
+{
+	uint8_t want[PERSONS_CAP];
+	size_t n;
+
+	assert_int_equal(got->declaration_id, declaration);
+	assert_int_equal(got->chunk, chunk);
+	assert_int_equal(got->line_count, line_count);
+	n = persons_for(want, sizeof(want), declaration, chunk, line_count);
+	assert_blob(got->persons, want, n);
+	n = sealed_for(want, sizeof(want), T_PAYLOAD, declaration * 1000 + chunk);
+	assert_blob(got->payload_sealed, want, n);
+}
+
+static enum amana_err add_key(struct store *s, int purpose, uint32_t version)
+{
+	uint8_t w[SEALED_CAP];
+	struct store_blob b = { w, sealed_for(w, sizeof(w), T_WRAPPED, purpose * 100000 + (int64_t)version) };
+
+	return store_keyring_put(s, purpose, version, &b);
+}
+
+/* ---- collecting what the iterators hand out ---- */
+
+#define MAX_ROWS 16
+
+struct key_row {
+	int purpose;
+	uint32_t version;
+	struct store_blob wrapped;
+};
+
+struct seen {
+	size_t calls;
+	size_t stop_at; /* 1-based call that returns stop_code; 0: never stop */
+	enum amana_err stop_code;
+	int broken;	/* more rows than MAX_ROWS, or a non-empty blob without data */
+	void *owned[MAX_ROWS * 4];
+	size_t nowned;
+	struct store_employer emp[MAX_ROWS];
+	struct store_person per[MAX_ROWS];
+	struct store_employment job[MAX_ROWS];
+	struct store_declaration decl[MAX_ROWS];
+	struct store_chunk chunk[MAX_ROWS];
+	struct key_row key[MAX_ROWS];
+};
+
+static void seen_init(struct seen *sn)
+{
+	memset(sn, 0, sizeof(*sn));
+}
+
+/* Free the copies, then check nothing went wrong while collecting. */
+static void seen_free(struct seen *sn)
+{
+	int broken = sn->broken;
+
+	for (size_t i = 0; i < sn->nowned; i++)
+		free(sn->owned[i]);
+	seen_init(sn);
+	assert_false(broken);
+}
+
+/* A blob handed to a callback is valid only during it: keep a copy. */
+static struct store_blob keep(struct seen *sn, const struct store_blob *b)
+{
+	struct store_blob c = { NULL, b->len };
+
+	if (!b->len)
+		return c;
+	uint8_t *p = b->data && sn->nowned < ARRAY_SIZE(sn->owned) ? malloc(b->len) : NULL;
+	if (!p) {
+		sn->broken = 1;
+		c.len = 0;
+		return c;
+	}
+	memcpy(p, b->data, b->len);
+	sn->owned[sn->nowned++] = p;
+	c.data = p;
+	return c;
+}
+
+static int seen_full(struct seen *sn)
+{
+	if (sn->calls < MAX_ROWS)
+		return 0;
+	sn->broken = 1;
+	return 1;
+}
+
+static enum amana_err seen_row(struct seen *sn)
+{
+	sn->calls++;
+	if (sn->broken)
+		return AMANA_ERR_LIMIT;
+	return sn->stop_at && sn->calls == sn->stop_at ? sn->stop_code : AMANA_OK;
+}
+
+static enum amana_err on_key(void *ctx, int purpose, uint32_t version, const struct store_blob *wrapped)
+{
+	struct seen *sn = ctx;
+
+	if (seen_full(sn))
+		return AMANA_ERR_LIMIT;
+	sn->key[sn->calls] = (struct key_row){ purpose, version, keep(sn, wrapped) };
+	return seen_row(sn);
+}
+
+static enum amana_err on_employer(void *ctx, const struct store_employer *e)
+{
+	struct seen *sn = ctx;
+
+	if (seen_full(sn))
+		return AMANA_ERR_LIMIT;
+	struct store_employer *r = &sn->emp[sn->calls];
+	*r = *e;
+	r->aff_sealed = keep(sn, &e->aff_sealed);
+	r->profile_sealed = keep(sn, &e->profile_sealed);
+	return seen_row(sn);
+}
+
+static enum amana_err on_person(void *ctx, const struct store_person *p)
+{
+	struct seen *sn = ctx;
+
+	if (seen_full(sn))
+		return AMANA_ERR_LIMIT;
+	struct store_person *r = &sn->per[sn->calls];
+	*r = *p;
+	r->reg_sealed = keep(sn, &p->reg_sealed);
+	r->cin_sealed = keep(sn, &p->cin_sealed);
+	r->identity_sealed = keep(sn, &p->identity_sealed);
+	return seen_row(sn);
+}
+
+static enum amana_err on_employment(void *ctx, const struct store_employment *e)
+{
+	struct seen *sn = ctx;
+
+	if (seen_full(sn))
+		return AMANA_ERR_LIMIT;
+	sn->job[sn->calls] = *e;
+	return seen_row(sn);
+}
+
+static enum amana_err on_declaration(void *ctx, const struct store_declaration *d)
+{
+	struct seen *sn = ctx;
+
+	if (seen_full(sn))
+		return AMANA_ERR_LIMIT;
+	struct store_declaration *r = &sn->decl[sn->calls];
+	*r = *d;
+	r->totals_sealed = keep(sn, &d->totals_sealed);
+	return seen_row(sn);
+}
+
+static enum amana_err on_chunk(void *ctx, const struct store_chunk *c)
+{
+	struct seen *sn = ctx;
+
+	if (seen_full(sn))
+		return AMANA_ERR_LIMIT;
+	struct store_chunk *r = &sn->chunk[sn->calls];
+	*r = *c;
+	r->persons = keep(sn, &c->persons);
+	r->payload_sealed = keep(sn, &c->payload_sealed);
+	return seen_row(sn);
+}
+
+static struct store_counts counts_of(struct store *s)
+{
+	struct store_counts c;
+
+	memset(&c, 0xa5, sizeof(c));
+	ASSERT_OK(store_counts(s, &c));
+	return c;
+}
+
+static void expect_counts(struct store *s, int64_t employers, int64_t persons, int64_t employments,
+			  int64_t declarations, int64_t lines)
+{
+	struct store_counts c = counts_of(s);
+
+	assert_int_equal(c.employers, employers);
+	assert_int_equal(c.persons, persons);
+	assert_int_equal(c.employments, employments);
+	assert_int_equal(c.declarations, declarations);
+	assert_int_equal(c.lines, lines);
+}
+
+static int employer_exists(struct store *s, int64_t id)
+{
+	struct seen sn;
+
+	seen_init(&sn);
+	ASSERT_OK(store_employer_get(s, id, on_employer, &sn));
+	size_t n = sn.calls;
+	seen_free(&sn);
+	assert_true(n <= 1);
+	return n == 1;
+}
+
+/* ---- open, reopen, files ---- */
+
+static void test_open_create_refuses_existing(void **state)
+{
+	struct fixture *f = *state;
+	struct store sentinel = { NULL };
+	struct store *other = &sentinel;
+
+	ASSERT_OK(add_employer(f->s, 1, 11));
+	ASSERT_ERR(backend->reopen_store(f->dir, 1, &other), AMANA_ERR_EXISTS);
+	assert_null(other);
+	/* The refused create left the registry alone, open or reopened. */
+	assert_true(employer_exists(f->s, 1));
+	reopen(f);
+	assert_true(employer_exists(f->s, 1));
+	expect_counts(f->s, 1, 0, 0, 0, 0);
+}
+
+static void test_open_missing_notfound(void **state)
+{
+	struct fixture *f = *state;
+	struct store sentinel = { NULL };
+	struct store *other = &sentinel;
+	char empty[PATH_MAX];
+
+	subdir(f, "empty", empty, sizeof(empty));
+	ASSERT_ERR(backend->reopen_store(empty, 0, &other), AMANA_ERR_NOTFOUND);
+	assert_null(other);
+	/* The failed open created nothing: a create there still succeeds, and
+	 * gives an empty store. */
+	ASSERT_OK(backend->reopen_store(empty, 1, &other));
+	assert_non_null(other);
+	expect_counts(other, 0, 0, 0, 0, 0);
+	store_close(other);
+}
+
+static void test_reopen_keeps_data(void **state)
+{
+	struct fixture *f = *state;
+	struct seen sn;
+	uint8_t val[16];
+	size_t len = 0;
+	int64_t first, next, end;
+
+	ASSERT_OK(store_meta_put(f->s, "format", (const uint8_t *)"v1\0x", 4));
+	ASSERT_OK(add_key(f->s, 1, 1));
+	ASSERT_OK(add_employer(f->s, 10, 1010));
+	ASSERT_OK(add_person(f->s, 20, 2020, 3030));
+	ASSERT_OK(store_employment_open(f->s, 20, 10, 202401));
+	ASSERT_OK(store_begin(f->s));
+	ASSERT_OK(add_chunk(f->s, 30, 0, 3));
+	ASSERT_OK(add_declaration(f->s, 30, 10, 202401, 0));
+	ASSERT_OK(store_commit(f->s));
+	ASSERT_OK(store_next_ids(f->s, "persons", 5, &first));
+	end = first + 5;
+
+	/* Twice: opening an up-to-date store again must change nothing. */
+	for (int round = 0; round < 2; round++) {
+		reopen(f);
+		expect_counts(f->s, 1, 1, 1, 1, 3);
+		ASSERT_OK(store_meta_get(f->s, "format", val, sizeof(val), &len));
+		assert_int_equal(len, 4);
+		assert_memory_equal(val, "v1\0x", 4);
+
+		seen_init(&sn);
+		ASSERT_OK(store_keyring_each(f->s, on_key, &sn));
+		assert_int_equal(sn.calls, 1);
+		assert_int_equal(sn.key[0].purpose, 1);
+		assert_int_equal(sn.key[0].version, 1);
+		seen_free(&sn);
+
+		ASSERT_OK(store_employer_get(f->s, 10, on_employer, &sn));
+		assert_int_equal(sn.calls, 1);
+		expect_employer(&sn.emp[0], 10, 1010);
+		seen_free(&sn);
+
+		ASSERT_OK(store_person_by_cin(f->s, 3030, on_person, &sn));
+		assert_int_equal(sn.calls, 1);
+		expect_person(&sn.per[0], 20, 2020, 3030);
+		seen_free(&sn);
+
+		ASSERT_OK(store_employment_of_person(f->s, 20, on_employment, &sn));
+		assert_int_equal(sn.calls, 1);
+		assert_int_equal(sn.job[0].start_period, 202401);
+		assert_int_equal(sn.job[0].end_period, 0);
+		seen_free(&sn);
+
+		ASSERT_OK(store_declarations_of(f->s, 10, 202401, on_declaration, &sn));
+		assert_int_equal(sn.calls, 1);
+		expect_declaration(&sn.decl[0], 30, 10, 202401, 0);
+		seen_free(&sn);
+
+		ASSERT_OK(store_chunks_of(f->s, 30, on_chunk, &sn));
+		assert_int_equal(sn.calls, 1);
+		expect_chunk(&sn.chunk[0], 30, 0, 3);
+		seen_free(&sn);
+
+		/* The sequence goes on from where it was, never back. */
+		ASSERT_OK(store_next_ids(f->s, "persons", 1, &next));
+		assert_true(next >= end);
+		end = next + 1;
+	}
+}
+
+static void test_open_not_a_database(void **state)
+{
+	struct fixture *f = *state;
+	struct store sentinel = { NULL };
+	struct store *other = &sentinel;
+	char dir[PATH_MAX], path[PATH_MAX];
+	char junk[4096], back[sizeof(junk) + 1];
+
+	if (!backend->data_file)
+		skip();
+	subdir(f, "junk", dir, sizeof(dir));
+	assert_int_equal(backend->data_file(dir, path, sizeof(path)), 0);
+	for (size_t i = 0; i < sizeof(junk); i++)
+		junk[i] = "not a database, just text\n"[i % 26];
+	FILE *fp = fopen(path, "wb");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(junk, 1, sizeof(junk), fp), sizeof(junk));
+	assert_int_equal(fclose(fp), 0);
+
+	ASSERT_ERR(backend->reopen_store(dir, 0, &other), AMANA_ERR_CORRUPT);
+	assert_null(other);
+	/* and the file was not "repaired" into something else */
+	fp = fopen(path, "rb");
+	assert_non_null(fp);
+	assert_int_equal(fread(back, 1, sizeof(back), fp), sizeof(junk));
+	fclose(fp);
+	assert_memory_equal(back, junk, sizeof(junk));
+}
+
+/* A file written by a newer Amana (a schema version this one does not know)
+ * is refused rather than guessed at. */
+static void test_open_newer_schema_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct store sentinel = { NULL };
+	struct store *other = &sentinel;
+	char path[PATH_MAX];
+	sqlite3 *db;
+
+	if (!is_sqlite())
+		skip();
+	ASSERT_OK(add_employer(f->s, 1, 1));
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(backend->data_file(f->dir, path, sizeof(path)), 0);
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 1000", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	ASSERT_ERR(backend->reopen_store(f->dir, 0, &other), AMANA_ERR_CORRUPT);
+	assert_null(other);
+}
+
+/* create = 1 where the store cannot be created must fail, and not with
+ * AMANA_ERR_EXISTS: nothing exists there, and a caller told "exists" would
+ * look for a registry that is not there. */
+static void test_open_create_impossible_is_not_exists(void **state)
+{
+	struct fixture *f = *state;
+	struct store sentinel = { NULL };
+	struct store *other = &sentinel;
+	char dir[PATH_MAX];
+	enum amana_err err;
+
+	if (!backend->data_file)
+		skip();
+	assert_int_equal(join(dir, sizeof(dir), f->dir, "no/such/directory"), 0);
+	err = backend->reopen_store(dir, 1, &other);
+	ASSERT_FAILS(err);
+	assert_null(other);
+	if (err == AMANA_ERR_EXISTS)
+		fail_msg("create in a missing directory reported AMANA_ERR_EXISTS; nothing exists there");
+}
+
+static int file_mode(const char *path, mode_t *mode)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return -1;
+	*mode = st.st_mode & 07777;
+	return 0;
+}
+
+static void test_file_wal_and_owner_only(void **state)
+{
+	struct fixture *f = *state;
+	struct store *other = NULL;
+	char dir[PATH_MAX], path[PATH_MAX], side[PATH_MAX + 8];
+	mode_t mode;
+	sqlite3 *db;
+	sqlite3_stmt *q;
+
+	if (!is_sqlite())
+		skip();
+	/* The fixture's store, under the test run's umask. */
+	assert_int_equal(backend->data_file(f->dir, path, sizeof(path)), 0);
+	assert_int_equal(file_mode(path, &mode), 0);
+	assert_int_equal(mode, 0600);
+
+	/* A store created under umask 0: owner-only must not rest on the umask. */
+	subdir(f, "umask0", dir, sizeof(dir));
+	mode_t old = umask(0);
+	enum amana_err err = backend->reopen_store(dir, 1, &other);
+	umask(old);
+	ASSERT_OK(err);
+	umask(0);
+	err = add_employer(other, 1, 1);
+	umask(old);
+	ASSERT_OK(err);
+
+	assert_int_equal(backend->data_file(dir, path, sizeof(path)), 0);
+	assert_int_equal(file_mode(path, &mode), 0);
+	assert_int_equal(mode, 0600);
+	/* In WAL mode, with the store open after a write, the log and the
+	 * shared-memory index are there, owner-only like the database. */
+	snprintf(side, sizeof(side), "%s-wal", path);
+	assert_int_equal(file_mode(side, &mode), 0);
+	assert_int_equal(mode, 0600);
+	snprintf(side, sizeof(side), "%s-shm", path);
+	assert_int_equal(file_mode(side, &mode), 0);
+	assert_int_equal(mode, 0600);
+
+	/* journal_mode is kept in the file: a separate connection sees it. */
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(q, 0), "wal");
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	store_close(other);
+}
+
+static int file_contains(const char *path, const char *needle)
+{
+	FILE *fp = fopen(path, "rb");
+	size_t nlen = strlen(needle), cap = 1 << 20, n;
+	char *buf = malloc(cap);
+	int found;
+
+	assert_non_null(fp);
+	assert_non_null(buf);
+	n = fread(buf, 1, cap, fp);
+	fclose(fp);
+	assert_true(n < cap); /* the whole file was read */
+	found = memmem(buf, n, needle, nlen) != NULL;
+	free(buf);
+	return found;
+}
+
+/* Overwritten values leave no residue in the file (secure_delete): checked
+ * after close, once the log is folded into the database file. */
+static void test_file_overwritten_values_leave_no_residue(void **state)
+{
+	struct fixture *f = *state;
+	static const char canary[] = "AMANA-RESIDUE-CANARY";
+	uint8_t small[200], big[3000];
+	char path[PATH_MAX];
+
+	if (!backend->data_file)
+		skip();
+	for (size_t i = 0; i < sizeof(small); i++)
+		small[i] = (uint8_t)canary[i % (sizeof(canary) - 1)];
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)canary[i % (sizeof(canary) - 1)];
+	/* one value stored in its page, one that spills to overflow pages */
+	ASSERT_OK(store_meta_put(f->s, "small", small, sizeof(small)));
+	ASSERT_OK(store_meta_put(f->s, "big", big, sizeof(big)));
+	ASSERT_OK(store_meta_put(f->s, "small", (const uint8_t *)"x", 1));
+	ASSERT_OK(store_meta_put(f->s, "big", (const uint8_t *)"y", 1));
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(backend->data_file(f->dir, path, sizeof(path)), 0);
+	assert_false(file_contains(path, canary));
+}
+
+/* ---- meta ---- */
+
+static void test_meta(void **state)
+{
+	struct fixture *f = *state;
+	static const uint8_t v1[] = { 0, 1, 2, 0, 'a', 0 };
+	static const uint8_t v2[] = { 9, 0, 9 };
+	uint8_t out[16];
+	size_t len;
+
+	len = 1234;
+	ASSERT_ERR(store_meta_get(f->s, "k", out, sizeof(out), &len), AMANA_ERR_NOTFOUND);
+
+	ASSERT_OK(store_meta_put(f->s, "k", v1, sizeof(v1)));
+	memset(out, 0xee, sizeof(out));
+	ASSERT_OK(store_meta_get(f->s, "k", out, sizeof(out), &len));
+	assert_int_equal(len, sizeof(v1));
+	assert_memory_equal(out, v1, sizeof(v1));
+
+	/* a buffer of exactly the value's size is enough; one byte less is not */
+	ASSERT_OK(store_meta_get(f->s, "k", out, sizeof(v1), &len));
+	assert_int_equal(len, sizeof(v1));
+	ASSERT_ERR(store_meta_get(f->s, "k", out, sizeof(v1) - 1, &len), AMANA_ERR_LIMIT);
+	ASSERT_ERR(store_meta_get(f->s, "k", out, 0, &len), AMANA_ERR_LIMIT);
+
+	/* overwrite with a shorter value: the new length, not the old one */
+	ASSERT_OK(store_meta_put(f->s, "k", v2, sizeof(v2)));
+	memset(out, 0xee, sizeof(out));
+	ASSERT_OK(store_meta_get(f->s, "k", out, sizeof(out), &len));
+	assert_int_equal(len, sizeof(v2));
+	assert_memory_equal(out, v2, sizeof(v2));
+
+	/* keys are distinct; an empty value is a value, not a missing one */
+	ASSERT_ERR(store_meta_get(f->s, "K", out, sizeof(out), &len), AMANA_ERR_NOTFOUND);
+	ASSERT_ERR(store_meta_get(f->s, "k ", out, sizeof(out), &len), AMANA_ERR_NOTFOUND);
+	ASSERT_OK(store_meta_put(f->s, "empty", NULL, 0));
+	len = 1234;
+	ASSERT_OK(store_meta_get(f->s, "empty", out, sizeof(out), &len));
+	assert_int_equal(len, 0);
+	ASSERT_OK(store_meta_get(f->s, "k", out, sizeof(out), &len));
+	assert_int_equal(len, sizeof(v2));
+
+	/* transactional like everything else */
+	ASSERT_OK(store_begin(f->s));
+	ASSERT_OK(store_meta_put(f->s, "k", v1, sizeof(v1)));
+	ASSERT_OK(store_meta_put(f->s, "new", v1, sizeof(v1)));
+	ASSERT_OK(store_rollback(f->s));
+	ASSERT_OK(store_meta_get(f->s, "k", out, sizeof(out), &len));
+	assert_int_equal(len, sizeof(v2));
+	assert_memory_equal(out, v2, sizeof(v2));
+	ASSERT_ERR(store_meta_get(f->s, "new", out, sizeof(out), &len), AMANA_ERR_NOTFOUND);
+}
+
+/* ---- sequences ---- */
+
+static void test_next_ids_monotonic_disjoint(void **state)
+{
+	struct fixture *f = *state;
+	static const int64_t counts[] = { 1, 5, 1, 1000, 2, 1 };
+	int64_t a_first, b_first, a_end = 0, b_end = 0, got;
+
+	/* Each sequence hands out ids >= 1 (0 means "none" in the rows),
+	 * ranges that never overlap and only go up, whatever the other
+	 * sequences do in between. */
+	for (size_t i = 0; i < ARRAY_SIZE(counts); i++) {
+		ASSERT_OK(store_next_ids(f->s, "a", counts[i], &got));
+		assert_true(got >= 1);
+		assert_true(got >= a_end);
+		a_end = got + counts[i];
+		if (i == 0)
+			a_first = got;
+
+		ASSERT_OK(store_next_ids(f->s, "b", counts[ARRAY_SIZE(counts) - 1 - i], &got));
+		assert_true(got >= 1);
+		assert_true(got >= b_end);
+		b_end = got + counts[ARRAY_SIZE(counts) - 1 - i];
+		if (i == 0)
+			b_first = got;
+	}
+	/* Sequences are independent: a fresh one starts where a fresh one
+	 * starts, however many ids the others gave out. */
+	assert_int_equal(a_first, b_first);
+	ASSERT_OK(store_next_ids(f->s, "c", 1, &got));
+	assert_int_equal(got, a_first);
+
+	/* A count that asks for nothing is malformed, and takes nothing. */
+	ASSERT_ERR(store_next_ids(f->s, "a", 0, &got), AMANA_ERR_USAGE);
+	ASSERT_ERR(store_next_ids(f->s, "a", -3, &got), AMANA_ERR_USAGE);
+	ASSERT_OK(store_next_ids(f->s, "a", 1, &got));
+	assert_true(got >= a_end);
+}
+
+static void test_next_ids_rolled_back(void **state)
+{
+	struct fixture *f = *state;
+	int64_t before, inside, after;
+
+	ASSERT_OK(store_next_ids(f->s, "persons", 3, &before));
+	ASSERT_OK(store_begin(f->s));
+	ASSERT_OK(store_next_ids(f->s, "persons", 10, &inside));
+	assert_true(inside >= before + 3);
+	ASSERT_OK(store_next_ids(f->s, "fresh", 10, &after));
+	ASSERT_OK(store_rollback(f->s));
+
+	/* the ids taken in the rolled-back transaction are given again */
+	ASSERT_OK(store_next_ids(f->s, "persons", 10, &after));
+	assert_int_equal(after, inside);
+	ASSERT_OK(store_next_ids(f->s, "fresh", 1, &after));
+	assert_int_equal(after, before); /* "fresh" never existed */
+
+	/* and a committed take stays taken */
+	ASSERT_OK(store_begin(f->s));
+	ASSERT_OK(store_next_ids(f->s, "persons", 2, &inside));
+	ASSERT_OK(store_commit(f->s));
+	ASSERT_OK(store_next_ids(f->s, "persons", 1, &after));
+	assert_true(after >= inside + 2);
+}
+
+/* ---- keyring ---- */
+
+static void test_keyring(void **state)
+{
+	struct fixture *f = *state;
+	static const struct {
+		int purpose;
+		uint32_t version;
+	} put[] = { { 2, 1 }, { 1, 2 }, { 3, UINT32_MAX }, { 1, 10 }, { 1, 1 }, { 3, 7 } },
+	  want[] = { { 1, 1 }, { 1, 2 }, { 1, 10 }, { 2, 1 }, { 3, 7 }, { 3, UINT32_MAX } };
+	uint8_t w[SEALED_CAP];
+	struct seen sn;
+
+	seen_init(&sn);
+	ASSERT_OK(store_keyring_each(f->s, on_key, &sn));
+	assert_int_equal(sn.calls, 0);
+
+	for (size_t i = 0; i < ARRAY_SIZE(put); i++)
+		ASSERT_OK(add_key(f->s, put[i].purpose, put[i].version));
+	/* (purpose, version) is unique: a second wrap of it is refused */
+	uint8_t other[] = { 0xde, 0xad };
+	struct store_blob ob = { other, sizeof(other) };
+	ASSERT_ERR(store_keyring_put(f->s, 1, 2, &ob), AMANA_ERR_EXISTS);
+
+	ASSERT_OK(store_keyring_each(f->s, on_key, &sn));
+	assert_int_equal(sn.calls, ARRAY_SIZE(want));
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+		assert_int_equal(sn.key[i].purpose, want[i].purpose);
+		assert_int_equal(sn.key[i].version, want[i].version);
+		size_t n = sealed_for(w, sizeof(w), T_WRAPPED, want[i].purpose * 100000 + (int64_t)want[i].version);
+		assert_blob(sn.key[i].wrapped, w, n); /* (1, 2) kept its first wrap */
+	}
+	seen_free(&sn);
+}
+
+/* ---- employers ---- */
+
+static void test_employer_insert_get(void **state)
+{
+	struct fixture *f = *state;
+	struct seen sn;
+
+	ASSERT_OK(add_employer(f->s, 7, INT64_MIN + 1));
+	ASSERT_OK(add_employer(f->s, 8, INT64_MAX));
+	ASSERT_OK(add_employer(f->s, 9, 0));
+
+	seen_init(&sn);
+	ASSERT_OK(store_employer_get(f->s, 7, on_employer, &sn));
+	assert_int_equal(sn.calls, 1);
+	expect_employer(&sn.emp[0], 7, INT64_MIN + 1);
+	seen_free(&sn);
+	ASSERT_OK(store_employer_get(f->s, 8, on_employer, &sn));
+	assert_int_equal(sn.calls, 1);
+	expect_employer(&sn.emp[0], 8, INT64_MAX);
+	seen_free(&sn);
+
+	/* missing: no row, no error */
+	ASSERT_OK(store_employer_get(f->s, 10, on_employer, &sn));
+	assert_int_equal(sn.calls, 0);
+	ASSERT_OK(store_employer_by_bidx(f->s, 12345, on_employer, &sn));
+	assert_int_equal(sn.calls, 0);
+	seen_free(&sn);
+
+	/* an id is given once */
+	ASSERT_ERR(add_employer(f->s, 7, 99), AMANA_ERR_EXISTS);
+	ASSERT_OK(store_employer_get(f->s, 7, on_employer, &sn));
+	assert_int_equal(sn.calls, 1);
+	expect_employer(&sn.emp[0], 7, INT64_MIN + 1);
+	seen_free(&sn);
+	expect_counts(f->s, 3, 0, 0, 0, 0);
+}
+
+static void test_employers_each_in_id_order(void **state)
+{
+	struct fixture *f = *state;
+	static const int64_t ids[] = { 30, 10, 20 };
+	struct seen sn;
+
+	seen_init(&sn);
+	ASSERT_OK(store_employers_each(f->s, on_employer, &sn));
+	assert_int_equal(sn.calls, 0);
+
+	for (size_t i = 0; i < ARRAY_SIZE(ids); i++)
+		ASSERT_OK(add_employer(f->s, ids[i], 1000 - ids[i]));
+	ASSERT_OK(store_begin(f->s));
+	ASSERT_OK(add_employer(f->s, 5, 5));
+	ASSERT_OK(store_rollback(f->s));
+
+	ASSERT_OK(store_employers_each(f->s, on_employer, &sn));
+	assert_int_equal(sn.calls, 3);
+	expect_employer(&sn.emp[0], 10, 990);
+	expect_employer(&sn.emp[1], 20, 980);
+	expect_employer(&sn.emp[2], 30, 970);
+	seen_free(&sn);
+}
+
+static void test_employer_by_bidx_all_in_id_order(void **state)
+{
+	struct fixture *f = *state;
+	static const int64_t ids[] = { 30, 10, 20 };
+	struct seen sn;
+
+	/* blind indexes collide by design: several employers share one */
+	for (size_t i = 0; i < ARRAY_SIZE(ids); i++)
+		ASSERT_OK(add_employer(f->s, ids[i], -42));
+	ASSERT_OK(add_employer(f->s, 15, 42));
+
+	seen_init(&sn);
+	ASSERT_OK(store_employer_by_bidx(f->s, -42, on_employer, &sn));
+	assert_int_equal(sn.calls, 3);
+	expect_employer(&sn.emp[0], 10, -42);
+	expect_employer(&sn.emp[1], 20, -42);
+	expect_employer(&sn.emp[2], 30, -42);
+	seen_free(&sn);
+
+	ASSERT_OK(store_employer_by_bidx(f->s, 42, on_employer, &sn));
+	assert_int_equal(sn.calls, 1);
+	expect_employer(&sn.emp[0], 15, 42);
+	seen_free(&sn);
+}
+
+/* ---- persons ---- */
+
+static void test_person_with_and_without_cin(void **state)
+{
+	struct fixture *f = *state;
+	struct seen sn;
+	uint8_t reg[SEALED_CAP], identity[SEALED_CAP];
+
+	ASSERT_OK(add_person(f->s, 1, 100, 500));
+	ASSERT_OK(add_person(f->s, 2, 200, 0));
+	/* a CIN index without a sealed CIN is no CIN at all */
+	struct store_person p = { .id = 3, .reg_bidx = 300, .cin_bidx = 77, .name_bidx = name_bidx_of(3),
+				  .created_at = created_at_of(3) };
+	p.reg_sealed = (struct store_blob){ reg, sealed_for(reg, sizeof(reg), T_REG, 3) };
+	p.identity_sealed = (struct store_blob){ identity, sealed_for(identity, sizeof(identity), T_IDENTITY, 3) };
+	ASSERT_OK(store_person_insert(f->s, &p));
+
+	seen_init(&sn);
+	ASSERT_OK(store_person_get(f->s, 1, on_person, &sn));
+	assert_int_equal(sn.calls, 1);
+	expect_person(&sn.per[0], 1, 100, 500);
+	seen_free(&sn);
+	ASSERT_OK(store_person_get(f->s, 2, on_person, &sn));
+	assert_int_equal(sn.calls, 1);
+	expect_person(&sn.per[0], 2, 200, 0);
+	seen_free(&sn);
+	ASSERT_OK(store_person_get(f->s, 3, on_person, &sn));
+	assert_int_equal(sn.calls, 1);
+	expect_person(&sn.per[0], 3, 300, 0);
+	seen_free(&sn);
+
+	ASSERT_OK(store_person_by_reg(f->s, 200, on_person, &sn));
+	assert_int_equal(sn.calls, 1);
+	expect_person(&sn.per[0], 2, 200, 0);
+	seen_free(&sn);
+	ASSERT_OK(store_person_by_cin(f->s, 500, on_person, &sn));
+	assert_int_equal(sn.calls, 1);
+	expect_person(&sn.per[0], 1, 100, 500);
+	seen_free(&sn);
+
+	/* persons without a CIN are not found by "CIN index 0", nor by the
+	 * index that came without a sealed CIN */
+	ASSERT_OK(store_person_by_cin(f->s, 0, on_person, &sn));
+	assert_int_equal(sn.calls, 0);
+	ASSERT_OK(store_person_by_cin(f->s, 77, on_person, &sn));
+	assert_int_equal(sn.calls, 0);
+	/* missing */
+	ASSERT_OK(store_person_get(f->s, 4, on_person, &sn));
+	assert_int_equal(sn.calls, 0);
+	ASSERT_OK(store_person_by_reg(f->s, 400, on_person, &sn));
+	assert_int_equal(sn.calls, 0);
+	ASSERT_OK(store_person_by_cin(f->s, 100, on_person, &sn)); /* a reg index is not a CIN index */
+	assert_int_equal(sn.calls, 0);
+	seen_free(&sn);
+
+	ASSERT_ERR(add_person(f->s, 1, 101, 0), AMANA_ERR_EXISTS);
+	expect_counts(f->s, 0, 3, 0, 0, 0);
+}
+
+static void test_person_lookups_return_all_in_id_order(void **state)
+{
+	struct fixture *f = *state;
+	static const int64_t ids[] = { 9, 3, 6 };
+	struct seen sn;
+
+	for (size_t i = 0; i < ARRAY_SIZE(ids); i++)
+		ASSERT_OK(add_person(f->s, ids[i], 1000, -2000));
+	ASSERT_OK(add_person(f->s, 4, 1000, 2000));
+	ASSERT_OK(add_person(f->s, 5, 1001, -2000));
+
+	seen_init(&sn);
+	ASSERT_OK(store_person_by_reg(f->s, 1000, on_person, &sn));
+	assert_int_equal(sn.calls, 4);
+	expect_person(&sn.per[0], 3, 1000, -2000);
+	expect_person(&sn.per[1], 4, 1000, 2000);
+	expect_person(&sn.per[2], 6, 1000, -2000);
+	expect_person(&sn.per[3], 9, 1000, -2000);
+	seen_free(&sn);
+
+	ASSERT_OK(store_person_by_cin(f->s, -2000, on_person, &sn));
+	assert_int_equal(sn.calls, 4);
+	expect_person(&sn.per[0], 3, 1000, -2000);
+	expect_person(&sn.per[1], 5, 1001, -2000);
+	expect_person(&sn.per[2], 6, 1000, -2000);
+	expect_person(&sn.per[3], 9, 1000, -2000);
+	seen_free(&sn);
+}
+
+/* Sealed values come back byte for byte: zero bytes anywhere, high bytes,
+ * a large value, empty values given as (NULL, 0) or (ptr, 0); and the store
+ * keeps its own copy of what it was handed. */
+static void test_blobs_byte_exact(void **state)
+{
+	struct fixture *f = *state;
+	const size_t big_len = 1 << 17;
+	uint8_t *big = malloc(big_len), *want_big = malloc(big_len);
+	uint8_t zeros[33], high[256], aff[1];
+	struct seen sn;
+
+	assert_non_null(big);
+	assert_non_null(want_big);
+	for (size_t i = 0; i < big_len; i++)
+		want_big[i] = i % 3 == 0 ? 0 : (uint8_t)(i * 2654435761u >> 13);
+	memcpy(big, want_big, big_len);
+	memset(zeros, 0, sizeof(zeros));
+	for (size_t i = 0; i < sizeof(high); i++)
+		high[i] = (uint8_t)(255 - i);
+
+	struct store_person p = {
+		.id = 1,
+		.reg_bidx = 1,
+		.reg_sealed = { zeros, sizeof(zeros) },
+		.cin_bidx = 2,
+		.cin_sealed = { high, sizeof(high) },
+		.name_bidx = 3,
+		.identity_sealed = { big, big_len },
+		.created_at = 4,
+	};
+	ASSERT_OK(store_person_insert(f->s, &p));
+	struct store_employer e = { .id = 1, .aff_bidx = 5, .aff_sealed = { aff, 0 }, .profile_sealed = { NULL, 0 } };
+	ASSERT_OK(store_employer_insert(f->s, &e));
+	struct store_person q = { .id = 2, .reg_bidx = 6, .reg_sealed = { NULL, 0 }, .identity_sealed = { zeros, 1 } };
+	ASSERT_OK(store_person_insert(f->s, &q));
+
+	/* scribble over what was handed in */
+	memset(big, 0x5a, big_len);
+	memset(zeros, 0x5a, sizeof(zeros));
+	memset(high, 0x5a, sizeof(high));
+
+	uint8_t zero_want[sizeof(zeros)] = { 0 }, high_want[sizeof(high)];
+	for (size_t i = 0; i < sizeof(high_want); i++)
+		high_want[i] = (uint8_t)(255 - i);
+
+	seen_init(&sn);
+	ASSERT_OK(store_person_get(f->s, 1, on_person, &sn));
+	assert_int_equal(sn.calls, 1);
+	assert_blob(sn.per[0].reg_sealed, zero_want, sizeof(zero_want));
+	assert_blob(sn.per[0].cin_sealed, high_want, sizeof(high_want));
+	assert_blob(sn.per[0].identity_sealed, want_big, big_len);
+	seen_free(&sn);
+
+	ASSERT_OK(store_person_get(f->s, 2, on_person, &sn));
+	assert_int_equal(sn.calls, 1);
+	assert_int_equal(sn.per[0].reg_sealed.len, 0);
+	assert_int_equal(sn.per[0].cin_sealed.len, 0);
+	assert_blob(sn.per[0].identity_sealed, zero_want, 1);
+	seen_free(&sn);
+
+	ASSERT_OK(store_employer_by_bidx(f->s, 5, on_employer, &sn));
+	assert_int_equal(sn.calls, 1);
+	assert_int_equal(sn.emp[0].aff_sealed.len, 0);
+	assert_int_equal(sn.emp[0].profile_sealed.len, 0);
+	seen_free(&sn);
+
+	/* key wraps and declaration totals too */
+	struct store_blob w = { high_want, sizeof(high_want) };
+	ASSERT_OK(store_keyring_put(f->s, 1, 1, &w));
+	struct store_blob empty = { NULL, 0 };
+	ASSERT_OK(store_keyring_put(f->s, 1, 2, &empty));
+	ASSERT_OK(store_keyring_each(f->s, on_key, &sn));
+	assert_int_equal(sn.calls, 2);
+	assert_blob(sn.key[0].wrapped, high_want, sizeof(high_want));
+	assert_int_equal(sn.key[1].wrapped.len, 0);
+	seen_free(&sn);
+
+	struct store_declaration d = { .id = 1, .employer_id = 1, .period = 202401,
+				       .totals_sealed = { want_big, 1000 } };
+	ASSERT_OK(store_declaration_insert(f->s, &d));
+	ASSERT_OK(store_declarations_of(f->s, 1, 202401, on_declaration, &sn));
+	assert_int_equal(sn.calls, 1);
+	assert_blob(sn.decl[0].totals_sealed, want_big, 1000);
+	uint8_t zero_digest[32] = { 0 };
+	assert_memory_equal(sn.decl[0].digest, zero_digest, sizeof(zero_digest));
+	seen_free(&sn);
+
+	free(big);
+	free(want_big);
+}
+
+/* ---- iteration stops on the callback's word ---- */
+
+enum iter {
+	IT_KEYRING, IT_EMP_BIDX, IT_EMP_GET, IT_PER_REG, IT_PER_CIN, IT_PER_GET, IT_JOBS, IT_DECLS, IT_CHUNKS,
+	IT_EMP_EACH, IT_DECLS_RECENT
+};
+
+static enum amana_err iterate(struct store *s, enum iter which, struct seen *sn)
+{
+	switch (which) {
+	case IT_KEYRING: return store_keyring_each(s, on_key, sn);
+	case IT_EMP_BIDX: return store_employer_by_bidx(s, 77, on_employer, sn);
+	case IT_EMP_GET: return store_employer_get(s, 1, on_employer, sn);
+	case IT_PER_REG: return store_person_by_reg(s, 88, on_person, sn);
+	case IT_PER_CIN: return store_person_by_cin(s, 99, on_person, sn);
+	case IT_PER_GET: return store_person_get(s, 1, on_person, sn);
+	case IT_JOBS: return store_employment_of_person(s, 1, on_employment, sn);
+	case IT_DECLS: return store_declarations_of(s, 1, 202401, on_declaration, sn);
+	case IT_CHUNKS: return store_chunks_of(s, 1, on_chunk, sn);
+	case IT_EMP_EACH: return store_employers_each(s, on_employer, sn);
+	case IT_DECLS_RECENT: return store_declarations_recent(s, 1, 202402, on_declaration, sn);
+	}
+	return AMANA_ERR_USAGE;
+}
+
+static void test_callbacks_stop_iteration(void **state)
+{
+	struct fixture *f = *state;
+	static const struct {
+		const char *name;
+		enum iter which;
+		size_t rows;
+		size_t stop_at;
+		enum amana_err code;
+	} cases[] = {
+		{ "keyring_each", IT_KEYRING, 3, 2, AMANA_ERR_CRYPTO },
+		{ "employer_by_bidx", IT_EMP_BIDX, 3, 2, AMANA_ERR_EXISTS },
+		{ "employer_get", IT_EMP_GET, 1, 1, AMANA_ERR_DENIED },
+		{ "person_by_reg", IT_PER_REG, 3, 2, AMANA_ERR_EXISTS },
+		{ "person_by_cin", IT_PER_CIN, 3, 1, AMANA_ERR_INPUT },
+		{ "person_get", IT_PER_GET, 1, 1, AMANA_ERR_NOTFOUND },
+		{ "employment_of_person", IT_JOBS, 3, 2, AMANA_ERR_IO },
+		{ "declarations_of", IT_DECLS, 3, 2, AMANA_ERR_CORRUPT },
+		{ "chunks_of", IT_CHUNKS, 3, 2, AMANA_ERR_USAGE },
+		{ "employers_each", IT_EMP_EACH, 3, 2, AMANA_ERR_EXISTS },
+		{ "declarations_recent", IT_DECLS_RECENT, 3, 1, AMANA_ERR_DENIED },
+	};
+	struct seen sn;
+
+	ASSERT_OK(store_begin(f->s));
+	for (int i = 1; i <= 3; i++) {
+		ASSERT_OK(add_key(f->s, 1, (uint32_t)i));
+		ASSERT_OK(add_employer(f->s, i, 77));
+		ASSERT_OK(add_person(f->s, i, 88, 99));
+		ASSERT_OK(store_employment_open(f->s, 1, i, 202400 + (uint32_t)i));
+		ASSERT_OK(add_declaration(f->s, i, 1, 202401, (unsigned)i - 1));
+		ASSERT_OK(add_chunk(f->s, 1, i - 1, 2));
+	}
+	ASSERT_OK(store_commit(f->s));
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		seen_init(&sn);
+		sn.stop_at = cases[i].stop_at;
+		sn.stop_code = cases[i].code;
+		assert_err_at(iterate(f->s, cases[i].which, &sn), cases[i].code, cases[i].name, __FILE__, __LINE__);
+		if (sn.calls != cases[i].stop_at)
+			fail_msg("%s: %zu calls after the callback said stop at call %zu", cases[i].name, sn.calls,
+				 cases[i].stop_at);
+		seen_free(&sn);
+
+		/* the next iteration starts afresh and sees every row */
+		assert_err_at(iterate(f->s, cases[i].which, &sn), AMANA_OK, cases[i].name, __FILE__, __LINE__);
+		if (sn.calls != cases[i].rows)
+			fail_msg("%s: %zu rows, expected %zu", cases[i].name, sn.calls, cases[i].rows);
+		seen_free(&sn);
+	}
+
+	/* nothing is left holding the store after stopped iterations */
+	ASSERT_OK(store_begin(f->s));
+	ASSERT_OK(add_employer(f->s, 4, 77));
+	ASSERT_OK(store_commit(f->s));
+	expect_counts(f->s, 4, 3, 3, 3, 6);
+}
+
+/* ---- employment periods ---- */
+
+static void test_employment_open_close(void **state)
+{
+	struct fixture *f = *state;
+	const int64_t p = 1, q = 2, a = 10, b = 20, c = 30;
+	struct seen sn;
+
+	ASSERT_OK(add_person(f->s, p, 1, 0));
+	ASSERT_OK(add_person(f->s, q, 2, 0));
+	ASSERT_OK(add_employer(f->s, a, 1));
+	ASSERT_OK(add_employer(f->s, b, 2));
+	ASSERT_OK(add_employer(f->s, c, 3));
+
+	ASSERT_OK(store_employment_open(f->s, p, b, 202403));
+	ASSERT_OK(store_employment_open(f->s, p, a, 202401));
+	ASSERT_OK(store_employment_open(f->s, p, c, 202401));
+	ASSERT_OK(store_employment_open(f->s, q, a, 202402));
+
+	/* by start period; on the same start, in the order they were opened */
+	seen_init(&sn);
+	ASSERT_OK(store_employment_of_person(f->s, p, on_employment, &sn));
+	assert_int_equal(sn.calls, 3);
+	static const struct {
+		int64_t employer;
+		uint32_t start, end;
+	} want1[] = { { 10, 202401, 0 }, { 30, 202401, 0 }, { 20, 202403, 0 } };
+	for (size_t i = 0; i < ARRAY_SIZE(want1); i++) {
+		assert_int_equal(sn.job[i].person_id, p);
+		assert_int_equal(sn.job[i].employer_id, want1[i].employer);
+		assert_int_equal(sn.job[i].start_period, want1[i].start);
+		assert_int_equal(sn.job[i].end_period, want1[i].end);
+	}
+	assert_true(sn.job[0].id != sn.job[1].id && sn.job[1].id != sn.job[2].id && sn.job[0].id != sn.job[2].id);
+	seen_free(&sn);
+
+	/* closing ends P's period with A, not P's others nor Q's with A */
+	ASSERT_OK(store_employment_close(f->s, p, a, 202402));
+	/* rehired by A, then gone again: only the open period is closed */
+	ASSERT_OK(store_employment_open(f->s, p, a, 202405));
+	ASSERT_OK(store_employment_close(f->s, p, a, 202407));
+
+	ASSERT_OK(store_employment_of_person(f->s, p, on_employment, &sn));
+	assert_int_equal(sn.calls, 4);
+	static const struct {
+		int64_t employer;
+		uint32_t start, end;
+	} want2[] = { { 10, 202401, 202402 }, { 30, 202401, 0 }, { 20, 202403, 0 }, { 10, 202405, 202407 } };
+	for (size_t i = 0; i < ARRAY_SIZE(want2); i++) {
+		assert_int_equal(sn.job[i].person_id, p);
+		assert_int_equal(sn.job[i].employer_id, want2[i].employer);
+		assert_int_equal(sn.job[i].start_period, want2[i].start);
+		assert_int_equal(sn.job[i].end_period, want2[i].end);
+	}
+	seen_free(&sn);
+
+	ASSERT_OK(store_employment_of_person(f->s, q, on_employment, &sn));
+	assert_int_equal(sn.calls, 1);
+	assert_int_equal(sn.job[0].person_id, q);
+	assert_int_equal(sn.job[0].employer_id, a);
+	assert_int_equal(sn.job[0].start_period, 202402);
+	assert_int_equal(sn.job[0].end_period, 0);
+	seen_free(&sn);
+
+	ASSERT_OK(store_employment_of_person(f->s, 99, on_employment, &sn));
+	assert_int_equal(sn.calls, 0);
+	seen_free(&sn);
+
+	/* a period needs a real person and a real employer */
+	ASSERT_FAILS(store_employment_open(f->s, 99, a, 202401));
+	ASSERT_FAILS(store_employment_open(f->s, p, 99, 202401));
+	expect_counts(f->s, 3, 2, 5, 0, 0);
+}
+
+/* ---- declarations ---- */
+
+static void test_declarations(void **state)
+{
+	struct fixture *f = *state;
+	const int64_t e = 1, g = 2;
+	struct seen sn;
+
+	ASSERT_OK(add_employer(f->s, e, 1));
+	ASSERT_OK(add_employer(f->s, g, 2));
+	/* ids in another order than seq: the order is by seq */
+	ASSERT_OK(add_declaration(f->s, 5, e, 202401, 2));
+	ASSERT_OK(add_declaration(f->s, 30, e, 202401, 0));
+	ASSERT_OK(add_declaration(f->s, 12, e, 202401, 1));
+	ASSERT_OK(add_declaration(f->s, 40, e, 202402, 0));
+	ASSERT_OK(add_declaration(f->s, 50, g, 202401, 0));
+
+	seen_init(&sn);
+	ASSERT_OK(store_declarations_of(f->s, e, 202401, on_declaration, &sn));
+	assert_int_equal(sn.calls, 3);
+	expect_declaration(&sn.decl[0], 30, e, 202401, 0);
+	expect_declaration(&sn.decl[1], 12, e, 202401, 1);
+	expect_declaration(&sn.decl[2], 5, e, 202401, 2);
+	seen_free(&sn);
+
+	/* (employer, period, seq) is unique, and so is the id */
+	ASSERT_ERR(add_declaration(f->s, 60, e, 202401, 1), AMANA_ERR_EXISTS);
+	ASSERT_ERR(add_declaration(f->s, 30, g, 202405, 0), AMANA_ERR_EXISTS);
+	/* a declaration needs a real employer */
+	ASSERT_FAILS(add_declaration(f->s, 70, 99, 202401, 0));
+	expect_counts(f->s, 2, 0, 0, 5, 0);
+
+	ASSERT_OK(store_declarations_of(f->s, e, 202401, on_declaration, &sn));
+	assert_int_equal(sn.calls, 3);
+	expect_declaration(&sn.decl[1], 12, e, 202401, 1);
+	seen_free(&sn);
+
+	ASSERT_OK(store_declarations_of(f->s, e, 202402, on_declaration, &sn));
+	assert_int_equal(sn.calls, 1);
+	expect_declaration(&sn.decl[0], 40, e, 202402, 0);
+	seen_free(&sn);
+	ASSERT_OK(store_declarations_of(f->s, g, 202401, on_declaration, &sn));
+	assert_int_equal(sn.calls, 1);
+	expect_declaration(&sn.decl[0], 50, g, 202401, 0);
+	seen_free(&sn);
+	ASSERT_OK(store_declarations_of(f->s, e, 202403, on_declaration, &sn));
+	assert_int_equal(sn.calls, 0);
+	ASSERT_OK(store_declarations_of(f->s, 99, 202401, on_declaration, &sn));
+	assert_int_equal(sn.calls, 0);
+	seen_free(&sn);
+}
+
+static void test_last_period_before(void **state)
+{
+	struct fixture *f = *state;
+	const int64_t e = 1, g = 2, h = 3;
+	uint32_t got;
+
+	ASSERT_OK(add_employer(f->s, e, 1));
+	ASSERT_OK(add_employer(f->s, g, 2));
+	ASSERT_OK(add_employer(f->s, h, 3));
+
+	got = 4242;
+	ASSERT_ERR(store_last_period_before(f->s, e, 202401, &got), AMANA_ERR_NOTFOUND);
+
+	ASSERT_OK(add_declaration(f->s, 1, e, 202311, 0));
+	ASSERT_OK(add_declaration(f->s, 2, e, 202403, 0));
+	ASSERT_OK(add_declaration(f->s, 3, e, 202401, 0));
+	ASSERT_OK(add_declaration(f->s, 4, e, 202401, 1));
+	ASSERT_OK(add_declaration(f->s, 5, g, 202402, 0));
+
+	ASSERT_OK(store_last_period_before(f->s, e, 202404, &got));
+	assert_int_equal(got, 202403);
+	/* strictly before */
+	ASSERT_OK(store_last_period_before(f->s, e, 202403, &got));
+	assert_int_equal(got, 202401);
+	ASSERT_OK(store_last_period_before(f->s, e, 202402, &got));
+	assert_int_equal(got, 202401);
+	ASSERT_OK(store_last_period_before(f->s, e, 202401, &got));
+	assert_int_equal(got, 202311);
+	ASSERT_ERR(store_last_period_before(f->s, e, 202311, &got), AMANA_ERR_NOTFOUND);
+	/* only that employer's declarations count */
+	ASSERT_OK(store_last_period_before(f->s, g, 202501, &got));
+	assert_int_equal(got, 202402);
+	ASSERT_ERR(store_last_period_before(f->s, h, 202501, &got), AMANA_ERR_NOTFOUND);
+	ASSERT_ERR(store_last_period_before(f->s, 99, 202501, &got), AMANA_ERR_NOTFOUND);
+}
+
+/* What an import needs of an employer's history in one call: the
+ * declarations of the period and of the latest period before it, period
+ * descending, then seq ascending. */
+static void test_declarations_recent(void **state)
+{
+	struct fixture *f = *state;
+	const int64_t e = 1, g = 2, h = 3;
+	static const struct {
+		uint32_t period;
+		int64_t n;
+		struct {
+			int64_t id;
+			unsigned seq;
+		} d[5];
+	} cases[] = {
+		{ 202403, 5, { { 8, 0 }, { 6, 1 }, { 7, 2 }, { 3, 0 }, { 2, 1 } } },
+		{ 202402, 2, { { 3, 0 }, { 2, 1 } } },	/* none that period: only the one before */
+		{ 202401, 3, { { 3, 0 }, { 2, 1 }, { 1, 0 } } },
+		{ 202311, 1, { { 1, 0 } } },		/* nothing before */
+		{ 202310, 0, { { 0, 0 } } },
+		{ 202501, 3, { { 8, 0 }, { 6, 1 }, { 7, 2 } } },
+	};
+	struct seen sn;
+
+	ASSERT_OK(add_employer(f->s, e, 1));
+	ASSERT_OK(add_employer(f->s, g, 2));
+	ASSERT_OK(add_employer(f->s, h, 3));
+	ASSERT_OK(add_declaration(f->s, 1, e, 202311, 0));
+	ASSERT_OK(add_declaration(f->s, 2, e, 202401, 1));
+	ASSERT_OK(add_declaration(f->s, 3, e, 202401, 0));
+	ASSERT_OK(add_declaration(f->s, 7, e, 202403, 2));
+	ASSERT_OK(add_declaration(f->s, 8, e, 202403, 0));
+	ASSERT_OK(add_declaration(f->s, 6, e, 202403, 1));
+	ASSERT_OK(add_declaration(f->s, 9, g, 202402, 0));
+	ASSERT_OK(add_declaration(f->s, 10, g, 202404, 0));
+
+	seen_init(&sn);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		assert_err_at(store_declarations_recent(f->s, e, cases[i].period, on_declaration, &sn), AMANA_OK,
+			      "declarations_recent", __FILE__, __LINE__);
+		if (sn.calls != (size_t)cases[i].n)
+			fail_msg("declarations_recent(%u): %zu rows, expected %lld", cases[i].period, sn.calls,
+				 (long long)cases[i].n);
+		for (int64_t k = 0; k < cases[i].n; k++) {
+			const struct store_declaration *d = &sn.decl[k];
+			int64_t id = cases[i].d[k].id;
+			uint32_t period = id == 1 ? 202311 : id <= 3 ? 202401 : 202403;
+			expect_declaration(d, id, e, period, cases[i].d[k].seq);
+		}
+		seen_free(&sn);
+	}
+
+	/* only that employer's */
+	ASSERT_OK(store_declarations_recent(f->s, g, 202403, on_declaration, &sn));
+	assert_int_equal(sn.calls, 1);
+	expect_declaration(&sn.decl[0], 9, g, 202402, 0);
+	seen_free(&sn);
+	ASSERT_OK(store_declarations_recent(f->s, h, 202403, on_declaration, &sn));
+	assert_int_equal(sn.calls, 0);
+	ASSERT_OK(store_declarations_recent(f->s, 99, 202403, on_declaration, &sn));
+	assert_int_equal(sn.calls, 0);
+	seen_free(&sn);
+}
+
+/* ---- chunks of lines ---- */
+
+static void test_chunks(void **state)
+{
+	struct fixture *f = *state;
+	const int64_t e = 1, g = 2;
+	const int64_t d1 = 100, d2 = 50, none = 70;
+	struct seen sn;
+
+	ASSERT_OK(add_employer(f->s, e, 1));
+	ASSERT_OK(add_employer(f->s, g, 2));
+	ASSERT_OK(add_declaration(f->s, d1, e, 202401, 0));
+	ASSERT_OK(add_declaration(f->s, d2, g, 202401, 0));
+	ASSERT_OK(add_declaration(f->s, none, e, 202402, 0));
+
+	/* chunks in another order than their numbers; full ones, a short last
+	 * one, and the chunks of another declaration in between */
+	ASSERT_OK(add_chunk(f->s, d1, 2, 3));
+	ASSERT_OK(add_chunk(f->s, d2, 0, 7));
+	ASSERT_OK(add_chunk(f->s, d1, 0, STORE_CHUNK_LINES));
+	ASSERT_OK(add_chunk(f->s, d1, 10, 1));
+	ASSERT_OK(add_chunk(f->s, d1, 1, STORE_CHUNK_LINES));
+	expect_counts(f->s, 2, 0, 0, 3, 2 * STORE_CHUNK_LINES + 3 + 1 + 7);
+
+	seen_init(&sn);
+	ASSERT_OK(store_chunks_of(f->s, d1, on_chunk, &sn));
+	assert_int_equal(sn.calls, 4);
+	expect_chunk(&sn.chunk[0], d1, 0, STORE_CHUNK_LINES);
+	expect_chunk(&sn.chunk[1], d1, 1, STORE_CHUNK_LINES);
+	expect_chunk(&sn.chunk[2], d1, 2, 3);
+	expect_chunk(&sn.chunk[3], d1, 10, 1);
+	seen_free(&sn);
+
+	ASSERT_OK(store_chunks_of(f->s, d2, on_chunk, &sn));
+	assert_int_equal(sn.calls, 1);
+	expect_chunk(&sn.chunk[0], d2, 0, 7);
+	seen_free(&sn);
+	ASSERT_OK(store_chunks_of(f->s, none, on_chunk, &sn));
+	assert_int_equal(sn.calls, 0);
+	ASSERT_OK(store_chunks_of(f->s, 999, on_chunk, &sn));
+	assert_int_equal(sn.calls, 0);
+	seen_free(&sn);
+
+	/* (declaration, chunk) is unique: the first one is kept */
+	ASSERT_ERR(add_chunk(f->s, d1, 1, 5), AMANA_ERR_EXISTS);
+	expect_counts(f->s, 2, 0, 0, 3, 2 * STORE_CHUNK_LINES + 3 + 1 + 7);
+	ASSERT_OK(store_chunks_of(f->s, d1, on_chunk, &sn));
+	assert_int_equal(sn.calls, 4);
+	expect_chunk(&sn.chunk[1], d1, 1, STORE_CHUNK_LINES);
+	seen_free(&sn);
+
+	/* empty blobs stay empty blobs */
+	struct store_chunk c = { .declaration_id = none, .chunk = 0, .line_count = 0 };
+	ASSERT_OK(store_chunk_insert(f->s, &c));
+	ASSERT_OK(store_chunks_of(f->s, none, on_chunk, &sn));
+	assert_int_equal(sn.calls, 1);
+	assert_int_equal(sn.chunk[0].line_count, 0);
+	assert_int_equal(sn.chunk[0].persons.len, 0);
+	assert_int_equal(sn.chunk[0].payload_sealed.len, 0);
+	seen_free(&sn);
+}
+
+/* Chunks are written before their declaration (its totals are known only
+ * at the end of the file): the reference is checked at commit. */
+static void test_chunks_before_their_declaration(void **state)
+{
+	struct fixture *f = *state;
+	struct seen sn;
+
+	ASSERT_OK(add_employer(f->s, 1, 1));
+	ASSERT_OK(add_person(f->s, 1, 1, 0));
+	ASSERT_OK(store_begin(f->s));
+	ASSERT_OK(add_chunk(f->s, 7, 0, STORE_CHUNK_LINES));
+	ASSERT_OK(add_chunk(f->s, 7, 1, 2));
+	ASSERT_OK(add_declaration(f->s, 7, 1, 202401, 0));
+	ASSERT_OK(store_commit(f->s));
+	expect_counts(f->s, 1, 1, 0, 1, STORE_CHUNK_LINES + 2);
+	seen_init(&sn);
+	ASSERT_OK(store_chunks_of(f->s, 7, on_chunk, &sn));
+	assert_int_equal(sn.calls, 2);
+	expect_chunk(&sn.chunk[0], 7, 0, STORE_CHUNK_LINES);
+	expect_chunk(&sn.chunk[1], 7, 1, 2);
+	seen_free(&sn);
+}
+
+static void test_dangling_line_fails_commit(void **state)
+{
+	struct fixture *f = *state;
+	struct store *other = NULL;
+
+	ASSERT_OK(add_employer(f->s, 1, 1));
+	ASSERT_OK(add_person(f->s, 1, 1, 0));
+
+	ASSERT_OK(store_begin(f->s));
+	ASSERT_OK(add_employer(f->s, 2, 2));
+	ASSERT_OK(add_person(f->s, 2, 2, 0));
+	ASSERT_OK(add_declaration(f->s, 5, 1, 202401, 0));
+	ASSERT_OK(add_chunk(f->s, 5, 0, 4));
+	ASSERT_OK(add_chunk(f->s, 999, 0, 2)); /* declaration 999 never comes */
+	ASSERT_FAILS(store_commit(f->s));
+
+	/* nothing of the transaction reached the database */
+	ASSERT_OK(backend->reopen_store(f->dir, 0, &other));
+	expect_counts(other, 1, 1, 0, 0, 0);
+	store_close(other);
+
+	/* the caller rolls back, as on every error path; then the store is as
+	 * before the transaction, and usable */
+	ASSERT_OK(store_rollback(f->s));
+	expect_counts(f->s, 1, 1, 0, 0, 0);
+	assert_false(employer_exists(f->s, 2));
+	ASSERT_OK(store_begin(f->s));
+	ASSERT_OK(add_declaration(f->s, 5, 1, 202401, 0));
+	ASSERT_OK(add_chunk(f->s, 5, 0, 4));
+	ASSERT_OK(store_commit(f->s));
+	reopen(f);
+	expect_counts(f->s, 1, 1, 0, 1, 4);
+
+	/* outside a transaction, the statement is the transaction */
+	ASSERT_FAILS(add_chunk(f->s, 998, 0, 1));
+	expect_counts(f->s, 1, 1, 0, 1, 4);
+}
+
+/* ---- transactions and savepoints ---- */
+
+static void test_commit_and_rollback(void **state)
+{
+	struct fixture *f = *state;
+	struct store *other = NULL;
+
+	/* rollback with nothing open is harmless (error paths call it) */
+	ASSERT_OK(store_rollback(f->s));
+
+	ASSERT_OK(store_begin(f->s));
+	ASSERT_OK(add_employer(f->s, 1, 1));
+	ASSERT_OK(add_person(f->s, 1, 1, 1));
+	ASSERT_OK(store_employment_open(f->s, 1, 1, 202401));
+	expect_counts(f->s, 1, 1, 1, 0, 0); /* a transaction sees its own work */
+	ASSERT_OK(store_rollback(f->s));
+	expect_counts(f->s, 0, 0, 0, 0, 0);
+	assert_false(employer_exists(f->s, 1));
+
+	ASSERT_OK(store_begin(f->s));
+	ASSERT_OK(add_employer(f->s, 1, 1));
+	ASSERT_OK(add_person(f->s, 1, 1, 1));
+	/* not visible to another handle before commit */
+	ASSERT_OK(backend->reopen_store(f->dir, 0, &other));
+	expect_counts(other, 0, 0, 0, 0, 0);
+	ASSERT_OK(store_commit(f->s));
+	expect_counts(other, 1, 1, 0, 0, 0);
+	store_close(other);
+	reopen(f);
+	expect_counts(f->s, 1, 1, 0, 0, 0);
+}
+
+static void test_savepoint_rollback_keeps_earlier_work(void **state)
+{
+	struct fixture *f = *state;
+	int64_t before, inside, after;
+	uint8_t out[8];
+	size_t len;
+
+	ASSERT_OK(store_begin(f->s));
+	ASSERT_OK(add_employer(f->s, 1, 1));
+	ASSERT_OK(store_meta_put(f->s, "kept", (const uint8_t *)"k", 1));
+	ASSERT_OK(store_next_ids(f->s, "ids", 1, &before));
+
+	ASSERT_OK(store_savepoint(f->s));
+	ASSERT_OK(add_employer(f->s, 2, 2));
+	ASSERT_OK(store_meta_put(f->s, "kept", (const uint8_t *)"changed", 7));
+	ASSERT_OK(store_meta_put(f->s, "gone", (const uint8_t *)"g", 1));
+	ASSERT_OK(store_next_ids(f->s, "ids", 5, &inside));
+	ASSERT_OK(add_chunk(f->s, 999, 0, 1)); /* dangling, but rolled back below */
+	ASSERT_OK(store_rollback_savepoint(f->s));
+
+	/* still inside the transaction, which goes on */
+	expect_counts(f->s, 1, 0, 0, 0, 0);
+	ASSERT_OK(store_next_ids(f->s, "ids", 5, &after));
+	assert_int_equal(after, inside);
+	ASSERT_OK(add_employer(f->s, 3, 3));
+	ASSERT_OK(store_commit(f->s));
+
+	reopen(f);
+	expect_counts(f->s, 2, 0, 0, 0, 0);
+	assert_true(employer_exists(f->s, 1));
+	assert_false(employer_exists(f->s, 2));
+	assert_true(employer_exists(f->s, 3));
+	ASSERT_OK(store_meta_get(f->s, "kept", out, sizeof(out), &len));
+	assert_int_equal(len, 1);
+	assert_memory_equal(out, "k", 1);
+	ASSERT_ERR(store_meta_get(f->s, "gone", out, sizeof(out), &len), AMANA_ERR_NOTFOUND);
+	ASSERT_OK(store_next_ids(f->s, "ids", 1, &after));
+	assert_true(after >= inside + 5);
+	assert_true(inside > before);
+}
+
+static void test_savepoint_release_keeps_work(void **state)
+{
+	struct fixture *f = *state;
+
+	ASSERT_OK(store_begin(f->s));
+	ASSERT_OK(add_employer(f->s, 1, 1));
+	ASSERT_OK(store_savepoint(f->s));
+	ASSERT_OK(add_employer(f->s, 2, 2));
+	ASSERT_OK(store_release(f->s));
+	expect_counts(f->s, 2, 0, 0, 0, 0);
+	ASSERT_OK(store_commit(f->s));
+	reopen(f);
+	assert_true(employer_exists(f->s, 1));
+	assert_true(employer_exists(f->s, 2));
+
+	/* released work is still the transaction's: a rollback takes it too */
+	ASSERT_OK(store_begin(f->s));
+	ASSERT_OK(add_employer(f->s, 3, 3));
+	ASSERT_OK(store_savepoint(f->s));
+	ASSERT_OK(add_employer(f->s, 4, 4));
+	ASSERT_OK(store_release(f->s));
+	ASSERT_OK(store_rollback(f->s));
+	expect_counts(f->s, 2, 0, 0, 0, 0);
+	assert_false(employer_exists(f->s, 3));
+	assert_false(employer_exists(f->s, 4));
+}
+
+/* One savepoint a file, many files a transaction: each file kept or
+ * dropped on its own. */
+static void test_savepoints_one_after_another(void **state)
+{
+	struct fixture *f = *state;
+
+	ASSERT_OK(add_employer(f->s, 1, 1));
+	ASSERT_OK(add_person(f->s, 1, 1, 0));
+	ASSERT_OK(store_begin(f->s));
+	for (int64_t i = 1; i <= 6; i++) {
+		ASSERT_OK(store_savepoint(f->s));
+		ASSERT_OK(add_chunk(f->s, i, 0, STORE_CHUNK_LINES));
+		ASSERT_OK(add_chunk(f->s, i, 1, i));
+		ASSERT_OK(add_declaration(f->s, i, 1, 202400 + (uint32_t)i, 0));
+		if (i % 2)
+			ASSERT_OK(store_rollback_savepoint(f->s));
+		else
+			ASSERT_OK(store_release(f->s));
+	}
+	ASSERT_OK(store_commit(f->s));
+	reopen(f);
+	expect_counts(f->s, 1, 1, 0, 3, 3 * STORE_CHUNK_LINES + 2 + 4 + 6);
+	for (int64_t i = 1; i <= 6; i++) {
+		uint32_t got;
+		enum amana_err err = store_last_period_before(f->s, 1, 202400 + (uint32_t)i + 1, &got);
+		if (i % 2 == 0) {
+			ASSERT_OK(err);
+			assert_int_equal(got, 202400 + (uint32_t)i);
+		} else if (i == 1) {
+			ASSERT_ERR(err, AMANA_ERR_NOTFOUND);
+		} else {
+			ASSERT_OK(err);
+			assert_int_equal(got, 202400 + (uint32_t)i - 1);
+		}
+	}
+}
+
+/* ---- counts ---- */
+
+static void test_counts(void **state)
+{
+	struct fixture *f = *state;
+
+	expect_counts(f->s, 0, 0, 0, 0, 0);
+	/* 1, 2, 3, 4, 5 of each: a swapped field shows */
+	ASSERT_OK(store_begin(f->s));
+	ASSERT_OK(add_employer(f->s, 1, 1));
+	ASSERT_OK(add_person(f->s, 1, 1, 0));
+	ASSERT_OK(add_person(f->s, 2, 2, 2));
+	for (uint32_t i = 0; i < 3; i++)
+		ASSERT_OK(store_employment_open(f->s, 1, 1, 202401 + i));
+	for (unsigned i = 0; i < 4; i++)
+		ASSERT_OK(add_declaration(f->s, 10 + i, 1, 202401, i));
+	/* lines count the lines in the chunks, not the chunks */
+	ASSERT_OK(add_chunk(f->s, 10, 0, 2));
+	ASSERT_OK(add_chunk(f->s, 11, 0, 3));
+	ASSERT_OK(store_commit(f->s));
+	expect_counts(f->s, 1, 2, 3, 4, 5);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int main(void)
+{
+	const char *want = getenv("AMANA_TEST_STORE");
+	char group[64];
+
+	if (!want || !*want)
+		want = "sqlite";
+	for (size_t i = 0; i < ARRAY_SIZE(backends); i++)
+		if (strcmp(backends[i].name, want) == 0)
+			backend = &backends[i];
+	if (!backend) {
+		fprintf(stderr, "test_store: AMANA_TEST_STORE=%s: no such store backend (known:", want);
+		for (size_t i = 0; i < ARRAY_SIZE(backends); i++)
+			fprintf(stderr, " %s", backends[i].name);
+		fprintf(stderr, ")\n");
+		return 1;
+	}
+	open_store = backend->open_store;
+	snprintf(group, sizeof(group), "store conformance (%s)", backend->name);
+
+	const struct CMUnitTest tests[] = {
+		T(test_open_create_refuses_existing),
+		T(test_open_missing_notfound),
+		T(test_reopen_keeps_data),
+		T(test_open_not_a_database),
+		T(test_open_newer_schema_refused),
+		T(test_open_create_impossible_is_not_exists),
+		T(test_file_wal_and_owner_only),
+		T(test_file_overwritten_values_leave_no_residue),
+		T(test_meta),
+		T(test_next_ids_monotonic_disjoint),
+		T(test_next_ids_rolled_back),
+		T(test_keyring),
+		T(test_employer_insert_get),
+		T(test_employer_by_bidx_all_in_id_order),
+		T(test_employers_each_in_id_order),
+		T(test_person_with_and_without_cin),
+		T(test_person_lookups_return_all_in_id_order),
+		T(test_blobs_byte_exact),
+		T(test_callbacks_stop_iteration),
+		T(test_employment_open_close),
+		T(test_declarations),
+		T(test_last_period_before),
+		T(test_declarations_recent),
+		T(test_chunks),
+		T(test_chunks_before_their_declaration),
+		T(test_dangling_line_fails_commit),
+		T(test_commit_and_rollback),
+		T(test_savepoint_rollback_keeps_earlier_work),
+		T(test_savepoint_release_keeps_work),
+		T(test_savepoints_one_after_another),
+		T(test_counts),
+	};
+	return _cmocka_run_group_tests(group, tests, ARRAY_SIZE(tests), NULL, NULL);
+}
