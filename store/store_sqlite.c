@@ -681,8 +681,10 @@ enum amana_err store_sqlite_open(const char *path, int create, struct store **ou
 	}
 	sqlite3_extended_result_codes(ss->db, 1);
 	sqlite3_busy_timeout(ss->db, 10000);
+	/* mmap: reads of earlier declarations come straight from the page cache
+	 * instead of a pread and a copy per page (a tenth of a month's import). */
 	if ((err = exec(ss->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;"
-				"PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-131072;")))
+				"PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-131072; PRAGMA mmap_size=1073741824;")))
 		goto fail;
 	if ((err = migrate(ss->db)))
 		goto fail;
