@@ -55,8 +55,7 @@ int main(int argc, char **argv)
 			  NULL, NULL, NULL),
 	     db, "setup");
 	sqlite3_stmt *ins;
-	must(sqlite3_prepare_v2(db, "INSERT INTO floor_lines VALUES(?1, ?2, ?3, ?4)", -1, &ins, NULL), db,
-	     "prepare");
+	must(sqlite3_prepare_v2(db, "INSERT INTO floor_lines VALUES(?1, ?2, ?3, ?4)", -1, &ins, NULL), db, "prepare");
 	unsigned char payload[ROW_PAYLOAD];
 	srand(1);
 	for (size_t i = 0; i < sizeof(payload); i++)

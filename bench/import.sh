@@ -26,6 +26,7 @@ export AMANA_HOME=$work/registry AMANA_KEY_FILE=$work/kek
 
 timed() { # label, command...: runs it, records wall seconds and peak RSS (KiB)
   local label=$1; shift
+  sync # what the previous step wrote is on disk, not competing with this one
   /usr/bin/time -f "%e %M" -o "$work/$label.time" "$@" > "$work/$label.out"
 }
 
@@ -40,12 +41,13 @@ lines1=$(lines_of "$work/month1.out")
 lines2=$(lines_of "$work/month2.out")
 echo "floor: $lines2 rows into SQLite..." >&2
 rm -f "$work/floor.db"*
+sync
 read -r frows fsec frate < <("$floor" "$work/floor.db" "$lines2" 200000)
 
 read -r gsec grss < "$work/gen.time"
 read -r s1 rss1 < "$work/month1.time"
 read -r s2 rss2 < "$work/month2.time"
-bytes2=$(du -cb "$work"/files/DS_*_202502.txt | tail -n 1 | cut -f1)
+bytes2=$(find "$work/files" -name 'DS_*_202502.txt' -printf '%s\n' | awk '{ s += $1 } END { print s }')
 dbsize=$(du -cb "$work"/registry/registry.db* | tail -n 1 | cut -f1)
 rate1=$(awk -v l="$lines1" -v s="$s1" 'BEGIN { printf "%.0f", l / s }')
 rate2=$(awk -v l="$lines2" -v s="$s2" 'BEGIN { printf "%.0f", l / s }')

@@ -40,7 +40,7 @@ void json_kv_int(FILE *f, const char *k, long long v, bool comma);
 bool parse_u32(const char *s, uint32_t *out);
 bool parse_u64(const char *s, uint64_t *out);
 bool parse_period(const char *s, uint32_t *out); /* YYYYMM or YYYY-MM */
-bool parse_date(const char *s, uint32_t *out);   /* YYYY-MM-DD -> YYYYMMDD */
+bool parse_date(const char *s, uint32_t *out); /* YYYY-MM-DD -> YYYYMMDD */
 
 int cmd_init(int argc, char **argv);
 int cmd_employer(int argc, char **argv);

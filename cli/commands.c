@@ -14,13 +14,36 @@
 #include "cli.h"
 #include "core/money.h"
 
-enum { OPT_KEY = 1000, OPT_JSON, OPT_RULES, OPT_AFF, OPT_NAME, OPT_ICE, OPT_ACTIVITY, OPT_ADDRESS,
-       OPT_CITY, OPT_POSTCODE, OPT_CIN, OPT_BIRTH, OPT_CHILDREN, OPT_PURPOSE, OPT_EMPLOYERS, OPT_PERSONS,
-       OPT_MONTHS, OPT_SEED, OPT_FIRST, OPT_BATCH, OPT_QUIET };
+enum {
+	OPT_KEY = 1000,
+	OPT_JSON,
+	OPT_RULES,
+	OPT_AFF,
+	OPT_NAME,
+	OPT_ICE,
+	OPT_ACTIVITY,
+	OPT_ADDRESS,
+	OPT_CITY,
+	OPT_POSTCODE,
+	OPT_CIN,
+	OPT_BIRTH,
+	OPT_CHILDREN,
+	OPT_PURPOSE,
+	OPT_EMPLOYERS,
+	OPT_PERSONS,
+	OPT_MONTHS,
+	OPT_SEED,
+	OPT_FIRST,
+	OPT_BATCH,
+	OPT_QUIET
+};
 
-#define COMMON_LONG                                                                    \
-	{ "dir", required_argument, NULL, 'd' }, { "key", required_argument, NULL, OPT_KEY }, \
-		{ "json", no_argument, NULL, OPT_JSON }, { "help", no_argument, NULL, 'h' }
+#define COMMON_LONG                                                                                                    \
+	{ "dir", required_argument, NULL, 'd' }, { "key", required_argument, NULL, OPT_KEY },                          \
+	    { "json", no_argument, NULL, OPT_JSON },                                                                   \
+	{                                                                                                              \
+		"help", no_argument, NULL, 'h'                                                                         \
+	}
 
 /* Handle an option every command shares; false if c is not one of them. */
 static bool common_opt(struct common *cm, int c)
@@ -54,7 +77,8 @@ static void fmt_date(uint32_t d, char out[11])
 
 int cmd_init(int argc, char **argv)
 {
-	static const struct option longs[] = { COMMON_LONG, { "rules", required_argument, NULL, OPT_RULES },
+	static const struct option longs[] = { COMMON_LONG,
+					       { "rules", required_argument, NULL, OPT_RULES },
 					       { 0, 0, 0, 0 } };
 	struct common cm;
 	common_defaults(&cm);
@@ -141,8 +165,8 @@ static void print_employer(const struct common *cm, const struct employer_view *
 	printf("affiliation   %07u\nname          %s\nICE           %s\nactivity      %s\naddress       %s\n"
 	       "city          %s%s%s\ndeclarations  %u (last period %s)\n",
 	       v->affiliation, v->name, v->ice[0] ? v->ice : "-", v->activity[0] ? v->activity : "-",
-	       v->address[0] ? v->address : "-", v->postcode, v->postcode[0] ? " " : "",
-	       v->city[0] ? v->city : "-", v->declarations, last);
+	       v->address[0] ? v->address : "-", v->postcode, v->postcode[0] ? " " : "", v->city[0] ? v->city : "-",
+	       v->declarations, last);
 }
 
 int cmd_employer(int argc, char **argv)
@@ -159,13 +183,13 @@ int cmd_employer(int argc, char **argv)
 		{ 0, 0, 0, 0 },
 	};
 	static const char help[] =
-		"usage: amana employer register --affiliation N --name NAME [--ice ICE] [--activity A]\n"
-		"                               [--address A] [--city C] [--postcode P]\n"
-		"       amana employer show AFFILIATION\n\n"
-		"register: add an employer. N is its 7-digit affiliation number (the last digit is a\n"
-		"check digit). Text is upper-cased and stripped of accents and punctuation, as the\n"
-		"e-BDS files need. Everything is sealed in the database.\n"
-		"show: the employer's details and how many declarations it has filed.\n\n";
+	    "usage: amana employer register --affiliation N --name NAME [--ice ICE] [--activity A]\n"
+	    "                               [--address A] [--city C] [--postcode P]\n"
+	    "       amana employer show AFFILIATION\n\n"
+	    "register: add an employer. N is its 7-digit affiliation number (the last digit is a\n"
+	    "check digit). Text is upper-cased and stripped of accents and punctuation, as the\n"
+	    "e-BDS files need. Everything is sealed in the database.\n"
+	    "show: the employer's details and how many declarations it has filed.\n\n";
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		printf("%s%s", help, common_help);
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;
@@ -295,12 +319,12 @@ int cmd_person(int argc, char **argv)
 		{ 0, 0, 0, 0 },
 	};
 	static const char help[] =
-		"usage: amana person register --cin CIN --name NAME --birth YYYY-MM-DD [--children N]\n"
-		"       amana person show REGISTRATION --purpose TEXT\n\n"
-		"register: add an insured person; the registry assigns and prints a 9-digit\n"
-		"registration number with a valid check digit. The CIN must not be registered yet.\n"
-		"show: the person's identity and employments. Reading a person needs a purpose\n"
-		"(a case id or reason), which is recorded with the access.\n\n";
+	    "usage: amana person register --cin CIN --name NAME --birth YYYY-MM-DD [--children N]\n"
+	    "       amana person show REGISTRATION --purpose TEXT\n\n"
+	    "register: add an insured person; the registry assigns and prints a 9-digit\n"
+	    "registration number with a valid check digit. The CIN must not be registered yet.\n"
+	    "show: the person's identity and employments. Reading a person needs a purpose\n"
+	    "(a case id or reason), which is recorded with the access.\n\n";
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		printf("%s%s", help, common_help);
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;
@@ -382,7 +406,8 @@ int cmd_person(int argc, char **argv)
 
 int cmd_prefill(int argc, char **argv)
 {
-	static const struct option longs[] = { COMMON_LONG, { "output", required_argument, NULL, 'o' },
+	static const struct option longs[] = { COMMON_LONG,
+					       { "output", required_argument, NULL, 'o' },
 					       { 0, 0, 0, 0 } };
 	struct common cm;
 	common_defaults(&cm);
@@ -487,7 +512,7 @@ static void import_report(void *ctx, const struct import_file_result *res)
 		printf("%s{", ui->first_json ? "" : ",");
 		ui->first_json = false;
 		json_kv_str(stdout, "file", res->path, true);
-		const char *status = res->err == AMANA_OK ? "accepted"
+		const char *status = res->err == AMANA_OK          ? "accepted"
 				     : res->err == AMANA_ERR_INPUT ? "rejected"
 								   : "failed";
 		json_kv_str(stdout, "status", status, true);
@@ -524,8 +549,8 @@ static void import_report(void *ctx, const struct import_file_result *res)
 			       res->path, (long long)res->lines, (long long)res->hires, (long long)res->new_persons,
 			       (long long)res->leavers);
 	} else if (res->err == AMANA_ERR_INPUT && res->errors) {
-		fprintf(stderr, "rejected %s: %u error%s, nothing written\n", res->path,
-			ebds_errors_total(res->errors), ebds_errors_total(res->errors) == 1 ? "" : "s");
+		fprintf(stderr, "rejected %s: %u error%s, nothing written\n", res->path, ebds_errors_total(res->errors),
+			ebds_errors_total(res->errors) == 1 ? "" : "s");
 		/* A person reads the first ones; --json carries them all. */
 		unsigned shown = res->errors->count < 20 ? res->errors->count : 20;
 		for (unsigned i = 0; i < shown; i++) {
@@ -541,8 +566,7 @@ static void import_report(void *ctx, const struct import_file_result *res)
 	}
 }
 
-static void import_progress(void *ctx, size_t done, size_t total, int64_t lines, uint64_t bytes,
-			    uint64_t bytes_total)
+static void import_progress(void *ctx, size_t done, size_t total, int64_t lines, uint64_t bytes, uint64_t bytes_total)
 {
 	struct import_ui *ui = ctx;
 	if (!ui->tty)
@@ -558,8 +582,8 @@ static void import_progress(void *ctx, size_t done, size_t total, int64_t lines,
 	for (int i = 0; i < width; i++)
 		bar[i] = i < fill ? '#' : '.';
 	bar[width] = '\0';
-	fprintf(stderr, "\r\033[Kimporting [%s] %3.0f%%  %zu/%zu files  %lld lines  %.0f lines/s", bar,
-		frac * 100, done, total, (long long)lines, el > 0 ? (double)lines / el : 0.0);
+	fprintf(stderr, "\r\033[Kimporting [%s] %3.0f%%  %zu/%zu files  %lld lines  %.0f lines/s", bar, frac * 100,
+		done, total, (long long)lines, el > 0 ? (double)lines / el : 0.0);
 	fflush(stderr);
 }
 
@@ -745,7 +769,8 @@ int cmd_import(int argc, char **argv)
 		       (long long)sum.hires, (long long)sum.new_persons, (long long)sum.leavers, el,
 		       el > 0 ? (double)sum.lines / el : 0.0, sum.files_rejected, sum.files_failed);
 		if (sum.files_accepted && !sum.files_rejected && !err)
-			printf("next: amana contributions AFFILIATION PERIOD, or amana prefill AFFILIATION NEXT_PERIOD\n");
+			printf(
+			    "next: amana contributions AFFILIATION PERIOD, or amana prefill AFFILIATION NEXT_PERIOD\n");
 	}
 	if (err && err != AMANA_ERR_INPUT)
 		fail(err, "the import stopped: %s (files committed before it are kept)", amana_strerror(err));
@@ -822,12 +847,11 @@ int cmd_contributions(int argc, char **argv)
 		return EXIT_OK;
 	}
 	char a[MONEY_TEXT_MAX], b[MONEY_TEXT_MAX], d[MONEY_TEXT_MAX];
-	printf("employer %07u, period %04u-%02u: %lld employees, %u declaration%s\n", aff, period / 100,
-	       period % 100, (long long)v.employees, v.declarations, v.declarations == 1 ? "" : "s");
+	printf("employer %07u, period %04u-%02u: %lld employees, %u declaration%s\n", aff, period / 100, period % 100,
+	       (long long)v.employees, v.declarations, v.declarations == 1 ? "" : "s");
 	printf("real salaries %s MAD, capped salaries %s MAD\n\n", money_format(v.c.real_salaries, a),
 	       money_format(v.c.capped_salaries, b));
-	printf("%-18s %16s %8s %8s %14s %14s\n", "branch", "base (MAD)", "empl. %", "empee %", "employer",
-	       "employee");
+	printf("%-18s %16s %8s %8s %14s %14s\n", "branch", "base (MAD)", "empl. %", "empee %", "employer", "employee");
 	for (int i = 0; i < BRANCH_COUNT; i++) {
 		const struct contribution_line *x = &v.c.branches[i];
 		printf("%-18s %16s %8.4g %8.4g %14s %14s\n", branch_name(x->branch), money_format(x->base, a),
@@ -846,8 +870,7 @@ static void gen_progress(void *ctx, const char *stage, uint64_t done, uint64_t t
 	bool tty = *(bool *)ctx;
 	if (!tty)
 		return;
-	fprintf(stderr, "\r\033[Kgenerating %s: %llu/%llu", stage, (unsigned long long)done,
-		(unsigned long long)total);
+	fprintf(stderr, "\r\033[Kgenerating %s: %llu/%llu", stage, (unsigned long long)done, (unsigned long long)total);
 	fflush(stderr);
 }
 

@@ -12,8 +12,7 @@
 /* The name of the salary ceiling in data/rules.txt. */
 #define PARAM_CEILING "ceiling"
 
-enum amana_err capped_salary(const struct rules *r, uint32_t period, centimes real,
-			     centimes *out)
+enum amana_err capped_salary(const struct rules *r, uint32_t period, centimes real, centimes *out)
 {
 	enum amana_err result;
 	int64_t ceiling;
@@ -27,9 +26,8 @@ enum amana_err capped_salary(const struct rules *r, uint32_t period, centimes re
 	return AMANA_OK;
 }
 
-enum amana_err contributions_compute(const struct rules *r, uint32_t period,
-				     centimes real_salaries, centimes capped_salaries,
-				     struct contributions *out)
+enum amana_err contributions_compute(const struct rules *r, uint32_t period, centimes real_salaries,
+				     centimes capped_salaries, struct contributions *out)
 {
 	enum amana_err result = AMANA_OK;
 
@@ -53,10 +51,8 @@ enum amana_err contributions_compute(const struct rules *r, uint32_t period,
 		line->employer = money_apply_rate(line->base, rule.employer);
 		line->employee = money_apply_rate(line->base, rule.employee);
 		/* Unreachable with real salaries, but a sum must never wrap. */
-		if (__builtin_add_overflow(out->total_employer, line->employer,
-					   &out->total_employer) ||
-		    __builtin_add_overflow(out->total_employee, line->employee,
-					   &out->total_employee)) {
+		if (__builtin_add_overflow(out->total_employer, line->employer, &out->total_employer) ||
+		    __builtin_add_overflow(out->total_employee, line->employee, &out->total_employee)) {
 			result = AMANA_ERR_LIMIT;
 			goto out;
 		}

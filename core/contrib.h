@@ -35,14 +35,12 @@ struct contributions {
 /* Fill *out for period from the sums. AMANA_ERR_NOTFOUND if a branch has no
  * rule in force for the period; AMANA_ERR_USAGE for negative sums;
  * AMANA_ERR_LIMIT if a total would overflow. *out is zeroed on error. */
-enum amana_err contributions_compute(const struct rules *r, uint32_t period,
-				     centimes real_salaries, centimes capped_salaries,
-				     struct contributions *out) AMANA_MUST_CHECK;
+enum amana_err contributions_compute(const struct rules *r, uint32_t period, centimes real_salaries,
+				     centimes capped_salaries, struct contributions *out) AMANA_MUST_CHECK;
 
 /* min(real, ceiling in force for the period): the capped salary a line
  * must declare. AMANA_ERR_NOTFOUND if no ceiling applies; AMANA_ERR_USAGE
  * for a negative salary. */
-enum amana_err capped_salary(const struct rules *r, uint32_t period, centimes real,
-			     centimes *out) AMANA_MUST_CHECK;
+enum amana_err capped_salary(const struct rules *r, uint32_t period, centimes real, centimes *out) AMANA_MUST_CHECK;
 
 #endif

@@ -20,6 +20,7 @@ struct field {
 };
 
 /* Field indexes, per layout, in the order of the tables below. */
+/* clang-format off */
 enum { H_TYPE, H_TRANSFER, H_CATEGORY, H_FILLER };
 enum {
 	E_TYPE, E_AFF, E_PERIOD, E_NAME, E_ACTIVITY, E_ADDRESS, E_CITY, E_POSTCODE, E_AGENCY,
@@ -96,6 +97,8 @@ static const struct field layout_hire_sum[] = {
 	{ "filler", 91, 170, F_FILLER },       END,
 };
 
+/* clang-format on */
+
 static const struct field *layout_of(enum ebds_type t)
 {
 	switch (t) {
@@ -171,8 +174,8 @@ static void copy_str(char *dst, size_t cap, const char *src)
 	dst[n] = '\0';
 }
 
-void ebds_errors_add(struct ebds_errors *e, unsigned line, unsigned column, const char *field,
-		     const char *expected, const char *found_fmt, ...)
+void ebds_errors_add(struct ebds_errors *e, unsigned line, unsigned column, const char *field, const char *expected,
+		     const char *found_fmt, ...)
 {
 	if (e->count >= EBDS_ERRORS_MAX) {
 		e->dropped++;
@@ -194,13 +197,11 @@ void ebds_errors_add(struct ebds_errors *e, unsigned line, unsigned column, cons
 /* The e-BDS character set as a table: the checker looks at every byte of
  * millions of lines. */
 static const bool charset[256] = {
-	['\t'] = true, [' '] = true,
-	['0'] = true, ['1'] = true, ['2'] = true, ['3'] = true, ['4'] = true,
-	['5'] = true, ['6'] = true, ['7'] = true, ['8'] = true, ['9'] = true,
-	['A'] = true, ['B'] = true, ['C'] = true, ['D'] = true, ['E'] = true, ['F'] = true, ['G'] = true,
-	['H'] = true, ['I'] = true, ['J'] = true, ['K'] = true, ['L'] = true, ['M'] = true, ['N'] = true,
-	['O'] = true, ['P'] = true, ['Q'] = true, ['R'] = true, ['S'] = true, ['T'] = true, ['U'] = true,
-	['V'] = true, ['W'] = true, ['X'] = true, ['Y'] = true, ['Z'] = true,
+	['\t'] = true, [' '] = true, ['0'] = true, ['1'] = true, ['2'] = true, ['3'] = true, ['4'] = true, ['5'] = true,
+	['6'] = true,  ['7'] = true, ['8'] = true, ['9'] = true, ['A'] = true, ['B'] = true, ['C'] = true, ['D'] = true,
+	['E'] = true,  ['F'] = true, ['G'] = true, ['H'] = true, ['I'] = true, ['J'] = true, ['K'] = true, ['L'] = true,
+	['M'] = true,  ['N'] = true, ['O'] = true, ['P'] = true, ['Q'] = true, ['R'] = true, ['S'] = true, ['T'] = true,
+	['U'] = true,  ['V'] = true, ['W'] = true, ['X'] = true, ['Y'] = true, ['Z'] = true,
 };
 
 static bool allowed_char(char ch)
@@ -241,8 +242,8 @@ static uint64_t get_n(struct line_ctx *l, unsigned idx)
 		if (p[i] < '0' || p[i] > '9') {
 			char what[24];
 			describe_char(p[i], what);
-			ebds_errors_add(l->errs, l->lineno, f->col + i, f->name, "a digit (N field, zero-padded)",
-					"%s", what);
+			ebds_errors_add(l->errs, l->lineno, f->col + i, f->name, "a digit (N field, zero-padded)", "%s",
+					what);
 			l->ok = false;
 			return 0;
 		}
@@ -305,8 +306,8 @@ static void sadd(uint64_t *a, uint64_t b)
 
 uint64_t ebds_salary_control(const struct ebds_person_line *p)
 {
-	return (uint64_t)p->registration + (uint64_t)p->af_give_back + p->days +
-	       (uint64_t)p->real_salary + (uint64_t)p->capped_salary + (uint64_t)p->situation;
+	return (uint64_t)p->registration + (uint64_t)p->af_give_back + p->days + (uint64_t)p->real_salary +
+	       (uint64_t)p->capped_salary + (uint64_t)p->situation;
 }
 
 uint64_t ebds_hire_control(const struct ebds_hire_line *h)
@@ -354,13 +355,13 @@ void ebds_check_init(struct ebds_check *c, const struct rules *rules)
 
 /* Record order: stage is the index of the last record kind seen. */
 enum {
-	ST_START,   /* expect 00 */
-	ST_HEADER,  /* expect 01 */
-	ST_LINES,   /* 02 seen or allowed; expect 02 or 03 */
-	ST_SUM,     /* 03 seen; expect 04 or 05 (B/E) */
-	ST_HIRES,   /* in 04s; expect 04 or 05 */
+	ST_START, /* expect 00 */
+	ST_HEADER, /* expect 01 */
+	ST_LINES, /* 02 seen or allowed; expect 02 or 03 */
+	ST_SUM, /* 03 seen; expect 04 or 05 (B/E) */
+	ST_HIRES, /* in 04s; expect 04 or 05 */
 	ST_HIRESUM, /* 05 seen; expect 06 */
-	ST_END,     /* nothing more */
+	ST_END, /* nothing more */
 };
 
 static bool type_parse(const char *p, enum ebds_family *fam, enum ebds_type *type)
@@ -378,10 +379,9 @@ static bool type_parse(const char *p, enum ebds_family *fam, enum ebds_type *typ
 	case 'E': *fam = EBDS_FAMILY_COMPLEMENTARY; break;
 	default: return false;
 	}
-	static const enum ebds_type decl_types[] = { EBDS_HEADER, EBDS_EMPLOYER, EBDS_SALARY, EBDS_SALARY_SUM,
-						     EBDS_HIRE, EBDS_HIRE_SUM, EBDS_GRAND_SUM };
-	static const enum ebds_type prefill_types[] = { EBDS_HEADER, EBDS_EMPLOYER, EBDS_PREFILL,
-							EBDS_PREFILL_SUM };
+	static const enum ebds_type decl_types[] = { EBDS_HEADER, EBDS_EMPLOYER, EBDS_SALARY,   EBDS_SALARY_SUM,
+						     EBDS_HIRE,   EBDS_HIRE_SUM, EBDS_GRAND_SUM };
+	static const enum ebds_type prefill_types[] = { EBDS_HEADER, EBDS_EMPLOYER, EBDS_PREFILL, EBDS_PREFILL_SUM };
 	*type = *fam == EBDS_FAMILY_PREFILL ? prefill_types[n] : decl_types[n];
 	return true;
 }
@@ -408,8 +408,7 @@ static bool order_ok(unsigned s, enum ebds_type t)
 	switch (s) {
 	case ST_START: return t == EBDS_HEADER;
 	case ST_HEADER: return t == EBDS_EMPLOYER;
-	case ST_LINES:
-		return t == EBDS_PREFILL || t == EBDS_SALARY || t == EBDS_PREFILL_SUM || t == EBDS_SALARY_SUM;
+	case ST_LINES: return t == EBDS_PREFILL || t == EBDS_SALARY || t == EBDS_PREFILL_SUM || t == EBDS_SALARY_SUM;
 	case ST_SUM:
 	case ST_HIRES: return t == EBDS_HIRE || t == EBDS_HIRE_SUM;
 	case ST_HIRESUM: return t == EBDS_GRAND_SUM;
@@ -471,8 +470,7 @@ static void check_charset(struct line_ctx *l)
 		const char *p = fptr(l, i);
 		if (f->kind == F_AN && (p[0] == ' ' || p[0] == '\t') && !field_blank(l, i)) {
 			ebds_errors_add(l->errs, l->lineno, f->col, f->name,
-					"left-aligned text (AN fields start in their first column)",
-					"a leading blank");
+					"left-aligned text (AN fields start in their first column)", "a leading blank");
 			continue;
 		}
 		for (unsigned k = 0; k < f->width; k++) {
@@ -480,16 +478,16 @@ static void check_charset(struct line_ctx *l)
 				char what[24];
 				describe_char(p[k], what);
 				ebds_errors_add(l->errs, l->lineno, f->col + k, f->name,
-						"A-Z, 0-9 or space (upper case, no accents or punctuation)",
-						"%s", what);
+						"A-Z, 0-9 or space (upper case, no accents or punctuation)", "%s",
+						what);
 				break; /* one error a field is enough to fix it */
 			}
 		}
 	}
 }
 
-static void check_aff_period(struct ebds_check *c, struct line_ctx *l, struct ebds_record *rec,
-			     unsigned aff_idx, unsigned period_idx)
+static void check_aff_period(struct ebds_check *c, struct line_ctx *l, struct ebds_record *rec, unsigned aff_idx,
+			     unsigned period_idx)
 {
 	rec->affiliation = (uint32_t)get_n(l, aff_idx);
 	rec->period = (uint32_t)get_n(l, period_idx);
@@ -541,8 +539,7 @@ static void parse_employer(struct ebds_check *c, struct line_ctx *l, struct ebds
 		ebds_errors_add(l->errs, l->lineno, 245, "issue_date", "a date AAAAMMJJ or zeros", "%08u",
 				e->issue_date);
 	if (e->due_date != 0 && !date_valid(e->due_date))
-		ebds_errors_add(l->errs, l->lineno, 253, "due_date", "a date AAAAMMJJ or zeros", "%08u",
-				e->due_date);
+		ebds_errors_add(l->errs, l->lineno, 253, "due_date", "a date AAAAMMJJ or zeros", "%08u", e->due_date);
 }
 
 static void check_registration(struct line_ctx *l, unsigned idx, uint32_t reg, bool allow_none)
@@ -583,8 +580,8 @@ static void parse_person(struct ebds_check *c, struct line_ctx *l, struct ebds_r
 	p->capped_salary = (int64_t)get_n(l, S_CAPPED);
 	const char *sit = fptr(l, S_SITUATION);
 	if (!situation_parse(sit, &p->situation)) {
-		ebds_errors_add(l->errs, l->lineno, 136, "situation",
-				"blank or one of SO DE IT IL AT CS MS MP", "\"%.2s\"", sit);
+		ebds_errors_add(l->errs, l->lineno, 136, "situation", "blank or one of SO DE IT IL AT CS MS MP",
+				"\"%.2s\"", sit);
 		l->ok = false;
 	}
 	p->control = get_n(l, S_CONTROL);
@@ -608,18 +605,17 @@ static void parse_person(struct ebds_check *c, struct line_ctx *l, struct ebds_r
 					(long long)p->capped_salary);
 	}
 	if (situation_without_pay(p->situation) && (p->days || p->real_salary || p->capped_salary))
-		ebds_errors_add(l->errs, l->lineno, 112, "days",
-				"0 days and 0 salary for situation SO, CS, MS or MP", "days or salary declared");
+		ebds_errors_add(l->errs, l->lineno, 112, "days", "0 days and 0 salary for situation SO, CS, MS or MP",
+				"days or salary declared");
 	if (situation_leaves(p->situation) && p->af_give_back != p->af_net)
-		ebds_errors_add(l->errs, l->lineno, 106, "af_give_back",
-				"the AF net to pay, for situation SO or DE", "%lld", (long long)p->af_give_back);
+		ebds_errors_add(l->errs, l->lineno, 106, "af_give_back", "the AF net to pay, for situation SO or DE",
+				"%lld", (long long)p->af_give_back);
 	uint64_t want = ebds_salary_control(p);
 	if (p->control != want) {
 		char exp[96];
 		snprintf(exp, sizeof(exp), "%llu (registration + AF back + days + salaries + situation rank)",
 			 (unsigned long long)want);
-		ebds_errors_add(l->errs, l->lineno, 138, "control_sum", exp, "%llu",
-				(unsigned long long)p->control);
+		ebds_errors_add(l->errs, l->lineno, 138, "control_sum", exp, "%llu", (unsigned long long)p->control);
 	}
 }
 
@@ -650,8 +646,7 @@ static void parse_hire(struct ebds_check *c, struct line_ctx *l, struct ebds_rec
 		return;
 	}
 	if (c->blank_hires > 0)
-		ebds_errors_add(l->errs, l->lineno, 0, "type",
-				"no new-hire line after a blank B04", "a new-hire line");
+		ebds_errors_add(l->errs, l->lineno, 0, "type", "no new-hire line after a blank B04", "a new-hire line");
 	check_aff_period(c, l, rec, W_AFF, W_PERIOD);
 	h->affiliation = rec->affiliation;
 	h->period = rec->period;
@@ -696,8 +691,7 @@ static void parse_hire(struct ebds_check *c, struct line_ctx *l, struct ebds_rec
 		char exp[96];
 		snprintf(exp, sizeof(exp), "%llu (registration + days + real + capped salary)",
 			 (unsigned long long)want);
-		ebds_errors_add(l->errs, l->lineno, 118, "control_sum", exp, "%llu",
-				(unsigned long long)h->control);
+		ebds_errors_add(l->errs, l->lineno, 118, "control_sum", exp, "%llu", (unsigned long long)h->control);
 	}
 }
 
@@ -783,8 +777,8 @@ static void parse_sums(struct ebds_check *c, struct line_ctx *l, struct ebds_rec
 	}
 }
 
-bool ebds_check_line(struct ebds_check *c, const char *line, size_t len, unsigned lineno,
-		     struct ebds_record *rec, struct ebds_errors *errs)
+bool ebds_check_line(struct ebds_check *c, const char *line, size_t len, unsigned lineno, struct ebds_record *rec,
+		     struct ebds_errors *errs)
 {
 	memset(rec, 0, sizeof(*rec));
 	rec->line = lineno;
@@ -805,10 +799,8 @@ bool ebds_check_line(struct ebds_check *c, const char *line, size_t len, unsigne
 		c->unparsed++;
 		char what[24];
 		describe_char(line[0], what);
-		ebds_errors_add(errs, lineno, 1, "type", "a record type A00-A03, B00-B06 or E00-E06",
-				"\"%.3s\"", allowed_char(line[0]) && allowed_char(line[1]) && allowed_char(line[2])
-						 ? line
-						 : "???");
+		ebds_errors_add(errs, lineno, 1, "type", "a record type A00-A03, B00-B06 or E00-E06", "\"%.3s\"",
+				allowed_char(line[0]) && allowed_char(line[1]) && allowed_char(line[2]) ? line : "???");
 		return false;
 	}
 	rec->family = fam;
@@ -819,14 +811,12 @@ bool ebds_check_line(struct ebds_check *c, const char *line, size_t len, unsigne
 	if (c->family == EBDS_FAMILY_NONE)
 		c->family = fam;
 	else if (fam != c->family) {
-		ebds_errors_add(errs, lineno, 1, "type", "records of one file family (A, B or E) only", "%s",
-				tname);
+		ebds_errors_add(errs, lineno, 1, "type", "records of one file family (A, B or E) only", "%s", tname);
 		c->unparsed++;
 		return false;
 	}
 	if (!order_ok((unsigned)c->stage, type)) {
-		ebds_errors_add(errs, lineno, 1, "type", expected_after(c->family, (unsigned)c->stage), "%s",
-				tname);
+		ebds_errors_add(errs, lineno, 1, "type", expected_after(c->family, (unsigned)c->stage), "%s", tname);
 		if (c->stage == ST_END)
 			return false;
 		/* Resynchronize on what we saw so one missing record is one error. */
@@ -921,10 +911,10 @@ enum amana_err ebds_format(const struct ebds_record *rec, char out[EBDS_LINE_MAX
 	type_name(rec->family, rec->type, tname);
 	memcpy(out, tname, 3);
 	enum amana_err err = AMANA_OK;
-#define N(idx, v)                                        \
-	do {                                             \
-		if (put_n(out, &L[idx], (uint64_t)(v)))  \
-			err = AMANA_ERR_LIMIT;           \
+#define N(idx, v)                                                                                                      \
+	do {                                                                                                           \
+		if (put_n(out, &L[idx], (uint64_t)(v)))                                                                \
+			err = AMANA_ERR_LIMIT;                                                                         \
 	} while (0)
 	switch (rec->type) {
 	case EBDS_HEADER:
@@ -1090,8 +1080,7 @@ static bool digits_at(const char *s, size_t n, uint32_t *out)
 	return true;
 }
 
-enum ebds_family ebds_parse_filename(const char *name, uint32_t *affiliation, uint32_t *period,
-				     unsigned *complementary)
+enum ebds_family ebds_parse_filename(const char *name, uint32_t *affiliation, uint32_t *period, unsigned *complementary)
 {
 	const char *base = strrchr(name, '/');
 	base = base ? base + 1 : name;

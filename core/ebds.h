@@ -31,39 +31,39 @@
 #define EBDS_NAME_MAX 60
 
 enum ebds_type {
-	EBDS_HEADER,       /* A00 B00 E00 */
-	EBDS_EMPLOYER,     /* A01 B01 E01 */
-	EBDS_PREFILL,      /* A02 */
-	EBDS_PREFILL_SUM,  /* A03 */
-	EBDS_SALARY,       /* B02 E02 */
-	EBDS_SALARY_SUM,   /* B03 E03 */
-	EBDS_HIRE,         /* B04 E04 */
-	EBDS_HIRE_SUM,     /* B05 E05 */
-	EBDS_GRAND_SUM,    /* B06 E06 */
+	EBDS_HEADER, /* A00 B00 E00 */
+	EBDS_EMPLOYER, /* A01 B01 E01 */
+	EBDS_PREFILL, /* A02 */
+	EBDS_PREFILL_SUM, /* A03 */
+	EBDS_SALARY, /* B02 E02 */
+	EBDS_SALARY_SUM, /* B03 E03 */
+	EBDS_HIRE, /* B04 E04 */
+	EBDS_HIRE_SUM, /* B05 E05 */
+	EBDS_GRAND_SUM, /* B06 E06 */
 };
 
 /* Which file a record belongs to, from its first letter. */
 enum ebds_family {
 	EBDS_FAMILY_NONE = 0,
-	EBDS_FAMILY_PREFILL = 'A',       /* pre-filled list, registry -> employer */
-	EBDS_FAMILY_DECLARATION = 'B',   /* declaration */
+	EBDS_FAMILY_PREFILL = 'A', /* pre-filled list, registry -> employer */
+	EBDS_FAMILY_DECLARATION = 'B', /* declaration */
 	EBDS_FAMILY_COMPLEMENTARY = 'E', /* complementary declaration */
 };
 
 /* Situation codes with their rank in the row control sum. */
 enum situation {
 	SITUATION_NORMAL = 0, /* blank */
-	SITUATION_SO = 1,     /* left */
-	SITUATION_DE = 2,     /* deceased */
-	SITUATION_IT = 3,     /* maternity leave */
-	SITUATION_IL = 4,     /* sick leave */
-	SITUATION_AT = 5,     /* work accident */
-	SITUATION_CS = 6,     /* unpaid leave */
-	SITUATION_MS = 7,     /* kept without salary */
-	SITUATION_MP = 8,     /* occupational disease */
+	SITUATION_SO = 1, /* left */
+	SITUATION_DE = 2, /* deceased */
+	SITUATION_IT = 3, /* maternity leave */
+	SITUATION_IL = 4, /* sick leave */
+	SITUATION_AT = 5, /* work accident */
+	SITUATION_CS = 6, /* unpaid leave */
+	SITUATION_MS = 7, /* kept without salary */
+	SITUATION_MP = 8, /* occupational disease */
 };
 const char *situation_code(enum situation s); /* "", "SO", ... */
-bool situation_leaves(enum situation s);      /* SO and DE end the employment */
+bool situation_leaves(enum situation s); /* SO and DE end the employment */
 
 struct ebds_header {
 	uint64_t transfer_id;
@@ -158,31 +158,30 @@ struct ebds_error {
 #define EBDS_ERRORS_MAX 200
 struct ebds_errors {
 	struct ebds_error list[EBDS_ERRORS_MAX];
-	unsigned count;   /* kept */
+	unsigned count; /* kept */
 	unsigned dropped; /* seen beyond the list */
 };
 void ebds_errors_clear(struct ebds_errors *e);
 unsigned ebds_errors_total(const struct ebds_errors *e);
 /* Record an error (printf-style found). */
-void ebds_errors_add(struct ebds_errors *e, unsigned line, unsigned column, const char *field,
-		     const char *expected, const char *found_fmt, ...)
-	__attribute__((format(printf, 6, 7)));
+void ebds_errors_add(struct ebds_errors *e, unsigned line, unsigned column, const char *field, const char *expected,
+		     const char *found_fmt, ...) __attribute__((format(printf, 6, 7)));
 
 /* Per-file check state. Set it up with ebds_check_init(); rules gives the
  * ceiling in force for the file's period (capped salary = min(real,
  * ceiling)); without rules (NULL) the capped salaries are not checked. */
 struct ebds_check {
 	enum ebds_family family; /* from the first record */
-	int stage;               /* position in the record sequence */
+	int stage; /* position in the record sequence */
 	uint32_t affiliation;
 	uint32_t period;
 	unsigned lines;
-	bool ended;            /* the last record (A03 or B06) was seen */
+	bool ended; /* the last record (A03 or B06) was seen */
 	const struct rules *rules; /* for the salary ceiling of the period */
 	int64_t ceiling;
 	bool ceiling_known;
 	struct ebds_sums salary; /* running B02 or A02 sums */
-	struct ebds_sums hires;  /* running B04 sums */
+	struct ebds_sums hires; /* running B04 sums */
 	unsigned blank_hires;
 	unsigned unparsed; /* lines that could not be parsed: totals are not compared */
 };
@@ -193,8 +192,8 @@ void ebds_check_init(struct ebds_check *c, const struct rules *rules);
  * sequence or total mismatches, are added to *errs either way. A line that
  * cannot be parsed returns false, with rec->type and rec->family still set
  * when its first three characters name a record type. */
-bool ebds_check_line(struct ebds_check *c, const char *line, size_t len, unsigned lineno,
-		     struct ebds_record *rec, struct ebds_errors *errs);
+bool ebds_check_line(struct ebds_check *c, const char *line, size_t len, unsigned lineno, struct ebds_record *rec,
+		     struct ebds_errors *errs);
 
 /* After the last line: report a missing trailer or an empty file. */
 void ebds_check_end(struct ebds_check *c, struct ebds_errors *errs);
@@ -229,8 +228,7 @@ void ebds_linebuf_init(struct ebds_linebuf *lb);
  * too_long). A final line without a line end is delivered by
  * ebds_linebuf_finish. Returns the first non-zero value on_line returned. */
 typedef int (*ebds_line_fn)(void *ctx, const char *line, size_t len, unsigned lineno, bool too_long);
-int ebds_linebuf_feed(struct ebds_linebuf *lb, const char *data, size_t len, ebds_line_fn fn,
-		      void *ctx);
+int ebds_linebuf_feed(struct ebds_linebuf *lb, const char *data, size_t len, ebds_line_fn fn, void *ctx);
 int ebds_linebuf_finish(struct ebds_linebuf *lb, ebds_line_fn fn, void *ctx);
 
 /* Parse an e-BDS file name: DS_<aff>_<period>.txt, DSC<k>_..., AFFEBDS_...;

@@ -13,17 +13,17 @@
 
 enum amana_err {
 	AMANA_OK = 0,
-	AMANA_ERR_NOMEM,    /* allocation failed */
-	AMANA_ERR_IO,       /* a file or device failed */
-	AMANA_ERR_USAGE,    /* the caller asked for something malformed */
-	AMANA_ERR_INPUT,    /* input rejected; the errors were listed */
-	AMANA_ERR_DENIED,   /* access denied */
+	AMANA_ERR_NOMEM, /* allocation failed */
+	AMANA_ERR_IO, /* a file or device failed */
+	AMANA_ERR_USAGE, /* the caller asked for something malformed */
+	AMANA_ERR_INPUT, /* input rejected; the errors were listed */
+	AMANA_ERR_DENIED, /* access denied */
 	AMANA_ERR_NOTFOUND, /* no such employer, person, declaration */
-	AMANA_ERR_EXISTS,   /* would overwrite or duplicate something */
-	AMANA_ERR_CRYPTO,   /* a key is missing or a ciphertext failed to open */
-	AMANA_ERR_CORRUPT,  /* stored data violates an invariant */
-	AMANA_ERR_STORE,    /* the database failed */
-	AMANA_ERR_LIMIT,    /* a bound was reached (size, count, capacity) */
+	AMANA_ERR_EXISTS, /* would overwrite or duplicate something */
+	AMANA_ERR_CRYPTO, /* a key is missing or a ciphertext failed to open */
+	AMANA_ERR_CORRUPT, /* stored data violates an invariant */
+	AMANA_ERR_STORE, /* the database failed */
+	AMANA_ERR_LIMIT, /* a bound was reached (size, count, capacity) */
 };
 
 /* A short English phrase for err, never NULL, never personal data. */

@@ -17,7 +17,7 @@
 
 /* Registration numbers with a meaning of their own. */
 #define REGISTRATION_OCCASIONAL 999999999u /* occasional labour */
-#define REGISTRATION_NONE 0u               /* not registered yet: declared by CIN */
+#define REGISTRATION_NONE 0u /* not registered yet: declared by CIN */
 
 /* Largest serial the registry can assign: 1 + 7 serial digits + check. */
 #define REGISTRATION_SERIAL_MAX 9999999u

@@ -8,7 +8,7 @@
 
 __extension__ typedef unsigned __int128 u128;
 
-#define PPM_ONE 1000000u      /* 100% */
+#define PPM_ONE 1000000u /* 100% */
 #define PPM_PER_PERCENT 10000u
 
 /* |v| without overflow, INT64_MIN included. */
@@ -64,8 +64,8 @@ static bool is_digit(char c)
  * at most max_frac digits after it. The integer part is accumulated only up
  * to int_limit (anything larger is rejected) so that it cannot overflow.
  */
-static bool parse_decimal(const char *s, size_t len, uint64_t int_limit, size_t max_frac,
-			  uint64_t *int_part, uint64_t *frac_scaled)
+static bool parse_decimal(const char *s, size_t len, uint64_t int_limit, size_t max_frac, uint64_t *int_part,
+			  uint64_t *frac_scaled)
 {
 	size_t i = 0, nfrac = 0;
 	uint64_t ip = 0, fp = 0;

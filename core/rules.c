@@ -19,7 +19,7 @@
 #define BRANCH_SLOTS (RULES_MAX_ENTRIES / BRANCH_COUNT)
 #define PARAM_NAME_MAX (sizeof(((struct param_rule *)0)->name) - 1)
 #define TOKEN_SHOW_MAX 24 /* characters of a bad token quoted in a message */
-#define FIELDS_MAX 6      /* a branch line, the longest */
+#define FIELDS_MAX 6 /* a branch line, the longest */
 
 static const char *const branch_names[BRANCH_COUNT] = {
 	[BRANCH_FAMILY] = "family",
@@ -66,9 +66,8 @@ static void token_show(struct field f, char out[TOKEN_SHOW_MAX + 4])
 	out[i] = '\0';
 }
 
-__attribute__((format(printf, 4, 5)))
-static enum amana_err fail(struct rules_error *err, unsigned line, enum amana_err code,
-			   const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static enum amana_err fail(struct rules_error *err, unsigned line,
+								 enum amana_err code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -108,8 +107,8 @@ static bool param_name_ok(struct field f)
 	return true;
 }
 
-static enum amana_err parse_param(struct rules *r, const struct field *fl, size_t n,
-				  unsigned line, struct rules_error *err)
+static enum amana_err parse_param(struct rules *r, const struct field *fl, size_t n, unsigned line,
+				  struct rules_error *err)
 {
 	char shown[TOKEN_SHOW_MAX + 4];
 	struct param_rule *p;
@@ -117,37 +116,31 @@ static enum amana_err parse_param(struct rules *r, const struct field *fl, size_
 	uint64_t value;
 
 	if (n != 4)
-		return fail(err, line, AMANA_ERR_INPUT,
-			    "param needs 3 fields (NAME FROM VALUE), found %zu", n - 1);
+		return fail(err, line, AMANA_ERR_INPUT, "param needs 3 fields (NAME FROM VALUE), found %zu", n - 1);
 	if (!param_name_ok(fl[1])) {
 		token_show(fl[1], shown);
 		return fail(err, line, AMANA_ERR_INPUT,
-			    "bad parameter name \"%s\" (a-z, 0-9, _; at most %zu characters)",
-			    shown, PARAM_NAME_MAX);
+			    "bad parameter name \"%s\" (a-z, 0-9, _; at most %zu characters)", shown, PARAM_NAME_MAX);
 	}
 	if (!parse_from(fl[2], &from)) {
 		token_show(fl[2], shown);
-		return fail(err, line, AMANA_ERR_INPUT,
-			    "bad FROM date \"%s\" (expected YYYY-MM, month 01-12)", shown);
+		return fail(err, line, AMANA_ERR_INPUT, "bad FROM date \"%s\" (expected YYYY-MM, month 01-12)", shown);
 	}
 	if (!parse_digits(fl[3].p, fl[3].len, &value)) {
 		token_show(fl[3], shown);
 		return fail(err, line, AMANA_ERR_INPUT,
-			    "bad value \"%s\" (expected a non-negative integer of at most 18 digits)",
-			    shown);
+			    "bad value \"%s\" (expected a non-negative integer of at most 18 digits)", shown);
 	}
 	for (unsigned i = 0; i < r->param_count; i++) {
 		p = &r->params[i];
-		if (p->from == from && strlen(p->name) == fl[1].len &&
-		    memcmp(p->name, fl[1].p, fl[1].len) == 0) {
+		if (p->from == from && strlen(p->name) == fl[1].len && memcmp(p->name, fl[1].p, fl[1].len) == 0) {
 			token_show(fl[1], shown);
-			return fail(err, line, AMANA_ERR_INPUT,
-				    "duplicate entry for param %s from %.7s", shown, fl[2].p);
+			return fail(err, line, AMANA_ERR_INPUT, "duplicate entry for param %s from %.7s", shown,
+				    fl[2].p);
 		}
 	}
 	if (r->param_count >= RULES_MAX_ENTRIES)
-		return fail(err, line, AMANA_ERR_LIMIT, "more than %u params",
-			    (unsigned)RULES_MAX_ENTRIES);
+		return fail(err, line, AMANA_ERR_LIMIT, "more than %u params", (unsigned)RULES_MAX_ENTRIES);
 	p = &r->params[r->param_count++];
 	memcpy(p->name, fl[1].p, fl[1].len);
 	p->name[fl[1].len] = '\0';
@@ -156,8 +149,8 @@ static enum amana_err parse_param(struct rules *r, const struct field *fl, size_
 	return AMANA_OK;
 }
 
-static enum amana_err parse_branch(struct rules *r, const struct field *fl, size_t n,
-				   unsigned line, struct rules_error *err)
+static enum amana_err parse_branch(struct rules *r, const struct field *fl, size_t n, unsigned line,
+				   struct rules_error *err)
 {
 	char shown[TOKEN_SHOW_MAX + 4];
 	struct branch_rule rule;
@@ -165,8 +158,7 @@ static enum amana_err parse_branch(struct rules *r, const struct field *fl, size
 
 	if (n != 6)
 		return fail(err, line, AMANA_ERR_INPUT,
-			    "branch needs 5 fields (NAME FROM BASE EMPLOYER%% EMPLOYEE%%), found %zu",
-			    n - 1);
+			    "branch needs 5 fields (NAME FROM BASE EMPLOYER%% EMPLOYEE%%), found %zu", n - 1);
 	for (b = 0; b < BRANCH_COUNT; b++) {
 		if (field_is(fl[1], branch_names[b]))
 			break;
@@ -177,8 +169,7 @@ static enum amana_err parse_branch(struct rules *r, const struct field *fl, size
 	}
 	if (!parse_from(fl[2], &rule.from)) {
 		token_show(fl[2], shown);
-		return fail(err, line, AMANA_ERR_INPUT,
-			    "bad FROM date \"%s\" (expected YYYY-MM, month 01-12)", shown);
+		return fail(err, line, AMANA_ERR_INPUT, "bad FROM date \"%s\" (expected YYYY-MM, month 01-12)", shown);
 	}
 	if (field_is(fl[3], "real")) {
 		rule.base = BASE_REAL;
@@ -186,8 +177,7 @@ static enum amana_err parse_branch(struct rules *r, const struct field *fl, size
 		rule.base = BASE_CAPPED;
 	} else {
 		token_show(fl[3], shown);
-		return fail(err, line, AMANA_ERR_INPUT,
-			    "bad base \"%s\" (expected real or capped)", shown);
+		return fail(err, line, AMANA_ERR_INPUT, "bad base \"%s\" (expected real or capped)", shown);
 	}
 	for (unsigned k = 4; k <= 5; k++) {
 		ppm *rate = k == 4 ? &rule.employer : &rule.employee;
@@ -200,13 +190,12 @@ static enum amana_err parse_branch(struct rules *r, const struct field *fl, size
 	}
 	for (unsigned i = 0; i < r->branch_count[b]; i++) {
 		if (r->branches[b][i].from == rule.from)
-			return fail(err, line, AMANA_ERR_INPUT,
-				    "duplicate entry for branch %s from %.7s",
+			return fail(err, line, AMANA_ERR_INPUT, "duplicate entry for branch %s from %.7s",
 				    branch_names[b], fl[2].p);
 	}
 	if (r->branch_count[b] >= BRANCH_SLOTS)
-		return fail(err, line, AMANA_ERR_LIMIT, "more than %u entries for branch %s",
-			    (unsigned)BRANCH_SLOTS, branch_names[b]);
+		return fail(err, line, AMANA_ERR_LIMIT, "more than %u entries for branch %s", (unsigned)BRANCH_SLOTS,
+			    branch_names[b]);
 	r->branches[b][r->branch_count[b]++] = rule;
 	return AMANA_OK;
 }
@@ -216,8 +205,7 @@ static bool is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\r';
 }
 
-static enum amana_err parse_line(struct rules *r, const char *p, size_t len, unsigned line,
-				 struct rules_error *err)
+static enum amana_err parse_line(struct rules *r, const char *p, size_t len, unsigned line, struct rules_error *err)
 {
 	struct field fl[FIELDS_MAX];
 	char shown[TOKEN_SHOW_MAX + 4];
@@ -234,8 +222,7 @@ static enum amana_err parse_line(struct rules *r, const char *p, size_t len, uns
 		if (i == len)
 			break;
 		if (n == FIELDS_MAX)
-			return fail(err, line, AMANA_ERR_INPUT,
-				    "too many fields (at most %d)", FIELDS_MAX);
+			return fail(err, line, AMANA_ERR_INPUT, "too many fields (at most %d)", FIELDS_MAX);
 		start = i;
 		while (i < len && !is_blank(p[i]))
 			i++;
@@ -250,12 +237,10 @@ static enum amana_err parse_line(struct rules *r, const char *p, size_t len, uns
 	if (field_is(fl[0], "branch"))
 		return parse_branch(r, fl, n, line, err);
 	token_show(fl[0], shown);
-	return fail(err, line, AMANA_ERR_INPUT,
-		    "unknown keyword \"%s\" (expected param or branch)", shown);
+	return fail(err, line, AMANA_ERR_INPUT, "unknown keyword \"%s\" (expected param or branch)", shown);
 }
 
-enum amana_err rules_parse(const char *text, size_t len, struct rules *out,
-			   struct rules_error *err)
+enum amana_err rules_parse(const char *text, size_t len, struct rules *out, struct rules_error *err)
 {
 	enum amana_err result = AMANA_OK;
 	unsigned line = 1;
@@ -285,8 +270,7 @@ out:
 	return result;
 }
 
-enum amana_err rules_branch_at(const struct rules *r, enum branch b, uint32_t period,
-			       struct branch_rule *out)
+enum amana_err rules_branch_at(const struct rules *r, enum branch b, uint32_t period, struct branch_rule *out)
 {
 	const struct branch_rule *best = NULL;
 
@@ -304,8 +288,7 @@ enum amana_err rules_branch_at(const struct rules *r, enum branch b, uint32_t pe
 	return AMANA_OK;
 }
 
-enum amana_err rules_param_at(const struct rules *r, const char *name, uint32_t period,
-			      int64_t *out)
+enum amana_err rules_param_at(const struct rules *r, const char *name, uint32_t period, int64_t *out)
 {
 	const struct param_rule *best = NULL;
 
@@ -313,8 +296,7 @@ enum amana_err rules_param_at(const struct rules *r, const char *name, uint32_t 
 		return AMANA_ERR_USAGE;
 	for (unsigned i = 0; i < r->param_count; i++) {
 		const struct param_rule *e = &r->params[i];
-		if (e->from <= period && (!best || e->from > best->from) &&
-		    strcmp(e->name, name) == 0)
+		if (e->from <= period && (!best || e->from > best->from) && strcmp(e->name, name) == 0)
 			best = e;
 	}
 	if (!best)

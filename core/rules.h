@@ -69,16 +69,14 @@ struct rules_error {
  * filled on a bad line, AMANA_ERR_LIMIT (*err filled too) past
  * RULES_MAX_ENTRIES params or RULES_MAX_ENTRIES / BRANCH_COUNT entries for
  * one branch. On any error *out is left zeroed: nothing is half-loaded. */
-enum amana_err rules_parse(const char *text, size_t len, struct rules *out,
-			   struct rules_error *err) AMANA_MUST_CHECK;
+enum amana_err rules_parse(const char *text, size_t len, struct rules *out, struct rules_error *err) AMANA_MUST_CHECK;
 
 /* The branch rule in force for period; AMANA_ERR_NOTFOUND if none applies yet. */
 enum amana_err rules_branch_at(const struct rules *r, enum branch b, uint32_t period,
 			       struct branch_rule *out) AMANA_MUST_CHECK;
 
 /* The parameter NAME in force for period; AMANA_ERR_NOTFOUND if none. */
-enum amana_err rules_param_at(const struct rules *r, const char *name, uint32_t period,
-			      int64_t *out) AMANA_MUST_CHECK;
+enum amana_err rules_param_at(const struct rules *r, const char *name, uint32_t period, int64_t *out) AMANA_MUST_CHECK;
 
 /* "family", "short_term", ... */
 const char *branch_name(enum branch b);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+/* clang-format off */
 static const char *const first_names[] = {
 	"MOHAMED", "FATIMA", "AHMED", "KHADIJA", "YOUSSEF", "AICHA", "OMAR", "MERYEM", "HASSAN", "ZINEB",
 	"RACHID", "NAIMA", "ABDELLAH", "SAIDA", "KARIM", "HOUDA", "MUSTAPHA", "LATIFA", "ABDELKADER", "NADIA",
@@ -46,6 +47,8 @@ static const char *const streets[] = {
 	"BD ANFA", "QUARTIER INDUSTRIEL", "ZONE FRANCHE", "RUE DE FES", "AV MOHAMMED VI", "BD ABDELMOUMEN",
 };
 static const char *const legal[] = { "SARL", "SA", "SARL AU", "SNC" };
+
+/* clang-format on */
 
 void synth_rng_seed(struct synth_rng *g, uint64_t seed)
 {

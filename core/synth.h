@@ -21,8 +21,8 @@ uint32_t synth_below(struct synth_rng *g, uint32_t n);
 double synth_unit(struct synth_rng *g);
 
 struct synth_person {
-	char name[61];     /* "FAMILY FIRST", e-BDS character set */
-	char cin[9];       /* unique per index below SYNTH_CIN_CAPACITY */
+	char name[61]; /* "FAMILY FIRST", e-BDS character set */
+	char cin[9]; /* unique per index below SYNTH_CIN_CAPACITY */
 	uint32_t birth_date; /* YYYYMMDD */
 	unsigned children;
 	int64_t base_salary; /* monthly, centimes, >= minimum */

@@ -7,21 +7,24 @@
 /* Latin-1 supplement and Latin Extended-A letters to their base letters
  * (upper case). Index is code point - 0xC0; "" means "not a letter". */
 static const char *const latin1[64] = {
-	"A", "A", "A", "A", "A", "A", "AE", "C", "E", "E", "E", "E", "I", "I", "I", "I",
-	"D", "N", "O", "O", "O", "O", "O", "",	 "O", "U", "U", "U", "U", "Y", "TH", "SS",
-	"A", "A", "A", "A", "A", "A", "AE", "C", "E", "E", "E", "E", "I", "I", "I", "I",
-	"D", "N", "O", "O", "O", "O", "O", "",	 "O", "U", "U", "U", "U", "Y", "TH", "Y",
+	"A", "A", "A", "A", "A", "A", "AE", "C", "E", "E", "E", "E", "I", "I", "I",  "I",
+	"D", "N", "O", "O", "O", "O", "O",  "",  "O", "U", "U", "U", "U", "Y", "TH", "SS",
+	"A", "A", "A", "A", "A", "A", "AE", "C", "E", "E", "E", "E", "I", "I", "I",  "I",
+	"D", "N", "O", "O", "O", "O", "O",  "",  "O", "U", "U", "U", "U", "Y", "TH", "Y",
 };
 
 static const char *ext_a(uint32_t cp)
 {
 	/* U+0100..U+017F come in upper/lower pairs grouped by base letter. */
-	static const struct { uint32_t lo, hi; const char *base; } map[] = {
-		{ 0x100, 0x105, "A" }, { 0x106, 0x10D, "C" }, { 0x10E, 0x111, "D" }, { 0x112, 0x11B, "E" },
-		{ 0x11C, 0x123, "G" }, { 0x124, 0x127, "H" }, { 0x128, 0x131, "I" }, { 0x132, 0x133, "IJ" },
-		{ 0x134, 0x135, "J" }, { 0x136, 0x138, "K" }, { 0x139, 0x142, "L" }, { 0x143, 0x14B, "N" },
+	static const struct {
+		uint32_t lo, hi;
+		const char *base;
+	} map[] = {
+		{ 0x100, 0x105, "A" }, { 0x106, 0x10D, "C" },  { 0x10E, 0x111, "D" }, { 0x112, 0x11B, "E" },
+		{ 0x11C, 0x123, "G" }, { 0x124, 0x127, "H" },  { 0x128, 0x131, "I" }, { 0x132, 0x133, "IJ" },
+		{ 0x134, 0x135, "J" }, { 0x136, 0x138, "K" },  { 0x139, 0x142, "L" }, { 0x143, 0x14B, "N" },
 		{ 0x14C, 0x151, "O" }, { 0x152, 0x153, "OE" }, { 0x154, 0x159, "R" }, { 0x15A, 0x161, "S" },
-		{ 0x162, 0x167, "T" }, { 0x168, 0x173, "U" }, { 0x174, 0x175, "W" }, { 0x176, 0x178, "Y" },
+		{ 0x162, 0x167, "T" }, { 0x168, 0x173, "U" },  { 0x174, 0x175, "W" }, { 0x176, 0x178, "Y" },
 		{ 0x179, 0x17E, "Z" },
 	};
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)

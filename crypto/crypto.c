@@ -40,11 +40,10 @@
 
 _Static_assert(CRYPTO_SEAL_HEADER_BYTES == 6 + NONCE_BYTES, "sealed header layout");
 _Static_assert(CRYPTO_SEAL_OVERHEAD == CRYPTO_SEAL_HEADER_BYTES + TAG_BYTES, "sealed overhead");
-_Static_assert(CRYPTO_WRAPPED_KEY_BYTES == NONCE_BYTES + CRYPTO_KEY_BYTES + TAG_BYTES,
-	       "wrapped key layout");
+_Static_assert(CRYPTO_WRAPPED_KEY_BYTES == NONCE_BYTES + CRYPTO_KEY_BYTES + TAG_BYTES, "wrapped key layout");
 _Static_assert(CRYPTO_KEY_BYTES == crypto_aead_xchacha20poly1305_ietf_KEYBYTES, "AEAD key size");
 _Static_assert(CRYPTO_KEY_BYTES >= crypto_generichash_KEYBYTES_MIN &&
-		       CRYPTO_KEY_BYTES <= crypto_generichash_KEYBYTES_MAX,
+		   CRYPTO_KEY_BYTES <= crypto_generichash_KEYBYTES_MAX,
 	       "BLAKE2b key size");
 
 struct purpose_keys {
@@ -114,8 +113,8 @@ static enum amana_err put_name(uint8_t *buf, size_t *pos, const char *name)
 
 /* "amana.seal.v1" 0 table 0 column 0 row(i64) sub(i64) header(6). The NUL
  * separators are unambiguous because names cannot contain NUL. */
-static enum amana_err seal_ad_build(const struct crypto_ad *ad, const uint8_t header[6],
-				    uint8_t buf[SEAL_AD_MAX], size_t *len)
+static enum amana_err seal_ad_build(const struct crypto_ad *ad, const uint8_t header[6], uint8_t buf[SEAL_AD_MAX],
+				    size_t *len)
 {
 	size_t pos = sizeof(SEAL_AD_LABEL);
 	enum amana_err err;
@@ -217,30 +216,27 @@ void crypto_key_generate(uint8_t key[CRYPTO_KEY_BYTES])
 	randombytes_buf(key, CRYPTO_KEY_BYTES);
 }
 
-void crypto_key_wrap(const uint8_t kek[CRYPTO_KEY_BYTES], enum crypto_purpose purpose,
-		     uint32_t version, const uint8_t key[CRYPTO_KEY_BYTES],
-		     uint8_t out[CRYPTO_WRAPPED_KEY_BYTES])
+void crypto_key_wrap(const uint8_t kek[CRYPTO_KEY_BYTES], enum crypto_purpose purpose, uint32_t version,
+		     const uint8_t key[CRYPTO_KEY_BYTES], uint8_t out[CRYPTO_WRAPPED_KEY_BYTES])
 {
 	uint8_t ad[WRAP_AD_BYTES];
 
 	wrap_ad_build(purpose, version, ad);
 	randombytes_buf(out, NONCE_BYTES);
 	/* Cannot fail for a 32-byte message. */
-	(void)crypto_aead_xchacha20poly1305_ietf_encrypt(out + NONCE_BYTES, NULL, key,
-							 CRYPTO_KEY_BYTES, ad, sizeof(ad), NULL,
-							 out, kek);
+	(void)crypto_aead_xchacha20poly1305_ietf_encrypt(out + NONCE_BYTES, NULL, key, CRYPTO_KEY_BYTES, ad, sizeof(ad),
+							 NULL, out, kek);
 }
 
-enum amana_err crypto_key_unwrap(const uint8_t kek[CRYPTO_KEY_BYTES], enum crypto_purpose purpose,
-				 uint32_t version, const uint8_t wrapped[CRYPTO_WRAPPED_KEY_BYTES],
-				 uint8_t key[CRYPTO_KEY_BYTES])
+enum amana_err crypto_key_unwrap(const uint8_t kek[CRYPTO_KEY_BYTES], enum crypto_purpose purpose, uint32_t version,
+				 const uint8_t wrapped[CRYPTO_WRAPPED_KEY_BYTES], uint8_t key[CRYPTO_KEY_BYTES])
 {
 	uint8_t ad[WRAP_AD_BYTES];
 
 	wrap_ad_build(purpose, version, ad);
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(key, NULL, NULL, wrapped + NONCE_BYTES,
-						       CRYPTO_KEY_BYTES + TAG_BYTES, ad, sizeof(ad),
-						       wrapped, kek) != 0) {
+						       CRYPTO_KEY_BYTES + TAG_BYTES, ad, sizeof(ad), wrapped,
+						       kek) != 0) {
 		sodium_memzero(key, CRYPTO_KEY_BYTES);
 		return AMANA_ERR_CRYPTO;
 	}
@@ -271,8 +267,8 @@ void crypto_keyring_free(struct crypto_keyring *kr)
 		sodium_free(kr);
 }
 
-enum amana_err crypto_keyring_add(struct crypto_keyring *kr, enum crypto_purpose purpose,
-				  uint32_t version, const uint8_t key[CRYPTO_KEY_BYTES])
+enum amana_err crypto_keyring_add(struct crypto_keyring *kr, enum crypto_purpose purpose, uint32_t version,
+				  const uint8_t key[CRYPTO_KEY_BYTES])
 {
 	struct purpose_keys *pk;
 	unsigned i;
@@ -299,8 +295,7 @@ enum amana_err crypto_keyring_add(struct crypto_keyring *kr, enum crypto_purpose
 	return AMANA_OK;
 }
 
-static const uint8_t *keyring_find(const struct crypto_keyring *kr, unsigned purpose,
-				   uint32_t version)
+static const uint8_t *keyring_find(const struct crypto_keyring *kr, unsigned purpose, uint32_t version)
 {
 	const struct purpose_keys *pk = &kr->purposes[purpose];
 
@@ -310,9 +305,8 @@ static const uint8_t *keyring_find(const struct crypto_keyring *kr, unsigned pur
 	return NULL;
 }
 
-enum amana_err crypto_seal(const struct crypto_keyring *kr, enum crypto_purpose purpose,
-			   const struct crypto_ad *ad, const void *pt, size_t len, uint8_t *out,
-			   size_t outcap, size_t *outlen)
+enum amana_err crypto_seal(const struct crypto_keyring *kr, enum crypto_purpose purpose, const struct crypto_ad *ad,
+			   const void *pt, size_t len, uint8_t *out, size_t outcap, size_t *outlen)
 {
 	uint8_t adbuf[SEAL_AD_MAX];
 	uint8_t header[6];
@@ -337,16 +331,14 @@ enum amana_err crypto_seal(const struct crypto_keyring *kr, enum crypto_purpose 
 	/* 192-bit random nonces: collisions are negligible however many values
 	 * one key seals, so no counter state is needed. */
 	nonce_take(out + 6);
-	(void)crypto_aead_xchacha20poly1305_ietf_encrypt(out + CRYPTO_SEAL_HEADER_BYTES, NULL, pt,
-							 len, adbuf, adlen, NULL, out + 6,
-							 pk->keys[pk->current]);
+	(void)crypto_aead_xchacha20poly1305_ietf_encrypt(out + CRYPTO_SEAL_HEADER_BYTES, NULL, pt, len, adbuf, adlen,
+							 NULL, out + 6, pk->keys[pk->current]);
 	*outlen = len + CRYPTO_SEAL_OVERHEAD;
 	return AMANA_OK;
 }
 
-enum amana_err crypto_open(const struct crypto_keyring *kr, const struct crypto_ad *ad,
-			   const uint8_t *sealed, size_t len, void *pt, size_t ptcap,
-			   size_t *ptlen)
+enum amana_err crypto_open(const struct crypto_keyring *kr, const struct crypto_ad *ad, const uint8_t *sealed,
+			   size_t len, void *pt, size_t ptcap, size_t *ptlen)
 {
 	uint8_t adbuf[SEAL_AD_MAX];
 	/* libsodium wants a non-NULL output even for an empty plaintext. */
@@ -382,10 +374,9 @@ enum amana_err crypto_open(const struct crypto_keyring *kr, const struct crypto_
 	}
 	/* libsodium checks the tag before it decrypts, so m holds nothing on
 	 * failure; the wipe below is for the caller's earlier contents. */
-	if (crypto_aead_xchacha20poly1305_ietf_decrypt(m, NULL, NULL,
-						       sealed + CRYPTO_SEAL_HEADER_BYTES,
-						       len - CRYPTO_SEAL_HEADER_BYTES, adbuf, adlen,
-						       sealed + 6, key) != 0) {
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(m, NULL, NULL, sealed + CRYPTO_SEAL_HEADER_BYTES,
+						       len - CRYPTO_SEAL_HEADER_BYTES, adbuf, adlen, sealed + 6,
+						       key) != 0) {
 		err = AMANA_ERR_CRYPTO;
 		goto out;
 	}
@@ -398,8 +389,7 @@ out:
 	return err;
 }
 
-enum amana_err crypto_sealed_key(const uint8_t *sealed, size_t len, enum crypto_purpose *purpose,
-				 uint32_t *version)
+enum amana_err crypto_sealed_key(const uint8_t *sealed, size_t len, enum crypto_purpose *purpose, uint32_t *version)
 {
 	if (!sealed || !purpose || !version)
 		return AMANA_ERR_USAGE;
@@ -410,9 +400,8 @@ enum amana_err crypto_sealed_key(const uint8_t *sealed, size_t len, enum crypto_
 	return AMANA_OK;
 }
 
-enum amana_err crypto_bidx_key_derive(const struct crypto_keyring *kr, const char *table,
-				      const char *column, unsigned bits,
-				      struct crypto_bidx_key *out)
+enum amana_err crypto_bidx_key_derive(const struct crypto_keyring *kr, const char *table, const char *column,
+				      unsigned bits, struct crypto_bidx_key *out)
 {
 	uint8_t input[BIDX_INPUT_MAX];
 	const struct purpose_keys *pk;
@@ -436,8 +425,7 @@ enum amana_err crypto_bidx_key_derive(const struct crypto_keyring *kr, const cha
 	pk = &kr->purposes[CRYPTO_PURPOSE_BLIND];
 	if (pk->count == 0)
 		return AMANA_ERR_CRYPTO;
-	(void)crypto_generichash(out->key, CRYPTO_KEY_BYTES, input, pos, pk->keys[pk->current],
-				 CRYPTO_KEY_BYTES);
+	(void)crypto_generichash(out->key, CRYPTO_KEY_BYTES, input, pos, pk->keys[pk->current], CRYPTO_KEY_BYTES);
 	out->bits = bits;
 	return AMANA_OK;
 }

@@ -40,10 +40,10 @@
 
 enum crypto_purpose {
 	CRYPTO_PURPOSE_IDENTITY = 1, /* names, CIN, birth dates, addresses */
-	CRYPTO_PURPOSE_MONEY = 2,    /* salaries, amounts, bank details */
-	CRYPTO_PURPOSE_AUDIT = 3,    /* audit entry fields (issue 3) */
-	CRYPTO_PURPOSE_SIGNING = 4,  /* seed of the Ed25519 tree-head key */
-	CRYPTO_PURPOSE_BLIND = 5,    /* root of the blind-index keys */
+	CRYPTO_PURPOSE_MONEY = 2, /* salaries, amounts, bank details */
+	CRYPTO_PURPOSE_AUDIT = 3, /* audit entry fields (issue 3) */
+	CRYPTO_PURPOSE_SIGNING = 4, /* seed of the Ed25519 tree-head key */
+	CRYPTO_PURPOSE_BLIND = 5, /* root of the blind-index keys */
 };
 #define CRYPTO_PURPOSE_MIN 1
 #define CRYPTO_PURPOSE_MAX 5
@@ -71,14 +71,13 @@ void crypto_kek_generate(uint8_t kek[CRYPTO_KEY_BYTES]);
 void crypto_key_generate(uint8_t key[CRYPTO_KEY_BYTES]);
 
 /* Wrap a data key under the KEK, bound to (purpose, version). */
-void crypto_key_wrap(const uint8_t kek[CRYPTO_KEY_BYTES], enum crypto_purpose purpose,
-		     uint32_t version, const uint8_t key[CRYPTO_KEY_BYTES],
-		     uint8_t out[CRYPTO_WRAPPED_KEY_BYTES]);
+void crypto_key_wrap(const uint8_t kek[CRYPTO_KEY_BYTES], enum crypto_purpose purpose, uint32_t version,
+		     const uint8_t key[CRYPTO_KEY_BYTES], uint8_t out[CRYPTO_WRAPPED_KEY_BYTES]);
 
 /* Unwrap; fails with AMANA_ERR_CRYPTO for a wrong KEK, purpose or version
  * or any altered byte. key is wiped on failure. */
-enum amana_err crypto_key_unwrap(const uint8_t kek[CRYPTO_KEY_BYTES], enum crypto_purpose purpose,
-				 uint32_t version, const uint8_t wrapped[CRYPTO_WRAPPED_KEY_BYTES],
+enum amana_err crypto_key_unwrap(const uint8_t kek[CRYPTO_KEY_BYTES], enum crypto_purpose purpose, uint32_t version,
+				 const uint8_t wrapped[CRYPTO_WRAPPED_KEY_BYTES],
 				 uint8_t key[CRYPTO_KEY_BYTES]) AMANA_MUST_CHECK;
 
 /* A keyring holds unwrapped data keys in guarded memory. */
@@ -88,24 +87,22 @@ void crypto_keyring_free(struct crypto_keyring *kr);
 /* Add a key; the highest version of a purpose is the one seal uses. The
  * caller should wipe its copy of key afterwards. At most 16 versions per
  * purpose (AMANA_ERR_LIMIT past that); a duplicate version is AMANA_ERR_EXISTS. */
-enum amana_err crypto_keyring_add(struct crypto_keyring *kr, enum crypto_purpose purpose,
-				  uint32_t version, const uint8_t key[CRYPTO_KEY_BYTES]) AMANA_MUST_CHECK;
+enum amana_err crypto_keyring_add(struct crypto_keyring *kr, enum crypto_purpose purpose, uint32_t version,
+				  const uint8_t key[CRYPTO_KEY_BYTES]) AMANA_MUST_CHECK;
 
 /* Seal pt under the current key of purpose. out must hold
  * len + CRYPTO_SEAL_OVERHEAD bytes; *outlen receives that size.
  * AMANA_ERR_CRYPTO if the keyring has no key for purpose (fail closed). */
-enum amana_err crypto_seal(const struct crypto_keyring *kr, enum crypto_purpose purpose,
-			   const struct crypto_ad *ad, const void *pt, size_t len, uint8_t *out,
-			   size_t outcap, size_t *outlen) AMANA_MUST_CHECK;
+enum amana_err crypto_seal(const struct crypto_keyring *kr, enum crypto_purpose purpose, const struct crypto_ad *ad,
+			   const void *pt, size_t len, uint8_t *out, size_t outcap, size_t *outlen) AMANA_MUST_CHECK;
 
 /* Open a sealed value. The key is the one named in its header; an unknown
  * format version, purpose or key version fails closed (AMANA_ERR_CRYPTO), as
  * does any altered byte or a different ad. pt must hold len -
  * CRYPTO_SEAL_OVERHEAD bytes (AMANA_ERR_LIMIT otherwise). On failure pt is
  * wiped. */
-enum amana_err crypto_open(const struct crypto_keyring *kr, const struct crypto_ad *ad,
-			   const uint8_t *sealed, size_t len, void *pt, size_t ptcap,
-			   size_t *ptlen) AMANA_MUST_CHECK;
+enum amana_err crypto_open(const struct crypto_keyring *kr, const struct crypto_ad *ad, const uint8_t *sealed,
+			   size_t len, void *pt, size_t ptcap, size_t *ptlen) AMANA_MUST_CHECK;
 
 /* The purpose and key version a sealed value names (for rotation). */
 enum amana_err crypto_sealed_key(const uint8_t *sealed, size_t len, enum crypto_purpose *purpose,
@@ -117,9 +114,8 @@ struct crypto_bidx_key {
 	uint8_t key[CRYPTO_KEY_BYTES];
 	unsigned bits; /* 1..63: how many bits of the hash are kept */
 };
-enum amana_err crypto_bidx_key_derive(const struct crypto_keyring *kr, const char *table,
-				      const char *column, unsigned bits,
-				      struct crypto_bidx_key *out) AMANA_MUST_CHECK;
+enum amana_err crypto_bidx_key_derive(const struct crypto_keyring *kr, const char *table, const char *column,
+				      unsigned bits, struct crypto_bidx_key *out) AMANA_MUST_CHECK;
 /* Keyed BLAKE2b of value (already normalized by the caller), truncated to
  * key->bits bits, returned as a non-negative integer (fits in int64). */
 uint64_t crypto_bidx(const struct crypto_bidx_key *key, const void *value, size_t len);

@@ -26,12 +26,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond)                                                                        \
-	do {                                                                               \
-		if (!(cond)) {                                                             \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			abort();                                                           \
-		}                                                                          \
+#define CHECK(cond)                                                                                                    \
+	do {                                                                                                           \
+		if (!(cond)) {                                                                                         \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                       \
+			abort();                                                                                       \
+		}                                                                                                      \
 	} while (0)
 
 /* The salary ceiling line of data/rules.txt, built in. */
@@ -112,9 +112,7 @@ static void same_fields(const struct ebds_record *a, const struct ebds_record *b
 	case EBDS_PREFILL_SUM:
 	case EBDS_SALARY_SUM:
 	case EBDS_HIRE_SUM:
-	case EBDS_GRAND_SUM:
-		CHECK(memcmp(&a->u.sums, &b->u.sums, sizeof(a->u.sums)) == 0);
-		break;
+	case EBDS_GRAND_SUM: CHECK(memcmp(&a->u.sums, &b->u.sums, sizeof(a->u.sums)) == 0); break;
 	}
 	CHECK(a->affiliation == b->affiliation && a->period == b->period);
 }

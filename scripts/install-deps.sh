@@ -7,6 +7,7 @@ packages=(
   build-essential   # gcc, make, libc headers
   meson ninja-build pkg-config python3
   clang             # libFuzzer targets (fuzz/)
+  clang-format      # the formatting check
   libsodium-dev     # AEAD sealing, BLAKE2b blind indexes, key wrapping
   libsqlite3-dev    # the embedded store
   libcmocka-dev     # the test framework

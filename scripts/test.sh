@@ -17,6 +17,10 @@ run_suite() {
   meson test -C "$dir" --print-errorlogs --num-processes "$jobs"
 }
 
+echo "== formatting (clang-format, .clang-format)"
+mapfile -t sources < <(git ls-files '*.c' '*.h' 2>/dev/null || find core crypto store service cli tests bench fuzz -name '*.[ch]')
+clang-format --style=file --dry-run --Werror "${sources[@]}"
+
 echo "== build and test (debugoptimized)"
 run_suite build
 

@@ -55,9 +55,9 @@ struct gen {
 	struct registry *r;
 	const struct gen_options *opt;
 	uint32_t E, P, U; /* employers, registered persons, unregistered persons */
-	uint32_t *aff;    /* per employer */
-	uint32_t *reg;    /* per person; 0 until registered */
-	uint8_t *state;   /* enum pstate per person */
+	uint32_t *aff; /* per employer */
+	uint32_t *reg; /* per person; 0 until registered */
+	uint8_t *state; /* enum pstate per person */
 	struct vec *roster; /* per employer: whom the next pre-filled list will expect */
 	struct vec pool;
 	uint32_t next_unregistered; /* index into [P, P+U) */
@@ -98,9 +98,10 @@ static enum amana_err register_employers(struct gen *G)
 			int64_t id;
 			err = employer_create(r, G->aff[e], &p, now, &id);
 			if (err == AMANA_ERR_EXISTS)
-				snprintf(G->why, G->why_cap,
-					 "the registry already holds employer %07u: use a fresh registry or another --seed",
-					 G->aff[e]);
+				snprintf(
+				    G->why, G->why_cap,
+				    "the registry already holds employer %07u: use a fresh registry or another --seed",
+				    G->aff[e]);
 		}
 		if (!err)
 			err = store_commit(r->store);
@@ -426,8 +427,8 @@ enum amana_err svc_gen(struct registry *r, const struct principal *who, const st
 {
 	(void)who;
 	memset(out, 0, sizeof(*out));
-	if (opt->employers == 0 || opt->employers > 900000 || opt->persons < opt->employers ||
-	    opt->months == 0 || opt->months > 120 || !period_valid(opt->first_period)) {
+	if (opt->employers == 0 || opt->employers > 900000 || opt->persons < opt->employers || opt->months == 0 ||
+	    opt->months > 120 || !period_valid(opt->first_period)) {
 		snprintf(why, why_cap,
 			 "need 1 <= employers <= 900000, persons >= employers, 1 <= months <= 120, a valid period");
 		return AMANA_ERR_USAGE;

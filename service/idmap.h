@@ -18,7 +18,7 @@ struct idmap {
 	uint32_t *vals;
 	uint32_t *stamp; /* a slot is in use when its stamp is the current one */
 	uint32_t current;
-	size_t cap;      /* power of two */
+	size_t cap; /* power of two */
 	size_t count;
 };
 

@@ -303,8 +303,7 @@ static void on_salary_sum(struct file_state *fs, const struct ebds_record *rec)
 	for (size_t i = fs->next_expected; i < fs->ro.n; i++)
 		ebds_errors_add(fs->errs, rec->line, 0, "registration",
 				"a B02 line for every person of the pre-filled list",
-				"none for the person at position %zu (line %zu of the pre-filled list)", i + 1,
-				i + 3);
+				"none for the person at position %zu (line %zu of the pre-filled list)", i + 1, i + 3);
 	fs->next_expected = fs->ro.n;
 }
 
@@ -389,8 +388,8 @@ static int on_line(void *ctx, const char *line, size_t len, unsigned lineno, boo
 	struct ebds_record rec;
 	if (too_long) {
 		fs->chk.lines++;
-		ebds_errors_add(fs->errs, lineno, 0, "record", "exactly 260 characters",
-				"more than %d characters", EBDS_LINE_MAX);
+		ebds_errors_add(fs->errs, lineno, 0, "record", "exactly 260 characters", "more than %d characters",
+				EBDS_LINE_MAX);
 		return 0;
 	}
 	bool usable = ebds_check_line(&fs->chk, line, len, lineno, &rec, fs->errs);
@@ -571,8 +570,8 @@ static enum amana_err cache_employers(struct file_state *fs)
 	return err;
 }
 
-enum amana_err svc_import(struct registry *r, const struct principal *who, const char *const *paths,
-			  size_t count, const struct import_options *opt, struct import_summary *sum)
+enum amana_err svc_import(struct registry *r, const struct principal *who, const char *const *paths, size_t count,
+			  const struct import_options *opt, struct import_summary *sum)
 {
 	(void)who;
 	memset(sum, 0, sizeof(*sum));

@@ -59,8 +59,8 @@ enum amana_err seal_u32(struct registry *r, const char *table, const char *colum
 			uint8_t out[SEALED_MAX], size_t *len) AMANA_MUST_CHECK;
 enum amana_err open_u32(struct registry *r, const char *table, const char *column, int64_t row,
 			const struct store_blob *b, uint32_t *v) AMANA_MUST_CHECK;
-enum amana_err seal_text(struct registry *r, const char *table, const char *column, int64_t row,
-			 const char *s, uint8_t out[SEALED_MAX], size_t *len) AMANA_MUST_CHECK;
+enum amana_err seal_text(struct registry *r, const char *table, const char *column, int64_t row, const char *s,
+			 uint8_t out[SEALED_MAX], size_t *len) AMANA_MUST_CHECK;
 enum amana_err open_text(struct registry *r, const char *table, const char *column, int64_t row,
 			 const struct store_blob *b, char *out, size_t cap) AMANA_MUST_CHECK;
 enum amana_err seal_identity(struct registry *r, int64_t person_id, const struct identity_rec *in,
@@ -86,8 +86,7 @@ int64_t bidx_name(struct registry *r, const char *normalized_name);
  * AMANA_ERR_NOTFOUND if none matches. */
 enum amana_err find_employer(struct registry *r, uint32_t aff, int64_t *id) AMANA_MUST_CHECK;
 enum amana_err find_person_by_reg(struct registry *r, uint32_t reg, int64_t *id) AMANA_MUST_CHECK;
-enum amana_err find_person_by_cin(struct registry *r, const char *cin, int64_t *id,
-				  uint32_t *reg) AMANA_MUST_CHECK;
+enum amana_err find_person_by_cin(struct registry *r, const char *cin, int64_t *id, uint32_t *reg) AMANA_MUST_CHECK;
 
 /* The affiliation number of an employer row. */
 enum amana_err employer_affiliation(struct registry *r, int64_t employer_id, uint32_t *aff) AMANA_MUST_CHECK;

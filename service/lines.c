@@ -72,8 +72,8 @@ static enum amana_err flush(struct chunk_writer *w)
 		return AMANA_OK;
 	struct crypto_ad ad = { "declaration_lines", "payload", w->declaration_id, w->chunk };
 	size_t slen;
-	enum amana_err err = crypto_seal(w->r->keys, CRYPTO_PURPOSE_MONEY, &ad, w->plain, w->plen, w->sealed,
-					 sizeof(w->sealed), &slen);
+	enum amana_err err =
+	    crypto_seal(w->r->keys, CRYPTO_PURPOSE_MONEY, &ad, w->plain, w->plen, w->sealed, sizeof(w->sealed), &slen);
 	crypto_wipe(w->plain, w->plen);
 	if (err)
 		return err;
@@ -94,8 +94,8 @@ static enum amana_err flush(struct chunk_writer *w)
 
 enum amana_err chunk_writer_add(struct chunk_writer *w, const struct line_rec *l)
 {
-	if (l->person_id < 0 || l->real_salary < 0 || l->capped_salary < 0 || l->af_to_pay < 0 ||
-	    l->af_to_deduct < 0 || l->af_net < 0 || l->af_give_back < 0)
+	if (l->person_id < 0 || l->real_salary < 0 || l->capped_salary < 0 || l->af_to_pay < 0 || l->af_to_deduct < 0 ||
+	    l->af_net < 0 || l->af_give_back < 0)
 		return AMANA_ERR_USAGE;
 	uint8_t *p = w->plain + w->plen;
 	size_t n = 0;
@@ -160,8 +160,8 @@ static enum amana_err open_chunk(void *vctx, const struct store_chunk *c)
 		l.situation = get_byte(&pc);
 		l.days = get_byte(&pc);
 		l.children = get_byte(&pc);
-		int64_t *f[] = { &l.real_salary, &l.capped_salary, &l.af_to_pay, &l.af_to_deduct, &l.af_net,
-				 &l.af_give_back };
+		int64_t *f[] = { &l.real_salary,  &l.capped_salary, &l.af_to_pay,
+				 &l.af_to_deduct, &l.af_net,        &l.af_give_back };
 		for (size_t k = 0; k < sizeof(f) / sizeof(f[0]); k++) {
 			uint64_t v = get_var(&pc);
 			if (v > INT64_MAX)

@@ -14,10 +14,10 @@
 enum line_kind { LINE_SALARY = 2, LINE_HIRE = 4 }; /* B02/E02, B04/E04 */
 
 struct line_rec {
-	uint32_t line_no;      /* 1-based line in the file */
+	uint32_t line_no; /* 1-based line in the file */
 	enum line_kind kind;
-	bool leaves;           /* SO or DE: off the next pre-filled list */
-	int64_t person_id;     /* 0 for occasional labour */
+	bool leaves; /* SO or DE: off the next pre-filled list */
+	int64_t person_id; /* 0 for occasional labour */
 	uint32_t registration; /* as declared: 999999999 for occasional labour */
 	unsigned situation;
 	unsigned days;

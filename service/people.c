@@ -27,8 +27,8 @@ static void norm(const char *in, char *out, size_t cap)
 	text_to_ebds(in, strlen(in), out, cap);
 }
 
-enum amana_err svc_employer_register(struct registry *r, const struct principal *who,
-				     const struct employer_input *in, char *why, size_t why_cap)
+enum amana_err svc_employer_register(struct registry *r, const struct principal *who, const struct employer_input *in,
+				     char *why, size_t why_cap)
 {
 	(void)who;
 	if (!affiliation_number_valid(in->affiliation)) {
@@ -138,9 +138,8 @@ void employer_view_clear(struct employer_view *v)
 	crypto_wipe(v, sizeof(*v));
 }
 
-enum amana_err svc_person_register(struct registry *r, const struct principal *who,
-				   const struct person_input *in, uint32_t *registration, char *why,
-				   size_t why_cap)
+enum amana_err svc_person_register(struct registry *r, const struct principal *who, const struct person_input *in,
+				   uint32_t *registration, char *why, size_t why_cap)
 {
 	(void)who;
 	char cin[16], name[61];
@@ -161,8 +160,7 @@ enum amana_err svc_person_register(struct registry *r, const struct principal *w
 	int64_t id;
 	enum amana_err err = store_begin(r->store);
 	if (!err)
-		err = person_create(r, cin, name, in->birth_date, in->children, (int64_t)time(NULL), &id,
-				    registration);
+		err = person_create(r, cin, name, in->birth_date, in->children, (int64_t)time(NULL), &id, registration);
 	if (!err)
 		err = store_commit(r->store);
 	else
@@ -276,8 +274,8 @@ static enum amana_err add_totals(void *vctx, const struct store_declaration *d)
 	return AMANA_OK;
 }
 
-enum amana_err svc_contributions(struct registry *r, const struct principal *who, uint32_t affiliation,
-				 uint32_t period, struct contributions_view *out)
+enum amana_err svc_contributions(struct registry *r, const struct principal *who, uint32_t affiliation, uint32_t period,
+				 struct contributions_view *out)
 {
 	(void)who;
 	memset(out, 0, sizeof(*out));

@@ -21,8 +21,8 @@ static enum amana_err emit(FILE *out, const struct ebds_record *rec)
 	return err;
 }
 
-enum amana_err svc_prefill(struct registry *r, const struct principal *who, uint32_t affiliation,
-			   uint32_t period, FILE *out, unsigned *persons)
+enum amana_err svc_prefill(struct registry *r, const struct principal *who, uint32_t affiliation, uint32_t period,
+			   FILE *out, unsigned *persons)
 {
 	(void)who;
 	int64_t employer_id;

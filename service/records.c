@@ -116,8 +116,8 @@ static enum amana_err seal_packed(struct registry *r, enum crypto_purpose purpos
 }
 
 /* Open into a plaintext buffer the caller wipes. */
-static enum amana_err open_raw(struct registry *r, const char *table, const char *column, int64_t row,
-			       int64_t sub, const struct store_blob *b, uint8_t plain[PLAIN_MAX], size_t *n)
+static enum amana_err open_raw(struct registry *r, const char *table, const char *column, int64_t row, int64_t sub,
+			       const struct store_blob *b, uint8_t plain[PLAIN_MAX], size_t *n)
 {
 	struct crypto_ad ad = { table, column, row, sub };
 	if (b->len < CRYPTO_SEAL_OVERHEAD || b->len > SEALED_MAX)
@@ -153,8 +153,8 @@ enum amana_err open_u32(struct registry *r, const char *table, const char *colum
 	return err;
 }
 
-enum amana_err seal_text(struct registry *r, const char *table, const char *column, int64_t row,
-			 const char *s, uint8_t out[SEALED_MAX], size_t *len)
+enum amana_err seal_text(struct registry *r, const char *table, const char *column, int64_t row, const char *s,
+			 uint8_t out[SEALED_MAX], size_t *len)
 {
 	struct packer p = { .n = 0 };
 	put_u8(&p, REC_V1);
@@ -253,9 +253,8 @@ enum amana_err seal_totals(struct registry *r, int64_t declaration_id, const str
 {
 	struct packer p = { .n = 0 };
 	put_u8(&p, REC_V1);
-	const int64_t *f[] = { &in->employees, &in->children, &in->days, &in->real_salaries,
-			       &in->capped_salaries, &in->af_to_pay, &in->af_to_deduct, &in->af_net,
-			       &in->af_give_back };
+	const int64_t *f[] = { &in->employees, &in->children,     &in->days,   &in->real_salaries, &in->capped_salaries,
+			       &in->af_to_pay, &in->af_to_deduct, &in->af_net, &in->af_give_back };
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
 		put_u64(&p, (uint64_t)*f[i]);
 	return seal_packed(r, CRYPTO_PURPOSE_MONEY, "declarations", "totals", declaration_id, 0, &p, out, len);
@@ -271,9 +270,9 @@ enum amana_err open_totals(struct registry *r, int64_t declaration_id, const str
 		struct reader rd = { plain, n, false };
 		if (get_u8(&rd) != REC_V1)
 			rd.bad = true;
-		int64_t *f[] = { &out->employees, &out->children, &out->days, &out->real_salaries,
-				 &out->capped_salaries, &out->af_to_pay, &out->af_to_deduct, &out->af_net,
-				 &out->af_give_back };
+		int64_t *f[] = { &out->employees,     &out->children,        &out->days,
+				 &out->real_salaries, &out->capped_salaries, &out->af_to_pay,
+				 &out->af_to_deduct,  &out->af_net,          &out->af_give_back };
 		for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
 			*f[i] = (int64_t)get_u64(&rd);
 		if (rd.bad)

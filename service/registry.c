@@ -183,12 +183,12 @@ static enum amana_err read_small_file(const char *path, char **out, size_t *len)
 }
 
 static const enum crypto_purpose all_purposes[] = {
-	CRYPTO_PURPOSE_IDENTITY, CRYPTO_PURPOSE_MONEY, CRYPTO_PURPOSE_AUDIT, CRYPTO_PURPOSE_SIGNING,
-	CRYPTO_PURPOSE_BLIND,
+	CRYPTO_PURPOSE_IDENTITY, CRYPTO_PURPOSE_MONEY, CRYPTO_PURPOSE_AUDIT,
+	CRYPTO_PURPOSE_SIGNING,  CRYPTO_PURPOSE_BLIND,
 };
 
-enum amana_err registry_init(const char *dir, const char *key_path, const char *rules_text, size_t rules_len,
-			     char *why, size_t why_cap)
+enum amana_err registry_init(const char *dir, const char *key_path, const char *rules_text, size_t rules_len, char *why,
+			     size_t why_cap)
 {
 	char db_path[PATH_MAX], rules_path[PATH_MAX];
 	enum amana_err err;
@@ -319,8 +319,7 @@ static enum amana_err unwrap_one(void *vctx, int purpose, uint32_t version, cons
 	return err;
 }
 
-enum amana_err registry_open(const char *dir, const char *key_path, struct registry **out, char *why,
-			     size_t why_cap)
+enum amana_err registry_open(const char *dir, const char *key_path, struct registry **out, char *why, size_t why_cap)
 {
 	*out = NULL;
 	char db_path[PATH_MAX], rules_path[PATH_MAX];
@@ -336,8 +335,9 @@ enum amana_err registry_open(const char *dir, const char *key_path, struct regis
 	join(rules_path, sizeof(rules_path), dir, "rules.txt");
 
 	if ((err = store_sqlite_open(db_path, 0, &r->store))) {
-		say(why, why_cap, err == AMANA_ERR_NOTFOUND ? "no registry in %s (run amana init first)"
-							    : "cannot open the registry in %s",
+		say(why, why_cap,
+		    err == AMANA_ERR_NOTFOUND ? "no registry in %s (run amana init first)"
+					      : "cannot open the registry in %s",
 		    dir);
 		goto fail;
 	}

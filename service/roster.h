@@ -23,7 +23,7 @@ struct roster {
 	size_t n, cap;
 	uint32_t from_period; /* the period it was taken from; 0 if none */
 	struct idmap by_person; /* person id -> index */
-	struct idmap by_reg;    /* registration -> index */
+	struct idmap by_reg; /* registration -> index */
 };
 
 void roster_init(struct roster *ro);

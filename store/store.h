@@ -27,19 +27,19 @@ struct store_blob {
 
 struct store_employer {
 	int64_t id;
-	int64_t aff_bidx;		/* blind index of the affiliation number */
-	struct store_blob aff_sealed;	/* the affiliation number, sealed */
+	int64_t aff_bidx; /* blind index of the affiliation number */
+	struct store_blob aff_sealed; /* the affiliation number, sealed */
 	struct store_blob profile_sealed; /* name, ICE, activity, address, city... sealed */
-	int64_t created_at;		/* unix seconds */
+	int64_t created_at; /* unix seconds */
 };
 
 struct store_person {
 	int64_t id;
 	int64_t reg_bidx;
 	struct store_blob reg_sealed;
-	int64_t cin_bidx;		/* 0 when the CIN is unknown */
-	struct store_blob cin_sealed;	/* empty when unknown */
-	int64_t name_bidx;		/* for leak matching */
+	int64_t cin_bidx; /* 0 when the CIN is unknown */
+	struct store_blob cin_sealed; /* empty when unknown */
+	int64_t name_bidx; /* for leak matching */
 	struct store_blob identity_sealed; /* name, birth date, children */
 	int64_t created_at;
 };
@@ -56,10 +56,10 @@ struct store_declaration {
 	int64_t id;
 	int64_t employer_id;
 	uint32_t period;
-	unsigned seq;		/* 0 main declaration, 1..9 complementary */
+	unsigned seq; /* 0 main declaration, 1..9 complementary */
 	int64_t imported_at;
 	int64_t line_count;
-	uint8_t digest[32];	/* BLAKE2b-256 of the file as received */
+	uint8_t digest[32]; /* BLAKE2b-256 of the file as received */
 	struct store_blob totals_sealed; /* sums of salaries, days, AF */
 };
 
@@ -76,9 +76,9 @@ struct store_declaration {
 
 struct store_chunk {
 	int64_t declaration_id;
-	int64_t chunk;       /* 0, 1, ... in file order */
-	int64_t line_count;  /* lines in this chunk */
-	struct store_blob persons;        /* line_count unsigned LEB128 person ids */
+	int64_t chunk; /* 0, 1, ... in file order */
+	int64_t line_count; /* lines in this chunk */
+	struct store_blob persons; /* line_count unsigned LEB128 person ids */
 	struct store_blob payload_sealed; /* the lines: numbers, days, amounts */
 };
 
@@ -93,8 +93,7 @@ typedef enum amana_err (*store_person_fn)(void *ctx, const struct store_person *
 typedef enum amana_err (*store_employment_fn)(void *ctx, const struct store_employment *e);
 typedef enum amana_err (*store_declaration_fn)(void *ctx, const struct store_declaration *d);
 typedef enum amana_err (*store_chunk_fn)(void *ctx, const struct store_chunk *c);
-typedef enum amana_err (*store_keyring_fn)(void *ctx, int purpose, uint32_t version,
-					   const struct store_blob *wrapped);
+typedef enum amana_err (*store_keyring_fn)(void *ctx, int purpose, uint32_t version, const struct store_blob *wrapped);
 
 struct store_ops {
 	void (*close)(struct store *s);
@@ -122,17 +121,15 @@ struct store_ops {
 
 	enum amana_err (*employment_open)(struct store *s, int64_t person, int64_t employer, uint32_t start);
 	enum amana_err (*employment_close)(struct store *s, int64_t person, int64_t employer, uint32_t end);
-	enum amana_err (*employment_of_person)(struct store *s, int64_t person, store_employment_fn fn,
-					       void *ctx);
+	enum amana_err (*employment_of_person)(struct store *s, int64_t person, store_employment_fn fn, void *ctx);
 
 	enum amana_err (*declaration_insert)(struct store *s, const struct store_declaration *d);
-	enum amana_err (*declarations_of)(struct store *s, int64_t employer, uint32_t period,
-					  store_declaration_fn fn, void *ctx);
+	enum amana_err (*declarations_of)(struct store *s, int64_t employer, uint32_t period, store_declaration_fn fn,
+					  void *ctx);
 	enum amana_err (*declarations_recent)(struct store *s, int64_t employer, uint32_t period,
 					      store_declaration_fn fn, void *ctx);
 	enum amana_err (*employers_each)(struct store *s, store_employer_fn fn, void *ctx);
-	enum amana_err (*last_period_before)(struct store *s, int64_t employer, uint32_t period,
-					     uint32_t *out);
+	enum amana_err (*last_period_before)(struct store *s, int64_t employer, uint32_t period, uint32_t *out);
 	enum amana_err (*chunk_insert)(struct store *s, const struct store_chunk *c);
 	enum amana_err (*chunks_of)(struct store *s, int64_t declaration, store_chunk_fn fn, void *ctx);
 	enum amana_err (*counts)(struct store *s, struct store_counts *out);
@@ -154,24 +151,39 @@ static inline void store_close(struct store *s)
 		s->ops->close(s);
 }
 #define STORE_CALL(name, ...) ((s)->ops->name(s, ##__VA_ARGS__))
-AMANA_MUST_CHECK static inline enum amana_err store_begin(struct store *s) { return STORE_CALL(begin); }
-AMANA_MUST_CHECK static inline enum amana_err store_commit(struct store *s) { return STORE_CALL(commit); }
+AMANA_MUST_CHECK static inline enum amana_err store_begin(struct store *s)
+{
+	return STORE_CALL(begin);
+}
+AMANA_MUST_CHECK static inline enum amana_err store_commit(struct store *s)
+{
+	return STORE_CALL(commit);
+}
 /* Rollbacks run on error paths, where their own failure changes nothing the
  * caller can do (SQLite rolls back on close anyway): not must-check. */
-static inline enum amana_err store_rollback(struct store *s) { return STORE_CALL(rollback); }
-AMANA_MUST_CHECK static inline enum amana_err store_savepoint(struct store *s) { return STORE_CALL(savepoint); }
-AMANA_MUST_CHECK static inline enum amana_err store_release(struct store *s) { return STORE_CALL(release); }
+static inline enum amana_err store_rollback(struct store *s)
+{
+	return STORE_CALL(rollback);
+}
+AMANA_MUST_CHECK static inline enum amana_err store_savepoint(struct store *s)
+{
+	return STORE_CALL(savepoint);
+}
+AMANA_MUST_CHECK static inline enum amana_err store_release(struct store *s)
+{
+	return STORE_CALL(release);
+}
 static inline enum amana_err store_rollback_savepoint(struct store *s)
 {
 	return STORE_CALL(rollback_savepoint);
 }
-AMANA_MUST_CHECK static inline enum amana_err store_meta_get(struct store *s, const char *key, uint8_t *out,
-							     size_t cap, size_t *len)
+AMANA_MUST_CHECK static inline enum amana_err store_meta_get(struct store *s, const char *key, uint8_t *out, size_t cap,
+							     size_t *len)
 {
 	return STORE_CALL(meta_get, key, out, cap, len);
 }
-AMANA_MUST_CHECK static inline enum amana_err store_meta_put(struct store *s, const char *key,
-							     const uint8_t *val, size_t len)
+AMANA_MUST_CHECK static inline enum amana_err store_meta_put(struct store *s, const char *key, const uint8_t *val,
+							     size_t len)
 {
 	return STORE_CALL(meta_put, key, val, len);
 }
@@ -189,8 +201,7 @@ AMANA_MUST_CHECK static inline enum amana_err store_keyring_each(struct store *s
 {
 	return STORE_CALL(keyring_each, fn, ctx);
 }
-AMANA_MUST_CHECK static inline enum amana_err store_employer_insert(struct store *s,
-								    const struct store_employer *e)
+AMANA_MUST_CHECK static inline enum amana_err store_employer_insert(struct store *s, const struct store_employer *e)
 {
 	return STORE_CALL(employer_insert, e);
 }
@@ -199,8 +210,8 @@ AMANA_MUST_CHECK static inline enum amana_err store_employer_by_bidx(struct stor
 {
 	return STORE_CALL(employer_by_bidx, bidx, fn, ctx);
 }
-AMANA_MUST_CHECK static inline enum amana_err store_employer_get(struct store *s, int64_t id,
-								 store_employer_fn fn, void *ctx)
+AMANA_MUST_CHECK static inline enum amana_err store_employer_get(struct store *s, int64_t id, store_employer_fn fn,
+								 void *ctx)
 {
 	return STORE_CALL(employer_get, id, fn, ctx);
 }
@@ -208,13 +219,13 @@ AMANA_MUST_CHECK static inline enum amana_err store_person_insert(struct store *
 {
 	return STORE_CALL(person_insert, p);
 }
-AMANA_MUST_CHECK static inline enum amana_err store_person_by_reg(struct store *s, int64_t bidx,
-								  store_person_fn fn, void *ctx)
+AMANA_MUST_CHECK static inline enum amana_err store_person_by_reg(struct store *s, int64_t bidx, store_person_fn fn,
+								  void *ctx)
 {
 	return STORE_CALL(person_by_reg, bidx, fn, ctx);
 }
-AMANA_MUST_CHECK static inline enum amana_err store_person_by_cin(struct store *s, int64_t bidx,
-								  store_person_fn fn, void *ctx)
+AMANA_MUST_CHECK static inline enum amana_err store_person_by_cin(struct store *s, int64_t bidx, store_person_fn fn,
+								  void *ctx)
 {
 	return STORE_CALL(person_by_cin, bidx, fn, ctx);
 }
@@ -223,13 +234,13 @@ AMANA_MUST_CHECK static inline enum amana_err store_person_get(struct store *s, 
 {
 	return STORE_CALL(person_get, id, fn, ctx);
 }
-AMANA_MUST_CHECK static inline enum amana_err store_employment_open(struct store *s, int64_t person,
-								    int64_t employer, uint32_t start)
+AMANA_MUST_CHECK static inline enum amana_err store_employment_open(struct store *s, int64_t person, int64_t employer,
+								    uint32_t start)
 {
 	return STORE_CALL(employment_open, person, employer, start);
 }
-AMANA_MUST_CHECK static inline enum amana_err store_employment_close(struct store *s, int64_t person,
-								     int64_t employer, uint32_t end)
+AMANA_MUST_CHECK static inline enum amana_err store_employment_close(struct store *s, int64_t person, int64_t employer,
+								     uint32_t end)
 {
 	return STORE_CALL(employment_close, person, employer, end);
 }
@@ -243,23 +254,20 @@ AMANA_MUST_CHECK static inline enum amana_err store_declaration_insert(struct st
 {
 	return STORE_CALL(declaration_insert, d);
 }
-AMANA_MUST_CHECK static inline enum amana_err store_declarations_of(struct store *s, int64_t employer,
-								    uint32_t period, store_declaration_fn fn,
-								    void *ctx)
+AMANA_MUST_CHECK static inline enum amana_err store_declarations_of(struct store *s, int64_t employer, uint32_t period,
+								    store_declaration_fn fn, void *ctx)
 {
 	return STORE_CALL(declarations_of, employer, period, fn, ctx);
 }
 /* The employer's declarations for period and for the latest period before
  * it, in one call: period descending, then seq ascending. */
-AMANA_MUST_CHECK static inline enum amana_err store_declarations_recent(struct store *s, int64_t employer,
-									uint32_t period, store_declaration_fn fn,
-									void *ctx)
+AMANA_MUST_CHECK static inline enum amana_err
+store_declarations_recent(struct store *s, int64_t employer, uint32_t period, store_declaration_fn fn, void *ctx)
 {
 	return STORE_CALL(declarations_recent, employer, period, fn, ctx);
 }
 /* Every employer, by id (for an import of many files to look them up once). */
-AMANA_MUST_CHECK static inline enum amana_err store_employers_each(struct store *s, store_employer_fn fn,
-								   void *ctx)
+AMANA_MUST_CHECK static inline enum amana_err store_employers_each(struct store *s, store_employer_fn fn, void *ctx)
 {
 	return STORE_CALL(employers_each, fn, ctx);
 }
@@ -273,8 +281,8 @@ AMANA_MUST_CHECK static inline enum amana_err store_chunk_insert(struct store *s
 	return STORE_CALL(chunk_insert, c);
 }
 /* The chunks of one declaration, in order. */
-AMANA_MUST_CHECK static inline enum amana_err store_chunks_of(struct store *s, int64_t declaration,
-							      store_chunk_fn fn, void *ctx)
+AMANA_MUST_CHECK static inline enum amana_err store_chunks_of(struct store *s, int64_t declaration, store_chunk_fn fn,
+							      void *ctx)
 {
 	return STORE_CALL(chunks_of, declaration, fn, ctx);
 }

@@ -49,13 +49,40 @@ static const char *const migrations[] = {
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 enum stmt_id {
-	Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_SAVEPOINT, Q_RELEASE, Q_ROLLBACK_TO,
-	Q_META_GET, Q_META_PUT, Q_SEQ_INIT, Q_SEQ_TAKE, Q_KEY_PUT, Q_KEY_EACH,
-	Q_EMP_INSERT, Q_EMP_BY_BIDX, Q_EMP_GET,
-	Q_PER_INSERT, Q_PER_BY_REG, Q_PER_BY_CIN, Q_PER_GET,
-	Q_JOB_OPEN, Q_JOB_CLOSE, Q_JOB_OF_PERSON,
-	Q_DECL_INSERT, Q_DECL_OF, Q_DECL_RECENT, Q_EMP_EACH, Q_DECL_LAST_BEFORE, Q_LINE_INSERT, Q_LINES_OF,
-	Q_COUNT_EMP, Q_COUNT_PER, Q_COUNT_JOB, Q_COUNT_DECL, Q_COUNT_LINE,
+	Q_BEGIN,
+	Q_COMMIT,
+	Q_ROLLBACK,
+	Q_SAVEPOINT,
+	Q_RELEASE,
+	Q_ROLLBACK_TO,
+	Q_META_GET,
+	Q_META_PUT,
+	Q_SEQ_INIT,
+	Q_SEQ_TAKE,
+	Q_KEY_PUT,
+	Q_KEY_EACH,
+	Q_EMP_INSERT,
+	Q_EMP_BY_BIDX,
+	Q_EMP_GET,
+	Q_PER_INSERT,
+	Q_PER_BY_REG,
+	Q_PER_BY_CIN,
+	Q_PER_GET,
+	Q_JOB_OPEN,
+	Q_JOB_CLOSE,
+	Q_JOB_OF_PERSON,
+	Q_DECL_INSERT,
+	Q_DECL_OF,
+	Q_DECL_RECENT,
+	Q_EMP_EACH,
+	Q_DECL_LAST_BEFORE,
+	Q_LINE_INSERT,
+	Q_LINES_OF,
+	Q_COUNT_EMP,
+	Q_COUNT_PER,
+	Q_COUNT_JOB,
+	Q_COUNT_DECL,
+	Q_COUNT_LINE,
 	Q_COUNT
 };
 
@@ -178,16 +205,28 @@ static struct store_blob col_blob(sqlite3_stmt *q, int i)
 
 /* ---- transactions ---- */
 
-static enum amana_err sq_begin(struct store *s) { return run(st(s, Q_BEGIN)); }
-static enum amana_err sq_commit(struct store *s) { return run(st(s, Q_COMMIT)); }
+static enum amana_err sq_begin(struct store *s)
+{
+	return run(st(s, Q_BEGIN));
+}
+static enum amana_err sq_commit(struct store *s)
+{
+	return run(st(s, Q_COMMIT));
+}
 static enum amana_err sq_rollback(struct store *s)
 {
 	if (sqlite3_get_autocommit(S(s)->db))
 		return AMANA_OK; /* nothing open: SQLite already rolled back */
 	return run(st(s, Q_ROLLBACK));
 }
-static enum amana_err sq_savepoint(struct store *s) { return run(st(s, Q_SAVEPOINT)); }
-static enum amana_err sq_release(struct store *s) { return run(st(s, Q_RELEASE)); }
+static enum amana_err sq_savepoint(struct store *s)
+{
+	return run(st(s, Q_SAVEPOINT));
+}
+static enum amana_err sq_release(struct store *s)
+{
+	return run(st(s, Q_RELEASE));
+}
 static enum amana_err sq_rollback_savepoint(struct store *s)
 {
 	enum amana_err err = run(st(s, Q_ROLLBACK_TO));
@@ -412,8 +451,7 @@ static enum amana_err sq_employment_close(struct store *s, int64_t person, int64
 	return run(q);
 }
 
-static enum amana_err sq_employment_of_person(struct store *s, int64_t person, store_employment_fn fn,
-					      void *ctx)
+static enum amana_err sq_employment_of_person(struct store *s, int64_t person, store_employment_fn fn, void *ctx)
 {
 	sqlite3_stmt *q = st(s, Q_JOB_OF_PERSON);
 	sqlite3_bind_int64(q, 1, person);
@@ -481,8 +519,8 @@ static enum amana_err each_declaration(sqlite3_stmt *q, store_declaration_fn fn,
 	return err;
 }
 
-static enum amana_err sq_declarations_of(struct store *s, int64_t employer, uint32_t period,
-					 store_declaration_fn fn, void *ctx)
+static enum amana_err sq_declarations_of(struct store *s, int64_t employer, uint32_t period, store_declaration_fn fn,
+					 void *ctx)
 {
 	sqlite3_stmt *q = st(s, Q_DECL_OF);
 	sqlite3_bind_int64(q, 1, employer);
@@ -569,11 +607,9 @@ static enum amana_err count_one(struct store *s, enum stmt_id id, int64_t *out)
 static enum amana_err sq_counts(struct store *s, struct store_counts *out)
 {
 	enum amana_err err;
-	if ((err = count_one(s, Q_COUNT_EMP, &out->employers)) ||
-	    (err = count_one(s, Q_COUNT_PER, &out->persons)) ||
+	if ((err = count_one(s, Q_COUNT_EMP, &out->employers)) || (err = count_one(s, Q_COUNT_PER, &out->persons)) ||
 	    (err = count_one(s, Q_COUNT_JOB, &out->employments)) ||
-	    (err = count_one(s, Q_COUNT_DECL, &out->declarations)) ||
-	    (err = count_one(s, Q_COUNT_LINE, &out->lines)))
+	    (err = count_one(s, Q_COUNT_DECL, &out->declarations)) || (err = count_one(s, Q_COUNT_LINE, &out->lines)))
 		return err;
 	return AMANA_OK;
 }
@@ -681,10 +717,12 @@ enum amana_err store_sqlite_open(const char *path, int create, struct store **ou
 	}
 	sqlite3_extended_result_codes(ss->db, 1);
 	sqlite3_busy_timeout(ss->db, 10000);
-	/* mmap: reads of earlier declarations come straight from the page cache
+	/* mmap (256 MiB, so memory stays bounded): reads of earlier declarations
+	 * come straight from the page cache
 	 * instead of a pread and a copy per page (a tenth of a month's import). */
 	if ((err = exec(ss->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;"
-				"PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-131072; PRAGMA mmap_size=1073741824;")))
+				"PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-131072; PRAGMA "
+				"mmap_size=268435456;")))
 		goto fail;
 	if ((err = migrate(ss->db)))
 		goto fail;
