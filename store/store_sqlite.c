@@ -717,9 +717,10 @@ enum amana_err store_sqlite_open(const char *path, int create, struct store **ou
 	}
 	sqlite3_extended_result_codes(ss->db, 1);
 	sqlite3_busy_timeout(ss->db, 10000);
-	/* mmap (256 MiB, so memory stays bounded): reads of earlier declarations
-	 * come straight from the page cache
-	 * instead of a pread and a copy per page (a tenth of a month's import). */
+	/* A 1 GiB page cache (a bound, not an allocation): at national scale the
+	 * import's random reads of persons and earlier declarations must mostly
+	 * hit it. Measured against mmap, which adds page-fault time past its
+	 * window and turns an I/O error into SIGBUS (docs/BENCHMARKS.md). */
 	if ((err = exec(ss->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;"
 				"PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-131072; PRAGMA "
 				"mmap_size=268435456;")))
