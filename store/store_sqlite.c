@@ -722,8 +722,7 @@ enum amana_err store_sqlite_open(const char *path, int create, struct store **ou
 	 * hit it. Measured against mmap, which adds page-fault time past its
 	 * window and turns an I/O error into SIGBUS (docs/BENCHMARKS.md). */
 	if ((err = exec(ss->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;"
-				"PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-131072; PRAGMA "
-				"mmap_size=268435456;")))
+				"PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-1048576;")))
 		goto fail;
 	if ((err = migrate(ss->db)))
 		goto fail;
