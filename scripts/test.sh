@@ -18,7 +18,7 @@ run_suite() {
 }
 
 echo "== formatting (clang-format, .clang-format)"
-mapfile -t sources < <(find core crypto store service cli bench fuzz -name '*.[ch]')
+mapfile -t sources < <(find core crypto store service cli bench fuzz tests -name '*.[ch]')
 clang-format --style=file --dry-run --Werror "${sources[@]}"
 
 echo "== build and test (debugoptimized)"

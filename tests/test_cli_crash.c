@@ -24,9 +24,7 @@
 
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -39,7 +37,6 @@
 
 #include "tests/harness.h"
 
-#define REC_LEN 260
 #define MAX_FILES 128
 #define PERIOD_2 "202502"
 #define RANDOM_ROUNDS 6
@@ -48,17 +45,15 @@
 struct decl_file {
 	char *path;
 	char aff[8];
-	int64_t lines;     /* B02 and non-blank B04 lines: what stats counts */
-	int64_t real;      /* sum of real salaries */
-	int64_t capped;    /* sum of capped salaries */
+	int64_t lines; /* B02 and non-blank B04 lines: what stats counts */
+	int64_t real; /* sum of real salaries */
+	int64_t capped; /* sum of capped salaries */
 	int64_t new_by_cin; /* B04 lines with registration 000000000 */
 };
 
 struct world {
-	char *dir;
-	char reg[4096];
+	struct registry g; /* AMANA_HOME, and gen's output in g.files */
 	char pristine[4096];
-	char files[4096];
 	struct decl_file f[MAX_FILES];
 	size_t n;
 	/* the pristine registry: month 1 only */
@@ -69,91 +64,38 @@ struct world {
 
 /* ---- helpers ---- */
 
-static void run_ok(struct run_result *r, int want, const char *what)
-{
-	if (r->status != want)
-		fail_msg("%s: exit %d, want %d\nstdout: %.2000s\nstderr: %.2000s", what, r->status, want, r->out,
-			 r->err);
-}
-
-static int64_t json_int(const char *json, const char *key)
-{
-	char pat[64];
-	snprintf(pat, sizeof(pat), "\"%s\":", key);
-	const char *p = strstr(json, pat);
-	if (!p)
-		fail_msg("no %s in %.2000s", key, json);
-	p += strlen(pat);
-	if (*p == '"')
-		p++;
-	return strtoll(p, NULL, 10);
-}
-
-static int64_t field_n(const char *line, unsigned col, unsigned w)
-{
-	int64_t v = 0;
-	for (unsigned i = 0; i < w; i++) {
-		char c = line[col - 1 + i];
-		if (c < '0' || c > '9')
-			fail_msg("not a number at column %u: %.20s", col, line + col - 1);
-		v = v * 10 + (c - '0');
-	}
-	return v;
-}
-
-static bool blank_from(const char *line, unsigned col)
-{
-	for (unsigned i = col - 1; i < REC_LEN; i++)
-		if (line[i] != ' ' && line[i] != '\t')
-			return false;
-	return true;
-}
-
 /* Sum a declaration file's lines (spec/ebds.md layouts) and check the sums
  * against its own B06 grand total, so the parser is known to be right. */
 static void parse_declaration(struct decl_file *f)
 {
-	size_t len;
-	char *text = read_file(f->path, &len);
-	assert_non_null(text);
+	struct records recs;
+	records_load(&recs, f->path);
 	bool grand = false;
-	for (char *line = text; line < text + len;) {
-		char *end = memchr(line, '\n', (size_t)(text + len - line));
-		if (!end)
-			end = text + len;
-		size_t n = (size_t)(end - line);
-		if (n > 0 && line[n - 1] == '\r')
-			n--;
-		assert_int_equal(n, REC_LEN);
+	for (size_t i = 0; i < recs.n; i++) {
+		const char *line = recs.v[i];
+		struct person_line p;
+		assert_int_equal(strlen(line), REC_LEN);
 		if (!memcmp(line, "B01", 3)) {
 			memcpy(f->aff, line + 3, 7);
 			f->aff[7] = '\0';
-		} else if (!memcmp(line, "B02", 3)) {
+		} else if (person_line(line, &p)) {
 			f->lines++;
-			f->real += field_n(line, 114, 13);
-			f->capped += field_n(line, 127, 9);
-		} else if (!memcmp(line, "B04", 3) && !blank_from(line, 4) && !blank_from(line, 17)) {
-			f->lines++;
-			f->real += field_n(line, 96, 13);
-			f->capped += field_n(line, 109, 9);
-			if (field_n(line, 17, 9) == 0)
+			f->real += p.real;
+			f->capped += p.capped;
+			if (p.hire && p.registration == 0)
 				f->new_by_cin++;
 		} else if (!memcmp(line, "B06", 3)) {
+			struct totals t;
+			totals_read(line, &t);
 			grand = true;
-			assert_int_equal(field_n(line, 17, 6), f->lines);
-			assert_int_equal(field_n(line, 44, 15), f->real);
-			assert_int_equal(field_n(line, 59, 13), f->capped);
+			assert_int_equal(t.employees, f->lines);
+			assert_int_equal(t.real, f->real);
+			assert_int_equal(t.capped, f->capped);
 		}
-		line = end + 1;
 	}
-	free(text);
+	records_free(&recs);
 	assert_true(grand);
 	assert_int_equal(strlen(f->aff), 7);
-}
-
-static int str_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* Copy a registry directory (flat: registry.db, rules.txt, and any -wal or
@@ -162,15 +104,12 @@ static void copy_dir(const char *src, const char *dst)
 {
 	remove_tree(dst);
 	assert_int_equal(mkdir(dst, 0700), 0);
-	DIR *d = opendir(src);
-	assert_non_null(d);
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
+	char **names;
+	size_t n = list_dir(src, "", &names);
+	for (size_t i = 0; i < n; i++) {
 		char from[4400], to[4400];
-		snprintf(from, sizeof(from), "%s/%s", src, e->d_name);
-		snprintf(to, sizeof(to), "%s/%s", dst, e->d_name);
+		snprintf(from, sizeof(from), "%s/%s", src, names[i]);
+		snprintf(to, sizeof(to), "%s/%s", dst, names[i]);
 		struct stat st;
 		assert_int_equal(lstat(from, &st), 0);
 		if (!S_ISREG(st.st_mode))
@@ -181,21 +120,7 @@ static void copy_dir(const char *src, const char *dst)
 		assert_int_equal(write_file(to, data, len), 0);
 		free(data);
 	}
-	closedir(d);
-}
-
-static int64_t now_us(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
-}
-
-static void sleep_us(int64_t us)
-{
-	struct timespec t = { .tv_sec = us / 1000000, .tv_nsec = (long)(us % 1000000) * 1000 };
-	while (nanosleep(&t, &t) != 0 && errno == EINTR)
-		;
+	free_list(names, n);
 }
 
 /* xorshift64*: reproducible from the printed seed. */
@@ -205,34 +130,6 @@ static uint64_t rng_next(uint64_t *s)
 	*s ^= *s << 25;
 	*s ^= *s >> 27;
 	return *s * 2685821657736338717ULL;
-}
-
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-/* Commit frames in a SQLite WAL file (sqlite.org/fileformat2.html#walformat):
- * frames whose salts match the header's and whose "database size after
- * commit" is set. A commit is whole once a later one has begun. */
-static unsigned wal_commits(const char *path)
-{
-	int fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return 0;
-	uint8_t hdr[32], fh[24];
-	unsigned commits = 0;
-	if (pread(fd, hdr, sizeof(hdr), 0) == (ssize_t)sizeof(hdr)) {
-		uint32_t page = be32(hdr + 8);
-		for (off_t off = 32; pread(fd, fh, sizeof(fh), off) == (ssize_t)sizeof(fh); off += 24 + page) {
-			if (memcmp(fh + 8, hdr + 16, 8) != 0)
-				break; /* a frame of an earlier generation */
-			if (be32(fh + 4) != 0)
-				commits++;
-		}
-	}
-	close(fd);
-	return commits;
 }
 
 /* ---- the CLI's view of the registry ---- */
@@ -260,7 +157,7 @@ static size_t judge(const struct world *w, bool *present, const char *when)
 	for (size_t i = 0; i < w->n; i++) {
 		const struct decl_file *f = &w->f[i];
 		struct run_result r;
-		assert_int_equal(run_amana(&r, "contributions", f->aff, PERIOD_2, "--json", NULL), 0);
+		run_on(&r, NULL, "contributions", f->aff, PERIOD_2, "--json", NULL);
 		if (r.status == 0) {
 			present[i] = true;
 			count++;
@@ -283,14 +180,13 @@ static size_t judge(const struct world *w, bool *present, const char *when)
 		run_result_free(&r);
 	}
 	struct run_result r;
-	assert_int_equal(run_amana(&r, "stats", "--json", NULL), 0);
-	run_ok(&r, 0, "stats");
+	run_expect(&r, 0, "stats", "stats", "--json", NULL);
 	int64_t got_lines = json_int(r.out, "lines"), got_decls = json_int(r.out, "declarations");
 	int64_t got_persons = json_int(r.out, "persons");
 	run_result_free(&r);
 	if (got_lines != w->lines1 + lines)
-		fail_msg("%s: stats says %lld lines, the %zu present files and month 1 make %lld (a half file?)",
-			 when, (long long)got_lines, count, (long long)(w->lines1 + lines));
+		fail_msg("%s: stats says %lld lines, the %zu present files and month 1 make %lld (a half file?)", when,
+			 (long long)got_lines, count, (long long)(w->lines1 + lines));
 	assert_int_equal(got_decls, w->decls1 + (int64_t)count);
 	assert_int_equal(got_persons, w->persons1 + persons);
 	return count;
@@ -305,7 +201,7 @@ static void reimport(const struct world *w, const bool *present, size_t npresent
 	import_args(w, true, argv + 1);
 	struct run_result r;
 	assert_int_equal(run_argv(&r, argv), 0);
-	run_ok(&r, npresent ? 3 : 0, "re-import");
+	assert_exit(&r, npresent ? 3 : 0, "re-import");
 	for (size_t i = 0; i < w->n; i++) {
 		char pat[4400];
 		snprintf(pat, sizeof(pat), "{\"file\":\"%s\"", w->f[i].path);
@@ -357,63 +253,29 @@ static int setup(void **state)
 	       (unsigned long long)seed);
 	w->rng = seed;
 
-	w->dir = temp_dir("crash");
-	assert_non_null(w->dir);
-	assert_int_equal(init_registry(w->dir), 0);
-	snprintf(w->reg, sizeof(w->reg), "%s/reg", w->dir);
-	snprintf(w->pristine, sizeof(w->pristine), "%s/pristine", w->dir);
-	snprintf(w->files, sizeof(w->files), "%s/files", w->dir);
-	assert_int_equal(mkdir(w->files, 0700), 0);
+	registry_new_env(&w->g, "crash");
+	snprintf(w->pristine, sizeof(w->pristine), "%s/pristine", w->g.dir);
+	assert_int_equal(mkdir(w->g.files, 0700), 0);
 
 	struct run_result r;
-	assert_int_equal(run_amana(&r, "gen", "--employers", "60", "--persons", "6000", "--months", "2", "--seed",
-				   "5", "-o", w->files, NULL),
-			 0);
-	run_ok(&r, 0, "gen");
-	run_result_free(&r);
+	run_gen(NULL, w->g.files, "60", "6000", "2", "5");
 
-	char *m1[MAX_FILES], *m2[MAX_FILES];
-	size_t n1 = 0, n2 = 0;
-	DIR *d = opendir(w->files);
-	assert_non_null(d);
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		size_t l = strlen(e->d_name);
-		if (l < 11 || strncmp(e->d_name, "DS_", 3) != 0)
-			continue;
-		char *p;
-		assert_true(asprintf(&p, "%s/%s", w->files, e->d_name) > 0);
-		if (!strcmp(e->d_name + l - 11, "_202501.txt") && n1 < MAX_FILES)
-			m1[n1++] = p;
-		else if (!strcmp(e->d_name + l - 11, "_202502.txt") && n2 < MAX_FILES)
-			m2[n2++] = p;
-		else
-			free(p);
-	}
-	closedir(d);
-	qsort(m1, n1, sizeof(*m1), str_cmp);
-	qsort(m2, n2, sizeof(*m2), str_cmp);
+	char **m1, **m2;
+	size_t n1 = list_period(w->g.files, "202501", &m1), n2 = list_period(w->g.files, "202502", &m2);
+	assert_true(n2 <= MAX_FILES);
 	for (size_t i = 0; i < n2; i++)
 		w->f[i].path = m2[i];
 	w->n = n2;
+	free(m2); /* the paths are w->f's now */
 	assert_int_equal(n1, 60);
 	assert_int_equal(n2, 60);
 
-	char *argv[MAX_FILES + 4];
-	size_t k = 0;
-	argv[k++] = (char *)amana_bin();
-	argv[k++] = "import";
-	for (size_t i = 0; i < n1; i++)
-		argv[k++] = m1[i];
-	argv[k] = NULL;
-	assert_int_equal(run_argv(&r, argv), 0);
-	run_ok(&r, 0, "import of month 1");
+	run_import(&r, NULL, NULL, m1, n1);
+	assert_exit(&r, 0, "import of month 1");
 	run_result_free(&r);
-	for (size_t i = 0; i < n1; i++)
-		free(m1[i]);
+	free_list(m1, n1);
 
-	assert_int_equal(run_amana(&r, "stats", "--json", NULL), 0);
-	run_ok(&r, 0, "stats");
+	run_expect(&r, 0, "stats", "stats", "--json", NULL);
 	w->lines1 = json_int(r.out, "lines");
 	w->decls1 = json_int(r.out, "declarations");
 	w->persons1 = json_int(r.out, "persons");
@@ -425,11 +287,10 @@ static int setup(void **state)
 		parse_declaration(&w->f[i]);
 		total += w->f[i].lines;
 	}
-	printf("month 1: %lld lines; month 2: %zu files, %lld lines\n", (long long)w->lines1, w->n,
-	       (long long)total);
+	printf("month 1: %lld lines; month 2: %zu files, %lld lines\n", (long long)w->lines1, w->n, (long long)total);
 	/* enough batches of 500 lines to be killed between */
 	assert_true(total > 8 * 500);
-	copy_dir(w->reg, w->pristine);
+	copy_dir(w->g.home, w->pristine);
 	return 0;
 }
 
@@ -440,11 +301,7 @@ static int teardown(void **state)
 		return 0;
 	for (size_t i = 0; i < w->n; i++)
 		free(w->f[i].path);
-	if (!getenv("AMANA_TEST_KEEP"))
-		remove_tree(w->dir);
-	else
-		printf("kept %s\n", w->dir);
-	free(w->dir);
+	registry_free(&w->g);
 	free(w);
 	return 0;
 }
@@ -456,7 +313,7 @@ static int teardown(void **state)
 static void test_uninterrupted_import(void **state)
 {
 	struct world *w = *state;
-	copy_dir(w->pristine, w->reg);
+	copy_dir(w->pristine, w->g.home);
 	bool present[MAX_FILES];
 	assert_int_equal(judge(w, present, "before any import"), 0);
 	char *args[MAX_FILES + 8];
@@ -479,8 +336,8 @@ enum when { KILL_EARLY, KILL_AFTER_FIRST_COMMIT, KILL_RANDOM, KILL_AFTER_END };
 static size_t round_once(struct world *w, unsigned no, enum when how, int64_t delay_us)
 {
 	char wal[4200];
-	snprintf(wal, sizeof(wal), "%s/registry.db-wal", w->reg);
-	copy_dir(w->pristine, w->reg);
+	snprintf(wal, sizeof(wal), "%s/registry.db-wal", w->g.home);
+	copy_dir(w->pristine, w->g.home);
 	char *args[MAX_FILES + 8];
 	import_args(w, false, args);
 	pid_t pid = spawn_amana(args);
@@ -491,15 +348,7 @@ static size_t round_once(struct world *w, unsigned no, enum when how, int64_t de
 	if (how == KILL_AFTER_FIRST_COMMIT) {
 		/* two commit frames: the first batch is durable, and at 500 lines
 		 * a batch the import is far from done */
-		while (wal_commits(wal) < 2) {
-			if (waitpid(pid, &st, WNOHANG) == pid) {
-				reaped = true;
-				break;
-			}
-			if (now_us() - t0 > 30 * 1000000LL)
-				fail_msg("round %u: no commit in 30 s", no);
-			sleep_us(20);
-		}
+		reaped = !wait_wal_commits(wal, 2, pid, &st);
 		delay_us = now_us() - t0;
 	} else if (how == KILL_AFTER_END) {
 		/* wait for the exit without reaping it, so the kill below
@@ -526,8 +375,7 @@ static size_t round_once(struct world *w, unsigned no, enum when how, int64_t de
 	char when[96];
 	snprintf(when, sizeof(when), "round %u (killed after %lld us)", no, (long long)delay_us);
 	size_t n = judge(w, present, when);
-	static const char *const how_name[] = { "very early", "after the first commit", "at random",
-						"after the end" };
+	static const char *const how_name[] = { "very early", "after the first commit", "at random", "after the end" };
 	printf("round %u: %s, %lld us: %s; %zu of %zu files present\n", no, how_name[how], (long long)delay_us,
 	       killed ? "killed" : "had finished", n, w->n);
 	switch (how) {
@@ -577,8 +425,7 @@ static void test_duplicate_period_error_is_whole(void **state)
 	struct world *w = *state;
 	struct run_result r;
 	/* after the rounds the registry holds all of month 2 */
-	assert_int_equal(run_amana(&r, "import", "--json", w->f[0].path, NULL), 0);
-	run_ok(&r, 3, "import of a declared period");
+	run_expect(&r, 3, "import of a declared period", "import", "--json", w->f[0].path, NULL);
 	bool period = strstr(r.out, "\"field\":\"period\"") != NULL;
 	bool whole = strstr(r.out, "to add to it)\"") != NULL;
 	if (!whole)

@@ -23,9 +23,6 @@
 
 #include <cmocka.h>
 
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -33,25 +30,22 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "tests/harness.h"
 
-#define REC_LEN 260
 #define MAX_FILES 64
 
 /* What a needle is: the kinds asserted absent from the registry, and one
  * (small salaries as binary integers) only counted, see below. */
 enum kind {
-	K_NAME,        /* person names of B02/B04 lines */
-	K_CIN,         /* CINs of B04 lines */
-	K_COMPANY,     /* company names of B01 lines */
-	K_REGISTERED,  /* what the test registered itself: names, CINs, ICE, profile */
-	K_ID,          /* registration and affiliation numbers, as text */
+	K_NAME, /* person names of B02/B04 lines */
+	K_CIN, /* CINs of B04 lines */
+	K_COMPANY, /* company names of B01 lines */
+	K_REGISTERED, /* what the test registered itself: names, CINs, ICE, profile */
+	K_ID, /* registration and affiliation numbers, as text */
 	K_SALARY_TEXT, /* real salaries and their totals as written in the files */
-	K_VARIANT,     /* names and company names lower-cased, or without spaces */
-	K_SALARY_BIN,  /* real salaries >= 2^40 centimes, 8 bytes little-endian */
+	K_VARIANT, /* names and company names lower-cased, or without spaces */
+	K_SALARY_BIN, /* real salaries >= 2^40 centimes, 8 bytes little-endian */
 	/* Real salaries of the generated country (100,000 < s < 2^40 centimes)
 	 * as 8 bytes little-endian: three to five significant bytes followed
 	 * by zeros, which ciphertext and SQLite pages can hold by chance, so
@@ -108,12 +102,10 @@ static const struct {
 #define HIRE_REAL 6543210987651LL
 
 struct world {
-	char *dir;      /* temp root */
-	char reg[4096]; /* registry directory */
-	char files[4096];
+	struct registry g; /* AMANA_HOME, and gen's output in g.files */
 	char custom[4096]; /* the hand-written declaration */
-	char out[4096];    /* outside the registry: prefill output */
-	char *m1[MAX_FILES], *m2[MAX_FILES];
+	char out[4096]; /* outside the registry: prefill output */
+	char **m1, **m2; /* the generated declarations of each month */
 	size_t n1, n2;
 	uint32_t regs[NPERSONS];
 	struct needles nd; /* from the generated files and the registrations */
@@ -205,99 +197,61 @@ static void needles_free(struct needles *nd)
 	memset(nd, 0, sizeof(*nd));
 }
 
-/* Field of width w at 1-based column col, trailing blanks trimmed. */
-static void field(const char *line, unsigned col, unsigned w, char *out, size_t cap)
-{
-	size_t n = w < cap - 1 ? w : cap - 1;
-	memcpy(out, line + col - 1, n);
-	while (n > 0 && (out[n - 1] == ' ' || out[n - 1] == '\t'))
-		n--;
-	out[n] = '\0';
-}
-
-static int64_t field_n(const char *line, unsigned col, unsigned w)
-{
-	int64_t v = 0;
-	for (unsigned i = 0; i < w; i++) {
-		char c = line[col - 1 + i];
-		if (c < '0' || c > '9')
-			return -1;
-		v = v * 10 + (c - '0');
-	}
-	return v;
-}
-
-static bool blank_from(const char *line, unsigned col)
-{
-	for (unsigned i = col - 1; i < REC_LEN; i++)
-		if (line[i] != ' ' && line[i] != '\t')
-			return false;
-	return true;
-}
-
 /* The needles of one declaration file (e-BDS B records, spec/ebds.md). */
 static void needles_from_declaration(struct needles *nd, const char *path)
 {
-	size_t len;
-	char *text = read_file(path, &len);
-	assert_non_null(text);
+	struct records recs;
+	records_load(&recs, path);
 	char buf[128];
-	for (char *line = text; line < text + len;) {
-		char *end = memchr(line, '\n', (size_t)(text + len - line));
-		if (!end)
-			end = text + len;
-		size_t n = (size_t)(end - line);
-		if (n > 0 && line[n - 1] == '\r')
-			n--;
-		if (n == REC_LEN && line[0] == 'B') {
-			int64_t real = -1;
-			if (!memcmp(line, "B01", 3)) {
-				field(line, 17, 40, buf, sizeof(buf));
-				needles_add_name(nd, buf, K_COMPANY);
-				field(line, 4, 7, buf, sizeof(buf));
+	for (size_t i = 0; i < recs.n; i++) {
+		const char *line = recs.v[i];
+		if (strlen(line) != REC_LEN || line[0] != 'B')
+			continue;
+		int64_t real = -1;
+		if (!memcmp(line, "B01", 3)) {
+			field_text(line, 17, 40, buf, sizeof(buf));
+			needles_add_name(nd, buf, K_COMPANY);
+			field_text(line, 4, 7, buf, sizeof(buf));
+			needles_add_str(nd, buf, K_ID);
+		} else if (!memcmp(line, "B02", 3)) {
+			field_text(line, 26, 60, buf, sizeof(buf));
+			needles_add_name(nd, buf, K_NAME);
+			field_text(line, 17, 9, buf, sizeof(buf));
+			needles_add_str(nd, buf, K_ID);
+			field_text(line, 114, 13, buf, sizeof(buf));
+			real = field_num(line, 114, 13);
+		} else if (!memcmp(line, "B04", 3) && !is_blank_b04(line)) {
+			field_text(line, 26, 60, buf, sizeof(buf));
+			needles_add_name(nd, buf, K_NAME);
+			field_text(line, 86, 8, buf, sizeof(buf));
+			needles_add_str(nd, buf, K_CIN);
+			field_text(line, 17, 9, buf, sizeof(buf));
+			if (strcmp(buf, "000000000") != 0 && strcmp(buf, "999999999") != 0)
 				needles_add_str(nd, buf, K_ID);
-			} else if (!memcmp(line, "B02", 3)) {
-				field(line, 26, 60, buf, sizeof(buf));
-				needles_add_name(nd, buf, K_NAME);
-				field(line, 17, 9, buf, sizeof(buf));
-				needles_add_str(nd, buf, K_ID);
-				field(line, 114, 13, buf, sizeof(buf));
-				real = field_n(line, 114, 13);
-			} else if (!memcmp(line, "B04", 3) && !blank_from(line, 4) && !blank_from(line, 17)) {
-				field(line, 26, 60, buf, sizeof(buf));
-				needles_add_name(nd, buf, K_NAME);
-				field(line, 86, 8, buf, sizeof(buf));
-				needles_add_str(nd, buf, K_CIN);
-				field(line, 17, 9, buf, sizeof(buf));
-				if (strcmp(buf, "000000000") != 0 && strcmp(buf, "999999999") != 0)
-					needles_add_str(nd, buf, K_ID);
-				field(line, 96, 13, buf, sizeof(buf));
-				real = field_n(line, 96, 13);
-			} else if (!memcmp(line, "B03", 3)) {
-				if (field_n(line, 98, 15) > 0) {
-					field(line, 98, 15, buf, sizeof(buf));
-					needles_add_str(nd, buf, K_SALARY_TEXT);
-				}
-			} else if (!memcmp(line, "B05", 3) || !memcmp(line, "B06", 3)) {
-				if (field_n(line, 44, 15) > 0) {
-					field(line, 44, 15, buf, sizeof(buf));
-					needles_add_str(nd, buf, K_SALARY_TEXT);
-				}
+			field_text(line, 96, 13, buf, sizeof(buf));
+			real = field_num(line, 96, 13);
+		} else if (!memcmp(line, "B03", 3)) {
+			if (field_num(line, 98, 15) > 0) {
+				field_text(line, 98, 15, buf, sizeof(buf));
+				needles_add_str(nd, buf, K_SALARY_TEXT);
 			}
-			if (real > 0)
-				needles_add_str(nd, buf, K_SALARY_TEXT); /* the 13 digits */
-			if (real > 100000)
-				needles_add_le64(nd, real);
+		} else if (!memcmp(line, "B05", 3) || !memcmp(line, "B06", 3)) {
+			if (field_num(line, 44, 15) > 0) {
+				field_text(line, 44, 15, buf, sizeof(buf));
+				needles_add_str(nd, buf, K_SALARY_TEXT);
+			}
 		}
-		line = end + 1;
+		if (real > 0)
+			needles_add_str(nd, buf, K_SALARY_TEXT); /* the 13 digits */
+		if (real > 100000)
+			needles_add_le64(nd, real);
 	}
-	free(text);
+	records_free(&recs);
 }
 
 /* ---- the searcher ---- */
 
-static void search_buffer(const char *path, const char *data, size_t len, const struct needles *nd,
-			  struct hits *h)
+static void search_buffer(const char *path, const char *data, size_t len, const struct needles *nd, struct hits *h)
 {
 	for (size_t i = 0; i < nd->n; i++) {
 		const struct needle *x = &nd->v[i];
@@ -330,14 +284,11 @@ static void search_buffer(const char *path, const char *data, size_t len, const 
 /* Search every regular file under root, recursively. */
 static void search_tree(const char *root, const struct needles *nd, struct hits *h)
 {
-	DIR *d = opendir(root);
-	assert_non_null(d);
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
+	char **names;
+	size_t n = list_dir(root, "", &names);
+	for (size_t i = 0; i < n; i++) {
 		char path[4096];
-		snprintf(path, sizeof(path), "%s/%s", root, e->d_name);
+		snprintf(path, sizeof(path), "%s/%s", root, names[i]);
 		struct stat st;
 		assert_int_equal(lstat(path, &st), 0);
 		if (S_ISDIR(st.st_mode)) {
@@ -355,7 +306,7 @@ static void search_tree(const char *root, const struct needles *nd, struct hits 
 			fail_msg("unexpected non-regular file %s", path);
 		}
 	}
-	closedir(d);
+	free_list(names, n);
 }
 
 static void print_hits(const char *what, const struct hits *h)
@@ -372,7 +323,7 @@ static void assert_registry_clean(struct world *w, const char *when)
 {
 	struct hits h;
 	memset(&h, 0, sizeof(h));
-	search_tree(w->reg, &w->nd, &h);
+	search_tree(w->g.home, &w->nd, &h);
 	char what[256];
 	snprintf(what, sizeof(what), "registry %s", when);
 	print_hits(what, &h);
@@ -381,107 +332,12 @@ static void assert_registry_clean(struct world *w, const char *when)
 		if (k == K_SALARY_BIN_SMALL)
 			continue;
 		if (h.n[k])
-			fail_msg("%s: %zu plaintext %s matches in %s", when, h.n[k], kind_name[k], w->reg);
+			fail_msg("%s: %zu plaintext %s matches in %s", when, h.n[k], kind_name[k], w->g.home);
 	}
 	if (h.n[K_SALARY_BIN_SMALL])
 		printf("note: %zu le64 matches of generated salaries (3-5 significant bytes): "
 		       "judge them above, not counted as a leak\n",
 		       h.n[K_SALARY_BIN_SMALL]);
-}
-
-/* ---- running amana ---- */
-
-static int run_list(struct run_result *r, const char *const *pre, size_t npre, char *const *files, size_t nfiles)
-{
-	char *argv[256];
-	size_t n = 0;
-	argv[n++] = (char *)amana_bin();
-	for (size_t i = 0; i < npre && n < 254; i++)
-		argv[n++] = (char *)pre[i];
-	for (size_t i = 0; i < nfiles && n < 254; i++)
-		argv[n++] = files[i];
-	argv[n] = NULL;
-	return run_argv(r, argv);
-}
-
-static void run_ok(struct run_result *r, int want, const char *what)
-{
-	if (r->status != want)
-		fail_msg("%s: exit %d, want %d\nstdout: %s\nstderr: %s", what, r->status, want, r->out, r->err);
-}
-
-static int64_t json_int(const char *json, const char *key)
-{
-	char pat[64];
-	snprintf(pat, sizeof(pat), "\"%s\":", key);
-	const char *p = strstr(json, pat);
-	if (!p)
-		fail_msg("no %s in %s", key, json);
-	p += strlen(pat);
-	if (*p == '"')
-		p++;
-	return strtoll(p, NULL, 10);
-}
-
-static int str_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The declaration files of one period in dir, sorted. */
-static size_t list_period(const char *dir, const char *period, char **out)
-{
-	DIR *d = opendir(dir);
-	assert_non_null(d);
-	struct dirent *e;
-	size_t n = 0;
-	char suffix[32];
-	snprintf(suffix, sizeof(suffix), "_%s.txt", period);
-	while ((e = readdir(d))) {
-		size_t l = strlen(e->d_name), s = strlen(suffix);
-		if (l > s && !strcmp(e->d_name + l - s, suffix) && !strncmp(e->d_name, "DS_", 3)) {
-			assert_true(n < MAX_FILES);
-			assert_true(asprintf(&out[n], "%s/%s", dir, e->d_name) > 0);
-			n++;
-		}
-	}
-	closedir(d);
-	qsort(out, n, sizeof(*out), str_cmp);
-	return n;
-}
-
-static off_t file_size(const char *path)
-{
-	struct stat st;
-	return stat(path, &st) == 0 ? st.st_size : -1;
-}
-
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-/* Commit frames in a SQLite WAL file (sqlite.org/fileformat2.html#walformat):
- * frames whose salts match the header's and whose "database size after
- * commit" is set. A commit is whole once a later one has begun. */
-static unsigned wal_commits(const char *path)
-{
-	int fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return 0;
-	uint8_t hdr[32], fh[24];
-	unsigned commits = 0;
-	if (pread(fd, hdr, sizeof(hdr), 0) == (ssize_t)sizeof(hdr)) {
-		uint32_t page = be32(hdr + 8);
-		for (off_t off = 32; pread(fd, fh, sizeof(fh), off) == (ssize_t)sizeof(fh); off += 24 + page) {
-			if (memcmp(fh + 8, hdr + 16, 8) != 0)
-				break; /* a frame of an earlier generation */
-			if (be32(fh + 4) != 0)
-				commits++;
-		}
-	}
-	close(fd);
-	return commits;
 }
 
 /* ---- the hand-written declaration ---- */
@@ -490,14 +346,6 @@ static void put(char *line, unsigned col, unsigned w, const char *s)
 {
 	size_t n = strlen(s);
 	memcpy(line + col - 1, s, n < w ? n : w);
-}
-
-static void put_n(char *line, unsigned col, unsigned w, uint64_t v)
-{
-	for (unsigned i = w; i > 0; i--) {
-		line[col - 2 + i] = (char)('0' + v % 10);
-		v /= 10;
-	}
 }
 
 static void new_record(char *line, const char *type)
@@ -536,43 +384,38 @@ static void write_custom(struct world *w)
 	put(line, 97, 120, EMP_ADDRESS);
 	put(line, 217, 20, EMP_CITY);
 	put(line, 237, 6, "20000");
-	put_n(line, 245, 16, 0);
+	field_put_num(line, 245, 16, 0);
 	append(text, &len, line);
 	new_record(line, "B03");
-	put_n(line, 17, 144 - 16, 0);
+	field_put_num(line, 17, 144 - 16, 0);
 	append(text, &len, line);
 
-	uint64_t employees = 0, regs = 0, days = 0, real = 0, capped = 0, controls = 0;
+	struct totals t = { 0 };
 	for (size_t i = 0; i <= NPERSONS; i++) {
-		uint32_t reg = i < NPERSONS ? w->regs[i] : 0;
+		int64_t reg = i < NPERSONS ? w->regs[i] : 0;
 		const char *name = i < NPERSONS ? persons[i].name : HIRE_NAME;
 		const char *cin = i < NPERSONS ? persons[i].cin : HIRE_CIN;
-		uint64_t r = (uint64_t)(i < NPERSONS ? persons[i].real : HIRE_REAL);
-		uint64_t c = r < 600000 ? r : 600000, d = 26;
+		int64_t r = i < NPERSONS ? persons[i].real : HIRE_REAL;
+		int64_t c = r < 600000 ? r : 600000, d = 26;
 		new_record(line, "B04");
-		put_n(line, 17, 9, reg);
+		field_put_num(line, 17, 9, reg);
 		put(line, 26, 60, name);
 		put(line, 86, 8, cin);
-		put_n(line, 94, 2, d);
-		put_n(line, 96, 13, r);
-		put_n(line, 109, 9, c);
-		put_n(line, 118, 19, reg + d + r + c);
+		field_put_num(line, 94, 2, d);
+		field_put_num(line, 96, 13, r);
+		field_put_num(line, 109, 9, c);
+		field_put_num(line, 118, 19, reg + d + r + c);
 		append(text, &len, line);
-		employees++;
-		regs += reg;
-		days += d;
-		real += r;
-		capped += c;
-		controls += reg + d + r + c;
+		t.employees++;
+		t.registrations += reg;
+		t.days += d;
+		t.real += r;
+		t.capped += c;
+		t.controls += reg + d + r + c;
 	}
-	for (int k = 0; k < 2; k++) {
+	for (int k = 0; k < 2; k++) { /* B05 (the hires) and B06 (all): the same */
 		new_record(line, k ? "B06" : "B05");
-		put_n(line, 17, 6, employees);
-		put_n(line, 23, 15, regs);
-		put_n(line, 38, 6, days);
-		put_n(line, 44, 15, real);
-		put_n(line, 59, 13, capped);
-		put_n(line, 72, 19, controls);
+		totals_write(line, &t);
 		append(text, &len, line);
 	}
 	assert_int_equal(write_file(w->custom, text, len), 0);
@@ -586,44 +429,30 @@ static int setup(void **state)
 	struct world *w = calloc(1, sizeof(*w));
 	assert_non_null(w);
 	*state = w; /* the group teardown runs even when this fails */
-	w->dir = temp_dir("plaintext");
-	assert_non_null(w->dir);
-	assert_int_equal(init_registry(w->dir), 0);
-	snprintf(w->reg, sizeof(w->reg), "%s/reg", w->dir);
-	snprintf(w->files, sizeof(w->files), "%s/files", w->dir);
-	snprintf(w->out, sizeof(w->out), "%s/out", w->dir);
+	registry_new_env(&w->g, "plaintext");
+	snprintf(w->out, sizeof(w->out), "%s/out", w->g.dir);
 	assert_int_equal(mkdir(w->out, 0700), 0);
-	assert_int_equal(mkdir(w->files, 0700), 0);
-	snprintf(w->custom, sizeof(w->custom), "%s/out/DS_%s_%s.txt", w->dir, EMP_AFF, PERIOD_1);
+	assert_int_equal(mkdir(w->g.files, 0700), 0);
+	snprintf(w->custom, sizeof(w->custom), "%s/out/DS_%s_%s.txt", w->g.dir, EMP_AFF, PERIOD_1);
 
 	struct run_result r;
-	assert_int_equal(run_amana(&r, "gen", "--employers", "20", "--persons", "300", "--months", "2", "--seed",
-				   "11", "-o", w->files, NULL),
-			 0);
-	run_ok(&r, 0, "gen");
-	run_result_free(&r);
-	w->n1 = list_period(w->files, PERIOD_1, w->m1);
-	w->n2 = list_period(w->files, PERIOD_2, w->m2);
+	run_gen(NULL, w->g.files, "20", "300", "2", "11");
+	w->n1 = list_period(w->g.files, PERIOD_1, &w->m1);
+	w->n2 = list_period(w->g.files, PERIOD_2, &w->m2);
 	assert_int_equal(w->n1, 20);
 	assert_int_equal(w->n2, 20);
 
-	static const char *const import[] = { "import" };
-	assert_int_equal(run_list(&r, import, 1, w->m1, w->n1), 0);
-	run_ok(&r, 0, "import month 1");
+	run_import(&r, NULL, NULL, w->m1, w->n1);
+	assert_exit(&r, 0, "import month 1");
 	run_result_free(&r);
 
-	assert_int_equal(run_amana(&r, "employer", "register", "--affiliation", EMP_AFF, "--name", EMP_NAME, "--ice",
-				   EMP_ICE, "--activity", EMP_ACTIVITY, "--address", EMP_ADDRESS, "--city", EMP_CITY,
-				   "--postcode", "20000", NULL),
-			 0);
-	run_ok(&r, 0, "employer register");
+	run_expect(&r, 0, "employer register", "employer", "register", "--affiliation", EMP_AFF, "--name", EMP_NAME,
+		   "--ice", EMP_ICE, "--activity", EMP_ACTIVITY, "--address", EMP_ADDRESS, "--city", EMP_CITY,
+		   "--postcode", "20000", NULL);
 	run_result_free(&r);
 	for (size_t i = 0; i < NPERSONS; i++) {
-		assert_int_equal(run_amana(&r, "person", "register", "--cin", persons[i].cin, "--name",
-					   persons[i].name, "--birth", persons[i].birth, "--children", "2", "--json",
-					   NULL),
-				 0);
-		run_ok(&r, 0, "person register");
+		run_expect(&r, 0, "person register", "person", "register", "--cin", persons[i].cin, "--name",
+			   persons[i].name, "--birth", persons[i].birth, "--children", "2", "--json", NULL);
 		int64_t reg = json_int(r.out, "registration");
 		assert_in_range(reg, 100000000, 199999999);
 		w->regs[i] = (uint32_t)reg;
@@ -678,15 +507,9 @@ static int teardown(void **state)
 	if (!w)
 		return 0;
 	needles_free(&w->nd);
-	for (size_t i = 0; i < w->n1; i++)
-		free(w->m1[i]);
-	for (size_t i = 0; i < w->n2; i++)
-		free(w->m2[i]);
-	if (!getenv("AMANA_TEST_KEEP"))
-		remove_tree(w->dir);
-	else
-		printf("kept %s\n", w->dir);
-	free(w->dir);
+	free_list(w->m1, w->n1);
+	free_list(w->m2, w->n2);
+	registry_free(&w->g);
 	free(w);
 	return 0;
 }
@@ -704,7 +527,7 @@ static void test_searcher_finds_plaintext_in_inputs(void **state)
 	h.per_needle = calloc(w->nd.n, sizeof(size_t));
 	assert_non_null(h.per_needle);
 	h.printed = 12; /* plenty of hits expected: do not print them */
-	search_tree(w->files, &w->nd, &h);
+	search_tree(w->g.files, &w->nd, &h);
 	search_tree(w->out, &w->nd, &h); /* the hand-written file */
 	print_hits("declaration files", &h);
 	size_t missing = 0;
@@ -766,12 +589,10 @@ static void test_no_plaintext_after_month_1_and_registration(void **state)
 	/* the registrations are there to be found */
 	char reg[16];
 	snprintf(reg, sizeof(reg), "%09u", w->regs[0]);
-	assert_int_equal(run_amana(&r, "person", "show", reg, "--purpose", "test", "--json", NULL), 0);
-	run_ok(&r, 0, "person show");
+	run_expect(&r, 0, "person show", "person", "show", reg, "--purpose", "test", "--json", NULL);
 	assert_non_null(strstr(r.out, persons[0].name));
 	run_result_free(&r);
-	assert_int_equal(run_amana(&r, "employer", "show", EMP_AFF, "--json", NULL), 0);
-	run_ok(&r, 0, "employer show");
+	run_expect(&r, 0, "employer show", "employer", "show", EMP_AFF, "--json", NULL);
 	assert_non_null(strstr(r.out, EMP_ICE));
 	run_result_free(&r);
 	assert_registry_clean(w, "after month 1 and registrations");
@@ -786,11 +607,10 @@ static void test_no_plaintext_in_wal_before_and_after_checkpoint(void **state)
 {
 	struct world *w = *state;
 	char wal[4200];
-	snprintf(wal, sizeof(wal), "%s/registry.db-wal", w->reg);
+	snprintf(wal, sizeof(wal), "%s/registry.db-wal", w->g.home);
 
 	struct run_result r;
-	assert_int_equal(run_amana(&r, "stats", "--json", NULL), 0);
-	run_ok(&r, 0, "stats");
+	run_expect(&r, 0, "stats", "stats", "--json", NULL);
 	int64_t decl_before = json_int(r.out, "declarations");
 	run_result_free(&r);
 	assert_true(file_size(wal) <= 0);
@@ -808,23 +628,8 @@ static void test_no_plaintext_in_wal_before_and_after_checkpoint(void **state)
 	args[n] = NULL;
 	pid_t pid = spawn_amana(args);
 	assert_true(pid > 0);
-	bool exited = false;
 	int st = 0;
-	struct timespec t0, t;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		if (wal_commits(wal) >= 2)
-			break;
-		pid_t p = waitpid(pid, &st, WNOHANG);
-		if (p == pid) {
-			exited = true;
-			break;
-		}
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		if (t.tv_sec - t0.tv_sec > 30)
-			break;
-		usleep(50);
-	}
+	bool exited = !wait_wal_commits(wal, 2, pid, &st);
 	if (!exited) {
 		kill(pid, SIGKILL);
 		assert_int_equal(waitpid(pid, &st, 0), pid);
@@ -837,8 +642,7 @@ static void test_no_plaintext_in_wal_before_and_after_checkpoint(void **state)
 	assert_registry_clean(w, "with the killed import's WAL");
 
 	/* stats opens the database, recovers the WAL, checkpoints it on close */
-	assert_int_equal(run_amana(&r, "stats", "--json", NULL), 0);
-	run_ok(&r, 0, "stats after the kill");
+	run_expect(&r, 0, "stats after the kill", "stats", "--json", NULL);
 	int64_t decl_after = json_int(r.out, "declarations");
 	run_result_free(&r);
 	printf("declarations: %lld before, %lld after the killed import\n", (long long)decl_before,
@@ -849,8 +653,8 @@ static void test_no_plaintext_in_wal_before_and_after_checkpoint(void **state)
 	/* the WAL we searched held the hand-written declaration, committed */
 	assert_true(decl_after > decl_before);
 	assert_true(decl_after < decl_before + 1 + (int64_t)w->n2);
-	assert_int_equal(run_amana(&r, "contributions", EMP_AFF, PERIOD_1, "--json", NULL), 0);
-	run_ok(&r, 0, "contributions of the hand-written declaration");
+	run_expect(&r, 0, "contributions of the hand-written declaration", "contributions", EMP_AFF, PERIOD_1, "--json",
+		   NULL);
 	assert_int_equal(json_int(r.out, "real_salaries"), custom_real());
 	assert_int_equal(json_int(r.out, "employees"), NPERSONS + 1);
 	run_result_free(&r);
@@ -866,13 +670,12 @@ static void test_no_plaintext_after_month_2_and_prefill(void **state)
 	char *files[MAX_FILES + 1];
 	files[0] = w->custom;
 	memcpy(files + 1, w->m2, w->n2 * sizeof(*files));
-	static const char *const import[] = { "import", "--json" };
-	assert_int_equal(run_list(&r, import, 2, files, w->n2 + 1), 0);
+	static const char *const json[] = { "--json", NULL };
+	run_import(&r, NULL, json, files, w->n2 + 1);
 	/* 3: the files the killed import kept are refused as duplicates */
-	run_ok(&r, 3, "import of month 2 after the kill");
+	assert_exit(&r, 3, "import of month 2 after the kill");
 	run_result_free(&r);
-	assert_int_equal(run_amana(&r, "stats", "--json", NULL), 0);
-	run_ok(&r, 0, "stats");
+	run_expect(&r, 0, "stats", "stats", "--json", NULL);
 	assert_int_equal(json_int(r.out, "declarations"), (int64_t)(w->n1 + w->n2 + 1));
 	assert_true(json_int(r.out, "persons") >= 300 + (int64_t)NPERSONS + 1);
 	run_result_free(&r);
@@ -881,8 +684,7 @@ static void test_no_plaintext_after_month_2_and_prefill(void **state)
 	 * registry does hold them, sealed. */
 	char pf[4200];
 	snprintf(pf, sizeof(pf), "%s/AFFEBDS_%s_%s.txt", w->out, EMP_AFF, PERIOD_2);
-	assert_int_equal(run_amana(&r, "prefill", EMP_AFF, PERIOD_2, "-o", pf, NULL), 0);
-	run_ok(&r, 0, "prefill");
+	run_expect(&r, 0, "prefill", "prefill", EMP_AFF, PERIOD_2, "-o", pf, NULL);
 	run_result_free(&r);
 	size_t len;
 	char *text = read_file(pf, &len);
@@ -897,14 +699,12 @@ static void test_no_plaintext_after_month_2_and_prefill(void **state)
 	memcpy(aff, base + 3, 7);
 	aff[7] = '\0';
 	snprintf(pf, sizeof(pf), "%s/AFFEBDS_%s_202503.txt", w->out, aff);
-	assert_int_equal(run_amana(&r, "prefill", aff, "202503", "-o", pf, NULL), 0);
-	run_ok(&r, 0, "prefill of a generated employer");
+	run_expect(&r, 0, "prefill of a generated employer", "prefill", aff, "202503", "-o", pf, NULL);
 	run_result_free(&r);
 	assert_true(file_size(pf) > 4 * REC_LEN);
 
 	assert_registry_clean(w, "after month 2 and prefill");
-	assert_int_equal(run_amana(&r, "stats", NULL), 0);
-	run_ok(&r, 0, "stats");
+	run_expect(&r, 0, "stats", "stats", NULL);
 	run_result_free(&r);
 	assert_registry_clean(w, "after a further checkpoint");
 }

@@ -13,14 +13,13 @@
 
 /* The spec/rules.md table, so the arithmetic below does not move when
  * data/rules.txt gains entries; test_real_figures checks the real file. */
-static const char spec_rules[] =
-	"param ceiling 2002-01 600000\n"
-	"branch family            2002-01 real   6.40 0\n"
-	"branch short_term        2002-01 capped 1.05 0.52\n"
-	"branch long_term         2002-01 capped 7.93 3.96\n"
-	"branch health            2002-01 real   2.26 2.26\n"
-	"branch health_solidarity 2002-01 real   1.85 0\n"
-	"branch training          2002-01 real   1.60 0\n";
+static const char spec_rules[] = "param ceiling 2002-01 600000\n"
+				 "branch family            2002-01 real   6.40 0\n"
+				 "branch short_term        2002-01 capped 1.05 0.52\n"
+				 "branch long_term         2002-01 capped 7.93 3.96\n"
+				 "branch health            2002-01 real   2.26 2.26\n"
+				 "branch health_solidarity 2002-01 real   1.85 0\n"
+				 "branch training          2002-01 real   1.60 0\n";
 
 static int setup_rules(void **state)
 {
@@ -45,16 +44,16 @@ struct expect {
 	centimes employer, employee;
 };
 
-static void check(const struct contributions *c, const struct expect want[BRANCH_COUNT],
-		  centimes total_employer, centimes total_employee)
+static void check(const struct contributions *c, const struct expect want[BRANCH_COUNT], centimes total_employer,
+		  centimes total_employee)
 {
 	for (unsigned b = 0; b < BRANCH_COUNT; b++) {
 		const struct contribution_line *l = &c->branches[b];
 		assert_int_equal(l->branch, b);
 		if (l->employer != want[b].employer || l->employee != want[b].employee)
 			fail_msg("%s: got %lld/%lld, want %lld/%lld", branch_name((enum branch)b),
-				 (long long)l->employer, (long long)l->employee,
-				 (long long)want[b].employer, (long long)want[b].employee);
+				 (long long)l->employer, (long long)l->employee, (long long)want[b].employer,
+				 (long long)want[b].employee);
 	}
 	assert_int_equal(c->total_employer, total_employer);
 	assert_int_equal(c->total_employee, total_employee);
@@ -64,12 +63,12 @@ static void check(const struct contributions *c, const struct expect want[BRANCH
 static void test_one_employee_4000(void **state)
 {
 	static const struct expect want[BRANCH_COUNT] = {
-		[BRANCH_FAMILY] = { 25600, 0 },          /* 6.40% = 256.00 */
-		[BRANCH_SHORT_TERM] = { 4200, 2080 },    /* 1.05% = 42.00, 0.52% = 20.80 */
-		[BRANCH_LONG_TERM] = { 31720, 15840 },   /* 7.93% = 317.20, 3.96% = 158.40 */
-		[BRANCH_HEALTH] = { 9040, 9040 },        /* 2.26% = 90.40 */
+		[BRANCH_FAMILY] = { 25600, 0 }, /* 6.40% = 256.00 */
+		[BRANCH_SHORT_TERM] = { 4200, 2080 }, /* 1.05% = 42.00, 0.52% = 20.80 */
+		[BRANCH_LONG_TERM] = { 31720, 15840 }, /* 7.93% = 317.20, 3.96% = 158.40 */
+		[BRANCH_HEALTH] = { 9040, 9040 }, /* 2.26% = 90.40 */
 		[BRANCH_HEALTH_SOLIDARITY] = { 7400, 0 }, /* 1.85% = 74.00 */
-		[BRANCH_TRAINING] = { 6400, 0 },         /* 1.60% = 64.00 */
+		[BRANCH_TRAINING] = { 6400, 0 }, /* 1.60% = 64.00 */
 	};
 	const struct rules *r = *state;
 	struct contributions c;
@@ -91,12 +90,12 @@ static void test_one_employee_4000(void **state)
 static void test_one_employee_10000(void **state)
 {
 	static const struct expect want[BRANCH_COUNT] = {
-		[BRANCH_FAMILY] = { 64000, 0 },           /* 10,000 x 6.40% = 640.00 */
-		[BRANCH_SHORT_TERM] = { 6300, 3120 },     /* 6,000 x 1.05% = 63.00, x 0.52% = 31.20 */
-		[BRANCH_LONG_TERM] = { 47580, 23760 },    /* 6,000 x 7.93% = 475.80, x 3.96% = 237.60 */
-		[BRANCH_HEALTH] = { 22600, 22600 },       /* 10,000 x 2.26% = 226.00 */
+		[BRANCH_FAMILY] = { 64000, 0 }, /* 10,000 x 6.40% = 640.00 */
+		[BRANCH_SHORT_TERM] = { 6300, 3120 }, /* 6,000 x 1.05% = 63.00, x 0.52% = 31.20 */
+		[BRANCH_LONG_TERM] = { 47580, 23760 }, /* 6,000 x 7.93% = 475.80, x 3.96% = 237.60 */
+		[BRANCH_HEALTH] = { 22600, 22600 }, /* 10,000 x 2.26% = 226.00 */
 		[BRANCH_HEALTH_SOLIDARITY] = { 18500, 0 }, /* 10,000 x 1.85% = 185.00 */
-		[BRANCH_TRAINING] = { 16000, 0 },         /* 10,000 x 1.60% = 160.00 */
+		[BRANCH_TRAINING] = { 16000, 0 }, /* 10,000 x 1.60% = 160.00 */
 	};
 	const struct rules *r = *state;
 	struct contributions c;
@@ -124,20 +123,18 @@ static void test_three_employees_round_once(void **state)
 {
 	static const centimes salaries[3] = { 300100, 350100, 400100 };
 	static const struct expect want[BRANCH_COUNT] = {
-		[BRANCH_FAMILY] = { 67219, 0 },          /* 1,050,300 x 6.40% = 67,219.2 */
-		[BRANCH_SHORT_TERM] = { 11028, 5462 },   /* 11,028.15 and 5,461.56 */
-		[BRANCH_LONG_TERM] = { 83289, 41592 },   /* 83,288.79 and 41,591.88 */
-		[BRANCH_HEALTH] = { 23737, 23737 },      /* 23,736.78 */
+		[BRANCH_FAMILY] = { 67219, 0 }, /* 1,050,300 x 6.40% = 67,219.2 */
+		[BRANCH_SHORT_TERM] = { 11028, 5462 }, /* 11,028.15 and 5,461.56 */
+		[BRANCH_LONG_TERM] = { 83289, 41592 }, /* 83,288.79 and 41,591.88 */
+		[BRANCH_HEALTH] = { 23737, 23737 }, /* 23,736.78 */
 		[BRANCH_HEALTH_SOLIDARITY] = { 19431, 0 }, /* 19,430.55 */
-		[BRANCH_TRAINING] = { 16805, 0 },        /* 16,804.8 */
+		[BRANCH_TRAINING] = { 16805, 0 }, /* 16,804.8 */
 	};
 	/* what rounding each line first would give (each line's base) */
 	static const struct expect per_line[BRANCH_COUNT] = {
-		[BRANCH_FAMILY] = { 67218, 0 },          /* 19,206 + 22,406 + 25,606 */
-		[BRANCH_SHORT_TERM] = { 11028, 5463 },
-		[BRANCH_LONG_TERM] = { 83289, 41592 },
-		[BRANCH_HEALTH] = { 23736, 23736 },
-		[BRANCH_HEALTH_SOLIDARITY] = { 19431, 0 },
+		[BRANCH_FAMILY] = { 67218, 0 }, /* 19,206 + 22,406 + 25,606 */
+		[BRANCH_SHORT_TERM] = { 11028, 5463 }, [BRANCH_LONG_TERM] = { 83289, 41592 },
+		[BRANCH_HEALTH] = { 23736, 23736 },    [BRANCH_HEALTH_SOLIDARITY] = { 19431, 0 },
 		[BRANCH_TRAINING] = { 16806, 0 },
 	};
 	const struct rules *r = *state;
@@ -165,8 +162,7 @@ static void test_three_employees_round_once(void **state)
 		}
 		assert_int_equal(er, per_line[b].employer);
 		assert_int_equal(ee, per_line[b].employee);
-		differing += (unsigned)(er != c.branches[b].employer) +
-			     (unsigned)(ee != c.branches[b].employee);
+		differing += (unsigned)(er != c.branches[b].employer) + (unsigned)(ee != c.branches[b].employee);
 	}
 	assert_int_equal(differing, 5); /* family, short_term ee, health x2, training */
 }
@@ -195,16 +191,15 @@ static void test_capped_salary(void **state)
 /* Amounts follow the rule in force for the period: a change at 2026-01. */
 static void test_rate_change_applies_by_period(void **state)
 {
-	static const char text[] =
-		"param ceiling 2002-01 600000\n"
-		"param ceiling 2026-01 700000\n"
-		"branch family            2002-01 real   6.40 0\n"
-		"branch short_term        2002-01 capped 1.05 0.52\n"
-		"branch long_term         2002-01 capped 7.93 3.96\n"
-		"branch long_term         2026-01 capped 8.50 4.25\n"
-		"branch health            2002-01 real   2.26 2.26\n"
-		"branch health_solidarity 2002-01 real   1.85 0\n"
-		"branch training          2002-01 real   1.60 0\n";
+	static const char text[] = "param ceiling 2002-01 600000\n"
+				   "param ceiling 2026-01 700000\n"
+				   "branch family            2002-01 real   6.40 0\n"
+				   "branch short_term        2002-01 capped 1.05 0.52\n"
+				   "branch long_term         2002-01 capped 7.93 3.96\n"
+				   "branch long_term         2026-01 capped 8.50 4.25\n"
+				   "branch health            2002-01 real   2.26 2.26\n"
+				   "branch health_solidarity 2002-01 real   1.85 0\n"
+				   "branch training          2002-01 real   1.60 0\n";
 	struct rules *r = malloc(sizeof(*r));
 	struct rules_error err;
 	struct contributions c;
@@ -235,19 +230,17 @@ static void test_errors(void **state)
 	struct rules *huge = malloc(sizeof(*huge));
 	struct rules_error err;
 	struct contributions c;
-	static const char no_training[] =
-		"branch family            2002-01 real   6.40 0\n"
-		"branch short_term        2002-01 capped 1.05 0.52\n"
-		"branch long_term         2002-01 capped 7.93 3.96\n"
-		"branch health            2002-01 real   2.26 2.26\n"
-		"branch health_solidarity 2002-01 real   1.85 0\n";
-	static const char all_100[] =
-		"branch family            2002-01 real   100 100\n"
-		"branch short_term        2002-01 real   100 100\n"
-		"branch long_term         2002-01 real   100 100\n"
-		"branch health            2002-01 real   100 100\n"
-		"branch health_solidarity 2002-01 real   100 100\n"
-		"branch training          2002-01 real   100 100\n";
+	static const char no_training[] = "branch family            2002-01 real   6.40 0\n"
+					  "branch short_term        2002-01 capped 1.05 0.52\n"
+					  "branch long_term         2002-01 capped 7.93 3.96\n"
+					  "branch health            2002-01 real   2.26 2.26\n"
+					  "branch health_solidarity 2002-01 real   1.85 0\n";
+	static const char all_100[] = "branch family            2002-01 real   100 100\n"
+				      "branch short_term        2002-01 real   100 100\n"
+				      "branch long_term         2002-01 real   100 100\n"
+				      "branch health            2002-01 real   100 100\n"
+				      "branch health_solidarity 2002-01 real   100 100\n"
+				      "branch training          2002-01 real   100 100\n";
 
 	assert_non_null(partial);
 	assert_non_null(huge);
@@ -264,8 +257,7 @@ static void test_errors(void **state)
 	assert_int_equal(c.branches[BRANCH_FAMILY].employer, 0);
 	/* totals that would wrap */
 	assert_int_equal(rules_parse(all_100, strlen(all_100), huge, &err), AMANA_OK);
-	assert_int_equal(contributions_compute(huge, 202501, INT64_MAX / 2, 0, &c),
-			 AMANA_ERR_LIMIT);
+	assert_int_equal(contributions_compute(huge, 202501, INT64_MAX / 2, 0, &c), AMANA_ERR_LIMIT);
 	assert_int_equal(contributions_compute(huge, 202501, INT64_MAX / 6, 0, &c), AMANA_OK);
 	/* zero salaries owe nothing */
 	assert_int_equal(contributions_compute(r, 202501, 0, 0, &c), AMANA_OK);
@@ -301,7 +293,7 @@ static void test_real_figures(void **state)
 	/* under the ceiling every branch sees the same base */
 	assert_int_equal(contributions_compute(r, 202501, 100000000, 100000000, &c), AMANA_OK);
 	assert_int_equal(c.total_employer, 21090000); /* 21.09% of 1,000,000 MAD */
-	assert_int_equal(c.total_employee, 6740000);  /* 6.74% */
+	assert_int_equal(c.total_employee, 6740000); /* 6.74% */
 	/* 10,000 MAD as in the hand-worked case */
 	assert_int_equal(contributions_compute(r, 202501, 1000000, 600000, &c), AMANA_OK);
 	assert_int_equal(c.total_employer, 174980);
@@ -315,8 +307,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_one_employee_4000, setup_rules, teardown_rules),
 		cmocka_unit_test_setup_teardown(test_one_employee_10000, setup_rules, teardown_rules),
-		cmocka_unit_test_setup_teardown(test_three_employees_round_once, setup_rules,
-						teardown_rules),
+		cmocka_unit_test_setup_teardown(test_three_employees_round_once, setup_rules, teardown_rules),
 		cmocka_unit_test_setup_teardown(test_capped_salary, setup_rules, teardown_rules),
 		cmocka_unit_test(test_rate_change_applies_by_period),
 		cmocka_unit_test_setup_teardown(test_errors, setup_rules, teardown_rules),

@@ -83,23 +83,22 @@ static int all_zero(const uint8_t *p, size_t len)
 }
 
 /* Seal pattern bytes of length len under purpose with ad_person. */
-static size_t seal_pattern(const struct crypto_keyring *kr, enum crypto_purpose purpose,
-			   size_t len, uint8_t sealed[SEALED_MAX])
+static size_t seal_pattern(const struct crypto_keyring *kr, enum crypto_purpose purpose, size_t len,
+			   uint8_t sealed[SEALED_MAX])
 {
 	uint8_t pt[1000];
 	size_t n = 0;
 
 	assert_true(len <= sizeof(pt));
 	fill_pattern(pt, len);
-	assert_int_equal(crypto_seal(kr, purpose, &ad_person, pt, len, sealed, SEALED_MAX, &n),
-			 AMANA_OK);
+	assert_int_equal(crypto_seal(kr, purpose, &ad_person, pt, len, sealed, SEALED_MAX, &n), AMANA_OK);
 	assert_int_equal(n, len + CRYPTO_SEAL_OVERHEAD);
 	return n;
 }
 
 /* Open must fail with err, and must leave the output buffer wiped. */
-static void expect_open_fails(const struct crypto_keyring *kr, const struct crypto_ad *ad,
-			      const uint8_t *sealed, size_t len, enum amana_err err)
+static void expect_open_fails(const struct crypto_keyring *kr, const struct crypto_ad *ad, const uint8_t *sealed,
+			      size_t len, enum amana_err err)
 {
 	uint8_t pt[1000];
 	size_t ptlen = 12345;
@@ -122,8 +121,7 @@ static void test_seal_open_roundtrip(void **state)
 
 		memset(pt, 0xAA, sizeof(pt));
 		fill_pattern(expect, sizes[k]);
-		assert_int_equal(crypto_open(f->kr, &ad_person, sealed, n, pt, sizeof(pt), &ptlen),
-				 AMANA_OK);
+		assert_int_equal(crypto_open(f->kr, &ad_person, sealed, n, pt, sizeof(pt), &ptlen), AMANA_OK);
 		assert_int_equal(ptlen, sizes[k]);
 		assert_memory_equal(pt, expect, sizes[k]);
 		/* The plaintext is not in the sealed value. */
@@ -139,15 +137,13 @@ static void test_seal_open_empty_null_buffers(void **state)
 	uint8_t sealed[CRYPTO_SEAL_OVERHEAD];
 	size_t n = 0, ptlen = 99;
 
-	assert_int_equal(crypto_seal(f->kr, CRYPTO_PURPOSE_IDENTITY, &ad_person, NULL, 0, sealed,
-				     sizeof(sealed), &n),
+	assert_int_equal(crypto_seal(f->kr, CRYPTO_PURPOSE_IDENTITY, &ad_person, NULL, 0, sealed, sizeof(sealed), &n),
 			 AMANA_OK);
 	assert_int_equal(n, CRYPTO_SEAL_OVERHEAD);
 	assert_int_equal(crypto_open(f->kr, &ad_person, sealed, n, NULL, 0, &ptlen), AMANA_OK);
 	assert_int_equal(ptlen, 0);
 	sealed[n - 1] ^= 1;
-	assert_int_equal(crypto_open(f->kr, &ad_person, sealed, n, NULL, 0, &ptlen),
-			 AMANA_ERR_CRYPTO);
+	assert_int_equal(crypto_open(f->kr, &ad_person, sealed, n, NULL, 0, &ptlen), AMANA_ERR_CRYPTO);
 }
 
 /* The format of the header comment, recomputed by hand with libsodium. */
@@ -160,9 +156,9 @@ static void test_sealed_format_known(void **state)
 	size_t n = 0, pos = 0;
 
 	fill_pattern(expect, sizeof(expect));
-	assert_int_equal(crypto_seal(f->kr, CRYPTO_PURPOSE_IDENTITY, &ad, expect, sizeof(expect),
-				     sealed, sizeof(sealed), &n),
-			 AMANA_OK);
+	assert_int_equal(
+	    crypto_seal(f->kr, CRYPTO_PURPOSE_IDENTITY, &ad, expect, sizeof(expect), sealed, sizeof(sealed), &n),
+	    AMANA_OK);
 	assert_int_equal(sealed[0], CRYPTO_SEAL_V1);
 	assert_int_equal(sealed[1], CRYPTO_PURPOSE_IDENTITY);
 	assert_int_equal(sealed[2], 1);
@@ -180,9 +176,8 @@ static void test_sealed_format_known(void **state)
 	pos += 8;
 	memcpy(adbuf + pos, sealed, 6);
 	pos += 6;
-	assert_int_equal(crypto_aead_xchacha20poly1305_ietf_decrypt(
-				 pt, &mlen, NULL, sealed + 30, n - 30, adbuf, pos, sealed + 6,
-				 f->identity_v1),
+	assert_int_equal(crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &mlen, NULL, sealed + 30, n - 30, adbuf, pos,
+								    sealed + 6, f->identity_v1),
 			 0);
 	assert_int_equal(mlen, sizeof(expect));
 	assert_memory_equal(pt, expect, sizeof(expect));
@@ -206,8 +201,7 @@ static void test_open_flipped_byte_every_position(void **state)
 		uint8_t pt[9];
 		size_t ptlen;
 
-		assert_int_equal(crypto_open(f->kr, &ad_person, sealed, n, pt, sizeof(pt), &ptlen),
-				 AMANA_OK);
+		assert_int_equal(crypto_open(f->kr, &ad_person, sealed, n, pt, sizeof(pt), &ptlen), AMANA_OK);
 	}
 }
 
@@ -313,10 +307,8 @@ static void test_open_keyring_missing_key(void **state)
 
 	/* Keys of other purposes, and another identity version, only. */
 	assert_int_equal(crypto_keyring_new(&other), AMANA_OK);
-	assert_int_equal(crypto_keyring_add(other, CRYPTO_PURPOSE_MONEY, 1, f->identity_v1),
-			 AMANA_OK);
-	assert_int_equal(crypto_keyring_add(other, CRYPTO_PURPOSE_IDENTITY, 2, f->identity_v1),
-			 AMANA_OK);
+	assert_int_equal(crypto_keyring_add(other, CRYPTO_PURPOSE_MONEY, 1, f->identity_v1), AMANA_OK);
+	assert_int_equal(crypto_keyring_add(other, CRYPTO_PURPOSE_IDENTITY, 2, f->identity_v1), AMANA_OK);
 	expect_open_fails(other, &ad_person, sealed, n, AMANA_ERR_CRYPTO);
 
 	/* Same purpose and version, a different key. */
@@ -341,13 +333,13 @@ static void test_seal_fails_closed_without_key(void **state)
 	fill_pattern(pt, sizeof(pt));
 	memset(sealed, 0, sizeof(sealed));
 	assert_int_equal(crypto_keyring_new(&empty), AMANA_OK);
-	assert_int_equal(crypto_seal(empty, CRYPTO_PURPOSE_IDENTITY, &ad_person, pt, sizeof(pt),
-				     sealed, sizeof(sealed), &n),
-			 AMANA_ERR_CRYPTO);
+	assert_int_equal(
+	    crypto_seal(empty, CRYPTO_PURPOSE_IDENTITY, &ad_person, pt, sizeof(pt), sealed, sizeof(sealed), &n),
+	    AMANA_ERR_CRYPTO);
 	/* The fixture has identity only: money has no key. */
-	assert_int_equal(crypto_seal(f->kr, CRYPTO_PURPOSE_MONEY, &ad_person, pt, sizeof(pt),
-				     sealed, sizeof(sealed), &n),
-			 AMANA_ERR_CRYPTO);
+	assert_int_equal(
+	    crypto_seal(f->kr, CRYPTO_PURPOSE_MONEY, &ad_person, pt, sizeof(pt), sealed, sizeof(sealed), &n),
+	    AMANA_ERR_CRYPTO);
 	assert_int_equal(n, 777);
 	assert_null(memmem(sealed, sizeof(sealed), pt, sizeof(pt)));
 	crypto_keyring_free(empty);
@@ -369,20 +361,16 @@ static void test_seal_bad_arguments(void **state)
 				     sizeof(pt) + CRYPTO_SEAL_OVERHEAD - 1, &n),
 			 AMANA_ERR_LIMIT);
 	/* Larger than any sealed field may be. */
-	assert_int_equal(crypto_seal(f->kr, CRYPTO_PURPOSE_IDENTITY, &ad, big, sizeof(big), out,
-				     sizeof(out), &n),
+	assert_int_equal(crypto_seal(f->kr, CRYPTO_PURPOSE_IDENTITY, &ad, big, sizeof(big), out, sizeof(out), &n),
 			 AMANA_ERR_LIMIT);
-	assert_int_equal(crypto_seal(f->kr, CRYPTO_PURPOSE_IDENTITY, &ad, big, sizeof(big) - 1,
-				     out, sizeof(out), &n),
+	assert_int_equal(crypto_seal(f->kr, CRYPTO_PURPOSE_IDENTITY, &ad, big, sizeof(big) - 1, out, sizeof(out), &n),
 			 AMANA_OK);
-	assert_int_equal(crypto_seal(f->kr, (enum crypto_purpose)0, &ad, pt, sizeof(pt), sealed,
+	assert_int_equal(crypto_seal(f->kr, (enum crypto_purpose)0, &ad, pt, sizeof(pt), sealed, sizeof(sealed), &n),
+			 AMANA_ERR_USAGE);
+	assert_int_equal(crypto_seal(f->kr, (enum crypto_purpose)(CRYPTO_PURPOSE_MAX + 1), &ad, pt, sizeof(pt), sealed,
 				     sizeof(sealed), &n),
 			 AMANA_ERR_USAGE);
-	assert_int_equal(crypto_seal(f->kr, (enum crypto_purpose)(CRYPTO_PURPOSE_MAX + 1), &ad, pt,
-				     sizeof(pt), sealed, sizeof(sealed), &n),
-			 AMANA_ERR_USAGE);
-	assert_int_equal(crypto_seal(f->kr, CRYPTO_PURPOSE_IDENTITY, NULL, pt, sizeof(pt), sealed,
-				     sizeof(sealed), &n),
+	assert_int_equal(crypto_seal(f->kr, CRYPTO_PURPOSE_IDENTITY, NULL, pt, sizeof(pt), sealed, sizeof(sealed), &n),
 			 AMANA_ERR_USAGE);
 
 	/* Names: 64 bytes is the limit, 65 is refused, NULL is refused. */
@@ -392,23 +380,19 @@ static void test_seal_bad_arguments(void **state)
 	name65[65] = 0;
 	ad.table = name64;
 	ad.column = name64;
-	assert_int_equal(crypto_seal(f->kr, CRYPTO_PURPOSE_IDENTITY, &ad, pt, sizeof(pt), sealed,
-				     sizeof(sealed), &n),
+	assert_int_equal(crypto_seal(f->kr, CRYPTO_PURPOSE_IDENTITY, &ad, pt, sizeof(pt), sealed, sizeof(sealed), &n),
 			 AMANA_OK);
 	assert_int_equal(crypto_open(f->kr, &ad, sealed, n, pt, sizeof(pt), &ptlen), AMANA_OK);
 	ad.table = name65;
-	assert_int_equal(crypto_seal(f->kr, CRYPTO_PURPOSE_IDENTITY, &ad, pt, sizeof(pt), sealed,
-				     sizeof(sealed), &n),
+	assert_int_equal(crypto_seal(f->kr, CRYPTO_PURPOSE_IDENTITY, &ad, pt, sizeof(pt), sealed, sizeof(sealed), &n),
 			 AMANA_ERR_USAGE);
 	expect_open_fails(f->kr, &ad, sealed, n, AMANA_ERR_USAGE);
 	ad.table = name64;
 	ad.column = name65;
-	assert_int_equal(crypto_seal(f->kr, CRYPTO_PURPOSE_IDENTITY, &ad, pt, sizeof(pt), sealed,
-				     sizeof(sealed), &n),
+	assert_int_equal(crypto_seal(f->kr, CRYPTO_PURPOSE_IDENTITY, &ad, pt, sizeof(pt), sealed, sizeof(sealed), &n),
 			 AMANA_ERR_USAGE);
 	ad.column = NULL;
-	assert_int_equal(crypto_seal(f->kr, CRYPTO_PURPOSE_IDENTITY, &ad, pt, sizeof(pt), sealed,
-				     sizeof(sealed), &n),
+	assert_int_equal(crypto_seal(f->kr, CRYPTO_PURPOSE_IDENTITY, &ad, pt, sizeof(pt), sealed, sizeof(sealed), &n),
 			 AMANA_ERR_USAGE);
 }
 
@@ -420,8 +404,7 @@ static void test_open_small_buffer(void **state)
 	size_t ptlen = 5;
 
 	memset(pt, 0xAA, sizeof(pt));
-	assert_int_equal(crypto_open(f->kr, &ad_person, sealed, n, pt, 8, &ptlen),
-			 AMANA_ERR_LIMIT);
+	assert_int_equal(crypto_open(f->kr, &ad_person, sealed, n, pt, 8, &ptlen), AMANA_ERR_LIMIT);
 	assert_true(all_zero(pt, 8));
 	assert_int_equal(ptlen, 5);
 	assert_int_equal(crypto_open(f->kr, &ad_person, sealed, n, pt, 9, &ptlen), AMANA_OK);
@@ -437,15 +420,13 @@ static void test_open_oversized(void **state)
 	static uint8_t pt[CRYPTO_SEAL_MAX_PLAINTEXT + 1];
 	size_t n = 0, ptlen = 5;
 
-	assert_int_equal(crypto_seal(f->kr, CRYPTO_PURPOSE_IDENTITY, &ad_person, pt,
-				     sizeof(pt) - 1, sealed, sizeof(sealed), &n),
-			 AMANA_OK);
-	assert_int_equal(crypto_open(f->kr, &ad_person, sealed, n, pt, sizeof(pt), &ptlen),
-			 AMANA_OK);
+	assert_int_equal(
+	    crypto_seal(f->kr, CRYPTO_PURPOSE_IDENTITY, &ad_person, pt, sizeof(pt) - 1, sealed, sizeof(sealed), &n),
+	    AMANA_OK);
+	assert_int_equal(crypto_open(f->kr, &ad_person, sealed, n, pt, sizeof(pt), &ptlen), AMANA_OK);
 	assert_int_equal(ptlen, sizeof(pt) - 1);
 	memset(pt, 0xAA, sizeof(pt));
-	assert_int_equal(crypto_open(f->kr, &ad_person, sealed, sizeof(sealed), pt, sizeof(pt),
-				     &ptlen),
+	assert_int_equal(crypto_open(f->kr, &ad_person, sealed, sizeof(sealed), pt, sizeof(pt), &ptlen),
 			 AMANA_ERR_CRYPTO);
 	assert_true(all_zero(pt, sizeof(pt)));
 }
@@ -495,15 +476,13 @@ static void test_key_wrap_format_known(void **state)
 	memcpy(ad, "amana.kek.v1", 12);
 	ad[12] = CRYPTO_PURPOSE_AUDIT;
 	put_u32le(ad + 13, 0x01020304u);
-	assert_int_equal(crypto_aead_xchacha20poly1305_ietf_decrypt(got, NULL, NULL, w + 24,
-								    sizeof(w) - 24, ad, sizeof(ad),
-								    w, kek),
-			 0);
+	assert_int_equal(
+	    crypto_aead_xchacha20poly1305_ietf_decrypt(got, NULL, NULL, w + 24, sizeof(w) - 24, ad, sizeof(ad), w, kek),
+	    0);
 	assert_memory_equal(got, key, sizeof(key));
 }
 
-static void expect_unwrap_fails(const uint8_t *kek, enum crypto_purpose purpose, uint32_t version,
-				const uint8_t *w)
+static void expect_unwrap_fails(const uint8_t *kek, enum crypto_purpose purpose, uint32_t version, const uint8_t *w)
 {
 	uint8_t got[CRYPTO_KEY_BYTES];
 
@@ -541,8 +520,7 @@ static void test_key_unwrap_failures(void **state)
 	{
 		uint8_t got[CRYPTO_KEY_BYTES];
 
-		assert_int_equal(crypto_key_unwrap(kek, CRYPTO_PURPOSE_IDENTITY, 1, w, got),
-				 AMANA_OK);
+		assert_int_equal(crypto_key_unwrap(kek, CRYPTO_PURPOSE_IDENTITY, 1, w, got), AMANA_OK);
 		assert_memory_equal(got, key, sizeof(key));
 	}
 }
@@ -569,11 +547,9 @@ static void test_keyring_rotation(void **state)
 	assert_int_equal(v, 2);
 
 	/* Old values still open, under v1; new ones under v2. */
-	assert_int_equal(crypto_open(f->kr, &ad_person, old, nold, pt, sizeof(pt), &ptlen),
-			 AMANA_OK);
+	assert_int_equal(crypto_open(f->kr, &ad_person, old, nold, pt, sizeof(pt), &ptlen), AMANA_OK);
 	assert_memory_equal(pt, expect, sizeof(pt));
-	assert_int_equal(crypto_open(f->kr, &ad_person, fresh, nfresh, pt, sizeof(pt), &ptlen),
-			 AMANA_OK);
+	assert_int_equal(crypto_open(f->kr, &ad_person, fresh, nfresh, pt, sizeof(pt), &ptlen), AMANA_OK);
 	assert_memory_equal(pt, expect, sizeof(pt));
 
 	/* A keyring with v1 only cannot open what v2 sealed. */
@@ -581,9 +557,7 @@ static void test_keyring_rotation(void **state)
 		struct crypto_keyring *v1only;
 
 		assert_int_equal(crypto_keyring_new(&v1only), AMANA_OK);
-		assert_int_equal(crypto_keyring_add(v1only, CRYPTO_PURPOSE_IDENTITY, 1,
-						    f->identity_v1),
-				 AMANA_OK);
+		assert_int_equal(crypto_keyring_add(v1only, CRYPTO_PURPOSE_IDENTITY, 1, f->identity_v1), AMANA_OK);
 		expect_open_fails(v1only, &ad_person, fresh, nfresh, AMANA_ERR_CRYPTO);
 		crypto_keyring_free(v1only);
 	}
@@ -619,8 +593,7 @@ static void test_keyring_add_errors(void **state)
 	uint8_t key[CRYPTO_KEY_BYTES];
 
 	crypto_key_generate(key);
-	assert_int_equal(crypto_keyring_add(f->kr, CRYPTO_PURPOSE_IDENTITY, 1, key),
-			 AMANA_ERR_EXISTS);
+	assert_int_equal(crypto_keyring_add(f->kr, CRYPTO_PURPOSE_IDENTITY, 1, key), AMANA_ERR_EXISTS);
 	/* The duplicate did not replace the key: what v1 seals now still opens
 	 * under the original v1 key alone. */
 	{
@@ -629,24 +602,17 @@ static void test_keyring_add_errors(void **state)
 		struct crypto_keyring *orig;
 
 		assert_int_equal(crypto_keyring_new(&orig), AMANA_OK);
-		assert_int_equal(crypto_keyring_add(orig, CRYPTO_PURPOSE_IDENTITY, 1,
-						    f->identity_v1),
-				 AMANA_OK);
-		assert_int_equal(crypto_open(orig, &ad_person, sealed, n, pt, sizeof(pt), &ptlen),
-				 AMANA_OK);
+		assert_int_equal(crypto_keyring_add(orig, CRYPTO_PURPOSE_IDENTITY, 1, f->identity_v1), AMANA_OK);
+		assert_int_equal(crypto_open(orig, &ad_person, sealed, n, pt, sizeof(pt), &ptlen), AMANA_OK);
 		crypto_keyring_free(orig);
 	}
-	assert_int_equal(crypto_keyring_add(f->kr, (enum crypto_purpose)0, 1, key),
-			 AMANA_ERR_USAGE);
-	assert_int_equal(crypto_keyring_add(f->kr, (enum crypto_purpose)(CRYPTO_PURPOSE_MAX + 1), 1,
-					    key),
+	assert_int_equal(crypto_keyring_add(f->kr, (enum crypto_purpose)0, 1, key), AMANA_ERR_USAGE);
+	assert_int_equal(crypto_keyring_add(f->kr, (enum crypto_purpose)(CRYPTO_PURPOSE_MAX + 1), 1, key),
 			 AMANA_ERR_USAGE);
 	/* 16 versions per purpose, then a limit. */
 	for (uint32_t v = 2; v <= 16; v++)
-		assert_int_equal(crypto_keyring_add(f->kr, CRYPTO_PURPOSE_IDENTITY, v, key),
-				 AMANA_OK);
-	assert_int_equal(crypto_keyring_add(f->kr, CRYPTO_PURPOSE_IDENTITY, 17, key),
-			 AMANA_ERR_LIMIT);
+		assert_int_equal(crypto_keyring_add(f->kr, CRYPTO_PURPOSE_IDENTITY, v, key), AMANA_OK);
+	assert_int_equal(crypto_keyring_add(f->kr, CRYPTO_PURPOSE_IDENTITY, 17, key), AMANA_ERR_LIMIT);
 	/* Other purposes have their own 16. */
 	assert_int_equal(crypto_keyring_add(f->kr, CRYPTO_PURPOSE_AUDIT, 17, key), AMANA_OK);
 	crypto_keyring_free(NULL);
@@ -699,14 +665,12 @@ static void test_bidx_known(void **state)
 	(void)state;
 	assert_int_equal(crypto_bidx_key_derive(kr, "person", "cin", 20, &k), AMANA_OK);
 	assert_int_equal(k.bits, 20);
-	assert_int_equal(crypto_generichash(expect_key, sizeof(expect_key),
-					    (const uint8_t *)input, sizeof(input) - 1, root,
-					    sizeof(root)),
+	assert_int_equal(crypto_generichash(expect_key, sizeof(expect_key), (const uint8_t *)input, sizeof(input) - 1,
+					    root, sizeof(root)),
 			 0);
 	assert_memory_equal(k.key, expect_key, sizeof(expect_key));
-	assert_int_equal(crypto_generichash(h, sizeof(h), (const uint8_t *)"AB123456", 8,
-					    expect_key, sizeof(expect_key)),
-			 0);
+	assert_int_equal(
+	    crypto_generichash(h, sizeof(h), (const uint8_t *)"AB123456", 8, expect_key, sizeof(expect_key)), 0);
 	for (unsigned i = 0; i < 8; i++)
 		expect |= (uint64_t)h[i] << (8 * i);
 	assert_int_equal(crypto_bidx(&k, "AB123456", 8), expect & ((UINT64_C(1) << 20) - 1));
@@ -820,14 +784,12 @@ static void test_bidx_derive_errors(void **state)
 static void test_sha256_known(void **state)
 {
 	static const uint8_t abc[32] = {
-		0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40,
-		0xde, 0x5d, 0xae, 0x22, 0x23, 0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17,
-		0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad,
+		0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22, 0x23,
+		0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad,
 	};
 	static const uint8_t empty[32] = {
-		0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4,
-		0xc8, 0x99, 0x6f, 0xb9, 0x24, 0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b,
-		0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55,
+		0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24,
+		0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55,
 	};
 	uint8_t out[32];
 

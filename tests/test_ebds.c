@@ -31,7 +31,7 @@
 #error "SOURCE_ROOT must name the source tree"
 #endif
 
-#define AFF 2703892u       /* the spec's example: s = 48, check digit 2 */
+#define AFF 2703892u /* the spec's example: s = 48, check digit 2 */
 #define OTHER_AFF 1000009u /* valid too: another employer */
 #define PERIOD 202401u
 #define CEILING 600000
@@ -216,8 +216,8 @@ static int64_t capped_of(uint32_t reg, int64_t real)
 	return real < CEILING ? real : CEILING;
 }
 
-static struct ebds_person_line person(uint32_t reg, const char *name, unsigned children, unsigned days,
-				      int64_t real, enum situation sit)
+static struct ebds_person_line person(uint32_t reg, const char *name, unsigned children, unsigned days, int64_t real,
+				      enum situation sit)
 {
 	struct ebds_person_line p;
 
@@ -293,8 +293,7 @@ static struct ebds_record person_rec(enum ebds_family fam, const struct ebds_per
 	return r;
 }
 
-static struct ebds_record hire_rec(enum ebds_family fam, const struct ebds_hire_line *h, uint32_t aff,
-				   uint32_t period)
+static struct ebds_record hire_rec(enum ebds_family fam, const struct ebds_hire_line *h, uint32_t aff, uint32_t period)
 {
 	struct ebds_record r = rec_of(fam, EBDS_HIRE);
 
@@ -315,8 +314,8 @@ static struct ebds_record blank_hire_rec(enum ebds_family fam)
 	return r;
 }
 
-static struct ebds_record sums_rec(enum ebds_family fam, enum ebds_type type, const struct ebds_sums *s,
-				   uint32_t aff, uint32_t period)
+static struct ebds_record sums_rec(enum ebds_family fam, enum ebds_type type, const struct ebds_sums *s, uint32_t aff,
+				   uint32_t period)
 {
 	struct ebds_record r = rec_of(fam, type);
 
@@ -387,9 +386,9 @@ static void build(struct doc *d, const struct decl *x)
 	push(d, &r);
 }
 
-static struct ebds_person_line P[3];  /* base B02 lines */
+static struct ebds_person_line P[3]; /* base B02 lines */
 static struct ebds_person_line PA[2]; /* base A02 lines */
-static struct ebds_hire_line H[2];    /* base B04 lines */
+static struct ebds_hire_line H[2]; /* base B04 lines */
 
 static void base_people(void)
 {
@@ -499,8 +498,8 @@ static void expect_first(unsigned line, unsigned col, const char *field)
 		fail_msg("expected an error at %u:%u %s, got none", line, col, field);
 	if (x->line != line || x->column != col || strcmp(x->field, field) != 0) {
 		dump_errors(&errs);
-		fail_msg("expected the first error at %u:%u %s, got %u:%u %s", line, col, field, x->line,
-			 x->column, x->field);
+		fail_msg("expected the first error at %u:%u %s, got %u:%u %s", line, col, field, x->line, x->column,
+			 x->field);
 	}
 }
 
@@ -529,7 +528,7 @@ static void test_row_controls_by_hand(void **state)
 	/* registration + AF back + days + real + capped + rank */
 	assert_int_equal(ebds_salary_control(&P[0]), 112345678ull + 0 + 26 + 450000 + 450000 + 0);
 	assert_int_equal(ebds_salary_control(&P[0]), 113245704ull);
-	assert_int_equal(ebds_salary_control(&P[1]), 189054347ull);  /* capped at 600000 */
+	assert_int_equal(ebds_salary_control(&P[1]), 189054347ull); /* capped at 600000 */
 	assert_int_equal(ebds_salary_control(&P[2]), 1000239999ull); /* occasional */
 	/* registration + days + real + capped */
 	assert_int_equal(ebds_hire_control(&H[0]), 700020ull); /* registration 000000000 */
@@ -861,14 +860,14 @@ static enum amana_err fmt(const struct ebds_record *r)
 }
 
 /* member at max formats, max + 1 is AMANA_ERR_LIMIT. */
-#define EXPECT_WIDTH(base, member, max)                                         \
-	do {                                                                    \
-		struct ebds_record r_ = (base);                                 \
-		r_.member = (max);                                              \
-		assert_int_equal(fmt(&r_), AMANA_OK);                           \
-		r_.member = (max) + 1;                                          \
-		if (fmt(&r_) != AMANA_ERR_LIMIT)                                \
-			fail_msg("%s = %s + 1 should not fit", #member, #max); \
+#define EXPECT_WIDTH(base, member, max)                                                                                \
+	do {                                                                                                           \
+		struct ebds_record r_ = (base);                                                                        \
+		r_.member = (max);                                                                                     \
+		assert_int_equal(fmt(&r_), AMANA_OK);                                                                  \
+		r_.member = (max) + 1;                                                                                 \
+		if (fmt(&r_) != AMANA_ERR_LIMIT)                                                                       \
+			fail_msg("%s = %s + 1 should not fit", #member, #max);                                         \
 	} while (0)
 
 static void test_format_limits(void **state)
@@ -1432,7 +1431,11 @@ static void test_tab_in_situation(void **state)
  */
 static void test_an_left_aligned(void **state)
 {
-	static const struct { unsigned line, col, width; const char *field; bool prefill; } f[] = {
+	static const struct {
+		unsigned line, col, width;
+		const char *field;
+		bool prefill;
+	} f[] = {
 		{ 3, 26, 60, "name", false },
 		{ 7, 26, 60, "name", false },
 		{ 2, 17, 40, "company_name", false },
@@ -1457,8 +1460,7 @@ static void test_an_left_aligned(void **state)
 		if (ebds_errors_total(&errs) != 1 || errs.list[0].line != f[i].line ||
 		    strcmp(errs.list[0].field, f[i].field) != 0) {
 			dump_errors(&errs);
-			fail_msg("%u:%u %s: a right-shifted AN field is not reported", f[i].line, f[i].col,
-				 f[i].field);
+			fail_msg("%u:%u %s: a right-shifted AN field is not reported", f[i].line, f[i].col, f[i].field);
 		}
 	}
 }
@@ -1545,7 +1547,10 @@ static const struct nfield prefill_nfields[] = {
  * zero-padded), a letter in the middle, a sign, a trailing blank. */
 static void check_nfield(const struct nfield *f, bool prefill)
 {
-	const struct { unsigned off; char ch; } bad[] = {
+	const struct {
+		unsigned off;
+		char ch;
+	} bad[] = {
 		{ 0, ' ' }, { f->width / 2, 'X' }, { 0, '-' }, { f->width - 1, ' ' }, { f->width / 2, '\xC3' },
 	};
 
@@ -1857,8 +1862,11 @@ static void test_period_validity(void **state)
 
 static void test_dates_and_category(void **state)
 {
-	static const struct { uint32_t date; bool ok; } dates[] = {
-		{ 0, true },	     { 20240229, true },  { 20230229, false }, { 20000229, true },
+	static const struct {
+		uint32_t date;
+		bool ok;
+	} dates[] = {
+		{ 0, true },         { 20240229, true },  { 20230229, false }, { 20000229, true },
 		{ 19000229, false }, { 20240230, false }, { 20240431, false }, { 20241231, true },
 		{ 20241301, false }, { 20240100, false }, { 20240131, true },  { 12345678, false },
 	};
@@ -2034,17 +2042,20 @@ static void test_occasional_above_ceiling(void **state)
 
 static void test_ceiling(void **state)
 {
-	static const struct { int64_t real, capped; bool ok; } cases[] = {
-		{ 600000, 600000, true },   /* at */
-		{ 599999, 599999, true },   /* below */
+	static const struct {
+		int64_t real, capped;
+		bool ok;
+	} cases[] = {
+		{ 600000, 600000, true }, /* at */
+		{ 599999, 599999, true }, /* below */
 		{ 0, 0, true },
-		{ 600001, 600000, true },   /* above */
+		{ 600001, 600000, true }, /* above */
 		{ 9999999999999ll, 600000, true },
-		{ 700000, 700000, false },  /* above, not capped */
+		{ 700000, 700000, false }, /* above, not capped */
 		{ 600001, 600001, false },
-		{ 700000, 599999, false },  /* capped too low */
-		{ 500000, 400000, false },  /* below the ceiling, yet lower */
-		{ 500000, 500001, false },  /* more than the real salary */
+		{ 700000, 599999, false }, /* capped too low */
+		{ 500000, 400000, false }, /* below the ceiling, yet lower */
+		{ 500000, 500001, false }, /* more than the real salary */
 		{ 0, 1, false },
 	};
 	struct ebds_person_line p;
@@ -2293,9 +2304,9 @@ static void check_totals(unsigned line, const struct total *t, size_t n, bool pr
 static void test_totals_b03(void **state)
 {
 	static const struct total t[] = {
-		{ 17, 6, "employees" },		   { 23, 6, "children" },	   { 29, 12, "af_to_pay" },
-		{ 41, 12, "af_to_deduct" },	   { 53, 12, "af_net" },	   { 65, 15, "registrations_sum" },
-		{ 80, 12, "af_give_back" },	   { 92, 6, "days" },		   { 98, 15, "real_salaries" },
+		{ 17, 6, "employees" },         { 23, 6, "children" },       { 29, 12, "af_to_pay" },
+		{ 41, 12, "af_to_deduct" },     { 53, 12, "af_net" },        { 65, 15, "registrations_sum" },
+		{ 80, 12, "af_give_back" },     { 92, 6, "days" },           { 98, 15, "real_salaries" },
 		{ 113, 13, "capped_salaries" }, { 126, 19, "control_sums" },
 	};
 
@@ -2309,7 +2320,7 @@ static void test_totals_b03(void **state)
 }
 
 static const struct total hire_totals[] = {
-	{ 17, 6, "employees" },	      { 23, 15, "registrations_sum" }, { 38, 6, "days" },
+	{ 17, 6, "employees" },      { 23, 15, "registrations_sum" }, { 38, 6, "days" },
 	{ 44, 15, "real_salaries" }, { 59, 13, "capped_salaries" },   { 72, 19, "control_sums" },
 };
 
@@ -2345,8 +2356,8 @@ static void test_totals_b05_b06(void **state)
 static void test_totals_a03(void **state)
 {
 	static const struct total t[] = {
-		{ 17, 6, "employees" }, { 23, 6, "children" }, { 29, 12, "af_to_pay" },
-		{ 41, 12, "af_to_deduct" }, { 53, 12, "af_net" }, { 65, 15, "registrations_sum" },
+		{ 17, 6, "employees" },     { 23, 6, "children" }, { 29, 12, "af_to_pay" },
+		{ 41, 12, "af_to_deduct" }, { 53, 12, "af_net" },  { 65, 15, "registrations_sum" },
 	};
 
 	(void)state;
@@ -2392,12 +2403,23 @@ static void test_totals_skip_unreadable(void **state)
 static void test_hire_name_cin(void **state)
 {
 	/* found: what the error says (never the CIN itself); NULL when valid */
-	static const struct { const char *cin, *found; } cins[] = {
-		{ "A123456", NULL },		 { "BE123456", NULL },		 { "A1", NULL },
-		{ "AB1", NULL },		 { "Z9999999", NULL },		 { "ABC12345", "another shape" },
-		{ "123456", "another shape" },	 { "A", "another shape" },	 { "AB", "another shape" },
-		{ "A12B45", "another shape" },	 { "A12 456", "another shape" }, { "1A2345", "another shape" },
-		{ "", "blanks" },		 { " A12345", "a leading blank" }, /* not left-aligned */
+	static const struct {
+		const char *cin, *found;
+	} cins[] = {
+		{ "A123456", NULL },
+		{ "BE123456", NULL },
+		{ "A1", NULL },
+		{ "AB1", NULL },
+		{ "Z9999999", NULL },
+		{ "ABC12345", "another shape" },
+		{ "123456", "another shape" },
+		{ "A", "another shape" },
+		{ "AB", "another shape" },
+		{ "A12B45", "another shape" },
+		{ "A12 456", "another shape" },
+		{ "1A2345", "another shape" },
+		{ "", "blanks" },
+		{ " A12345", "a leading blank" }, /* not left-aligned */
 	};
 	struct ebds_hire_line h;
 
@@ -2999,8 +3021,8 @@ static void test_case_files(void **state)
 			else
 				snprintf(have, sizeof(have), "-");
 			if (ebds_errors_total(&errs) != count || strcmp(have, first) != 0) {
-				print_message("%s: expected %u error(s) first %s, got %u first %s\n", name, count, first,
-					      ebds_errors_total(&errs), have);
+				print_message("%s: expected %u error(s) first %s, got %u first %s\n", name, count,
+					      first, ebds_errors_total(&errs), have);
 				dump_errors(&errs);
 				failed++;
 				break;

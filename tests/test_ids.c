@@ -68,8 +68,7 @@ static void test_affiliation_single_digit_changes(void **state)
 			memcpy(s, good, sizeof(s));
 			s[pos] = d;
 			/* positions 2, 4, 6 (1-based) weigh 2 */
-			blind = (pos == 1 || pos == 3 || pos == 5) &&
-				(delta == 5 || delta == -5);
+			blind = (pos == 1 || pos == 3 || pos == 5) && (delta == 5 || delta == -5);
 			if (blind) {
 				assert_true(affiliation_valid(s, 7));
 				missed++;
@@ -106,8 +105,7 @@ static void test_registration_make(void **state)
 
 static void test_registration_made_numbers_pass(void **state)
 {
-	static const uint32_t serials[] = { 0, 1, 9, 10, 42, 99999, 1234567, 5000000,
-					    REGISTRATION_SERIAL_MAX };
+	static const uint32_t serials[] = { 0, 1, 9, 10, 42, 99999, 1234567, 5000000, REGISTRATION_SERIAL_MAX };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(serials) / sizeof(serials[0]); i++) {
@@ -128,7 +126,7 @@ static void test_registration_format(void **state)
 	assert_true(registration_format_ok(199999999u));
 	assert_true(registration_format_ok(REGISTRATION_OCCASIONAL));
 	assert_false(registration_format_ok(REGISTRATION_NONE)); /* callers decide */
-	assert_false(registration_format_ok(99999999u));  /* 8 digits */
+	assert_false(registration_format_ok(99999999u)); /* 8 digits */
 	assert_false(registration_format_ok(200000000u)); /* starts with 2 */
 	assert_false(registration_format_ok(999999998u));
 	assert_false(registration_format_ok(1000000000u));
@@ -144,13 +142,11 @@ static void test_cin(void **state)
 		const char *s;
 		bool ok;
 	} cases[] = {
-		{ "A123456", true },   { "BE123456", true },   { "A1", true },
-		{ "Z9", true },        { "AB1", true },        { "AB1234567", false },
-		{ "A12345678", false }, { "1A23", false },     { "A", false },
-		{ "AB", false },       { "ABC123", false },    { "a123456", false },
-		{ "Ab123456", false }, { "A12B34", false },    { "A 12345", false },
-		{ "", false },         { "A-12345", false },   { "@123", false },
-		{ "1234567", false },  { "12", false },
+		{ "A123456", true },   { "BE123456", true },   { "A1", true },         { "Z9", true },
+		{ "AB1", true },       { "AB1234567", false }, { "A12345678", false }, { "1A23", false },
+		{ "A", false },        { "AB", false },        { "ABC123", false },    { "a123456", false },
+		{ "Ab123456", false }, { "A12B34", false },    { "A 12345", false },   { "", false },
+		{ "A-12345", false },  { "@123", false },      { "1234567", false },   { "12", false },
 	};
 
 	(void)state;

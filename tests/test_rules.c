@@ -76,8 +76,7 @@ static void test_real_file(void **state)
 		employee += br.employee;
 		/* the registry needs every period from 2002-01 */
 		assert_int_equal(rules_branch_at(&r, want[i].b, 200201, &br), AMANA_OK);
-		assert_int_equal(rules_branch_at(&r, want[i].b, 200112, &br),
-				 AMANA_ERR_NOTFOUND);
+		assert_int_equal(rules_branch_at(&r, want[i].b, 200112, &br), AMANA_ERR_NOTFOUND);
 	}
 	/* spec/rules.md totals: 21.09% and 6.74% */
 	assert_int_equal(employer, 210900);
@@ -94,14 +93,11 @@ static void test_real_file(void **state)
 	assert_int_equal(rules_param_at(&r, "smig", 201507, &v), AMANA_OK);
 	assert_int_equal(v, 257086); /* the spec's figure, 13.46 x 191 */
 	assert_int_equal(rules_param_at(&r, "smig", 201506, &v), AMANA_ERR_NOTFOUND);
-	assert_int_equal(rules_param_at(&r, "family_allowance_child_1_3", 202501, &v),
-			 AMANA_OK);
+	assert_int_equal(rules_param_at(&r, "family_allowance_child_1_3", 202501, &v), AMANA_OK);
 	assert_int_equal(v, 30000);
-	assert_int_equal(rules_param_at(&r, "family_allowance_child_4_6", 202501, &v),
-			 AMANA_OK);
+	assert_int_equal(rules_param_at(&r, "family_allowance_child_4_6", 202501, &v), AMANA_OK);
 	assert_int_equal(v, 3600);
-	assert_int_equal(rules_param_at(&r, "family_allowance_max_children", 202501, &v),
-			 AMANA_OK);
+	assert_int_equal(rules_param_at(&r, "family_allowance_max_children", 202501, &v), AMANA_OK);
 	assert_int_equal(v, 6);
 	assert_int_equal(rules_param_at(&r, "late_penalty_per_employee", 202501, &v), AMANA_OK);
 	assert_int_equal(v, 5000);
@@ -112,12 +108,11 @@ static void test_real_file(void **state)
 }
 
 /* A rate change at 2026-01, written before the older entry on purpose. */
-static const char dated_text[] =
-	"branch long_term 2026-01 capped 8.50 4.25\n"
-	"branch long_term 2002-01 capped 7.93 3.96\n"
-	"param ceiling 2026-01 700000\n"
-	"param ceiling 2002-01 600000\n"
-	"param ceiling 2015-07 650000\n";
+static const char dated_text[] = "branch long_term 2026-01 capped 8.50 4.25\n"
+				 "branch long_term 2002-01 capped 7.93 3.96\n"
+				 "param ceiling 2026-01 700000\n"
+				 "param ceiling 2002-01 600000\n"
+				 "param ceiling 2015-07 650000\n";
 
 static void test_dated_lookup(void **state)
 {
@@ -139,12 +134,10 @@ static void test_dated_lookup(void **state)
 	assert_int_equal(br.from, 202601);
 	assert_int_equal(rules_branch_at(&r, BRANCH_LONG_TERM, 203012, &br), AMANA_OK);
 	assert_int_equal(br.employer, 85000);
-	assert_int_equal(rules_branch_at(&r, BRANCH_LONG_TERM, 200112, &br),
-			 AMANA_ERR_NOTFOUND);
+	assert_int_equal(rules_branch_at(&r, BRANCH_LONG_TERM, 200112, &br), AMANA_ERR_NOTFOUND);
 	/* a branch with no entry at all */
 	assert_int_equal(rules_branch_at(&r, BRANCH_FAMILY, 202601, &br), AMANA_ERR_NOTFOUND);
-	assert_int_equal(rules_branch_at(&r, (enum branch)BRANCH_COUNT, 202601, &br),
-			 AMANA_ERR_USAGE);
+	assert_int_equal(rules_branch_at(&r, (enum branch)BRANCH_COUNT, 202601, &br), AMANA_ERR_USAGE);
 
 	/* three entries out of order: the greatest from <= period wins */
 	assert_int_equal(rules_param_at(&r, "ceiling", 201506, &v), AMANA_OK);
@@ -164,13 +157,12 @@ static void test_dated_lookup(void **state)
 static void test_layout_tolerated(void **state)
 {
 	/* comments, blank lines, tabs, CRLF, no final newline */
-	static const char text[] =
-		"# a comment\r\n"
-		"\r\n"
-		"   \t  \n"
-		"param\tsmig 2025-01\t326610   # trailing comment\r\n"
-		"branch family 2002-01 real 6.40 0#glued comment\n"
-		"param smig 2023-09 311139";
+	static const char text[] = "# a comment\r\n"
+				   "\r\n"
+				   "   \t  \n"
+				   "param\tsmig 2025-01\t326610   # trailing comment\r\n"
+				   "branch family 2002-01 real 6.40 0#glued comment\n"
+				   "param smig 2023-09 311139";
 	struct rules r;
 	struct rules_error err;
 	int64_t v;
@@ -197,7 +189,8 @@ static void test_layout_tolerated(void **state)
 	assert_int_equal(parse_str("param a 2002-01 1\nparam b 2002-01 2\n"
 				   "param a 2003-01 3\n"
 				   "branch family 2002-01 real 1 0\n"
-				   "branch health 2002-01 real 1 1\n", &r, &err),
+				   "branch health 2002-01 real 1 1\n",
+				   &r, &err),
 			 AMANA_OK);
 }
 
@@ -211,8 +204,7 @@ struct bad_case {
 static const struct bad_case bad_cases[] = {
 	{ "param a 2002-01 1\n\nfrobnicate x\n", AMANA_ERR_INPUT, 3, "unknown keyword \"frobnicate\"" },
 	{ "Param a 2002-01 1\n", AMANA_ERR_INPUT, 1, "unknown keyword" },
-	{ "# c\nbranch pensions 2002-01 capped 7.93 3.96\n", AMANA_ERR_INPUT, 2,
-	  "unknown branch \"pensions\"" },
+	{ "# c\nbranch pensions 2002-01 capped 7.93 3.96\n", AMANA_ERR_INPUT, 2, "unknown branch \"pensions\"" },
 	{ "branch Family 2002-01 real 6.40 0\n", AMANA_ERR_INPUT, 1, "unknown branch" },
 	{ "\n\n\nbranch family 2025-13 real 6.40 0\n", AMANA_ERR_INPUT, 4, "bad FROM date \"2025-13\"" },
 	{ "branch family 2025-00 real 6.40 0\n", AMANA_ERR_INPUT, 1, "bad FROM date" },
@@ -239,12 +231,11 @@ static const struct bad_case bad_cases[] = {
 	{ "param Smig 2002-01 1\n", AMANA_ERR_INPUT, 1, "bad parameter name \"Smig\"" },
 	{ "param abcdefghijklmnopqrstuvwxyz012345 2002-01 1\n", AMANA_ERR_INPUT, 1,
 	  "bad parameter name \"abcdefghijklmnopqrstuvwx...\"" },
-	{ "param smig 2025-01 1\nparam ceiling 2025-01 1\nparam smig 2025-01 2\n",
-	  AMANA_ERR_INPUT, 3, "duplicate entry for param smig from 2025-01" },
-	{ "branch family 2002-01 real 6.40 0\nbranch family 2002-01 capped 1 0\n",
-	  AMANA_ERR_INPUT, 2, "duplicate entry for branch family from 2002-01" },
-	{ "param a 2002-01 1\r\nbranch x\x01y 2002-01 real 1 0\r\n", AMANA_ERR_INPUT, 2,
-	  "unknown branch \"x?y\"" },
+	{ "param smig 2025-01 1\nparam ceiling 2025-01 1\nparam smig 2025-01 2\n", AMANA_ERR_INPUT, 3,
+	  "duplicate entry for param smig from 2025-01" },
+	{ "branch family 2002-01 real 6.40 0\nbranch family 2002-01 capped 1 0\n", AMANA_ERR_INPUT, 2,
+	  "duplicate entry for branch family from 2002-01" },
+	{ "param a 2002-01 1\r\nbranch x\x01y 2002-01 real 1 0\r\n", AMANA_ERR_INPUT, 2, "unknown branch \"x?y\"" },
 };
 
 static void test_parse_errors(void **state)
@@ -261,8 +252,8 @@ static void test_parse_errors(void **state)
 		memset(&err, 0, sizeof(err));
 		got = parse_str(c->text, &r, &err);
 		if (got != c->code || err.line != c->line || !strstr(err.message, c->says))
-			fail_msg("case %zu: got %d line %u \"%s\", want %d line %u \"%s\"", i, got,
-				 err.line, err.message, c->code, c->line, c->says);
+			fail_msg("case %zu: got %d line %u \"%s\", want %d line %u \"%s\"", i, got, err.line,
+				 err.message, c->code, c->line, c->says);
 		/* nothing half-loaded */
 		assert_int_equal(r.param_count, 0);
 		for (unsigned b = 0; b < BRANCH_COUNT; b++)
@@ -349,12 +340,9 @@ static void test_branch_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_real_file),
-		cmocka_unit_test(test_dated_lookup),
-		cmocka_unit_test(test_layout_tolerated),
-		cmocka_unit_test(test_parse_errors),
-		cmocka_unit_test(test_limits),
-		cmocka_unit_test(test_branch_names),
+		cmocka_unit_test(test_real_file),        cmocka_unit_test(test_dated_lookup),
+		cmocka_unit_test(test_layout_tolerated), cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test(test_limits),           cmocka_unit_test(test_branch_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

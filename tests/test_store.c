@@ -352,10 +352,10 @@ static enum amana_err add_chunk(struct store *s, int64_t declaration, int64_t ch
 	uint8_t persons[PERSONS_CAP], payload[SEALED_CAP];
 	struct store_chunk c = { .declaration_id = declaration, .chunk = chunk, .line_count = line_count };
 
-	c.persons = (struct store_blob){ persons, persons_for(persons, sizeof(persons), declaration, chunk,
-								line_count) };
-	c.payload_sealed = (struct store_blob){ payload, sealed_for(payload, sizeof(payload), T_PAYLOAD,
-								     declaration * 1000 + chunk) };
+	c.persons =
+	    (struct store_blob){ persons, persons_for(persons, sizeof(persons), declaration, chunk, line_count) };
+	c.payload_sealed =
+	    (struct store_blob){ payload, sealed_for(payload, sizeof(payload), T_PAYLOAD, declaration * 1000 + chunk) };
 	return store_chunk_insert(s, &c);
 }
 
@@ -395,7 +395,7 @@ struct seen {
 	size_t calls;
 	size_t stop_at; /* 1-based call that returns stop_code; 0: never stop */
 	enum amana_err stop_code;
-	int broken;	/* more rows than MAX_ROWS, or a non-empty blob without data */
+	int broken; /* more rows than MAX_ROWS, or a non-empty blob without data */
 	void *owned[MAX_ROWS * 4];
 	size_t nowned;
 	struct store_employer emp[MAX_ROWS];
@@ -1092,8 +1092,9 @@ static void test_person_with_and_without_cin(void **state)
 	ASSERT_OK(add_person(f->s, 1, 100, 500));
 	ASSERT_OK(add_person(f->s, 2, 200, 0));
 	/* a CIN index without a sealed CIN is no CIN at all */
-	struct store_person p = { .id = 3, .reg_bidx = 300, .cin_bidx = 77, .name_bidx = name_bidx_of(3),
-				  .created_at = created_at_of(3) };
+	struct store_person p = {
+		.id = 3, .reg_bidx = 300, .cin_bidx = 77, .name_bidx = name_bidx_of(3), .created_at = created_at_of(3)
+	};
 	p.reg_sealed = (struct store_blob){ reg, sealed_for(reg, sizeof(reg), T_REG, 3) };
 	p.identity_sealed = (struct store_blob){ identity, sealed_for(identity, sizeof(identity), T_IDENTITY, 3) };
 	ASSERT_OK(store_person_insert(f->s, &p));
@@ -1246,8 +1247,9 @@ static void test_blobs_byte_exact(void **state)
 	assert_int_equal(sn.key[1].wrapped.len, 0);
 	seen_free(&sn);
 
-	struct store_declaration d = { .id = 1, .employer_id = 1, .period = 202401,
-				       .totals_sealed = { want_big, 1000 } };
+	struct store_declaration d = {
+		.id = 1, .employer_id = 1, .period = 202401, .totals_sealed = { want_big, 1000 }
+	};
 	ASSERT_OK(store_declaration_insert(f->s, &d));
 	ASSERT_OK(store_declarations_of(f->s, 1, 202401, on_declaration, &sn));
 	assert_int_equal(sn.calls, 1);
@@ -1263,8 +1265,17 @@ static void test_blobs_byte_exact(void **state)
 /* ---- iteration stops on the callback's word ---- */
 
 enum iter {
-	IT_KEYRING, IT_EMP_BIDX, IT_EMP_GET, IT_PER_REG, IT_PER_CIN, IT_PER_GET, IT_JOBS, IT_DECLS, IT_CHUNKS,
-	IT_EMP_EACH, IT_DECLS_RECENT
+	IT_KEYRING,
+	IT_EMP_BIDX,
+	IT_EMP_GET,
+	IT_PER_REG,
+	IT_PER_CIN,
+	IT_PER_GET,
+	IT_JOBS,
+	IT_DECLS,
+	IT_CHUNKS,
+	IT_EMP_EACH,
+	IT_DECLS_RECENT
 };
 
 static enum amana_err iterate(struct store *s, enum iter which, struct seen *sn)
@@ -1522,9 +1533,9 @@ static void test_declarations_recent(void **state)
 		} d[5];
 	} cases[] = {
 		{ 202403, 5, { { 8, 0 }, { 6, 1 }, { 7, 2 }, { 3, 0 }, { 2, 1 } } },
-		{ 202402, 2, { { 3, 0 }, { 2, 1 } } },	/* none that period: only the one before */
+		{ 202402, 2, { { 3, 0 }, { 2, 1 } } }, /* none that period: only the one before */
 		{ 202401, 3, { { 3, 0 }, { 2, 1 }, { 1, 0 } } },
-		{ 202311, 1, { { 1, 0 } } },		/* nothing before */
+		{ 202311, 1, { { 1, 0 } } }, /* nothing before */
 		{ 202310, 0, { { 0, 0 } } },
 		{ 202501, 3, { { 8, 0 }, { 6, 1 }, { 7, 2 } } },
 	};

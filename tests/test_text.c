@@ -51,10 +51,14 @@ static void test_names(void **state)
 	(void)state;
 	assert_string_equal(conv("Fatima-Zahra Benanni"), "FATIMA ZAHRA BENANNI");
 	assert_string_equal(conv("Benanni Fatima-Zahra"), "BENANNI FATIMA ZAHRA");
-	assert_string_equal(conv("\xC5\x92uvre \xC3\x87" "a \xC3\xA9t\xC3\xA9"), "OEUVRE CA ETE"); /* Œuvre Ça été */
+	assert_string_equal(conv("\xC5\x92uvre \xC3\x87"
+				 "a \xC3\xA9t\xC3\xA9"),
+			    "OEUVRE CA ETE"); /* Œuvre Ça été */
 	assert_string_equal(conv("El Idrissi, Mohamed"), "EL IDRISSI MOHAMED");
 	assert_string_equal(conv("M'hamed O'Brien"), "M HAMED O BRIEN");
-	assert_string_equal(conv("Rue 12, n\xC2\xB0" "5"), "RUE 12 N 5"); /* ° is not a letter */
+	assert_string_equal(conv("Rue 12, n\xC2\xB0"
+				 "5"),
+			    "RUE 12 N 5"); /* ° is not a letter */
 	assert_string_equal(conv("BENANNI FATIMA ZAHRA"), "BENANNI FATIMA ZAHRA");
 	assert_string_equal(conv("abc xyz 0123456789"), "ABC XYZ 0123456789");
 }
@@ -73,7 +77,9 @@ static void test_latin1_letters(void **state)
 	assert_string_equal(conv("\xC3\x99\xC3\x9A\xC3\x9B\xC3\x9C"), "UUUU");
 	assert_string_equal(conv("\xC3\x9D"), "Y");
 	assert_string_equal(conv("\xC3\x9E"), "TH");
-	assert_string_equal(conv("stra\xC3\x9F" "e"), "STRASSE"); /* ß */
+	assert_string_equal(conv("stra\xC3\x9F"
+				 "e"),
+			    "STRASSE"); /* ß */
 	/* lower case, U+00E0..U+00FF */
 	assert_string_equal(conv("\xC3\xA0\xC3\xA1\xC3\xA2\xC3\xA3\xC3\xA4\xC3\xA5"), "AAAAAA");
 	assert_string_equal(conv("\xC3\xA6\xC3\xA7"), "AEC");
@@ -84,22 +90,37 @@ static void test_latin1_letters(void **state)
 	assert_string_equal(conv("\xC3\xB9\xC3\xBA\xC3\xBB\xC3\xBC"), "UUUU");
 	assert_string_equal(conv("\xC3\xBD\xC3\xBE\xC3\xBF"), "YTHY");
 	/* × and ÷ are not letters */
-	assert_string_equal(conv("A\xC3\x97" "B\xC3\xB7" "C"), "A B C");
+	assert_string_equal(conv("A\xC3\x97"
+				 "B\xC3\xB7"
+				 "C"),
+			    "A B C");
 	/* Latin-1 punctuation and symbols: NBSP, «», ¿, µ, ª */
-	assert_string_equal(conv("A\xC2\xA0" "B"), "A B");
-	assert_string_equal(conv("\xC2\xAB" "Oui\xC2\xBB"), "OUI");
-	assert_string_equal(conv("\xC2\xBF" "Qui"), "QUI");
+	assert_string_equal(conv("A\xC2\xA0"
+				 "B"),
+			    "A B");
+	assert_string_equal(conv("\xC2\xAB"
+				 "Oui\xC2\xBB"),
+			    "OUI");
+	assert_string_equal(conv("\xC2\xBF"
+				 "Qui"),
+			    "QUI");
 	assert_string_equal(conv("5\xC2\xB5m"), "5 M");
 }
 
 static void test_latin_extended_a(void **state)
 {
 	(void)state;
-	assert_string_equal(conv("\xC5\x81\xC3\xB3" "d\xC5\xBA"), "LODZ");    /* Łódź */
+	assert_string_equal(conv("\xC5\x81\xC3\xB3"
+				 "d\xC5\xBA"),
+			    "LODZ"); /* Łódź */
 	assert_string_equal(conv("\xC5\xA0koda \xC5\xBDi\xC5\xBEkov"), "SKODA ZIZKOV"); /* Škoda Žižkov */
-	assert_string_equal(conv("\xC4\xB2ssel"), "IJSSEL");                  /* Ĳ */
-	assert_string_equal(conv("\xC5\x93" "uf"), "OEUF");                   /* œ */
-	assert_string_equal(conv("\xC4\xB1" "stanbul"), "ISTANBUL");          /* dotless ı */
+	assert_string_equal(conv("\xC4\xB2ssel"), "IJSSEL"); /* Ĳ */
+	assert_string_equal(conv("\xC5\x93"
+				 "uf"),
+			    "OEUF"); /* œ */
+	assert_string_equal(conv("\xC4\xB1"
+				 "stanbul"),
+			    "ISTANBUL"); /* dotless ı */
 	assert_string_equal(conv("\xC4\x8C\xC4\x8D\xC4\x86\xC4\x87"), "CCCC");
 	assert_string_equal(conv("\xC4\x80\xC4\x81\xC4\x84\xC4\x85"), "AAAA");
 	assert_string_equal(conv("\xC4\x98\xC4\x9A"), "EE");
@@ -120,32 +141,58 @@ static void test_other_scripts(void **state)
 	(void)state;
 	/* Arabic, emoji, CJK: not letters of the set, so blanks. */
 	assert_string_equal(conv("\xD9\x85\xD8\xAD\xD9\x85\xD8\xAF Ali"), "ALI");
-	assert_string_equal(conv("A\xF0\x9F\x98\x80" "B"), "A B");
+	assert_string_equal(conv("A\xF0\x9F\x98\x80"
+				 "B"),
+			    "A B");
 	assert_string_equal(conv("\xE4\xB8\xAD\xE6\x96\x87"), "");
 	/* Greek capital alpha is not A. */
-	assert_string_equal(conv("\xCE\x91" "B"), "B");
+	assert_string_equal(conv("\xCE\x91"
+				 "B"),
+			    "B");
 }
 
 static void test_invalid_utf8(void **state)
 {
 	(void)state;
 	/* Invalid bytes become blanks (folded, trimmed). */
-	assert_string_equal(conv("A\xFF" "B"), "A B");
-	assert_string_equal(conv("A\xFE\xFF" "B"), "A B");
-	assert_string_equal(conv("A\x80" "B"), "A B");       /* lone continuation */
-	assert_string_equal(conv("A\x80\xBF\x80" "B"), "A B");
-	assert_string_equal(conv("A\xC3" "B"), "A B");       /* lead without continuation */
-	assert_string_equal(conv("A\xC3"), "A");             /* cut at the end */
-	assert_string_equal(conv("A\xE2\x82"), "A");         /* 3-byte, cut */
-	assert_string_equal(conv("A\xF0\x9F\x98"), "A");     /* 4-byte, cut */
-	assert_string_equal(conv("\xC3\x28" "A"), "A");      /* ( after a bad lead */
-	assert_string_equal(conv("A\xE2\x28\xA1" "B"), "A B");
-	assert_string_equal(conv("\xF8\x88\x80\x80\x80" "Z"), "Z"); /* 5-byte form */
-	assert_string_equal(conv("A\xED\xA0\x80" "B"), "A B");      /* surrogate */
-	assert_string_equal(conv("A\xF4\x90\x80\x80" "B"), "A B");  /* past U+10FFFF */
+	assert_string_equal(conv("A\xFF"
+				 "B"),
+			    "A B");
+	assert_string_equal(conv("A\xFE\xFF"
+				 "B"),
+			    "A B");
+	assert_string_equal(conv("A\x80"
+				 "B"),
+			    "A B"); /* lone continuation */
+	assert_string_equal(conv("A\x80\xBF\x80"
+				 "B"),
+			    "A B");
+	assert_string_equal(conv("A\xC3"
+				 "B"),
+			    "A B"); /* lead without continuation */
+	assert_string_equal(conv("A\xC3"), "A"); /* cut at the end */
+	assert_string_equal(conv("A\xE2\x82"), "A"); /* 3-byte, cut */
+	assert_string_equal(conv("A\xF0\x9F\x98"), "A"); /* 4-byte, cut */
+	assert_string_equal(conv("\xC3\x28"
+				 "A"),
+			    "A"); /* ( after a bad lead */
+	assert_string_equal(conv("A\xE2\x28\xA1"
+				 "B"),
+			    "A B");
+	assert_string_equal(conv("\xF8\x88\x80\x80\x80"
+				 "Z"),
+			    "Z"); /* 5-byte form */
+	assert_string_equal(conv("A\xED\xA0\x80"
+				 "B"),
+			    "A B"); /* surrogate */
+	assert_string_equal(conv("A\xF4\x90\x80\x80"
+				 "B"),
+			    "A B"); /* past U+10FFFF */
 	/* A bad byte never eats the letter after it. */
 	assert_string_equal(conv("\xC3\xC3\xA9"), "E");
-	assert_string_equal(conv("\xE2\xC3\xA9" "t\xC3\xA9"), "ETE");
+	assert_string_equal(conv("\xE2\xC3\xA9"
+				 "t\xC3\xA9"),
+			    "ETE");
 	/* Length, not NUL, ends the input. */
 	assert_string_equal(conv_n("A\0B", 3), "A B");
 	assert_string_equal(conv_n("ABC", 2), "AB");
@@ -257,7 +304,8 @@ static void test_truncation(void **state)
 
 	(void)state;
 	check_truncation("Fatima-Zahra Benanni");
-	check_truncation("\xC5\x92uvre \xC3\x87" "a \xC3\xA9t\xC3\xA9");
+	check_truncation("\xC5\x92uvre \xC3\x87"
+			 "a \xC3\xA9t\xC3\xA9");
 	check_truncation("\xC5\x92\xC5\x92 \xC3\x9F\xC3\x9F \xC3\x9E\xC3\x86 \xC4\xB2");
 	check_truncation("A B C D E F G H");
 	check_truncation("--A--B--");
@@ -323,8 +371,16 @@ static void test_random_inputs(void **state)
 static void test_idempotent(void **state)
 {
 	const char *inputs[] = {
-		"Fatima-Zahra Benanni", "\xC5\x92uvre \xC3\x87" "a \xC3\xA9t\xC3\xA9", "  x  ", "A\xFF" "B", "",
-		"stra\xC3\x9F" "e", "12 rue 3",
+		"Fatima-Zahra Benanni",
+		"\xC5\x92uvre \xC3\x87"
+		"a \xC3\xA9t\xC3\xA9",
+		"  x  ",
+		"A\xFF"
+		"B",
+		"",
+		"stra\xC3\x9F"
+		"e",
+		"12 rue 3",
 	};
 
 	(void)state;
