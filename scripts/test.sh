@@ -10,11 +10,18 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 
 jobs=$(nproc)
+passed=0
+failed=0
 run_suite() {
   local dir=$1; shift
   [ -f "$dir/build.ninja" ] || meson setup "$dir" "$@" >/dev/null
   ninja -C "$dir" -j "$jobs"
-  meson test -C "$dir" --print-errorlogs --num-processes "$jobs"
+  local log
+  log=$(mktemp)
+  meson test -C "$dir" --print-errorlogs --num-processes "$jobs" | tee "$log"
+  passed=$((passed + $(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$log")))
+  failed=$((failed + $(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' "$log")))
+  rm -f "$log"
 }
 
 echo "== formatting (clang-format, .clang-format)"
@@ -44,3 +51,4 @@ for target in build-fuzz/fuzz/fuzz_*; do
   rm -rf "$work"
 done
 echo "all tests passed"
+echo "tests: $passed passed, $failed failed"
