@@ -41,9 +41,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: bench_floor DB ROWS BATCH_LINES\n");
 		return 2;
 	}
-	long rows = atol(argv[2]), batch = atol(argv[3]);
-	if (rows <= 0 || batch <= 0)
+	char *end1, *end2;
+	long rows = strtol(argv[2], &end1, 10), batch = strtol(argv[3], &end2, 10);
+	if (*end1 || *end2 || rows <= 0 || batch <= 0) {
+		fprintf(stderr, "bench_floor: ROWS and BATCH_LINES are positive numbers\n");
 		return 2;
+	}
 	sqlite3 *db;
 	must(sqlite3_open(argv[1], &db), db, "open");
 	must(sqlite3_exec(db,

@@ -28,6 +28,9 @@ echo "== formatting (clang-format, .clang-format)"
 mapfile -t sources < <(find core crypto store service cli bench fuzz tests -name '*.[ch]')
 clang-format --style=file --dry-run --Werror "${sources[@]}"
 
+echo "== banned functions"
+bash scripts/check-banned.sh
+
 echo "== build and test (debugoptimized)"
 run_suite build
 

@@ -72,7 +72,7 @@ static void parse_declaration(struct dfile *f)
 			struct dline *d = &f->v[f->n++];
 			d->reg = (uint32_t)p.registration;
 			if (p.hire) {
-				strcpy(d->sit, "  ");
+				memcpy(d->sit, "  ", 3);
 			} else {
 				memcpy(d->sit, r + 135, 2);
 				d->sit[2] = '\0';

@@ -255,7 +255,7 @@ static struct ebds_record header_rec(enum ebds_family fam)
 	struct ebds_record r = rec_of(fam, EBDS_HEADER);
 
 	r.u.header.transfer_id = 20240200000017ull;
-	strcpy(r.u.header.category, "B0");
+	snprintf(r.u.header.category, sizeof(r.u.header.category), "%s", "B0");
 	return r;
 }
 
@@ -266,12 +266,12 @@ static struct ebds_record employer_rec(enum ebds_family fam, uint32_t aff, uint3
 
 	e->affiliation = aff;
 	e->period = period;
-	strcpy(e->name, "SOCIETE ATLAS TRANSPORT");
-	strcpy(e->activity, "TRANSPORT ROUTIER");
-	strcpy(e->address, "12 RUE IBN BATOUTA QUARTIER MAARIF");
-	strcpy(e->city, "CASABLANCA");
-	strcpy(e->postcode, "20330");
-	strcpy(e->agency, "01");
+	snprintf(e->name, sizeof(e->name), "%s", "SOCIETE ATLAS TRANSPORT");
+	snprintf(e->activity, sizeof(e->activity), "%s", "TRANSPORT ROUTIER");
+	snprintf(e->address, sizeof(e->address), "%s", "12 RUE IBN BATOUTA QUARTIER MAARIF");
+	snprintf(e->city, sizeof(e->city), "%s", "CASABLANCA");
+	snprintf(e->postcode, sizeof(e->postcode), "%s", "20330");
+	snprintf(e->agency, sizeof(e->agency), "%s", "01");
 	e->issue_date = 20240205;
 	e->due_date = 20240210;
 	r.affiliation = aff;
@@ -1202,12 +1202,12 @@ static void test_roundtrip_full_width(void **state)
 	r[n] = header_rec(EBDS_FAMILY_DECLARATION);
 	r[n++].u.header.transfer_id = 99999999999999ull;
 	r[n] = employer_rec(EBDS_FAMILY_DECLARATION, 9999999, 220012);
-	strcpy(r[n].u.employer.name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 XYZ");
+	snprintf(r[n].u.employer.name, sizeof(r[n].u.employer.name), "%s", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 XYZ");
 	memset(r[n].u.employer.address, 'Q', 120);
 	r[n].u.employer.address[120] = '\0';
-	strcpy(r[n].u.employer.city, "ABCDEFGHIJKLMNOPQRST");
-	strcpy(r[n].u.employer.postcode, "ZZ9999");
-	strcpy(r[n].u.employer.agency, "Z9");
+	snprintf(r[n].u.employer.city, sizeof(r[n].u.employer.city), "%s", "ABCDEFGHIJKLMNOPQRST");
+	snprintf(r[n].u.employer.postcode, sizeof(r[n].u.employer.postcode), "%s", "ZZ9999");
+	snprintf(r[n].u.employer.agency, sizeof(r[n].u.employer.agency), "%s", "Z9");
 	r[n].u.employer.issue_date = 99999999;
 	r[n++].u.employer.due_date = 99999999;
 

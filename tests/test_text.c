@@ -386,7 +386,7 @@ static void test_idempotent(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
 		char once[CAP];
-		strcpy(once, conv(inputs[i]));
+		snprintf(once, sizeof(once), "%s", conv(inputs[i]));
 		assert_string_equal(conv(once), once);
 		assert_normal_form(once);
 	}
