@@ -36,7 +36,6 @@ struct file_state {
 	struct idmap seen; /* person ids already declared in this file */
 	struct idmap employers; /* affiliation -> employer id, when cached */
 	bool employers_cached;
-	enum ebds_family name_family;
 	unsigned name_seq;
 	int64_t employer_id;
 	int64_t declaration_id;
@@ -439,7 +438,8 @@ static void import_one(struct file_state *fs, const char *path, char *buf)
 	fs->max_read = 0;
 	fs->declaration_id = 0;
 	uint32_t name_aff, name_period;
-	fs->name_family = ebds_parse_filename(path, &name_aff, &name_period, &fs->name_seq);
+	/* DSC<k>_ names the complementary number; the records say the rest. */
+	(void)ebds_parse_filename(path, &name_aff, &name_period, &fs->name_seq);
 
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {

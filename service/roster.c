@@ -26,8 +26,6 @@ void roster_free(struct roster *ro)
 struct load_ctx {
 	struct registry *r;
 	struct roster *ro;
-	bool with_identity;
-	int64_t declaration_id;
 };
 
 static enum amana_err grow(struct roster *ro)
@@ -115,7 +113,7 @@ enum amana_err roster_load_from(struct registry *r, const int64_t *declaration_i
 	ro->from_period = from_period;
 	idmap_reset(&ro->by_person);
 	idmap_reset(&ro->by_reg);
-	struct load_ctx c = { r, ro, with_identity, 0 };
+	struct load_ctx c = { r, ro };
 	enum amana_err err;
 	for (unsigned i = 0; i < count; i++)
 		if ((err = lines_each(r, declaration_ids[i], add_line, &c)))
