@@ -125,7 +125,7 @@ enum amana_err chunk_writer_finish(struct chunk_writer *w)
 
 void chunk_writer_clear(struct chunk_writer *w)
 {
-	crypto_wipe(w->plain, sizeof(w->plain));
+	crypto_wipe(w->plain, w->plen); /* what was not sealed yet; flush wipes the rest */
 	w->plen = 0;
 	w->count = 0;
 }
@@ -184,11 +184,8 @@ static enum amana_err open_chunk(void *vctx, const struct store_chunk *c)
 
 enum amana_err lines_each(struct registry *r, int64_t declaration_id, line_fn fn, void *ctx)
 {
-	struct each_ctx e = { r, fn, ctx, malloc(CHUNK_PLAIN_MAX) };
-	if (!e.plain)
-		return AMANA_ERR_NOMEM;
-	enum amana_err err = store_chunks_of(r->store, declaration_id, open_chunk, &e);
-	crypto_wipe(e.plain, CHUNK_PLAIN_MAX);
-	free(e.plain);
-	return err;
+	/* On the stack: one buffer per call, each chunk wiped as soon as read. */
+	uint8_t plain[CHUNK_PLAIN_MAX];
+	struct each_ctx e = { r, fn, ctx, plain };
+	return store_chunks_of(r->store, declaration_id, open_chunk, &e);
 }
