@@ -39,6 +39,16 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
 
+echo "== integration tests under ThreadSanitizer (the import reads files on a second thread)"
+export TSAN_OPTIONS=halt_on_error=1
+[ -f build-tsan/build.ninja ] || meson setup build-tsan -Db_sanitize=thread -Db_lundef=false -Dbuildtype=debug >/dev/null
+ninja -C build-tsan -j "$jobs"
+log=$(mktemp)
+meson test -C build-tsan --suite integration --print-errorlogs --num-processes "$jobs" | tee "$log"
+passed=$((passed + $(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$log")))
+failed=$((failed + $(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' "$log")))
+rm -f "$log"
+
 echo "== fuzz smoke run"
 
 [ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dfuzz=true -Dtests=false >/dev/null

@@ -21,16 +21,17 @@
 
 #include "core/ids.h"
 #include "lines.h"
+#include "reader.h"
 #include "roster.h"
 
-#define READ_CHUNK (1u << 20)
 #define DEFAULT_BATCH_LINES 200000
 
 struct file_state {
 	struct registry *r;
 	struct import_file_result res;
-	struct ebds_errors *errs;
-	struct ebds_check chk;
+	struct ebds_errors *errs; /* the registry's errors of the current file */
+	struct ebds_errors *merged; /* with the codec's, in line order */
+	unsigned codec_errors; /* the codec's errors so far in the current file */
 	struct roster ro;
 	struct chunk_writer lines;
 	struct idmap seen; /* person ids already declared in this file */
@@ -50,7 +51,6 @@ struct file_state {
 	size_t file_index, file_count;
 	int64_t *lines_total;
 	uint64_t bytes_before, bytes_total, bytes_done;
-	size_t max_read; /* largest read into the buffer, to wipe no more */
 	/* Declaration ids reserved in blocks outside any file's savepoint, so a
 	 * rejected file cannot roll the reservation back under us. */
 	int64_t decl_next, decl_end;
@@ -60,7 +60,7 @@ struct file_state {
 
 static bool writing(const struct file_state *fs)
 {
-	return fs->employer_ok && ebds_errors_total(fs->errs) == 0 && !fs->fatal;
+	return fs->employer_ok && ebds_errors_total(fs->errs) == 0 && fs->codec_errors == 0 && !fs->fatal;
 }
 
 static void fail(struct file_state *fs, enum amana_err err, const char *what)
@@ -381,107 +381,118 @@ static void on_hire(struct file_state *fs, const struct ebds_record *rec)
 	}
 }
 
-static int on_line(void *ctx, const char *line, size_t len, unsigned lineno, bool too_long)
+/* One line, already checked by the codec in the reading thread: the
+ * registry's part of the checks, and the writing. */
+static void on_item(struct file_state *fs, const struct read_item *it)
 {
-	struct file_state *fs = ctx;
-	struct ebds_record rec;
-	if (too_long) {
-		fs->chk.lines++;
-		ebds_errors_add(fs->errs, lineno, 0, "record", "exactly 260 characters", "more than %d characters",
-				EBDS_LINE_MAX);
-		return 0;
-	}
-	bool usable = ebds_check_line(&fs->chk, line, len, lineno, &rec, fs->errs);
-	if (!usable && rec.type == EBDS_SALARY && rec.family == EBDS_FAMILY_DECLARATION && fs->employer_ok &&
+	const struct ebds_record *rec = &it->rec;
+	fs->codec_errors = it->codec_errors;
+	if (it->too_long)
+		return;
+	if (!it->usable && rec->type == EBDS_SALARY && rec->family == EBDS_FAMILY_DECLARATION && fs->employer_ok &&
 	    fs->next_expected < fs->ro.n)
 		fs->next_expected++; /* a broken B02 still stands for its listed person */
-	if (usable) {
-		switch (rec.type) {
-		case EBDS_EMPLOYER: on_employer(fs, &rec); break;
+	if (it->usable) {
+		switch (rec->type) {
+		case EBDS_EMPLOYER: on_employer(fs, rec); break;
 		case EBDS_SALARY:
 			if (fs->employer_ok)
-				on_salary(fs, &rec);
+				on_salary(fs, rec);
 			break;
 		case EBDS_SALARY_SUM:
 			if (fs->employer_ok)
-				on_salary_sum(fs, &rec);
+				on_salary_sum(fs, rec);
 			break;
 		case EBDS_HIRE:
 			if (fs->employer_ok)
-				on_hire(fs, &rec);
+				on_hire(fs, rec);
 			break;
 		default: break;
 		}
 	}
-	crypto_wipe(&rec, sizeof(rec));
 	if (fs->opt->progress && ++fs->lines_since_progress >= 8192) {
 		fs->lines_since_progress = 0;
 		fs->opt->progress(fs->opt->ctx, fs->file_index, fs->file_count, *fs->lines_total + fs->res.lines,
-				  fs->bytes_before + fs->bytes_done, fs->bytes_total);
+				  fs->bytes_before, fs->bytes_total);
 	}
-	return fs->fatal ? -1 : 0;
 }
 
-/* Check and write one file inside the open transaction. */
-static void import_one(struct file_state *fs, const char *path, char *buf)
+/* The file's errors in line order: the codec's first on a tie, as they
+ * were found. Both lists are in line order and keep their first entries. */
+static void merge_errors(struct file_state *fs, const struct ebds_errors *codec)
+{
+	struct ebds_errors *m = fs->merged, *reg = fs->errs;
+	unsigned i = 0, j = 0;
+	m->count = 0;
+	m->dropped = codec->dropped + reg->dropped;
+	while (i < codec->count || j < reg->count) {
+		const struct ebds_error *e;
+		if (j >= reg->count || (i < codec->count && codec->list[i].line <= reg->list[j].line))
+			e = &codec->list[i++];
+		else
+			e = &reg->list[j++];
+		if (m->count < EBDS_ERRORS_MAX)
+			m->list[m->count++] = *e;
+		else
+			m->dropped++;
+	}
+	crypto_wipe(reg->list, reg->count * sizeof(reg->list[0]));
+	memcpy(reg->list, m->list, m->count * sizeof(m->list[0]));
+	reg->count = m->count;
+	reg->dropped = m->dropped;
+	crypto_wipe(m->list, m->count * sizeof(m->list[0]));
+}
+
+/* Check and write one file inside the open transaction; its lines come
+ * from the reading thread. */
+static void import_one(struct file_state *fs, const char *path, struct file_reader *fr)
 {
 	struct registry *r = fs->r;
 	ebds_errors_clear(fs->errs);
-	ebds_check_init(&fs->chk, &r->rules);
 	idmap_reset(&fs->seen);
 	memset(&fs->res, 0, sizeof(fs->res));
 	memset(&fs->totals, 0, sizeof(fs->totals));
 	fs->res.path = path;
 	fs->employer_ok = false;
+	fs->codec_errors = 0;
 	fs->next_expected = 0;
 	fs->bytes_done = 0;
-	fs->max_read = 0;
 	fs->declaration_id = 0;
 	uint32_t name_aff, name_period;
 	/* DSC<k>_ names the complementary number; the records say the rest. */
 	(void)ebds_parse_filename(path, &name_aff, &name_period, &fs->name_seq);
 
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		ebds_errors_add(fs->errs, 0, 0, "file", "a readable file", "%s", strerror(errno));
-		fs->res.err = AMANA_ERR_INPUT;
-		return;
-	}
 	enum amana_err err = store_savepoint(r->store);
 	if (err) {
-		close(fd);
 		fail(fs, err, "starting the file's savepoint");
 		fs->res.err = err;
 		return;
 	}
-	struct crypto_digest h;
-	crypto_digest_init(&h);
-	struct ebds_linebuf lb;
-	ebds_linebuf_init(&lb);
-	for (;;) {
-		ssize_t n = read(fd, buf, READ_CHUNK);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			ebds_errors_add(fs->errs, 0, 0, "file", "a readable file", "%s", strerror(errno));
+	uint8_t digest[CRYPTO_DIGEST_BYTES] = { 0 };
+	bool ended = false;
+	struct read_block *b;
+	while (!ended && (b = file_reader_next(fr))) {
+		if (b->file_index != fs->file_index) {
+			file_reader_release(fr, b);
+			fail(fs, AMANA_ERR_CORRUPT, "reading the files out of order");
 			break;
 		}
-		if (n == 0) {
-			(void)ebds_linebuf_finish(&lb, on_line, fs);
-			break;
+		for (unsigned k = 0; k < b->n && !fs->fatal; k++)
+			on_item(fs, &b->items[k]);
+		if (b->ends_file) {
+			ended = true;
+			fs->bytes_done = b->end.bytes;
+			memcpy(digest, b->end.digest, sizeof(digest));
+			if (b->end.open_errno)
+				ebds_errors_add(fs->errs, 0, 0, "file", "a readable file", "%s",
+						strerror(b->end.open_errno));
+			merge_errors(fs, &b->end.errors);
+			fs->codec_errors = 0; /* merged into fs->errs */
 		}
-		fs->bytes_done += (uint64_t)n;
-		if ((size_t)n > fs->max_read)
-			fs->max_read = (size_t)n;
-		crypto_digest_update(&h, buf, (size_t)n);
-		if (ebds_linebuf_feed(&lb, buf, (size_t)n, on_line, fs))
-			break;
+		file_reader_release(fr, b);
 	}
-	close(fd);
-	crypto_wipe(buf, fs->max_read); /* only what a read ever filled */
-	crypto_wipe(&lb, sizeof(lb));
-	if (!fs->fatal)
-		ebds_check_end(&fs->chk, fs->errs);
+	if (!ended)
+		fail(fs, AMANA_ERR_IO, "reading the files");
 
 	if (writing(fs) && (err = chunk_writer_finish(&fs->lines)))
 		fail(fs, err, "writing the last lines");
@@ -495,7 +506,7 @@ static void import_one(struct file_state *fs, const char *path, char *buf)
 			.imported_at = fs->now,
 			.line_count = fs->res.lines,
 		};
-		crypto_digest_final(&h, d.digest);
+		memcpy(d.digest, digest, sizeof(d.digest));
 		uint8_t sealed[SEALED_MAX];
 		size_t n;
 		if ((err = seal_totals(r, fs->declaration_id, &fs->totals, sealed, &n)))
@@ -504,9 +515,6 @@ static void import_one(struct file_state *fs, const char *path, char *buf)
 		d.totals_sealed.len = n;
 		if (!fs->fatal && (err = store_declaration_insert(r->store, &d)))
 			fail(fs, err, "writing the declaration");
-	} else {
-		uint8_t digest[CRYPTO_DIGEST_BYTES];
-		crypto_digest_final(&h, digest);
 	}
 	crypto_wipe(&fs->totals, sizeof(fs->totals));
 
@@ -576,17 +584,19 @@ enum amana_err svc_import(struct registry *r, const struct principal *who, const
 	(void)who;
 	memset(sum, 0, sizeof(*sum));
 	struct file_state *fs = calloc(1, sizeof(*fs));
-	char *buf = malloc(READ_CHUNK);
 	struct ebds_errors *errs = malloc(sizeof(*errs));
+	struct ebds_errors *merged = malloc(sizeof(*merged));
+	struct file_reader *reader = NULL;
 	/* Results waiting for their batch to commit: at most one per file. */
 	struct import_file_result *pending = calloc(count ? count : 1, sizeof(*pending));
 	enum amana_err err = AMANA_OK;
-	if (!fs || !buf || !errs || !pending) {
+	if (!fs || !errs || !merged || !pending) {
 		err = AMANA_ERR_NOMEM;
 		goto out;
 	}
 	fs->r = r;
 	fs->errs = errs;
+	fs->merged = merged;
 	fs->opt = opt;
 	fs->file_count = count;
 	fs->now = (int64_t)time(NULL);
@@ -604,6 +614,8 @@ enum amana_err svc_import(struct registry *r, const struct principal *who, const
 		if ((err = cache_employers(fs)))
 			goto done;
 	}
+	if ((err = file_reader_start(&reader, paths, count, &r->rules)))
+		goto done;
 	int64_t batch = opt->batch_lines > 0 ? opt->batch_lines : DEFAULT_BATCH_LINES;
 	int64_t in_batch = 0;
 	size_t npending = 0;
@@ -621,7 +633,7 @@ enum amana_err svc_import(struct registry *r, const struct principal *who, const
 			fs->decl_end = fs->decl_next + DECLARATION_ID_BLOCK;
 		}
 		fs->file_index = i;
-		import_one(fs, paths[i], buf);
+		import_one(fs, paths[i], reader);
 		fs->bytes_before += fs->bytes_done;
 		if (fs->fatal) {
 			err = fs->fatal;
@@ -667,15 +679,16 @@ enum amana_err svc_import(struct registry *r, const struct principal *who, const
 	if (!err && sum->files_rejected)
 		err = AMANA_ERR_INPUT;
 done:
+	file_reader_stop(reader);
 	roster_free(&fs->ro);
 	idmap_free(&fs->seen);
 	idmap_free(&fs->employers);
 out:
 	free(fs);
-	free(buf); /* wiped after each file */
 	if (errs)
 		crypto_wipe(errs, sizeof(*errs));
 	free(errs);
+	free(merged);
 	free(pending);
 	return err;
 }
