@@ -491,7 +491,6 @@ struct import_ui {
 	bool tty;
 	bool verbose;
 	bool first_json;
-	time_t started;
 	struct timespec t0;
 	double last_draw;
 };

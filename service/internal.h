@@ -88,6 +88,9 @@ enum amana_err find_employer(struct registry *r, uint32_t aff, int64_t *id) AMAN
 enum amana_err find_person_by_reg(struct registry *r, uint32_t reg, int64_t *id) AMANA_MUST_CHECK;
 enum amana_err find_person_by_cin(struct registry *r, const char *cin, int64_t *id, uint32_t *reg) AMANA_MUST_CHECK;
 
+/* An employer's profile (no counts), by row id. */
+enum amana_err employer_load(struct registry *r, int64_t id, struct employer_view *out) AMANA_MUST_CHECK;
+
 /* The affiliation number of an employer row. */
 enum amana_err employer_affiliation(struct registry *r, int64_t employer_id, uint32_t *aff) AMANA_MUST_CHECK;
 

@@ -68,17 +68,6 @@ enum amana_err svc_employer_register(struct registry *r, const struct principal 
 	return err;
 }
 
-struct count_decl {
-	unsigned n;
-};
-
-static enum amana_err count_decl(void *ctx, const struct store_declaration *d)
-{
-	(void)d;
-	((struct count_decl *)ctx)->n++;
-	return AMANA_OK;
-}
-
 struct employer_get_ctx {
 	struct registry *r;
 	struct employer_view *out;
@@ -104,32 +93,33 @@ static enum amana_err employer_get_cb(void *vctx, const struct store_employer *e
 	return err;
 }
 
+enum amana_err employer_load(struct registry *r, int64_t id, struct employer_view *out)
+{
+	memset(out, 0, sizeof(*out));
+	struct employer_get_ctx c = { r, out, false };
+	enum amana_err err = store_employer_get(r->store, id, employer_get_cb, &c);
+	if (err)
+		return err;
+	return c.found ? AMANA_OK : AMANA_ERR_NOTFOUND;
+}
+
 enum amana_err svc_employer_show(struct registry *r, const struct principal *who, uint32_t affiliation,
 				 struct employer_view *out)
 {
 	(void)who;
 	memset(out, 0, sizeof(*out));
-	int64_t id;
+	int64_t id, count;
 	enum amana_err err = find_employer(r, affiliation, &id);
-	if (err)
+	if (!err)
+		err = employer_load(r, id, out);
+	if (!err)
+		err = store_declaration_stats(r->store, id, &count, &out->last_period);
+	if (err) {
+		employer_view_clear(out);
 		return err;
-	struct employer_get_ctx c = { r, out, false };
-	if ((err = store_employer_get(r->store, id, employer_get_cb, &c)))
-		return err;
-	if (!c.found)
-		return AMANA_ERR_NOTFOUND;
-	out->affiliation = affiliation;
-	/* Walk back through declared periods to count them. */
-	uint32_t period = 999912, prev;
-	while (store_last_period_before(r->store, id, period, &prev) == AMANA_OK) {
-		if (!out->last_period)
-			out->last_period = prev;
-		struct count_decl cd = { 0 };
-		if ((err = store_declarations_of(r->store, id, prev, count_decl, &cd)))
-			return err;
-		out->declarations += cd.n;
-		period = prev;
 	}
+	out->affiliation = affiliation;
+	out->declarations = (unsigned)count;
 	return AMANA_OK;
 }
 

@@ -47,7 +47,7 @@ enum amana_err svc_prefill(struct registry *r, const struct principal *who, uint
 	memset(&rec.u, 0, sizeof(rec.u));
 	rec.type = EBDS_EMPLOYER;
 	struct employer_view ev;
-	if ((err = svc_employer_show(r, who, affiliation, &ev)))
+	if ((err = employer_load(r, employer_id, &ev)))
 		goto out;
 	struct ebds_employer *e = &rec.u.employer;
 	e->affiliation = affiliation;

@@ -129,6 +129,7 @@ struct store_ops {
 	enum amana_err (*declarations_recent)(struct store *s, int64_t employer, uint32_t period,
 					      store_declaration_fn fn, void *ctx);
 	enum amana_err (*employers_each)(struct store *s, store_employer_fn fn, void *ctx);
+	enum amana_err (*declaration_stats)(struct store *s, int64_t employer, int64_t *count, uint32_t *last_period);
 	enum amana_err (*last_period_before)(struct store *s, int64_t employer, uint32_t period, uint32_t *out);
 	enum amana_err (*chunk_insert)(struct store *s, const struct store_chunk *c);
 	enum amana_err (*chunks_of)(struct store *s, int64_t declaration, store_chunk_fn fn, void *ctx);
@@ -270,6 +271,12 @@ store_declarations_recent(struct store *s, int64_t employer, uint32_t period, st
 AMANA_MUST_CHECK static inline enum amana_err store_employers_each(struct store *s, store_employer_fn fn, void *ctx)
 {
 	return STORE_CALL(employers_each, fn, ctx);
+}
+/* How many declarations the employer filed, and its latest period (0 if none). */
+AMANA_MUST_CHECK static inline enum amana_err store_declaration_stats(struct store *s, int64_t employer, int64_t *count,
+								      uint32_t *last_period)
+{
+	return STORE_CALL(declaration_stats, employer, count, last_period);
 }
 AMANA_MUST_CHECK static inline enum amana_err store_last_period_before(struct store *s, int64_t employer,
 								       uint32_t period, uint32_t *out)

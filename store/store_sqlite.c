@@ -74,6 +74,7 @@ enum stmt_id {
 	Q_DECL_INSERT,
 	Q_DECL_OF,
 	Q_DECL_RECENT,
+	Q_DECL_STATS,
 	Q_EMP_EACH,
 	Q_DECL_LAST_BEFORE,
 	Q_LINE_INSERT,
@@ -126,6 +127,7 @@ static const char *const sql[Q_COUNT] = {
 			  " FROM declarations WHERE employer_id = ?1 AND period IN (?2,"
 			  " (SELECT max(period) FROM declarations WHERE employer_id = ?1 AND period < ?2))"
 			  " ORDER BY period DESC, seq",
+	[Q_DECL_STATS] = "SELECT count(*), coalesce(max(period), 0) FROM declarations WHERE employer_id = ?1",
 	[Q_EMP_EACH] = "SELECT id, aff_bidx, aff_sealed, profile_sealed, created_at FROM employers ORDER BY id",
 	[Q_DECL_LAST_BEFORE] = "SELECT max(period) FROM declarations WHERE employer_id = ?1 AND period < ?2",
 	[Q_LINE_INSERT] = "INSERT INTO declaration_lines(declaration_id, chunk, line_count, persons,"
@@ -542,6 +544,22 @@ static enum amana_err sq_employers_each(struct store *s, store_employer_fn fn, v
 	return each_employer(st(s, Q_EMP_EACH), fn, ctx);
 }
 
+static enum amana_err sq_declaration_stats(struct store *s, int64_t employer, int64_t *count, uint32_t *last_period)
+{
+	sqlite3_stmt *q = st(s, Q_DECL_STATS);
+	sqlite3_bind_int64(q, 1, employer);
+	int rc = sqlite3_step(q);
+	enum amana_err err = rc == SQLITE_ROW ? AMANA_OK : map_rc(rc);
+	if (rc == SQLITE_ROW) {
+		*count = sqlite3_column_int64(q, 0);
+		*last_period = (uint32_t)sqlite3_column_int64(q, 1);
+	} else if (!err) {
+		err = AMANA_ERR_STORE;
+	}
+	sqlite3_reset(q);
+	return err;
+}
+
 static enum amana_err sq_last_period_before(struct store *s, int64_t employer, uint32_t period, uint32_t *out)
 {
 	sqlite3_stmt *q = st(s, Q_DECL_LAST_BEFORE);
@@ -652,6 +670,7 @@ static const struct store_ops sqlite_ops = {
 	.declarations_of = sq_declarations_of,
 	.declarations_recent = sq_declarations_recent,
 	.employers_each = sq_employers_each,
+	.declaration_stats = sq_declaration_stats,
 	.last_period_before = sq_last_period_before,
 	.chunk_insert = sq_chunk_insert,
 	.chunks_of = sq_chunks_of,

@@ -1517,6 +1517,35 @@ static void test_last_period_before(void **state)
 	ASSERT_ERR(store_last_period_before(f->s, 99, 202501, &got), AMANA_ERR_NOTFOUND);
 }
 
+/* How many declarations an employer filed and its latest period, main and
+ * complementary alike, that employer's only. */
+static void test_declaration_stats(void **state)
+{
+	struct fixture *f = *state;
+	const int64_t e = 1, g = 2, h = 3;
+	int64_t count = 77;
+	uint32_t last = 4242;
+
+	ASSERT_OK(add_employer(f->s, e, 1));
+	ASSERT_OK(add_employer(f->s, g, 2));
+	ASSERT_OK(add_employer(f->s, h, 3));
+	ASSERT_OK(add_declaration(f->s, 1, e, 202311, 0));
+	ASSERT_OK(add_declaration(f->s, 2, e, 202403, 0));
+	ASSERT_OK(add_declaration(f->s, 3, e, 202401, 0));
+	ASSERT_OK(add_declaration(f->s, 4, e, 202401, 1));
+	ASSERT_OK(add_declaration(f->s, 5, g, 202402, 0));
+
+	ASSERT_OK(store_declaration_stats(f->s, e, &count, &last));
+	assert_int_equal(count, 4);
+	assert_int_equal(last, 202403);
+	ASSERT_OK(store_declaration_stats(f->s, g, &count, &last));
+	assert_int_equal(count, 1);
+	assert_int_equal(last, 202402);
+	ASSERT_OK(store_declaration_stats(f->s, h, &count, &last));
+	assert_int_equal(count, 0);
+	assert_int_equal(last, 0);
+}
+
 /* What an import needs of an employer's history in one call: the
  * declarations of the period and of the latest period before it, period
  * descending, then seq ascending. */
@@ -1909,6 +1938,7 @@ int main(void)
 		T(test_employment_open_close),
 		T(test_declarations),
 		T(test_last_period_before),
+		T(test_declaration_stats),
 		T(test_declarations_recent),
 		T(test_chunks),
 		T(test_chunks_before_their_declaration),
