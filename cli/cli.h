@@ -50,5 +50,6 @@ int cmd_import(int argc, char **argv);
 int cmd_contributions(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 
 #endif

@@ -370,8 +370,7 @@ int cmd_person(int argc, char **argv)
 	} else {
 		if (nrest != 1 || strlen(rest[0]) != 9 || !parse_u32(rest[0], &regno))
 			return usage_error("person", "show takes one 9-digit registration number");
-		if (!purpose || !purpose[0])
-			return fail(AMANA_ERR_DENIED, "reading a person needs --purpose (a case id or reason)");
+		/* Without --purpose the service refuses, and logs the attempt. */
 	}
 	struct registry *r;
 	int rc = open_registry(&cm, &r);
@@ -395,6 +394,10 @@ int cmd_person(int argc, char **argv)
 		person_view_clear(&v);
 		if (err == AMANA_ERR_NOTFOUND)
 			snprintf(why, sizeof(why), "no person %09u in the registry", regno);
+		else if (err == AMANA_ERR_DENIED && (!purpose || !purpose[0]))
+			snprintf(
+			    why, sizeof(why),
+			    "reading a person needs --purpose (a case id or reason); the refused attempt is logged");
 	}
 	registry_close(r);
 	if (err)

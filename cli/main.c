@@ -20,6 +20,7 @@ static const struct command {
 	{ "contributions", cmd_contributions, "contributions an employer owes for a period" },
 	{ "gen", cmd_gen, "generate a synthetic country: register it, write its declaration files" },
 	{ "stats", cmd_stats, "counts of what the registry holds (no personal data)" },
+	{ "audit", cmd_audit, "the signed audit log: head, verify, proofs, queries, witnesses" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "crypto/crypto.h"
 #include "core/ebds.h"
 
 int exit_code_for(enum amana_err err)
@@ -31,6 +32,20 @@ void common_defaults(struct common *c)
 		user = pw->pw_name;
 	snprintf(c->who.id, sizeof(c->who.id), "cli:%s", user ? user : "unknown");
 	c->who.role = ROLE_AGENT;
+	/* Each invocation is one request in the audit log: local, with a
+	 * random id the operator can quote. */
+	snprintf(c->who.client, sizeof(c->who.client), "local:pid%ld", (long)getpid());
+	uint8_t rid[8];
+	crypto_random_bytes(rid, sizeof(rid));
+	static const char hex[] = "0123456789abcdef";
+	char *p = c->who.request_id;
+	memcpy(p, "cli-", 4);
+	p += 4;
+	for (size_t i = 0; i < sizeof(rid); i++) {
+		*p++ = hex[rid[i] >> 4];
+		*p++ = hex[rid[i] & 15];
+	}
+	*p = 0;
 }
 
 int fail(enum amana_err err, const char *fmt, ...)

@@ -45,12 +45,15 @@ step "$amana" contributions "$aff" "$last"
 step "$amana" prefill "$aff" "$next" -o "$demo/AFFEBDS_${aff}_${next}.txt"
 reg=$(sed -n 3p "$demo/AFFEBDS_${aff}_${next}.txt" | cut -c17-25)
 step "$amana" person show "$reg" --purpose "DEMO-CASE-1"
+step "$amana" audit query --subject "$reg"
+step "$amana" audit verify
 
 cat <<TXT
 
 The registry is in $AMANA_HOME and its key-encryption key in $AMANA_KEY_FILE.
 Every name, CIN, birth date and amount in $AMANA_HOME/registry.db is sealed;
-try: grep -c "$(sed -n 3p "$demo/AFFEBDS_${aff}_${next}.txt" | cut -c26-40 | sed 's/ *$//')" $AMANA_HOME/* (finds nothing)
+try: grep -rc "$(sed -n 3p "$demo/AFFEBDS_${aff}_${next}.txt" | cut -c26-40 | sed 's/ *$//')" $AMANA_HOME (finds nothing)
+Every command above is an entry of the signed audit log in $AMANA_HOME/audit.
 
 To go on, in this shell:
   export AMANA_HOME=$AMANA_HOME AMANA_KEY_FILE=$AMANA_KEY_FILE
@@ -58,4 +61,8 @@ To go on, in this shell:
   $amana contributions $aff $last --json
   $amana person show $reg --purpose CASE-42 --json
   $amana import $demo/declarations/DS_${aff}_${last}.txt     # refused: period already declared (exit 3)
+  $amana person show $reg                                     # refused without a purpose (exit 4), and logged
+  $amana audit query --subject $reg --json                    # who read this person, why, allowed or not
+  $amana audit prove 0 --json > /tmp/proof.json && $amana audit check-proof /tmp/proof.json --public-key $AMANA_HOME/audit/public.key
+  $amana audit witness $demo/witness                          # a third party's copy of the signed heads
 TXT

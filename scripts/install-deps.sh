@@ -10,6 +10,7 @@ packages=(
   clang-format      # the formatting check
   libsodium-dev     # AEAD sealing, BLAKE2b blind indexes, key wrapping
   libsqlite3-dev    # the embedded store
+  libjansson-dev    # parsing JSON: proofs handed to audit check-proof, witness heads
   libcmocka-dev     # the test framework
 )
 

@@ -25,7 +25,7 @@ run_suite() {
 }
 
 echo "== formatting (clang-format, .clang-format)"
-mapfile -t sources < <(find core crypto store service cli bench fuzz tests -name '*.[ch]')
+mapfile -t sources < <(find core crypto store audit service cli bench fuzz tests -name '*.[ch]')
 clang-format --style=file --dry-run --Werror "${sources[@]}"
 
 echo "== banned functions"
@@ -39,15 +39,19 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
 
-echo "== integration tests under ThreadSanitizer (the import reads files on a second thread)"
+echo "== under ThreadSanitizer: the integration tests (the import reads files on a second thread), and the"
+echo "   unit tests of what has threads of its own (audit group commit, store checkpoints)"
 export TSAN_OPTIONS=halt_on_error=1
 [ -f build-tsan/build.ninja ] || meson setup build-tsan -Db_sanitize=thread -Db_lundef=false -Dbuildtype=debug >/dev/null
 ninja -C build-tsan -j "$jobs"
-log=$(mktemp)
-meson test -C build-tsan --suite integration --print-errorlogs --num-processes "$jobs" | tee "$log"
-passed=$((passed + $(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$log")))
-failed=$((failed + $(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' "$log")))
-rm -f "$log"
+for selection in "--suite integration" "audit service_audit store"; do
+  log=$(mktemp)
+  # shellcheck disable=SC2086 # the selection is a list of words
+  meson test -C build-tsan $selection --print-errorlogs --num-processes "$jobs" | tee "$log"
+  passed=$((passed + $(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$log")))
+  failed=$((failed + $(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' "$log")))
+  rm -f "$log"
+done
 
 echo "== fuzz smoke run"
 

@@ -422,10 +422,9 @@ static bool inside(const char *dir, const char *path)
 	return strncmp(a, b, n) == 0 && (b[n] == '\0' || b[n] == '/');
 }
 
-enum amana_err svc_gen(struct registry *r, const struct principal *who, const struct gen_options *opt,
-		       struct gen_summary *out, char *why, size_t why_cap)
+static enum amana_err gen_run(struct registry *r, const struct gen_options *opt, struct gen_summary *out, char *why,
+			      size_t why_cap)
 {
-	(void)who;
 	memset(out, 0, sizeof(*out));
 	if (opt->employers == 0 || opt->employers > 900000 || opt->persons < opt->employers || opt->months == 0 ||
 	    opt->months > 120 || !period_valid(opt->first_period)) {
@@ -493,4 +492,15 @@ out:
 	if (err && !why[0])
 		snprintf(why, why_cap, "%s", amana_strerror(err));
 	return err;
+}
+
+enum amana_err svc_gen(struct registry *r, const struct principal *who, const struct gen_options *opt,
+		       struct gen_summary *out, char *why, size_t why_cap)
+{
+	struct audit_entry note;
+	audit_note(&note, who, "gen");
+	enum amana_err err = gen_run(r, opt, out, why, why_cap);
+	/* Bulk registration: counted, not listed. */
+	note.subjects_total = out->employers + out->persons;
+	return audit_commit(r, &note, err);
 }

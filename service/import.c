@@ -5,11 +5,19 @@
  * module checks it against the registry (known employer, period not yet
  * declared, B02 lines answering the pre-filled list in order, B04 persons
  * known or registered from their CIN) and, while no error has been seen,
- * writes it inside a savepoint. The first error stops the writing but not
- * the checking, so the employer gets every error at once; at the end a
- * rejected file rolls back to its savepoint. Accepted files are committed in
- * batches and reported only once their batch is durable, so after a crash a
- * file is either whole or absent.
+ * writes it. The first error stops the writing but not the checking, so the
+ * employer gets every error at once.
+ *
+ * Most files write nothing before their end: their lines fit one chunk and
+ * their employment changes wait in a short list. Those need no savepoint:
+ * once the whole file is checked, its writes cannot be refused any more.
+ * A file that must write earlier (a full chunk, a person registered from a
+ * CIN, a long list of employment changes) opens a savepoint first, and a
+ * rejected file rolls back to it. If the registry itself fails while a file
+ * is being written outside a savepoint, the whole batch is rolled back and
+ * reported as not imported. Accepted files are committed in batches and
+ * reported only once their batch is durable, so after a crash a file is
+ * either whole or absent.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +33,14 @@
 #include "roster.h"
 
 #define DEFAULT_BATCH_LINES 200000
+
+/* An employment opened (a hire) or closed (a leaver) by the current file,
+ * written once the file is known to be accepted. */
+struct job_op {
+	int64_t person_id;
+	bool open;
+};
+#define JOB_OPS_MAX 512
 
 struct file_state {
 	struct registry *r;
@@ -54,6 +70,11 @@ struct file_state {
 	/* Declaration ids reserved in blocks outside any file's savepoint, so a
 	 * rejected file cannot roll the reservation back under us. */
 	int64_t decl_next, decl_end;
+	bool in_savepoint; /* the current file's writes can be rolled back alone */
+	bool tx_dirty; /* a failed file wrote outside a savepoint: the batch is lost */
+	size_t njobs;
+	struct job_op jobs[JOB_OPS_MAX];
+	struct audit_entry *note; /* the call's audit entry: what it wrote */
 };
 
 #define DECLARATION_ID_BLOCK 1024
@@ -69,6 +90,48 @@ static void fail(struct file_state *fs, enum amana_err err, const char *what)
 		fs->fatal = err;
 		snprintf(fs->res.detail, sizeof(fs->res.detail), "%s: %s", what, amana_strerror(err));
 	}
+}
+
+/* Before the first write a later line could still have to undo. */
+static bool protect(struct file_state *fs)
+{
+	if (fs->in_savepoint)
+		return true;
+	enum amana_err err = store_savepoint(fs->r->store);
+	if (err) {
+		fail(fs, err, "starting the file's savepoint");
+		return false;
+	}
+	fs->in_savepoint = true;
+	return true;
+}
+
+static void write_jobs(struct file_state *fs)
+{
+	struct store *st = fs->r->store;
+	for (size_t i = 0; i < fs->njobs && !fs->fatal; i++) {
+		const struct job_op *j = &fs->jobs[i];
+		enum amana_err err = j->open
+					 ? store_employment_open(st, j->person_id, fs->employer_id, fs->res.period)
+					 : store_employment_close(st, j->person_id, fs->employer_id, fs->res.period);
+		if (err)
+			fail(fs, err, j->open ? "opening an employment" : "closing an employment");
+	}
+	fs->njobs = 0;
+}
+
+static void add_job(struct file_state *fs, int64_t person_id, bool open)
+{
+	if (fs->njobs == JOB_OPS_MAX) {
+		if (!protect(fs))
+			return;
+		write_jobs(fs);
+		if (fs->fatal)
+			return;
+	}
+	fs->jobs[fs->njobs].person_id = person_id;
+	fs->jobs[fs->njobs].open = open;
+	fs->njobs++;
 }
 
 /* What the employer already declared: for this period (main and
@@ -96,9 +159,20 @@ static enum amana_err note_recent(void *ctx, const struct store_declaration *d)
 			m->used[d->seq] = true;
 	} else if (m->prev_n < sizeof(m->prev_ids) / sizeof(m->prev_ids[0])) {
 		m->prev_period = d->period;
-		m->prev_ids[m->prev_n++] = d->id;
+		m->prev_ids[m->prev_n++] = d->id; /* seq descending: reversed after */
 	}
 	return AMANA_OK;
+}
+
+/* The previous period's declarations as the pre-filled list reads them:
+ * the main one first, then the complementary ones by number. */
+static void order_previous(struct recent *m)
+{
+	for (unsigned i = 0, j = m->prev_n; i + 1 < j; i++, j--) {
+		int64_t t = m->prev_ids[i];
+		m->prev_ids[i] = m->prev_ids[j - 1];
+		m->prev_ids[j - 1] = t;
+	}
 }
 
 /* Employers by affiliation, looked up once for an import of many files. */
@@ -140,6 +214,7 @@ static void on_employer(struct file_state *fs, const struct ebds_record *rec)
 		fail(fs, err, "reading the employer's declarations");
 		return;
 	}
+	order_previous(&ms);
 	if (rec->family == EBDS_FAMILY_DECLARATION) {
 		if (ms.main) {
 			ebds_errors_add(fs->errs, lineno, 11, "period",
@@ -193,6 +268,8 @@ static void add_totals(struct totals_rec *t, const struct line_rec *l)
 
 static void write_line(struct file_state *fs, const struct line_rec *lr)
 {
+	if (chunk_writer_will_flush(&fs->lines) && !protect(fs))
+		return;
 	enum amana_err err = chunk_writer_add(&fs->lines, lr);
 	if (err) {
 		fail(fs, err, "writing a line");
@@ -288,9 +365,7 @@ static void on_salary(struct file_state *fs, const struct ebds_record *rec)
 	write_line(fs, &lr);
 	crypto_wipe(&lr, sizeof(lr));
 	if (leaves && writing(fs)) {
-		enum amana_err err = store_employment_close(fs->r->store, person_id, fs->employer_id, rec->period);
-		if (err)
-			fail(fs, err, "closing an employment");
+		add_job(fs, person_id, false);
 		fs->res.leavers++;
 	}
 }
@@ -321,7 +396,7 @@ static void on_hire(struct file_state *fs, const struct ebds_record *rec)
 	} else if (h->registration == REGISTRATION_NONE) {
 		err = find_person_by_cin(r, h->cin, &person_id, &reg);
 		if (err == AMANA_ERR_NOTFOUND) {
-			if (!writing(fs))
+			if (!writing(fs) || !protect(fs))
 				return; /* would register: only when the file is clean so far */
 			err = person_create(r, h->cin, h->name, 0, 0, fs->now, &person_id, &reg);
 			if (err == AMANA_ERR_LIMIT) {
@@ -374,11 +449,8 @@ static void on_hire(struct file_state *fs, const struct ebds_record *rec)
 	write_line(fs, &lr);
 	crypto_wipe(&lr, sizeof(lr));
 	fs->res.hires++;
-	if (person_id && writing(fs)) {
-		err = store_employment_open(r->store, person_id, fs->employer_id, rec->period);
-		if (err)
-			fail(fs, err, "opening an employment");
-	}
+	if (person_id && writing(fs))
+		add_job(fs, person_id, true);
 }
 
 /* One line, already checked by the codec in the reading thread: the
@@ -458,16 +530,13 @@ static void import_one(struct file_state *fs, const char *path, struct file_read
 	fs->next_expected = 0;
 	fs->bytes_done = 0;
 	fs->declaration_id = 0;
+	fs->in_savepoint = false;
+	fs->njobs = 0;
 	uint32_t name_aff, name_period;
 	/* DSC<k>_ names the complementary number; the records say the rest. */
 	(void)ebds_parse_filename(path, &name_aff, &name_period, &fs->name_seq);
 
-	enum amana_err err = store_savepoint(r->store);
-	if (err) {
-		fail(fs, err, "starting the file's savepoint");
-		fs->res.err = err;
-		return;
-	}
+	enum amana_err err;
 	uint8_t digest[CRYPTO_DIGEST_BYTES] = { 0 };
 	bool ended = false;
 	struct read_block *b;
@@ -494,6 +563,11 @@ static void import_one(struct file_state *fs, const char *path, struct file_read
 	if (!ended)
 		fail(fs, AMANA_ERR_IO, "reading the files");
 
+	/* From here on nothing can reject the file: what is written now is
+	 * undone only with the batch, if the registry fails. */
+	bool final_writes = writing(fs);
+	if (writing(fs))
+		write_jobs(fs);
 	if (writing(fs) && (err = chunk_writer_finish(&fs->lines)))
 		fail(fs, err, "writing the last lines");
 	chunk_writer_clear(&fs->lines);
@@ -519,27 +593,40 @@ static void import_one(struct file_state *fs, const char *path, struct file_read
 	crypto_wipe(&fs->totals, sizeof(fs->totals));
 
 	if (fs->fatal) {
-		(void)store_rollback_savepoint(r->store);
+		if (fs->in_savepoint && store_rollback_savepoint(r->store) != AMANA_OK)
+			fs->tx_dirty = true;
+		else if (!fs->in_savepoint && final_writes)
+			fs->tx_dirty = true;
 		fs->res.err = fs->fatal;
 	} else if (ebds_errors_total(fs->errs) > 0) {
-		if ((err = store_rollback_savepoint(r->store)))
+		if (fs->in_savepoint && (err = store_rollback_savepoint(r->store))) {
 			fail(fs, err, "rolling back the file");
+			fs->tx_dirty = true;
+		}
 		fs->res.err = fs->fatal ? fs->fatal : AMANA_ERR_INPUT;
 		fs->res.lines = fs->res.hires = fs->res.new_persons = fs->res.leavers = 0;
 	} else {
-		if ((err = store_release(r->store)))
+		if (fs->in_savepoint && (err = store_release(r->store))) {
 			fail(fs, err, "keeping the file");
+			fs->tx_dirty = true;
+		}
 		fs->res.err = fs->fatal;
+		if (!fs->fatal) {
+			audit_entry_subject(fs->note, AUDIT_SUBJECT_DECLARATION, fs->declaration_id);
+			audit_entry_subject(fs->note, AUDIT_SUBJECT_EMPLOYER, fs->employer_id);
+		}
 	}
+	fs->in_savepoint = false;
+	fs->njobs = 0;
 }
 
 static void report_pending(const struct import_options *opt, struct import_file_result *pending, size_t *np,
-			   struct import_summary *sum, enum amana_err commit_err)
+			   struct import_summary *sum, enum amana_err commit_err, const char *why)
 {
 	for (size_t i = 0; i < *np; i++) {
 		if (commit_err) {
 			pending[i].err = commit_err;
-			snprintf(pending[i].detail, sizeof(pending[i].detail), "committing: %s",
+			snprintf(pending[i].detail, sizeof(pending[i].detail), "%s: %s", why,
 				 amana_strerror(commit_err));
 			sum->files_failed++;
 		} else {
@@ -578,10 +665,9 @@ static enum amana_err cache_employers(struct file_state *fs)
 	return err;
 }
 
-enum amana_err svc_import(struct registry *r, const struct principal *who, const char *const *paths, size_t count,
-			  const struct import_options *opt, struct import_summary *sum)
+static enum amana_err import_run(struct registry *r, const char *const *paths, size_t count,
+				 const struct import_options *opt, struct import_summary *sum, struct audit_entry *note)
 {
-	(void)who;
 	memset(sum, 0, sizeof(*sum));
 	struct file_state *fs = calloc(1, sizeof(*fs));
 	struct ebds_errors *errs = malloc(sizeof(*errs));
@@ -595,6 +681,7 @@ enum amana_err svc_import(struct registry *r, const struct principal *who, const
 		goto out;
 	}
 	fs->r = r;
+	fs->note = note;
 	fs->errs = errs;
 	fs->merged = merged;
 	fs->opt = opt;
@@ -640,6 +727,14 @@ enum amana_err svc_import(struct registry *r, const struct principal *who, const
 			sum->files_failed++;
 			if (opt->report)
 				opt->report(opt->ctx, &fs->res);
+			if (fs->tx_dirty) {
+				/* Part of the failed file may be in the transaction: none of
+				 * the batch is kept, and every file of it is reported. */
+				(void)store_rollback(r->store);
+				open_tx = false;
+				report_pending(opt, pending, &npending, sum, err,
+					       "not kept: a later file of its batch failed");
+			}
 			break;
 		}
 		if (fs->res.err == AMANA_ERR_INPUT) {
@@ -658,7 +753,7 @@ enum amana_err svc_import(struct registry *r, const struct principal *who, const
 			in_batch = 0;
 			if (cerr)
 				(void)store_rollback(r->store);
-			report_pending(opt, pending, &npending, sum, cerr);
+			report_pending(opt, pending, &npending, sum, cerr, "committing");
 			if (cerr) {
 				err = cerr;
 				break;
@@ -670,7 +765,7 @@ enum amana_err svc_import(struct registry *r, const struct principal *who, const
 		enum amana_err cerr = store_commit(r->store);
 		if (cerr)
 			(void)store_rollback(r->store);
-		report_pending(opt, pending, &npending, sum, cerr);
+		report_pending(opt, pending, &npending, sum, cerr, "committing");
 		if (cerr && !err)
 			err = cerr;
 	}
@@ -691,4 +786,17 @@ out:
 	free(merged);
 	free(pending);
 	return err;
+}
+
+/* One entry for the call, appended once its batches are committed: the
+ * declarations it wrote and their employers (the first ones listed, all
+ * counted in subjects_total: two per accepted file). */
+enum amana_err svc_import(struct registry *r, const struct principal *who, const char *const *paths, size_t count,
+			  const struct import_options *opt, struct import_summary *sum)
+{
+	struct audit_entry note;
+	audit_note(&note, who, "import");
+	enum amana_err err = import_run(r, paths, count, opt, sum, &note);
+	enum amana_err aerr = audit_commit(r, &note, err == AMANA_ERR_INPUT ? AMANA_OK : err);
+	return err ? err : aerr;
 }

@@ -23,6 +23,7 @@
 
 struct registry {
 	struct store *store;
+	struct audit_log *audit;
 	struct crypto_keyring *keys;
 	struct rules rules;
 	struct crypto_bidx_key bx_aff, bx_reg, bx_cin, bx_name;
@@ -108,6 +109,23 @@ enum amana_err family_allowance(const struct rules *rules, uint32_t period, unsi
 
 /* Fail-closed authorization of the CLI era: reading a person needs a purpose. */
 enum amana_err authorize_person_read(const struct principal *who, const char *purpose) AMANA_MUST_CHECK;
+
+/* ---- the audit entry of a call (audit.c) ---- */
+
+/* Longest purpose a caller may give (a case reference or a reason). */
+#define PURPOSE_MAX 200
+
+const char *role_name(enum role role);
+/* Start the entry of a call: time, principal, role, action, request. */
+void audit_note(struct audit_entry *e, const struct principal *who, const char *action);
+/* Seal the purpose into the entry (AMANA_ERR_USAGE if too long). */
+enum amana_err audit_note_purpose(struct registry *r, struct audit_entry *e, const char *purpose) AMANA_MUST_CHECK;
+enum amana_err audit_open_purpose(struct registry *r, const struct audit_entry *e, char *out,
+				  size_t cap) AMANA_MUST_CHECK;
+/* Append the entry with the call's result as outcome; durable on return.
+ * Returns result, or the log's error if the entry could not be written:
+ * the caller then returns no data (fail closed). */
+enum amana_err audit_commit(struct registry *r, struct audit_entry *e, enum amana_err result) AMANA_MUST_CHECK;
 
 /* The built-in copy of data/rules.txt (generated at build time). */
 extern const char amana_default_rules[];

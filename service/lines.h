@@ -42,7 +42,13 @@ struct chunk_writer {
 };
 
 void chunk_writer_start(struct chunk_writer *w, struct registry *r, int64_t declaration_id);
+/* Add a line; the chunk is sealed and stored when it fills. */
 enum amana_err chunk_writer_add(struct chunk_writer *w, const struct line_rec *l) AMANA_MUST_CHECK;
+/* Whether the next chunk_writer_add writes to the store. */
+static inline bool chunk_writer_will_flush(const struct chunk_writer *w)
+{
+	return w->count + 1 >= STORE_CHUNK_LINES;
+}
 /* Store what is left; call once after the last line. */
 enum amana_err chunk_writer_finish(struct chunk_writer *w) AMANA_MUST_CHECK;
 /* Wipe the plaintext (also after a failure). */

@@ -27,10 +27,9 @@ static void norm(const char *in, char *out, size_t cap)
 	text_to_ebds(in, strlen(in), out, cap);
 }
 
-enum amana_err svc_employer_register(struct registry *r, const struct principal *who, const struct employer_input *in,
-				     char *why, size_t why_cap)
+static enum amana_err employer_register(struct registry *r, const struct employer_input *in, struct audit_entry *note,
+					char *why, size_t why_cap)
 {
-	(void)who;
 	if (!affiliation_number_valid(in->affiliation)) {
 		say(why, why_cap, "the affiliation number must be 7 digits whose last is the check digit");
 		return AMANA_ERR_INPUT;
@@ -58,14 +57,37 @@ enum amana_err svc_employer_register(struct registry *r, const struct principal 
 	enum amana_err err = store_begin(r->store);
 	if (!err)
 		err = employer_create(r, in->affiliation, &p, (int64_t)time(NULL), &id);
+	crypto_wipe(&p, sizeof(p));
+	if (!err) {
+		/* Logged before the write is committed: nothing lands unlogged. */
+		audit_entry_subject(note, AUDIT_SUBJECT_EMPLOYER, id);
+		err = audit_commit(r, note, AMANA_OK);
+		note->action[0] = 0; /* committed */
+	}
 	if (!err)
 		err = store_commit(r->store);
 	else
 		(void)store_rollback(r->store);
-	crypto_wipe(&p, sizeof(p));
 	if (err == AMANA_ERR_EXISTS)
 		say(why, why_cap, "an employer with this affiliation number is already registered");
 	return err;
+}
+
+/* The entry of a call that stopped before its write: the outcome. */
+static enum amana_err commit_unless_done(struct registry *r, struct audit_entry *note, enum amana_err err)
+{
+	if (!note->action[0])
+		return err; /* appended already, before the write's commit */
+	return audit_commit(r, note, err);
+}
+
+enum amana_err svc_employer_register(struct registry *r, const struct principal *who, const struct employer_input *in,
+				     char *why, size_t why_cap)
+{
+	struct audit_entry note;
+	audit_note(&note, who, "employer.register");
+	enum amana_err err = employer_register(r, in, &note, why, why_cap);
+	return commit_unless_done(r, &note, err);
 }
 
 struct employer_get_ctx {
@@ -106,15 +128,18 @@ enum amana_err employer_load(struct registry *r, int64_t id, struct employer_vie
 enum amana_err svc_employer_show(struct registry *r, const struct principal *who, uint32_t affiliation,
 				 struct employer_view *out)
 {
-	(void)who;
+	struct audit_entry note;
+	audit_note(&note, who, "employer.show");
 	memset(out, 0, sizeof(*out));
 	int64_t id, count;
 	enum amana_err err = find_employer(r, affiliation, &id);
-	if (!err)
+	if (!err) {
+		audit_entry_subject(&note, AUDIT_SUBJECT_EMPLOYER, id);
 		err = employer_load(r, id, out);
+	}
 	if (!err)
 		err = store_declaration_stats(r->store, id, &count, &out->last_period);
-	if (err) {
+	if ((err = audit_commit(r, &note, err))) {
 		employer_view_clear(out);
 		return err;
 	}
@@ -128,10 +153,9 @@ void employer_view_clear(struct employer_view *v)
 	crypto_wipe(v, sizeof(*v));
 }
 
-enum amana_err svc_person_register(struct registry *r, const struct principal *who, const struct person_input *in,
-				   uint32_t *registration, char *why, size_t why_cap)
+static enum amana_err person_register(struct registry *r, const struct person_input *in, uint32_t *registration,
+				      struct audit_entry *note, char *why, size_t why_cap)
 {
-	(void)who;
 	char cin[16], name[61];
 	norm(in->cin, cin, sizeof(cin));
 	if (!cin_valid(cin, strlen(cin))) {
@@ -151,16 +175,32 @@ enum amana_err svc_person_register(struct registry *r, const struct principal *w
 	enum amana_err err = store_begin(r->store);
 	if (!err)
 		err = person_create(r, cin, name, in->birth_date, in->children, (int64_t)time(NULL), &id, registration);
+	crypto_wipe(cin, sizeof(cin));
+	crypto_wipe(name, sizeof(name));
+	if (!err) {
+		audit_entry_subject(note, AUDIT_SUBJECT_PERSON, id);
+		err = audit_commit(r, note, AMANA_OK);
+		note->action[0] = 0;
+	}
 	if (!err)
 		err = store_commit(r->store);
 	else
 		(void)store_rollback(r->store);
-	crypto_wipe(cin, sizeof(cin));
-	crypto_wipe(name, sizeof(name));
 	if (err == AMANA_ERR_EXISTS)
 		say(why, why_cap, "a person with this CIN is already registered");
 	else if (err == AMANA_ERR_LIMIT)
 		say(why, why_cap, "the registry has assigned every registration number it can");
+	return err;
+}
+
+enum amana_err svc_person_register(struct registry *r, const struct principal *who, const struct person_input *in,
+				   uint32_t *registration, char *why, size_t why_cap)
+{
+	struct audit_entry note;
+	audit_note(&note, who, "person.register");
+	enum amana_err err = person_register(r, in, registration, &note, why, why_cap);
+	if ((err = commit_unless_done(r, &note, err)))
+		*registration = 0;
 	return err;
 }
 
@@ -213,12 +253,24 @@ enum amana_err svc_person_show(struct registry *r, const struct principal *who, 
 			       const char *purpose, struct person_view *out)
 {
 	memset(out, 0, sizeof(*out));
-	enum amana_err err = authorize_person_read(who, purpose);
+	struct audit_entry note;
+	audit_note(&note, who, "person.show");
+	enum amana_err err = audit_note_purpose(r, &note, purpose);
+	if (!err)
+		err = authorize_person_read(who, purpose);
+	if (err == AMANA_ERR_DENIED)
+		snprintf(note.reason, sizeof(note.reason), "%s",
+			 purpose && purpose[0] ? "role may not read persons" : "no purpose given");
+	/* Whom the call was about is logged even when it is refused: a
+	 * person's access history shows the attempts too. */
+	int64_t id = 0;
+	enum amana_err ferr = find_person_by_reg(r, registration, &id);
+	if (ferr == AMANA_OK)
+		audit_entry_subject(&note, AUDIT_SUBJECT_PERSON, id);
+	if (!err)
+		err = ferr;
 	if (err)
-		return err;
-	int64_t id;
-	if ((err = find_person_by_reg(r, registration, &id)))
-		return err;
+		return audit_commit(r, &note, err);
 	struct person_get_ctx c = { r, out, false };
 	if ((err = store_person_get(r->store, id, person_get_cb, &c)))
 		goto fail;
@@ -230,10 +282,12 @@ enum amana_err svc_person_show(struct registry *r, const struct principal *who, 
 	struct jobs_ctx jc = { r, out };
 	if ((err = store_employment_of_person(r->store, id, job_cb, &jc)))
 		goto fail;
-	return AMANA_OK;
+	if ((err = audit_commit(r, &note, AMANA_OK)))
+		person_view_clear(out); /* not logged: not shown */
+	return err;
 fail:
 	person_view_clear(out);
-	return err;
+	return audit_commit(r, &note, err);
 }
 
 void person_view_clear(struct person_view *v)
@@ -245,6 +299,7 @@ void person_view_clear(struct person_view *v)
 
 struct contrib_ctx {
 	struct registry *r;
+	struct audit_entry *note;
 	struct totals_rec sum;
 	unsigned declarations;
 };
@@ -252,6 +307,7 @@ struct contrib_ctx {
 static enum amana_err add_totals(void *vctx, const struct store_declaration *d)
 {
 	struct contrib_ctx *c = vctx;
+	audit_entry_subject(c->note, AUDIT_SUBJECT_DECLARATION, d->id);
 	struct totals_rec t;
 	enum amana_err err = open_totals(c->r, d->id, &d->totals_sealed, &t);
 	if (err)
@@ -264,16 +320,16 @@ static enum amana_err add_totals(void *vctx, const struct store_declaration *d)
 	return AMANA_OK;
 }
 
-enum amana_err svc_contributions(struct registry *r, const struct principal *who, uint32_t affiliation, uint32_t period,
-				 struct contributions_view *out)
+static enum amana_err contributions(struct registry *r, uint32_t affiliation, uint32_t period,
+				    struct contributions_view *out, struct audit_entry *note)
 {
-	(void)who;
 	memset(out, 0, sizeof(*out));
 	int64_t id;
 	enum amana_err err = find_employer(r, affiliation, &id);
 	if (err)
 		return err;
-	struct contrib_ctx c = { .r = r };
+	audit_entry_subject(note, AUDIT_SUBJECT_EMPLOYER, id);
+	struct contrib_ctx c = { .r = r, .note = note };
 	if ((err = store_declarations_of(r->store, id, period, add_totals, &c)))
 		return err;
 	if (c.declarations == 0)
@@ -284,5 +340,16 @@ enum amana_err svc_contributions(struct registry *r, const struct principal *who
 	out->declarations = c.declarations;
 	err = contributions_compute(&r->rules, period, c.sum.real_salaries, c.sum.capped_salaries, &out->c);
 	crypto_wipe(&c.sum, sizeof(c.sum));
+	return err;
+}
+
+enum amana_err svc_contributions(struct registry *r, const struct principal *who, uint32_t affiliation, uint32_t period,
+				 struct contributions_view *out)
+{
+	struct audit_entry note;
+	audit_note(&note, who, "contributions");
+	enum amana_err err = contributions(r, affiliation, period, out, &note);
+	if ((err = audit_commit(r, &note, err)))
+		crypto_wipe(out, sizeof(*out));
 	return err;
 }

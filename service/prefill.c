@@ -24,14 +24,21 @@ static enum amana_err emit(FILE *out, const struct ebds_record *rec)
 enum amana_err svc_prefill(struct registry *r, const struct principal *who, uint32_t affiliation, uint32_t period,
 			   FILE *out, unsigned *persons)
 {
-	(void)who;
+	struct audit_entry note;
+	audit_note(&note, who, "prefill");
 	int64_t employer_id;
 	enum amana_err err = find_employer(r, affiliation, &employer_id);
 	if (err)
-		return err;
+		return audit_commit(r, &note, err);
+	audit_entry_subject(&note, AUDIT_SUBJECT_EMPLOYER, employer_id);
 	struct roster ro;
 	roster_init(&ro);
-	if ((err = roster_load(r, employer_id, period, true, &ro)))
+	err = roster_load(r, employer_id, period, true, &ro);
+	/* The list names every person on it: logged, durably, before the
+	 * first byte of it is written. */
+	for (size_t i = 0; !err && i < ro.n; i++)
+		audit_entry_subject(&note, AUDIT_SUBJECT_PERSON, ro.v[i].person_id);
+	if ((err = audit_commit(r, &note, err)))
 		goto out;
 
 	struct ebds_record rec;

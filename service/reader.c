@@ -8,7 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#define RING 4
+#define RING 16
+/* The reading thread, once it waited for a free block, is woken only when
+ * this many are free: one wake-up per several files, not one per file. */
+#define RING_WAKE (RING / 2)
 #define READ_CHUNK (1u << 20)
 
 struct file_reader {
@@ -18,12 +21,15 @@ struct file_reader {
 
 	pthread_t thread;
 	pthread_mutex_t lock;
-	pthread_cond_t changed;
+	pthread_cond_t has_free; /* the reading thread waits on it */
+	pthread_cond_t has_data; /* the import thread waits on it */
 	struct read_block *slots[RING]; /* the blocks, allocated once */
 	bool free_slot[RING];
+	size_t nfree;
 	struct read_block *ring[RING]; /* published blocks, oldest at tail */
 	size_t head, tail, used;
 	bool stop, done;
+	bool reader_waits, importer_waits;
 
 	/* The reading thread's own state. */
 	struct read_block *cur;
@@ -41,14 +47,16 @@ static struct read_block *take_free(struct file_reader *fr)
 			pthread_mutex_unlock(&fr->lock);
 			return NULL;
 		}
-		for (size_t i = 0; i < RING; i++) {
+		for (size_t i = 0; i < RING && fr->nfree > 0; i++) {
 			if (fr->free_slot[i]) {
 				fr->free_slot[i] = false;
+				fr->nfree--;
 				pthread_mutex_unlock(&fr->lock);
 				return fr->slots[i];
 			}
 		}
-		pthread_cond_wait(&fr->changed, &fr->lock);
+		fr->reader_waits = true;
+		pthread_cond_wait(&fr->has_free, &fr->lock);
 	}
 }
 
@@ -58,7 +66,10 @@ static void publish(struct file_reader *fr, struct read_block *b)
 	fr->ring[fr->head] = b;
 	fr->head = (fr->head + 1) % RING;
 	fr->used++;
-	pthread_cond_broadcast(&fr->changed);
+	if (fr->importer_waits) {
+		fr->importer_waits = false;
+		pthread_cond_signal(&fr->has_data);
+	}
 	pthread_mutex_unlock(&fr->lock);
 }
 
@@ -161,7 +172,7 @@ static void *reader_main(void *arg)
 	}
 	pthread_mutex_lock(&fr->lock);
 	fr->done = true;
-	pthread_cond_broadcast(&fr->changed);
+	pthread_cond_signal(&fr->has_data);
 	pthread_mutex_unlock(&fr->lock);
 	return NULL;
 }
@@ -183,6 +194,7 @@ enum amana_err file_reader_start(struct file_reader **out, const char *const *pa
 		ok = fr->slots[i] != NULL;
 		fr->free_slot[i] = true;
 	}
+	fr->nfree = RING;
 	if (!ok || pthread_mutex_init(&fr->lock, NULL) != 0) {
 		for (size_t i = 0; i < RING; i++)
 			free(fr->slots[i]);
@@ -190,9 +202,11 @@ enum amana_err file_reader_start(struct file_reader **out, const char *const *pa
 		free(fr);
 		return AMANA_ERR_NOMEM;
 	}
-	pthread_cond_init(&fr->changed, NULL);
+	pthread_cond_init(&fr->has_free, NULL);
+	pthread_cond_init(&fr->has_data, NULL);
 	if (pthread_create(&fr->thread, NULL, reader_main, fr) != 0) {
-		pthread_cond_destroy(&fr->changed);
+		pthread_cond_destroy(&fr->has_free);
+		pthread_cond_destroy(&fr->has_data);
 		pthread_mutex_destroy(&fr->lock);
 		for (size_t i = 0; i < RING; i++)
 			free(fr->slots[i]);
@@ -207,8 +221,10 @@ enum amana_err file_reader_start(struct file_reader **out, const char *const *pa
 struct read_block *file_reader_next(struct file_reader *fr)
 {
 	pthread_mutex_lock(&fr->lock);
-	while (fr->used == 0 && !fr->done)
-		pthread_cond_wait(&fr->changed, &fr->lock);
+	while (fr->used == 0 && !fr->done) {
+		fr->importer_waits = true;
+		pthread_cond_wait(&fr->has_data, &fr->lock);
+	}
 	struct read_block *b = NULL;
 	if (fr->used > 0) {
 		b = fr->ring[fr->tail];
@@ -226,10 +242,16 @@ void file_reader_release(struct file_reader *fr, struct read_block *b)
 	if (b->ends_file)
 		crypto_wipe(b->end.errors.list, b->end.errors.count * sizeof(b->end.errors.list[0]));
 	pthread_mutex_lock(&fr->lock);
-	for (size_t i = 0; i < RING; i++)
-		if (fr->slots[i] == b)
+	for (size_t i = 0; i < RING; i++) {
+		if (fr->slots[i] == b && !fr->free_slot[i]) {
 			fr->free_slot[i] = true;
-	pthread_cond_broadcast(&fr->changed);
+			fr->nfree++;
+		}
+	}
+	if (fr->reader_waits && fr->nfree >= RING_WAKE) {
+		fr->reader_waits = false;
+		pthread_cond_signal(&fr->has_free);
+	}
 	pthread_mutex_unlock(&fr->lock);
 }
 
@@ -239,7 +261,7 @@ void file_reader_stop(struct file_reader *fr)
 		return;
 	pthread_mutex_lock(&fr->lock);
 	fr->stop = true;
-	pthread_cond_broadcast(&fr->changed);
+	pthread_cond_broadcast(&fr->has_free);
 	pthread_mutex_unlock(&fr->lock);
 	pthread_join(fr->thread, NULL);
 	for (size_t i = 0; i < RING; i++) {
@@ -249,7 +271,8 @@ void file_reader_stop(struct file_reader *fr)
 	crypto_wipe(&fr->errs, sizeof(fr->errs));
 	crypto_wipe(&fr->chk, sizeof(fr->chk));
 	free(fr->buf);
-	pthread_cond_destroy(&fr->changed);
+	pthread_cond_destroy(&fr->has_free);
+	pthread_cond_destroy(&fr->has_data);
 	pthread_mutex_destroy(&fr->lock);
 	free(fr);
 }

@@ -5,9 +5,14 @@
  * Layout of a registry directory DIR:
  *   DIR/registry.db (+ -wal, -shm)   the SQLite store; personal fields sealed
  *   DIR/rules.txt                    the dated rules in force (data, not code)
+ *   DIR/audit/                       the tamper-evident audit log (audit/log.h)
  * The KEK lives in a file outside DIR, readable by its owner only:
  *   "AMANA-KEK-1 " 64 hex digits "\n"
+ * The audit log's Ed25519 signing key is a random seed sealed under the
+ * signing data key, kept in the database's meta table with its public half;
+ * the public half is also DIR/audit/public.key, for third parties.
  */
+#include <sodium.h>
 #include "internal.h"
 
 #include <errno.h>
@@ -195,6 +200,9 @@ enum amana_err registry_init(const char *dir, const char *key_path, const char *
 	bool made_dir = false, made_key = false, made_db = false, made_rules = false;
 	struct store *st = NULL;
 	uint8_t kek[CRYPTO_KEY_BYTES], key[CRYPTO_KEY_BYTES];
+	char audit_dir[PATH_MAX];
+	bool made_audit = false;
+	struct crypto_keyring *kr = NULL;
 
 	if (!rules_text) {
 		rules_text = amana_default_rules;
@@ -220,7 +228,8 @@ enum amana_err registry_init(const char *dir, const char *key_path, const char *
 	}
 	join(db_path, sizeof(db_path), dir, "registry.db");
 	join(rules_path, sizeof(rules_path), dir, "rules.txt");
-	if (access(db_path, F_OK) == 0) {
+	join(audit_dir, sizeof(audit_dir), dir, "audit");
+	if (access(db_path, F_OK) == 0 || access(audit_dir, F_OK) == 0) {
 		say(why, why_cap, "%s already holds a registry; refusing to overwrite it", dir);
 		return AMANA_ERR_EXISTS;
 	}
@@ -246,17 +255,40 @@ enum amana_err registry_init(const char *dir, const char *key_path, const char *
 		goto fail;
 	}
 	made_db = true;
-	if ((err = store_begin(st)))
+	if ((err = store_begin(st)) || (err = crypto_keyring_new(&kr)))
 		goto fail_store;
 	for (size_t i = 0; i < sizeof(all_purposes) / sizeof(all_purposes[0]); i++) {
 		uint8_t wrapped[CRYPTO_WRAPPED_KEY_BYTES];
 		crypto_key_generate(key);
 		crypto_key_wrap(kek, all_purposes[i], 1, key, wrapped);
+		err = crypto_keyring_add(kr, all_purposes[i], 1, key);
 		crypto_wipe(key, sizeof(key));
 		struct store_blob w = { wrapped, sizeof(wrapped) };
-		if ((err = store_keyring_put(st, (int)all_purposes[i], 1, &w)))
+		if (err || (err = store_keyring_put(st, (int)all_purposes[i], 1, &w)))
 			goto fail_store;
 	}
+	/* The audit log's signing key: a seed sealed under the signing key. */
+	uint8_t seed[crypto_sign_SEEDBYTES], pk[AUDIT_PUBLIC_KEY_BYTES], sk[AUDIT_SECRET_KEY_BYTES];
+	uint8_t sealed_seed[crypto_sign_SEEDBYTES + CRYPTO_SEAL_OVERHEAD];
+	size_t sealed_len;
+	crypto_random_bytes(seed, sizeof(seed));
+	crypto_sign_seed_keypair(pk, sk, seed);
+	crypto_wipe(sk, sizeof(sk));
+	struct crypto_ad ad = { "meta", "audit_signing_seed", 0, 0 };
+	err = crypto_seal(kr, CRYPTO_PURPOSE_SIGNING, &ad, seed, sizeof(seed), sealed_seed, sizeof(sealed_seed),
+			  &sealed_len);
+	crypto_wipe(seed, sizeof(seed));
+	crypto_keyring_free(kr);
+	kr = NULL;
+	if (err || (err = store_meta_put(st, "audit_signing_seed", sealed_seed, sealed_len)) ||
+	    (err = store_meta_put(st, "audit_public_key", pk, sizeof(pk))))
+		goto fail_store;
+	if ((err = audit_create(audit_dir, pk))) {
+		say(why, why_cap, "cannot create the audit log in %s: %s", audit_dir, amana_strerror(err));
+		made_audit = true;
+		goto fail;
+	}
+	made_audit = true;
 	static const char format[] = "amana-registry-1";
 	if ((err = store_meta_put(st, "format", (const uint8_t *)format, sizeof(format) - 1)))
 		goto fail_store;
@@ -276,6 +308,16 @@ fail_store:
 	say(why, why_cap, "cannot set up the database: %s", amana_strerror(err));
 fail:
 	crypto_wipe(kek, sizeof(kek));
+	crypto_keyring_free(kr);
+	if (made_audit) {
+		static const char *const files[] = { "entries", "index", "tree", "heads", "lock", "public.key" };
+		for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+			char p[PATH_MAX + 16];
+			snprintf(p, sizeof(p), "%s/%s", audit_dir, files[i]);
+			unlink(p);
+		}
+		rmdir(audit_dir);
+	}
 	if (st) {
 		(void)store_rollback(st);
 		store_close(st);
@@ -319,7 +361,43 @@ static enum amana_err unwrap_one(void *vctx, int purpose, uint32_t version, cons
 	return err;
 }
 
+/* The audit log's key pair, unsealed with the registry's keys. */
+static enum amana_err signing_key(struct registry *r, uint8_t pk[AUDIT_PUBLIC_KEY_BYTES],
+				  uint8_t sk[AUDIT_SECRET_KEY_BYTES])
+{
+	uint8_t sealed[128], seed[crypto_sign_SEEDBYTES], stored_pk[AUDIT_PUBLIC_KEY_BYTES];
+	size_t len, plen, pklen;
+	enum amana_err err = store_meta_get(r->store, "audit_signing_seed", sealed, sizeof(sealed), &len);
+	if (!err)
+		err = store_meta_get(r->store, "audit_public_key", stored_pk, sizeof(stored_pk), &pklen);
+	if (err)
+		return err;
+	struct crypto_ad ad = { "meta", "audit_signing_seed", 0, 0 };
+	if ((err = crypto_open(r->keys, &ad, sealed, len, seed, sizeof(seed), &plen)))
+		return err;
+	if (plen != sizeof(seed) || pklen != sizeof(stored_pk)) {
+		crypto_wipe(seed, sizeof(seed));
+		return AMANA_ERR_CORRUPT;
+	}
+	crypto_sign_seed_keypair(pk, sk, seed);
+	crypto_wipe(seed, sizeof(seed));
+	if (sodium_memcmp(pk, stored_pk, sizeof(stored_pk)) != 0) {
+		crypto_wipe(sk, AUDIT_SECRET_KEY_BYTES);
+		return AMANA_ERR_CORRUPT;
+	}
+	return AMANA_OK;
+}
+
+static enum amana_err open_registry(const char *dir, const char *key_path, bool with_audit, struct registry **out,
+				    char *why, size_t why_cap);
+
 enum amana_err registry_open(const char *dir, const char *key_path, struct registry **out, char *why, size_t why_cap)
+{
+	return open_registry(dir, key_path, true, out, why, why_cap);
+}
+
+static enum amana_err open_registry(const char *dir, const char *key_path, bool with_audit, struct registry **out,
+				    char *why, size_t why_cap)
 {
 	*out = NULL;
 	char db_path[PATH_MAX], rules_path[PATH_MAX];
@@ -371,6 +449,20 @@ enum amana_err registry_open(const char *dir, const char *key_path, struct regis
 		say(why, why_cap, "%s, line %u: %s", rules_path, rerr.line, rerr.message);
 		goto fail;
 	}
+	if (with_audit) {
+		/* No audit log, no registry: every read must be logged. */
+		uint8_t pk[AUDIT_PUBLIC_KEY_BYTES], sk[AUDIT_SECRET_KEY_BYTES];
+		char audit_dir[PATH_MAX];
+		join(audit_dir, sizeof(audit_dir), dir, "audit");
+		if ((err = signing_key(r, pk, sk))) {
+			say(why, why_cap, "the registry's audit signing key cannot be opened: %s", amana_strerror(err));
+			goto fail;
+		}
+		err = audit_open(audit_dir, sk, &r->audit, why, why_cap);
+		crypto_wipe(sk, sizeof(sk));
+		if (err)
+			goto fail;
+	}
 	*out = r;
 	return AMANA_OK;
 fail:
@@ -383,6 +475,9 @@ void registry_close(struct registry *r)
 {
 	if (!r)
 		return;
+	/* A head for this process's entries; if it cannot be signed now,
+	 * the next open signs it (the entries themselves are durable). */
+	(void)audit_close(r->audit);
 	store_close(r->store);
 	crypto_keyring_free(r->keys);
 	crypto_bidx_key_clear(&r->bx_aff);
@@ -410,4 +505,34 @@ enum amana_err svc_stats(struct registry *r, const struct principal *who, struct
 	out->declarations = c.declarations;
 	out->lines = c.lines;
 	return AMANA_OK;
+}
+
+enum amana_err svc_audit_verify(const char *dir, const char *key_path, struct audit_verify_report *rep, char *why,
+				size_t why_cap)
+{
+	memset(rep, 0, sizeof(*rep));
+	struct registry *r;
+	enum amana_err err = open_registry(dir, key_path, false, &r, why, why_cap);
+	if (err)
+		return err;
+	uint8_t pk[AUDIT_PUBLIC_KEY_BYTES], sk[AUDIT_SECRET_KEY_BYTES], published[AUDIT_PUBLIC_KEY_BYTES];
+	char audit_dir[PATH_MAX];
+	join(audit_dir, sizeof(audit_dir), dir, "audit");
+	err = signing_key(r, pk, sk);
+	crypto_wipe(sk, sizeof(sk));
+	registry_close(r);
+	if (err) {
+		say(why, why_cap, "the registry's audit signing key cannot be opened: %s", amana_strerror(err));
+		return err;
+	}
+	/* The key third parties are given must be the registry's own. */
+	if ((err = audit_read_public_key(audit_dir, published)) || sodium_memcmp(published, pk, sizeof(pk)) != 0) {
+		rep->ok = false;
+		snprintf(rep->file, sizeof(rep->file), "public.key");
+		snprintf(rep->problem, sizeof(rep->problem), "%s",
+			 err ? "the published public key cannot be read"
+			     : "the published public key is not the registry's signing key");
+		return AMANA_OK;
+	}
+	return audit_verify(audit_dir, pk, rep);
 }

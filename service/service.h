@@ -18,6 +18,7 @@
 #include "core/ebds.h"
 #include "core/error.h"
 #include "core/rules.h"
+#include "audit/log.h"
 
 struct registry;
 
@@ -35,6 +36,9 @@ enum role {
 struct principal {
 	char id[64];
 	enum role role;
+	/* The request this call serves, for the audit log. */
+	char client[64]; /* the caller's address; "" means local (the CLI) */
+	char request_id[64];
 };
 
 /* ---- the registry ---- */
@@ -210,5 +214,112 @@ struct registry_stats {
 	int64_t employers, persons, employments, declarations, lines;
 };
 enum amana_err svc_stats(struct registry *r, const struct principal *who, struct registry_stats *out) AMANA_MUST_CHECK;
+
+/* ---- the audit log (auditor and operator roles) ---- */
+
+/* Every function of this header, and whether it touches personal data (then
+ * it appends exactly one audit entry, whose action is given). Ends with a
+ * NULL function. A test checks the list against this header. */
+struct svc_catalog_entry {
+	const char *function;
+	const char *action;
+	bool personal;
+};
+extern const struct svc_catalog_entry svc_catalog[];
+
+struct audit_head_view {
+	struct audit_head head;
+	uint8_t public_key[AUDIT_PUBLIC_KEY_BYTES];
+};
+/* The latest signed tree head (one is signed first for what this process
+ * appended). */
+enum amana_err svc_audit_head(struct registry *r, const struct principal *who,
+			      struct audit_head_view *out) AMANA_MUST_CHECK;
+
+struct audit_proof_view {
+	struct audit_head_view head;
+	uint64_t leaf_index;
+	merkle_hash leaf_hash;
+	merkle_hash path[MERKLE_PROOF_MAX];
+	size_t path_len;
+	uint8_t entry[AUDIT_ENTRY_MAX]; /* the entry itself: its leaf hash can be recomputed */
+	size_t entry_len;
+};
+/* Inclusion proof of entry seq against the latest head. */
+enum amana_err svc_audit_prove(struct registry *r, const struct principal *who, uint64_t seq,
+			       struct audit_proof_view *out) AMANA_MUST_CHECK;
+
+struct audit_consistency_view {
+	struct audit_head_view head; /* the latest */
+	uint64_t old_size, new_size;
+	merkle_hash old_root, new_root;
+	bool have_old_head, have_new_head; /* signed heads of exactly those sizes */
+	struct audit_head old_head, new_head;
+	merkle_hash path[MERKLE_PROOF_MAX];
+	size_t path_len;
+};
+/* Consistency proof between the trees of old_size and new_size entries
+ * (new_size 0: the latest head's). */
+enum amana_err svc_audit_consistency(struct registry *r, const struct principal *who, uint64_t old_size,
+				     uint64_t new_size, struct audit_consistency_view *out) AMANA_MUST_CHECK;
+
+/* Entries about a person (registration), an employer (affiliation), by a
+ * principal, in a time window [since, until); 0/NULL: no filter. */
+struct audit_query {
+	uint32_t registration;
+	uint32_t affiliation;
+	const char *principal;
+	int64_t since_ms, until_ms;
+	int64_t person_id, employer_id; /* filled from the numbers above */
+	uint64_t matched;
+};
+/* fn (may be NULL: only count) gets each matching entry and its purpose,
+ * unsealed. */
+typedef enum amana_err (*audit_query_fn)(void *ctx, uint64_t seq, const struct audit_entry *e, const char *purpose);
+enum amana_err svc_audit_query(struct registry *r, const struct principal *who, struct audit_query *q,
+			       audit_query_fn fn, void *ctx) AMANA_MUST_CHECK;
+
+/* Recompute the whole log from its entries (see audit_verify), with the
+ * registry's own signing key, unsealed with the KEK, as the trusted key:
+ * a log re-signed with another key fails. Opens nothing for writing. */
+enum amana_err svc_audit_verify(const char *dir, const char *key_path, struct audit_verify_report *rep, char *why,
+				size_t why_cap) AMANA_MUST_CHECK;
+
+/* A proof and/or a signed head, as a third party received them (from
+ * `amana audit prove|consistency|sth --json`); checked with the public key
+ * alone, no registry needed. */
+struct audit_check {
+	bool has_inclusion, has_consistency, has_head;
+	uint64_t leaf_index, old_size, tree_size; /* tree_size: the (new) tree's */
+	merkle_hash leaf_hash, old_root, root;
+	merkle_hash path[MERKLE_PROOF_MAX];
+	size_t path_len;
+	uint8_t entry[AUDIT_ENTRY_MAX]; /* optional: must hash to leaf_hash */
+	size_t entry_len;
+	int64_t timestamp;
+	uint8_t signature[AUDIT_SIGNATURE_BYTES];
+	uint8_t public_key[AUDIT_PUBLIC_KEY_BYTES];
+};
+struct audit_check_result {
+	bool inclusion_checked, inclusion_ok;
+	bool entry_checked, entry_ok;
+	bool consistency_checked, consistency_ok;
+	bool head_checked, head_ok;
+};
+/* AMANA_OK if everything given verifies, AMANA_ERR_INPUT if something does
+ * not, AMANA_ERR_USAGE if nothing was given. */
+enum amana_err svc_audit_check(const struct audit_check *in, struct audit_check_result *out) AMANA_MUST_CHECK;
+
+struct audit_witness_result {
+	struct audit_head head; /* the log's latest */
+	struct audit_head previous; /* the witness's last, if had_previous */
+	bool had_previous, pinned_now, appended;
+	char refusal[200]; /* why a head was refused */
+};
+/* Hand the latest head to a witness folder: accepted only if signed by the
+ * key the witness pinned (on its first use) and consistent with the last
+ * head it holds; AMANA_ERR_INPUT with refusal set otherwise. */
+enum amana_err svc_audit_witness(struct registry *r, const struct principal *who, const char *dir,
+				 struct audit_witness_result *out) AMANA_MUST_CHECK;
 
 #endif

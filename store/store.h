@@ -261,7 +261,8 @@ AMANA_MUST_CHECK static inline enum amana_err store_declarations_of(struct store
 	return STORE_CALL(declarations_of, employer, period, fn, ctx);
 }
 /* The employer's declarations for period and for the latest period before
- * it, in one call: period descending, then seq ascending. */
+ * it, in one call, newest first: period descending, then seq descending.
+ * period 0 is a usage error. */
 AMANA_MUST_CHECK static inline enum amana_err
 store_declarations_recent(struct store *s, int64_t employer, uint32_t period, store_declaration_fn fn, void *ctx)
 {

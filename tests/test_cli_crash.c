@@ -98,8 +98,8 @@ static void parse_declaration(struct decl_file *f)
 	assert_int_equal(strlen(f->aff), 7);
 }
 
-/* Copy a registry directory (flat: registry.db, rules.txt, and any -wal or
- * -shm) into a fresh dst. */
+/* Copy a registry directory (registry.db, rules.txt, any -wal or -shm, and
+ * the audit/ folder) into a fresh dst. */
 static void copy_dir(const char *src, const char *dst)
 {
 	remove_tree(dst);
@@ -112,6 +112,10 @@ static void copy_dir(const char *src, const char *dst)
 		snprintf(to, sizeof(to), "%s/%s", dst, names[i]);
 		struct stat st;
 		assert_int_equal(lstat(from, &st), 0);
+		if (S_ISDIR(st.st_mode)) {
+			copy_dir(from, to);
+			continue;
+		}
 		if (!S_ISREG(st.st_mode))
 			fail_msg("unexpected entry %s in a registry", from);
 		size_t len;

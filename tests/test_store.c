@@ -1547,8 +1547,8 @@ static void test_declaration_stats(void **state)
 }
 
 /* What an import needs of an employer's history in one call: the
- * declarations of the period and of the latest period before it, period
- * descending, then seq ascending. */
+ * declarations of the period and of the latest period before it, newest
+ * first (period descending, then seq descending). */
 static void test_declarations_recent(void **state)
 {
 	struct fixture *f = *state;
@@ -1561,12 +1561,12 @@ static void test_declarations_recent(void **state)
 			unsigned seq;
 		} d[5];
 	} cases[] = {
-		{ 202403, 5, { { 8, 0 }, { 6, 1 }, { 7, 2 }, { 3, 0 }, { 2, 1 } } },
-		{ 202402, 2, { { 3, 0 }, { 2, 1 } } }, /* none that period: only the one before */
-		{ 202401, 3, { { 3, 0 }, { 2, 1 }, { 1, 0 } } },
+		{ 202403, 5, { { 7, 2 }, { 6, 1 }, { 8, 0 }, { 2, 1 }, { 3, 0 } } },
+		{ 202402, 2, { { 2, 1 }, { 3, 0 } } }, /* none that period: only the one before */
+		{ 202401, 3, { { 2, 1 }, { 3, 0 }, { 1, 0 } } },
 		{ 202311, 1, { { 1, 0 } } }, /* nothing before */
 		{ 202310, 0, { { 0, 0 } } },
-		{ 202501, 3, { { 8, 0 }, { 6, 1 }, { 7, 2 } } },
+		{ 202501, 3, { { 7, 2 }, { 6, 1 }, { 8, 0 } } },
 	};
 	struct seen sn;
 
@@ -1606,6 +1606,8 @@ static void test_declarations_recent(void **state)
 	ASSERT_OK(store_declarations_recent(f->s, h, 202403, on_declaration, &sn));
 	assert_int_equal(sn.calls, 0);
 	ASSERT_OK(store_declarations_recent(f->s, 99, 202403, on_declaration, &sn));
+	assert_int_equal(sn.calls, 0);
+	ASSERT_ERR(store_declarations_recent(f->s, e, 0, on_declaration, &sn), AMANA_ERR_USAGE);
 	assert_int_equal(sn.calls, 0);
 	seen_free(&sn);
 }

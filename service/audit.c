@@ -1,0 +1,461 @@
+/*
+ * audit.c - the service's side of the audit log: the entry every call that
+ * touches personal data appends (audit_note / audit_commit), the catalog of
+ * those calls, and the audit use cases (heads, proofs, verify, query).
+ *
+ * The rule, for every function of service.h that reads or writes personal
+ * data: build the note first, act, then audit_commit with the outcome
+ * before anything is returned. audit_commit returns once the entry is
+ * durable; if it cannot be written the call fails and its output is wiped
+ * (fail closed). svc_catalog lists every function of service.h, so a test
+ * can check that a new one is either audited or declared free of personal
+ * data.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+const struct svc_catalog_entry svc_catalog[] = {
+	{ "svc_employer_register", "employer.register", true },
+	{ "svc_employer_show", "employer.show", true },
+	{ "svc_person_register", "person.register", true },
+	{ "svc_person_show", "person.show", true },
+	{ "svc_prefill", "prefill", true },
+	{ "svc_import", "import", true },
+	{ "svc_contributions", "contributions", true },
+	{ "svc_gen", "gen", true },
+	{ "svc_audit_query", "audit.query", true },
+	/* No personal data: counts, and the log's own structure. */
+	{ "svc_stats", NULL, false },
+	{ "svc_audit_head", NULL, false },
+	{ "svc_audit_prove", NULL, false },
+	{ "svc_audit_consistency", NULL, false },
+	{ "svc_audit_verify", NULL, false },
+	{ "svc_audit_check", NULL, false },
+	/* Heads only; the witness's own files hold no personal data. */
+	{ "svc_audit_witness", NULL, false },
+	{ NULL, NULL, false },
+};
+
+const char *role_name(enum role role)
+{
+	switch (role) {
+	case ROLE_CITIZEN: return "citizen";
+	case ROLE_EMPLOYER: return "employer";
+	case ROLE_AGENT: return "agent";
+	case ROLE_SUPERVISOR: return "supervisor";
+	case ROLE_AUDITOR: return "auditor";
+	case ROLE_OPERATOR: return "operator";
+	}
+	return "unknown";
+}
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Copy a caller-supplied text into an entry field, replacing what the
+ * entry format refuses (control characters) and cutting what is too long. */
+static void field(char *dst, size_t cap, const char *src)
+{
+	size_t n = 0;
+	for (; src && src[n] && n + 1 < cap && n < 255; n++) {
+		unsigned char c = (unsigned char)src[n];
+		dst[n] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+	}
+	dst[n] = 0;
+}
+
+void audit_note(struct audit_entry *e, const struct principal *who, const char *action)
+{
+	memset(e, 0, sizeof(*e));
+	e->time_ms = wall_ms();
+	field(e->principal, sizeof(e->principal), who->id);
+	field(e->role, sizeof(e->role), role_name(who->role));
+	field(e->action, sizeof(e->action), action);
+	field(e->request_id, sizeof(e->request_id), who->request_id);
+	field(e->client, sizeof(e->client), who->client[0] ? who->client : "local");
+}
+
+enum amana_err audit_note_purpose(struct registry *r, struct audit_entry *e, const char *purpose)
+{
+	if (!purpose || !purpose[0])
+		return AMANA_OK;
+	size_t len = strnlen(purpose, PURPOSE_MAX + 1);
+	if (len > PURPOSE_MAX)
+		return AMANA_ERR_USAGE;
+	/* Free text could name a person: sealed under the audit key, bound
+	 * to the entry's time. */
+	struct crypto_ad ad = { "audit", "purpose", e->time_ms, 0 };
+	size_t n;
+	enum amana_err err = crypto_seal(r->keys, CRYPTO_PURPOSE_AUDIT, &ad, (const uint8_t *)purpose, len,
+					 e->purpose_sealed, sizeof(e->purpose_sealed), &n);
+	if (!err)
+		e->purpose_len = n;
+	return err;
+}
+
+enum amana_err audit_open_purpose(struct registry *r, const struct audit_entry *e, char *out, size_t cap)
+{
+	out[0] = 0;
+	if (e->purpose_len == 0)
+		return AMANA_OK;
+	struct crypto_ad ad = { "audit", "purpose", e->time_ms, 0 };
+	size_t n;
+	enum amana_err err = crypto_open(r->keys, &ad, e->purpose_sealed, e->purpose_len, (uint8_t *)out, cap - 1, &n);
+	if (err) {
+		out[0] = 0;
+		return err;
+	}
+	out[n] = 0;
+	return AMANA_OK;
+}
+
+enum amana_err audit_commit(struct registry *r, struct audit_entry *e, enum amana_err result)
+{
+	if (result == AMANA_OK) {
+		e->outcome = AUDIT_ALLOWED;
+	} else {
+		e->outcome = result == AMANA_ERR_DENIED ? AUDIT_DENIED : AUDIT_FAILED;
+		if (!e->reason[0])
+			field(e->reason, sizeof(e->reason), amana_strerror(result));
+	}
+	enum amana_err err = audit_append(r->audit, e, NULL);
+	crypto_wipe(e->purpose_sealed, sizeof(e->purpose_sealed));
+	/* The call's own failure comes first; then a log that cannot be
+	 * written fails the call (fail closed). */
+	return result ? result : err;
+}
+
+/* ---- use cases ---- */
+
+static enum amana_err auditor_only(const struct principal *who)
+{
+	return who->role == ROLE_AUDITOR || who->role == ROLE_OPERATOR ? AMANA_OK : AMANA_ERR_DENIED;
+}
+
+enum amana_err svc_audit_head(struct registry *r, const struct principal *who, struct audit_head_view *out)
+{
+	memset(out, 0, sizeof(*out));
+	enum amana_err err = auditor_only(who);
+	if (err)
+		return err;
+	/* Cover what this process wrote so far, then report the latest. */
+	if ((err = audit_sign_head(r->audit)) || (err = audit_latest_head(r->audit, &out->head)))
+		return err;
+	audit_public_key(r->audit, out->public_key);
+	return AMANA_OK;
+}
+
+enum amana_err svc_audit_prove(struct registry *r, const struct principal *who, uint64_t seq,
+			       struct audit_proof_view *out)
+{
+	memset(out, 0, sizeof(*out));
+	enum amana_err err = svc_audit_head(r, who, &out->head);
+	if (err)
+		return err;
+	if (seq >= out->head.head.size)
+		return AMANA_ERR_NOTFOUND;
+	out->leaf_index = seq;
+	if ((err = audit_inclusion(r->audit, seq, out->head.head.size, out->leaf_hash, out->path, &out->path_len)))
+		return err;
+	return audit_read_entry(r->audit, seq, out->entry, sizeof(out->entry), &out->entry_len);
+}
+
+enum amana_err svc_audit_consistency(struct registry *r, const struct principal *who, uint64_t old_size,
+				     uint64_t new_size, struct audit_consistency_view *out)
+{
+	memset(out, 0, sizeof(*out));
+	enum amana_err err = svc_audit_head(r, who, &out->head);
+	if (err)
+		return err;
+	if (new_size == 0)
+		new_size = out->head.head.size;
+	if (old_size > new_size || new_size > out->head.head.size)
+		return AMANA_ERR_USAGE;
+	out->old_size = old_size;
+	out->new_size = new_size;
+	if ((err = audit_root(r->audit, old_size, out->old_root)) ||
+	    (err = audit_root(r->audit, new_size, out->new_root)))
+		return err;
+	/* The heads of exactly these sizes, when they were signed. */
+	out->have_old_head = audit_head_of_size(r->audit, old_size, &out->old_head) == AMANA_OK;
+	out->have_new_head = audit_head_of_size(r->audit, new_size, &out->new_head) == AMANA_OK;
+	return audit_consistency(r->audit, old_size, new_size, out->path, &out->path_len);
+}
+
+struct query_ctx {
+	struct registry *r;
+	const struct audit_query *q;
+	audit_query_fn fn;
+	void *ctx;
+	struct audit_entry e;
+	uint64_t matched;
+};
+
+static bool has_subject(const struct audit_entry *e, char kind, int64_t id)
+{
+	for (unsigned i = 0; i < e->nsubjects; i++)
+		if (e->subjects[i].kind == kind && e->subjects[i].id == id)
+			return true;
+	return false;
+}
+
+static enum amana_err query_one(void *vctx, uint64_t seq, const uint8_t *bytes, size_t len)
+{
+	struct query_ctx *c = vctx;
+	const struct audit_query *q = c->q;
+	enum amana_err err = audit_entry_decode(bytes, len, &c->e);
+	if (err)
+		return err;
+	if (q->person_id && !has_subject(&c->e, AUDIT_SUBJECT_PERSON, q->person_id))
+		return AMANA_OK;
+	if (q->employer_id && !has_subject(&c->e, AUDIT_SUBJECT_EMPLOYER, q->employer_id))
+		return AMANA_OK;
+	if (q->principal && strcmp(q->principal, c->e.principal) != 0)
+		return AMANA_OK;
+	if ((q->since_ms && c->e.time_ms < q->since_ms) || (q->until_ms && c->e.time_ms >= q->until_ms))
+		return AMANA_OK;
+	char purpose[PURPOSE_MAX + 1];
+	if ((err = audit_open_purpose(c->r, &c->e, purpose, sizeof(purpose))))
+		return err;
+	c->matched++;
+	if (c->fn)
+		err = c->fn(c->ctx, seq, &c->e, purpose);
+	crypto_wipe(purpose, sizeof(purpose));
+	return err;
+}
+
+enum amana_err svc_audit_query(struct registry *r, const struct principal *who, struct audit_query *q,
+			       audit_query_fn fn, void *ctx)
+{
+	struct audit_entry note;
+	audit_note(&note, who, "audit.query");
+	enum amana_err err = auditor_only(who);
+	if (!err && q->registration) {
+		if ((err = find_person_by_reg(r, q->registration, &q->person_id)) == AMANA_OK)
+			audit_entry_subject(&note, AUDIT_SUBJECT_PERSON, q->person_id);
+	}
+	if (!err && q->affiliation) {
+		if ((err = find_employer(r, q->affiliation, &q->employer_id)) == AMANA_OK)
+			audit_entry_subject(&note, AUDIT_SUBJECT_EMPLOYER, q->employer_id);
+	}
+	/* The query is itself an access: logged before any result is shown. */
+	if ((err = audit_commit(r, &note, err)))
+		return err;
+	struct query_ctx *c = calloc(1, sizeof(*c));
+	if (!c)
+		return AMANA_ERR_NOMEM;
+	c->r = r;
+	c->q = q;
+	c->fn = fn;
+	c->ctx = ctx;
+	err = audit_each(r->audit, 0, query_one, c);
+	q->matched = c->matched;
+	crypto_wipe(c, sizeof(*c));
+	free(c);
+	return err;
+}
+
+/* ---- checking a proof, for a third party ---- */
+
+enum amana_err svc_audit_check(const struct audit_check *in, struct audit_check_result *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (in->has_inclusion) {
+		out->inclusion_checked = true;
+		out->inclusion_ok = merkle_verify_inclusion(in->leaf_index, in->tree_size, in->leaf_hash, in->path,
+							    in->path_len, in->root);
+		if (in->entry_len) {
+			merkle_hash leaf;
+			merkle_leaf_hash(in->entry, in->entry_len, leaf);
+			out->entry_checked = true;
+			out->entry_ok = crypto_equal(leaf, in->leaf_hash, MERKLE_HASH_BYTES) == 1;
+		}
+	}
+	if (in->has_consistency) {
+		out->consistency_checked = true;
+		out->consistency_ok = merkle_verify_consistency(in->old_size, in->tree_size, in->old_root, in->root,
+								in->path, in->path_len);
+	}
+	if (in->has_head) {
+		struct audit_head h;
+		h.size = in->tree_size;
+		h.time_ms = in->timestamp;
+		memcpy(h.root, in->root, MERKLE_HASH_BYTES);
+		memcpy(h.signature, in->signature, sizeof(h.signature));
+		out->head_checked = true;
+		out->head_ok = audit_head_verify(&h, in->public_key);
+	}
+	bool any = out->inclusion_checked || out->consistency_checked || out->head_checked;
+	bool ok = (!out->inclusion_checked || out->inclusion_ok) && (!out->entry_checked || out->entry_ok) &&
+		  (!out->consistency_checked || out->consistency_ok) && (!out->head_checked || out->head_ok);
+	if (!any)
+		return AMANA_ERR_USAGE;
+	return ok ? AMANA_OK : AMANA_ERR_INPUT;
+}
+
+/* ---- witnessing ---- */
+
+static enum amana_err witness_path(const char *dir, const char *name, char *out, size_t cap)
+{
+	return (size_t)snprintf(out, cap, "%s/%s", dir, name) < cap ? AMANA_OK : AMANA_ERR_USAGE;
+}
+
+static enum amana_err write_all_fd(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return AMANA_ERR_IO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return AMANA_OK;
+}
+
+/* The witness folder: the log's public key pinned on first use
+ * (public.key), and every head it accepted (heads, the log's own format). */
+static enum amana_err witness_last(const char *dir, struct audit_head *last, bool *have)
+{
+	char path[PATH_MAX];
+	enum amana_err err = witness_path(dir, "heads", path, sizeof(path));
+	if (err)
+		return err;
+	*have = false;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return errno == ENOENT ? AMANA_OK : AMANA_ERR_IO;
+	struct stat st;
+	uint8_t rec[AUDIT_HEAD_RECORD];
+	err = AMANA_OK;
+	if (fstat(fd, &st) != 0)
+		err = AMANA_ERR_IO;
+	else if (st.st_size % AUDIT_HEAD_RECORD != 0)
+		err = AMANA_ERR_CORRUPT;
+	else if (st.st_size > 0) {
+		if (pread(fd, rec, sizeof(rec), st.st_size - AUDIT_HEAD_RECORD) != (ssize_t)sizeof(rec))
+			err = AMANA_ERR_IO;
+		else if (!audit_head_decode(rec, last))
+			err = AMANA_ERR_CORRUPT;
+		else
+			*have = true;
+	}
+	close(fd);
+	return err;
+}
+
+static enum amana_err witness_append(const char *dir, const struct audit_head *h)
+{
+	char path[PATH_MAX];
+	enum amana_err err = witness_path(dir, "heads", path, sizeof(path));
+	if (err)
+		return err;
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return AMANA_ERR_IO;
+	uint8_t rec[AUDIT_HEAD_RECORD];
+	audit_head_encode(h, rec);
+	err = write_all_fd(fd, rec, sizeof(rec));
+	if (!err && fsync(fd) != 0)
+		err = AMANA_ERR_IO;
+	close(fd);
+	return err;
+}
+
+enum amana_err svc_audit_witness(struct registry *r, const struct principal *who, const char *dir,
+				 struct audit_witness_result *out)
+{
+	memset(out, 0, sizeof(*out));
+	struct audit_head_view latest;
+	enum amana_err err = svc_audit_head(r, who, &latest);
+	if (err)
+		return err;
+	out->head = latest.head;
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+		return AMANA_ERR_IO;
+	/* The key: pinned the first time, then every head must verify with it. */
+	uint8_t pinned[AUDIT_PUBLIC_KEY_BYTES];
+	err = audit_read_public_key(dir, pinned);
+	if (err == AMANA_ERR_NOTFOUND) {
+		char path[PATH_MAX], b64[64], text[128];
+		if ((err = witness_path(dir, "public.key", path, sizeof(path))))
+			return err;
+		sodium_bin2base64(b64, sizeof(b64), latest.public_key, sizeof(latest.public_key),
+				  sodium_base64_VARIANT_ORIGINAL);
+		int len = snprintf(text, sizeof(text), "AMANA-AUDIT-ED25519 %s\n", b64);
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		if (fd < 0)
+			return AMANA_ERR_IO;
+		err = write_all_fd(fd, text, (size_t)len);
+		if (!err && fsync(fd) != 0)
+			err = AMANA_ERR_IO;
+		close(fd);
+		if (err)
+			return err;
+		memcpy(pinned, latest.public_key, sizeof(pinned));
+		out->pinned_now = true;
+	} else if (err) {
+		return err;
+	}
+	if (!audit_head_verify(&latest.head, pinned)) {
+		snprintf(out->refusal, sizeof(out->refusal),
+			 "the log's head is not signed by the key this witness pinned");
+		return AMANA_ERR_INPUT;
+	}
+	struct audit_head last;
+	bool have;
+	if ((err = witness_last(dir, &last, &have)))
+		return err;
+	if (have) {
+		out->previous = last;
+		out->had_previous = true;
+		if (latest.head.size < last.size) {
+			snprintf(out->refusal, sizeof(out->refusal),
+				 "the log shrank: %llu entries, the witness holds a head of %llu",
+				 (unsigned long long)latest.head.size, (unsigned long long)last.size);
+			return AMANA_ERR_INPUT;
+		}
+		if (latest.head.size == last.size) {
+			if (sodium_memcmp(latest.head.root, last.root, MERKLE_HASH_BYTES) != 0) {
+				snprintf(out->refusal, sizeof(out->refusal),
+					 "the log was rewritten: same size %llu, another root",
+					 (unsigned long long)last.size);
+				return AMANA_ERR_INPUT;
+			}
+			return AMANA_OK; /* nothing new */
+		}
+		merkle_hash path[MERKLE_PROOF_MAX];
+		size_t n;
+		if (last.size > 0) {
+			if ((err = audit_consistency(r->audit, last.size, latest.head.size, path, &n)))
+				return err;
+		} else {
+			n = 0;
+		}
+		if (!merkle_verify_consistency(last.size, latest.head.size, last.root, latest.head.root, path, n)) {
+			snprintf(out->refusal, sizeof(out->refusal),
+				 "the head of size %llu is not consistent with the witnessed head of size %llu",
+				 (unsigned long long)latest.head.size, (unsigned long long)last.size);
+			return AMANA_ERR_INPUT;
+		}
+	}
+	if ((err = witness_append(dir, &latest.head)))
+		return err;
+	out->appended = true;
+	return AMANA_OK;
+}

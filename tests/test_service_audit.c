@@ -1,0 +1,399 @@
+/*
+ * test_service_audit.c - every service function that touches personal
+ * data appends exactly one audit entry, refused calls included; the list of
+ * such functions (svc_catalog) is checked against service.h, so a new one
+ * cannot be added without its entry; and a log that cannot be written makes
+ * reads fail closed, returning nothing.
+ *
+ * In-process, on a real registry (SQLite file, KEK file, audit files) in a
+ * temporary folder.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <ftw.h>
+#include <regex.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include "core/ids.h"
+#include "service/internal.h"
+
+struct fixture {
+	char root[256], dir[300], key[300], files[300];
+	struct registry *r;
+	struct principal agent, auditor, operator_;
+	uint32_t aff, reg, period;
+	char **paths;
+	size_t npaths;
+};
+
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void principal(struct principal *p, const char *id, enum role role)
+{
+	memset(p, 0, sizeof(*p));
+	snprintf(p->id, sizeof(p->id), "%s", id);
+	p->role = role;
+	snprintf(p->request_id, sizeof(p->request_id), "test-%s", id);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	snprintf(f->root, sizeof(f->root), "/tmp/amana-test-svcaudit-XXXXXX");
+	if (!mkdtemp(f->root))
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "%s/reg", f->root);
+	snprintf(f->key, sizeof(f->key), "%s/kek", f->root);
+	snprintf(f->files, sizeof(f->files), "%s/files", f->root);
+	char why[256] = "";
+	if (registry_init(f->dir, f->key, NULL, 0, why, sizeof(why)) != AMANA_OK ||
+	    registry_open(f->dir, f->key, &f->r, why, sizeof(why)) != AMANA_OK) {
+		fprintf(stderr, "setup: %s\n", why);
+		return -1;
+	}
+	principal(&f->agent, "agent:test", ROLE_AGENT);
+	principal(&f->auditor, "auditor:test", ROLE_AUDITOR);
+	principal(&f->operator_, "operator:test", ROLE_OPERATOR);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	registry_close(f->r);
+	for (size_t i = 0; i < f->npaths; i++)
+		free(f->paths[i]);
+	free(f->paths);
+	int rc = nftw(f->root, remove_one, 8, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return rc;
+}
+
+/* The last entry of the log, decoded. */
+static void last_entry(struct fixture *f, struct audit_entry *e)
+{
+	uint64_t n = audit_size(f->r->audit);
+	assert_true(n > 0);
+	uint8_t buf[AUDIT_ENTRY_MAX];
+	size_t len;
+	assert_int_equal(audit_read_entry(f->r->audit, n - 1, buf, sizeof(buf), &len), AMANA_OK);
+	assert_int_equal(audit_entry_decode(buf, len, e), AMANA_OK);
+}
+
+/* ---- one call of each audited function ---- */
+
+static enum amana_err call_employer_register(struct fixture *f)
+{
+	struct employer_input in = { .affiliation = 0, .name = "ATLAS TEXTILE", .city = "FES" };
+	/* a valid affiliation number: 6 digits and their check digit */
+	for (uint32_t base = 123456;; base++) {
+		for (uint32_t d = 0; d < 10; d++) {
+			if (affiliation_number_valid(base * 10 + d)) {
+				in.affiliation = base * 10 + d;
+				break;
+			}
+		}
+		if (in.affiliation)
+			break;
+	}
+	f->aff = in.affiliation;
+	char why[200];
+	return svc_employer_register(f->r, &f->agent, &in, why, sizeof(why));
+}
+
+static enum amana_err call_employer_show(struct fixture *f)
+{
+	struct employer_view v;
+	enum amana_err err = svc_employer_show(f->r, &f->agent, f->aff, &v);
+	employer_view_clear(&v);
+	return err;
+}
+
+static enum amana_err call_person_register(struct fixture *f)
+{
+	struct person_input in = { .cin = "BK998877", .name = "Salma Idrissi", .birth_date = 19880412 };
+	char why[200];
+	return svc_person_register(f->r, &f->agent, &in, &f->reg, why, sizeof(why));
+}
+
+static enum amana_err call_person_show(struct fixture *f)
+{
+	struct person_view v;
+	enum amana_err err = svc_person_show(f->r, &f->agent, f->reg, "case 2026-118", &v);
+	person_view_clear(&v);
+	return err;
+}
+
+static enum amana_err call_gen(struct fixture *f)
+{
+	struct gen_options o = {
+		.employers = 3, .persons = 12, .months = 2, .seed = 7, .first_period = 202501, .out_dir = f->files
+	};
+	struct gen_summary s;
+	char why[200] = "";
+	enum amana_err err = svc_gen(f->r, &f->agent, &o, &s, why, sizeof(why));
+	if (err)
+		return err;
+	/* the files of the first month, for import */
+	DIR *d = opendir(f->files);
+	assert_non_null(d);
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (!strstr(de->d_name, "_202501"))
+			continue;
+		f->paths = realloc(f->paths, (f->npaths + 1) * sizeof(*f->paths));
+		f->paths[f->npaths] = malloc(600);
+		snprintf(f->paths[f->npaths++], 600, "%s/%s", f->files, de->d_name);
+	}
+	closedir(d);
+	assert_true(f->npaths > 0);
+	return AMANA_OK;
+}
+
+static enum amana_err call_import(struct fixture *f)
+{
+	struct import_options o = { 0 };
+	struct import_summary s;
+	enum amana_err err = svc_import(f->r, &f->agent, (const char *const *)f->paths, f->npaths, &o, &s);
+	if (!err) {
+		/* an employer that declared: for prefill and contributions */
+		char name[256];
+		const char *base = strrchr(f->paths[0], '/') + 1;
+		snprintf(name, sizeof(name), "%s", base);
+		uint32_t aff, period;
+		unsigned seq;
+		assert_int_equal(ebds_parse_filename(name, &aff, &period, &seq), EBDS_FAMILY_DECLARATION);
+		f->aff = aff;
+		f->period = period;
+	}
+	return err;
+}
+
+static enum amana_err call_prefill(struct fixture *f)
+{
+	FILE *out = fopen("/dev/null", "w");
+	unsigned n;
+	enum amana_err err = svc_prefill(f->r, &f->agent, f->aff, 202502, out, &n);
+	fclose(out);
+	return err;
+}
+
+static enum amana_err call_contributions(struct fixture *f)
+{
+	struct contributions_view v;
+	return svc_contributions(f->r, &f->agent, f->aff, f->period, &v);
+}
+
+static enum amana_err call_audit_query(struct fixture *f)
+{
+	struct audit_query q = { .registration = f->reg };
+	return svc_audit_query(f->r, &f->auditor, &q, NULL, NULL);
+}
+
+static const struct {
+	const char *function;
+	enum amana_err (*call)(struct fixture *f);
+} audited_calls[] = {
+	/* in an order where each finds what it needs */
+	{ "svc_employer_register", call_employer_register },
+	{ "svc_employer_show", call_employer_show },
+	{ "svc_person_register", call_person_register },
+	{ "svc_person_show", call_person_show },
+	{ "svc_gen", call_gen },
+	{ "svc_import", call_import },
+	{ "svc_prefill", call_prefill },
+	{ "svc_contributions", call_contributions },
+	{ "svc_audit_query", call_audit_query },
+};
+
+static const struct svc_catalog_entry *catalog_find(const char *name)
+{
+	for (const struct svc_catalog_entry *c = svc_catalog; c->function; c++)
+		if (!strcmp(c->function, name))
+			return c;
+	return NULL;
+}
+
+/* Every svc_ function declared in service.h is in the catalog, and every
+ * catalog entry is declared there. */
+static void test_catalog_matches_header(void **state)
+{
+	(void)state;
+	FILE *h = fopen(SOURCE_ROOT "/service/service.h", "r");
+	assert_non_null(h);
+	regex_t re;
+	assert_int_equal(regcomp(&re, "[^a-z_](svc_[a-z_]+)\\(", REG_EXTENDED), 0);
+	char line[512];
+	unsigned declared = 0;
+	char names[64][64];
+	while (fgets(line, sizeof(line), h)) {
+		regmatch_t m[2];
+		if (regexec(&re, line, 2, m, 0) != 0)
+			continue;
+		char name[64];
+		int len = (int)(m[1].rm_eo - m[1].rm_so);
+		snprintf(name, sizeof(name), "%.*s", len, line + m[1].rm_so);
+		if (!catalog_find(name))
+			fail_msg("%s is declared in service.h but not in svc_catalog (service/audit.c): say whether "
+				 "it touches personal data, and if so append its audit entry",
+				 name);
+		assert_true(declared < 64);
+		snprintf(names[declared++], sizeof(names[0]), "%s", name);
+	}
+	regfree(&re);
+	fclose(h);
+	assert_true(declared >= 10);
+	for (const struct svc_catalog_entry *c = svc_catalog; c->function; c++) {
+		bool found = false;
+		for (unsigned i = 0; i < declared && !found; i++)
+			found = !strcmp(names[i], c->function);
+		if (!found)
+			fail_msg("svc_catalog lists %s, which service.h does not declare", c->function);
+		assert_true(!c->personal || (c->action && c->action[0]));
+	}
+}
+
+/* Each audited function appends exactly one entry, with its action. */
+static void test_each_call_one_entry(void **state)
+{
+	struct fixture *f = *state;
+	/* every personal function has a call here */
+	for (const struct svc_catalog_entry *c = svc_catalog; c->function; c++) {
+		if (!c->personal)
+			continue;
+		bool found = false;
+		for (size_t i = 0; i < sizeof(audited_calls) / sizeof(audited_calls[0]) && !found; i++)
+			found = !strcmp(audited_calls[i].function, c->function);
+		if (!found)
+			fail_msg("%s touches personal data but this test does not call it", c->function);
+	}
+	for (size_t i = 0; i < sizeof(audited_calls) / sizeof(audited_calls[0]); i++) {
+		const struct svc_catalog_entry *c = catalog_find(audited_calls[i].function);
+		assert_non_null(c);
+		uint64_t before = audit_size(f->r->audit);
+		enum amana_err err = audited_calls[i].call(f);
+		if (err)
+			fail_msg("%s failed: %s", c->function, amana_strerror(err));
+		uint64_t after = audit_size(f->r->audit);
+		if (after != before + 1)
+			fail_msg("%s appended %llu entries, not 1", c->function, (unsigned long long)(after - before));
+		struct audit_entry e;
+		last_entry(f, &e);
+		assert_string_equal(e.action, c->action);
+		assert_int_equal(e.outcome, AUDIT_ALLOWED);
+		assert_string_equal(e.principal,
+				    !strcmp(c->function, "svc_audit_query") ? "auditor:test" : "agent:test");
+		assert_true(e.request_id[0] != 0);
+	}
+	/* functions without personal data append nothing */
+	uint64_t before = audit_size(f->r->audit);
+	struct registry_stats st;
+	assert_int_equal(svc_stats(f->r, &f->agent, &st), AMANA_OK);
+	struct audit_head_view hv;
+	assert_int_equal(svc_audit_head(f->r, &f->auditor, &hv), AMANA_OK);
+	assert_int_equal(audit_size(f->r->audit), before);
+}
+
+/* Refused and failed calls are logged too, with whom they were about. */
+static void test_refusals_logged(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(call_person_register(f), AMANA_OK);
+	struct person_view v;
+	uint64_t before = audit_size(f->r->audit);
+	assert_int_equal(svc_person_show(f->r, &f->agent, f->reg, NULL, &v), AMANA_ERR_DENIED);
+	assert_int_equal(audit_size(f->r->audit), before + 1);
+	struct audit_entry e;
+	last_entry(f, &e);
+	assert_string_equal(e.action, "person.show");
+	assert_int_equal(e.outcome, AUDIT_DENIED);
+	assert_string_equal(e.reason, "no purpose given");
+	assert_int_equal(e.nsubjects, 1);
+	assert_int_equal(e.subjects[0].kind, AUDIT_SUBJECT_PERSON);
+	/* nothing was returned */
+	static const struct person_view zero;
+	assert_memory_equal(&v, &zero, sizeof(v));
+
+	/* an operator never reads persons, purpose or not */
+	assert_int_equal(svc_person_show(f->r, &f->operator_, f->reg, "maintenance", &v), AMANA_ERR_DENIED);
+	last_entry(f, &e);
+	assert_int_equal(e.outcome, AUDIT_DENIED);
+	assert_string_equal(e.principal, "operator:test");
+	/* the purpose is in the entry, sealed: readable with the key only */
+	assert_true(e.purpose_len > 0);
+	assert_null(memmem(e.purpose_sealed, e.purpose_len, "maintenance", 11));
+	char purpose[PURPOSE_MAX + 1];
+	assert_int_equal(audit_open_purpose(f->r, &e, purpose, sizeof(purpose)), AMANA_OK);
+	assert_string_equal(purpose, "maintenance");
+
+	/* an unknown person: a failed read, logged */
+	assert_int_equal(svc_person_show(f->r, &f->agent, 100000034, "case 9", &v), AMANA_ERR_NOTFOUND);
+	last_entry(f, &e);
+	assert_int_equal(e.outcome, AUDIT_FAILED);
+	assert_int_equal(e.nsubjects, 0);
+	/* a non-auditor cannot query the log; the attempt is logged */
+	struct audit_query q = { .registration = f->reg };
+	assert_int_equal(svc_audit_query(f->r, &f->agent, &q, NULL, NULL), AMANA_ERR_DENIED);
+	last_entry(f, &e);
+	assert_string_equal(e.action, "audit.query");
+	assert_int_equal(e.outcome, AUDIT_DENIED);
+}
+
+/* If the log cannot be written, reads fail and return nothing. */
+static void test_unwritable_log_fails_closed(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(call_person_register(f), AMANA_OK);
+	struct person_view v;
+	assert_int_equal(call_person_show(f), AMANA_OK);
+	char path[400];
+	snprintf(path, sizeof(path), "%s/audit/entries", f->dir);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	/* Any write past the log's current end now fails (EFBIG). */
+	struct rlimit old, lim;
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim.rlim_cur = (rlim_t)st.st_size;
+	lim.rlim_max = old.rlim_max;
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	enum amana_err err = svc_person_show(f->r, &f->agent, f->reg, "case 12", &v);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	assert_int_equal(err, AMANA_ERR_IO);
+	static const struct person_view zero;
+	assert_memory_equal(&v, &zero, sizeof(v));
+	/* and it stays closed */
+	assert_int_equal(svc_person_show(f->r, &f->agent, f->reg, "case 12", &v), AMANA_ERR_IO);
+	assert_memory_equal(&v, &zero, sizeof(v));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_catalog_matches_header),
+		cmocka_unit_test_setup_teardown(test_each_call_one_entry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refusals_logged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unwritable_log_fails_closed, setup, teardown),
+	};
+	if (crypto_init() != AMANA_OK)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
