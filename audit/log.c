@@ -55,6 +55,11 @@ struct audit_log {
 	/* Entries queued and entries durable, in queueing order (batches are
 	 * written in that order): a ticket t is durable once durable >= t. */
 	uint64_t submitted, durable;
+	/* Writes what audit_submit queued while its callers go on: a caller
+	 * with entries in flight overlaps its work with the sync. */
+	pthread_t flusher;
+	pthread_cond_t flusher_wake;
+	bool flusher_running, flusher_stop, flusher_idle;
 
 	/* Owned by the leader (or by open and close, alone). */
 	uint64_t size, entries_end, covered;
@@ -561,6 +566,7 @@ static void log_free(struct audit_log *log)
 	batch_free(&log->flush);
 	free(log->nodes);
 	free(log->offs);
+	pthread_cond_destroy(&log->flusher_wake);
 	pthread_cond_destroy(&log->cv);
 	pthread_mutex_destroy(&log->m);
 	free(log);
@@ -574,6 +580,7 @@ static enum amana_err log_alloc(const char *dir, bool readonly, struct audit_log
 	log->fd_entries = log->fd_index = log->fd_tree = log->fd_heads = log->fd_lock = -1;
 	pthread_mutex_init(&log->m, NULL);
 	pthread_cond_init(&log->cv, NULL);
+	pthread_cond_init(&log->flusher_wake, NULL);
 	log->readonly = readonly;
 	if ((size_t)snprintf(log->dir, sizeof(log->dir), "%s", dir) >= sizeof(log->dir)) {
 		log_free(log);
@@ -603,6 +610,8 @@ static enum amana_err log_alloc(const char *dir, bool readonly, struct audit_log
 	*out = log;
 	return AMANA_OK;
 }
+
+static void *flusher_main(void *arg);
 
 enum amana_err audit_open(const char *dir, const uint8_t sk[AUDIT_SECRET_KEY_BYTES], struct audit_log **out, char *why,
 			  size_t why_cap)
@@ -637,6 +646,11 @@ enum amana_err audit_open(const char *dir, const uint8_t sk[AUDIT_SECRET_KEY_BYT
 		log_free(log);
 		return err;
 	}
+	if (pthread_create(&log->flusher, NULL, flusher_main, log) != 0) {
+		log_free(log);
+		return AMANA_ERR_NOMEM;
+	}
+	log->flusher_running = true;
 	*out = log;
 	return AMANA_OK;
 }
@@ -663,8 +677,20 @@ enum amana_err audit_close(struct audit_log *log)
 	if (!log)
 		return AMANA_OK;
 	enum amana_err err = AMANA_OK;
-	if (!log->readonly && !log->broken)
-		err = audit_sign_head(log);
+	if (log->flusher_running) {
+		pthread_mutex_lock(&log->m);
+		log->flusher_stop = true;
+		pthread_cond_signal(&log->flusher_wake);
+		pthread_mutex_unlock(&log->m);
+		pthread_join(log->flusher, NULL);
+		log->flusher_running = false;
+	}
+	if (!log->readonly && !log->broken) {
+		/* what was submitted and never waited for is written too */
+		err = audit_wait(log, log->submitted);
+		if (!err)
+			err = audit_sign_head(log);
+	}
 	log_free(log);
 	return err;
 }
@@ -741,6 +767,26 @@ static enum amana_err enqueue(struct batch *b, const uint8_t *entry, size_t len,
 	if (first && w)
 		b->w[b->nw++] = w;
 	return AMANA_OK;
+}
+
+static void lead(struct audit_log *log);
+
+/* The flusher: leads a batch whenever entries wait and no one else writes. */
+static void *flusher_main(void *arg)
+{
+	struct audit_log *log = arg;
+	pthread_mutex_lock(&log->m);
+	while (!log->flusher_stop && !log->broken) {
+		if (log->fill.n > 0 && !log->flushing) {
+			lead(log);
+			continue;
+		}
+		log->flusher_idle = true;
+		pthread_cond_wait(&log->flusher_wake, &log->m);
+		log->flusher_idle = false;
+	}
+	pthread_mutex_unlock(&log->m);
+	return NULL;
 }
 
 /* Lead one batch: take what is queued and write it, with the mutex
@@ -837,6 +883,8 @@ enum amana_err audit_submit(struct audit_log *log, const struct audit_entry *e, 
 	pthread_mutex_lock(&log->m);
 	err = queue(log, &p, &len, 1, NULL);
 	*ticket = log->submitted;
+	if (!err && log->flusher_idle && !log->flushing)
+		pthread_cond_signal(&log->flusher_wake);
 	pthread_mutex_unlock(&log->m);
 	return err;
 }

@@ -320,7 +320,8 @@ int main(int argc, char **argv)
 	getrusage(RUSAGE_SELF, &ru);
 	/* The hashing verify must do: one leaf hash per entry and one node
 	 * hash per completed subtree (n - 1 in all). */
-	double hash_limit_s = (double)rep.entries / sha_leaf + (double)(rep.entries - 1) / sha_node;
+	double sha_small = sha_rate(slen + 1, 1.0); /* the big log's leaves */
+	double hash_limit_s = (double)rep.entries / sha_small + (double)(rep.entries - 1) / sha_node;
 
 	printf("| measure | result | limit or goal |\n|---|---|---|\n");
 	for (int i = 0; i < 3; i++)
@@ -335,6 +336,7 @@ int main(int argc, char **argv)
 		    levels[i], levels[i] > 1 ? "s" : "", WINDOW, seconds, (unsigned long long)pcounts[i], prate[i]);
 	printf("| SHA-256 of a %zu-byte leaf (libsodium, this machine) | %.0f hashes/s | - |\n", elen + 1, sha_leaf);
 	printf("| SHA-256 of a 65-byte node | %.0f hashes/s | - |\n", sha_node);
+	printf("| SHA-256 of a %zu-byte leaf of the big log | %.0f hashes/s | - |\n", slen + 1, sha_small);
 	printf("| build of the big log: %llu entries in durable batches of %d | %.1f s (%.0f entries/s) | - |\n",
 	       (unsigned long long)big, BATCH, build_s, (double)big / build_s);
 	printf("| inclusion proof at %llu entries: mean / p50 / p99 | **%.1f** / %.1f / %.1f us | goal < 100 us |\n",

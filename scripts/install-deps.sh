@@ -11,6 +11,8 @@ packages=(
   libsodium-dev     # AEAD sealing, BLAKE2b blind indexes, key wrapping
   libsqlite3-dev    # the embedded store
   libjansson-dev    # parsing JSON: proofs handed to audit check-proof, witness heads
+  libpq-dev         # the PostgreSQL store backend
+  postgresql        # a throwaway server the tests start (initdb in a temporary folder)
   libcmocka-dev     # the test framework
 )
 

@@ -3,7 +3,11 @@
 #   1. install what is missing, build with warnings as errors;
 #   2. run every test (unit and integration) on the plain build;
 #   3. run them again under AddressSanitizer + UndefinedBehaviorSanitizer;
-#   4. a short libFuzzer run of every fuzz target over its corpus.
+#   4. the integration tests and the threaded modules' unit tests under
+#      ThreadSanitizer;
+#   5. every test again with the PostgreSQL store, on a throwaway server
+#      started here (scripts/pg.sh) and stopped at the end;
+#   6. a short libFuzzer run of every fuzz target over its corpus.
 # Usage: bash scripts/test.sh   (FUZZ_SECONDS=N to change the fuzz run, default 30)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +22,8 @@ run_suite() {
   ninja -C "$dir" -j "$jobs"
   local log
   log=$(mktemp)
-  meson test -C "$dir" --print-errorlogs --num-processes "$jobs" | tee "$log"
+  # shellcheck disable=SC2086 # TEST_ARGS is a list of words
+  meson test -C "$dir" --print-errorlogs --num-processes "$jobs" ${TEST_ARGS:-} | tee "$log"
   passed=$((passed + $(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$log")))
   failed=$((failed + $(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' "$log")))
   rm -f "$log"
@@ -52,6 +57,23 @@ for selection in "--suite integration" "audit service_audit store"; do
   failed=$((failed + $(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' "$log")))
   rm -f "$log"
 done
+
+echo "== the whole suite again with the PostgreSQL store (a throwaway server on 127.0.0.1)"
+# shellcheck source=scripts/pg.sh
+source scripts/pg.sh
+trap pg_stop EXIT
+pg_start
+export AMANA_TEST_STORE=postgresql
+TEST_ARGS="--no-suite plaintext" run_suite build
+pg_stop
+# The plaintext search reads the server's whole write-ahead log, which is
+# shared by every database: on a server of its own, so that only this
+# test's registry is in it (the store tests' byte patterns would match).
+pg_start
+TEST_ARGS="--suite plaintext" run_suite build
+unset AMANA_TEST_STORE
+pg_stop
+trap - EXIT
 
 echo "== fuzz smoke run"
 

@@ -6,6 +6,8 @@
  *   DIR/registry.db (+ -wal, -shm)   the SQLite store; personal fields sealed
  *   DIR/rules.txt                    the dated rules in force (data, not code)
  *   DIR/audit/                       the tamper-evident audit log (audit/log.h)
+ *   DIR/store.conf                   when the store is PostgreSQL: its URI (mode 0600;
+ *                                    a password belongs in ~/.pgpass, not here)
  * The KEK lives in a file outside DIR, readable by its owner only:
  *   "AMANA-KEK-1 " 64 hex digits "\n"
  * The audit log's Ed25519 signing key is a random seed sealed under the
@@ -192,10 +194,37 @@ static const enum crypto_purpose all_purposes[] = {
 	CRYPTO_PURPOSE_SIGNING,  CRYPTO_PURPOSE_BLIND,
 };
 
-enum amana_err registry_init(const char *dir, const char *key_path, const char *rules_text, size_t rules_len, char *why,
-			     size_t why_cap)
+/* Where the registry of dir keeps its store: $AMANA_STORE if set, else
+ * the URI in DIR/store.conf, else DIR/registry.db. */
+static enum amana_err store_location(const char *dir, char *out, size_t cap)
 {
-	char db_path[PATH_MAX], rules_path[PATH_MAX];
+	const char *env = getenv("AMANA_STORE");
+	if (env && *env) {
+		if ((size_t)snprintf(out, cap, "%s", env) >= cap)
+			return AMANA_ERR_USAGE;
+		return AMANA_OK;
+	}
+	char conf[PATH_MAX];
+	join(conf, sizeof(conf), dir, "store.conf");
+	FILE *f = fopen(conf, "r");
+	if (!f) {
+		join(out, cap, dir, "registry.db");
+		return AMANA_OK;
+	}
+	size_t n = fread(out, 1, cap - 1, f);
+	fclose(f);
+	out[n] = 0;
+	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r' || out[n - 1] == ' '))
+		out[--n] = 0;
+	return n > 0 && store_is_pg(out) ? AMANA_OK : AMANA_ERR_CORRUPT;
+}
+
+enum amana_err registry_init(const char *dir, const char *key_path, const char *rules_text, size_t rules_len,
+			     const char *store_uri, char *why, size_t why_cap)
+{
+	char db_path[PATH_MAX], rules_path[PATH_MAX], conf_path[PATH_MAX];
+	bool pg = store_uri && *store_uri;
+	bool made_conf = false;
 	enum amana_err err;
 	bool made_dir = false, made_key = false, made_db = false, made_rules = false;
 	struct store *st = NULL;
@@ -229,7 +258,12 @@ enum amana_err registry_init(const char *dir, const char *key_path, const char *
 	join(db_path, sizeof(db_path), dir, "registry.db");
 	join(rules_path, sizeof(rules_path), dir, "rules.txt");
 	join(audit_dir, sizeof(audit_dir), dir, "audit");
-	if (access(db_path, F_OK) == 0 || access(audit_dir, F_OK) == 0) {
+	join(conf_path, sizeof(conf_path), dir, "store.conf");
+	if (pg && !store_is_pg(store_uri)) {
+		say(why, why_cap, "--store takes a postgresql:// URI");
+		return AMANA_ERR_USAGE;
+	}
+	if (access(db_path, F_OK) == 0 || access(audit_dir, F_OK) == 0 || access(conf_path, F_OK) == 0) {
 		say(why, why_cap, "%s already holds a registry; refusing to overwrite it", dir);
 		return AMANA_ERR_EXISTS;
 	}
@@ -250,11 +284,25 @@ enum amana_err registry_init(const char *dir, const char *key_path, const char *
 		goto fail;
 	}
 	made_key = true;
-	if ((err = store_sqlite_open(db_path, 1, &st))) {
-		say(why, why_cap, "cannot create the database in %s: %s", dir, amana_strerror(err));
+	if (pg) {
+		if ((err = write_file_new(conf_path, store_uri, strlen(store_uri), 0600))) {
+			say(why, why_cap, "cannot write %s", conf_path);
+			goto fail;
+		}
+		made_conf = true;
+	}
+	if ((err = pg ? store_pg_open(store_uri, 1, &st) : store_sqlite_open(db_path, 1, &st))) {
+		if (pg)
+			say(why, why_cap, "cannot create the registry's tables in the PostgreSQL database: %s%s",
+			    amana_strerror(err),
+			    err == AMANA_ERR_EXISTS     ? " (it already holds a registry)"
+			    : err == AMANA_ERR_NOTFOUND ? " (no such database: create it first)"
+							: "");
+		else
+			say(why, why_cap, "cannot create the database in %s: %s", dir, amana_strerror(err));
 		goto fail;
 	}
-	made_db = true;
+	made_db = !pg; /* a PostgreSQL schema is not removed on failure: init refuses it again */
 	if ((err = store_begin(st)) || (err = crypto_keyring_new(&kr)))
 		goto fail_store;
 	for (size_t i = 0; i < sizeof(all_purposes) / sizeof(all_purposes[0]); i++) {
@@ -334,6 +382,8 @@ fail:
 	}
 	if (made_key)
 		unlink(key_path);
+	if (made_conf)
+		unlink(conf_path);
 	if (made_dir)
 		rmdir(dir);
 	return err;
@@ -399,6 +449,7 @@ enum amana_err registry_open(const char *dir, const char *key_path, struct regis
 static enum amana_err open_registry(const char *dir, const char *key_path, bool with_audit, struct registry **out,
 				    char *why, size_t why_cap)
 {
+	char location[1024];
 	*out = NULL;
 	char db_path[PATH_MAX], rules_path[PATH_MAX];
 	uint8_t kek[CRYPTO_KEY_BYTES];
@@ -412,7 +463,12 @@ static enum amana_err open_registry(const char *dir, const char *key_path, bool 
 	join(db_path, sizeof(db_path), dir, "registry.db");
 	join(rules_path, sizeof(rules_path), dir, "rules.txt");
 
-	if ((err = store_sqlite_open(db_path, 0, &r->store))) {
+	if ((err = store_location(dir, location, sizeof(location)))) {
+		say(why, why_cap, "%s/store.conf does not name a postgresql:// database", dir);
+		goto fail;
+	}
+	(void)db_path;
+	if ((err = store_open(location, 0, &r->store))) {
 		say(why, why_cap,
 		    err == AMANA_ERR_NOTFOUND ? "no registry in %s (run amana init first)"
 					      : "cannot open the registry in %s",

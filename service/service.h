@@ -46,9 +46,11 @@ struct principal {
 /* Create a registry in dir (created if missing, refused if it already holds
  * one) and a new KEK file at key_path (refused if it exists, or if it lies
  * inside dir). rules_text is the dated rules to install (NULL: the built-in
- * copy of data/rules.txt). Nothing is left behind on failure. */
-enum amana_err registry_init(const char *dir, const char *key_path, const char *rules_text, size_t rules_len, char *why,
-			     size_t why_cap) AMANA_MUST_CHECK;
+ * copy of data/rules.txt). store_uri (NULL: a SQLite file in dir) names an
+ * existing, empty PostgreSQL database to hold the tables instead. Nothing is
+ * left behind on failure (but tables already made in PostgreSQL). */
+enum amana_err registry_init(const char *dir, const char *key_path, const char *rules_text, size_t rules_len,
+			     const char *store_uri, char *why, size_t why_cap) AMANA_MUST_CHECK;
 
 /* Open an existing registry with its KEK. why receives a sentence for the
  * user on failure (never personal data). */

@@ -144,6 +144,15 @@ struct store {
 /* Open (create = 1: create, refuse if it exists) the SQLite registry
  * database at path and run migrations. */
 enum amana_err store_sqlite_open(const char *path, int create, struct store **out) AMANA_MUST_CHECK;
+/* Open the PostgreSQL registry database named by a libpq connection string
+ * or URI. create = 1 makes the schema in an existing, empty database
+ * (AMANA_ERR_EXISTS if it has one); create = 0 needs the schema
+ * (AMANA_ERR_NOTFOUND without it, or without the database). */
+enum amana_err store_pg_open(const char *conninfo, int create, struct store **out) AMANA_MUST_CHECK;
+/* A location: a postgresql:// or postgres:// URI, or a SQLite file path. */
+enum amana_err store_open(const char *location, int create, struct store **out) AMANA_MUST_CHECK;
+/* Whether a location names a PostgreSQL database. */
+int store_is_pg(const char *location);
 
 /* Thin wrappers over the ops, so callers never see the backend. */
 static inline void store_close(struct store *s)

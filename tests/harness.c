@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "pgtest.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -317,13 +318,21 @@ void sleep_us(int64_t us)
 
 int init_registry(const char *dir)
 {
-	char home[4096], key[4096];
+	char home[4096], key[4096], uri[512];
 	snprintf(home, sizeof(home), "%s/reg", dir);
 	snprintf(key, sizeof(key), "%s/key", dir);
 	setenv("AMANA_HOME", home, 1);
 	setenv("AMANA_KEY_FILE", key, 1);
 	struct run_result r;
-	if (run_amana(&r, "init", NULL) != 0)
+	int rc;
+	if (pgtest_enabled()) {
+		if (pgtest_new_database("env", uri, sizeof(uri)))
+			return -1;
+		rc = run_amana(&r, "init", "--store", uri, NULL);
+	} else {
+		rc = run_amana(&r, "init", NULL);
+	}
+	if (rc != 0)
 		return -1;
 	int st = r.status;
 	run_result_free(&r);
@@ -344,7 +353,13 @@ void registry_new(struct registry *g, const char *tag)
 {
 	registry_paths(g, tag);
 	struct run_result r;
-	run_on(&r, NULL, "init", "-d", g->home, "--key", g->key, NULL);
+	if (pgtest_enabled()) {
+		char uri[512];
+		assert_int_equal(pgtest_new_database(tag, uri, sizeof(uri)), 0);
+		run_on(&r, NULL, "init", "-d", g->home, "--key", g->key, "--store", uri, NULL);
+	} else {
+		run_on(&r, NULL, "init", "-d", g->home, "--key", g->key, NULL);
+	}
 	assert_exit(&r, 0, "init");
 	run_result_free(&r);
 }

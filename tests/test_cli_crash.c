@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "tests/harness.h"
+#include "tests/pgtest.h"
 
 #define MAX_FILES 128
 #define PERIOD_2 "202502"
@@ -312,12 +313,63 @@ static int teardown(void **state)
 
 /* ---- the tests ---- */
 
+/* The registry as it was after month 1. On PostgreSQL the tables are not in
+ * the folder: the pristine database is copied into a new one (CREATE
+ * DATABASE ... TEMPLATE), which the restored folder's store.conf names. */
+static void restore(struct world *w)
+{
+	copy_dir(w->pristine, w->g.home);
+	if (!pgtest_enabled())
+		return;
+	char conf[4200], uri[512], fresh[512];
+	snprintf(conf, sizeof(conf), "%s/store.conf", w->pristine);
+	size_t len;
+	char *text = read_file(conf, &len);
+	assert_non_null(text);
+	snprintf(uri, sizeof(uri), "%.*s", (int)strcspn(text, "\n"), text);
+	free(text);
+	assert_int_equal(pgtest_clone_database(uri, fresh, sizeof(fresh)), 0);
+	snprintf(conf, sizeof(conf), "%s/store.conf", w->g.home);
+	assert_int_equal(write_file(conf, fresh, strlen(fresh)), 0);
+}
+
+/* Wait until the import pid has committed its first batch: on SQLite two
+ * commit frames in the WAL, on PostgreSQL a declaration more than month 1
+ * left. false if pid exited first (reaped, status in *st). */
+static bool wait_first_commit(struct world *w, pid_t pid, int *st)
+{
+	if (!pgtest_enabled()) {
+		char wal[4200];
+		snprintf(wal, sizeof(wal), "%s/registry.db-wal", w->g.home);
+		return wait_wal_commits(wal, 2, pid, st);
+	}
+	char conf[4200], uri[512];
+	snprintf(conf, sizeof(conf), "%s/store.conf", w->g.home);
+	size_t len;
+	char *text = read_file(conf, &len);
+	assert_non_null(text);
+	snprintf(uri, sizeof(uri), "%.*s", (int)strcspn(text, "\n"), text);
+	free(text);
+	int64_t t0 = now_us();
+	while (pgtest_count(uri, "SELECT count(*) FROM declarations") <= w->decls1) {
+		if (waitpid(pid, st, WNOHANG) == pid)
+			return false;
+		if (now_us() - t0 > 30 * 1000000LL) {
+			kill(pid, SIGKILL);
+			waitpid(pid, st, 0);
+			fail_msg("no commit after 30 s");
+		}
+		sleep_us(200);
+	}
+	return true;
+}
+
 /* An uninterrupted import on a fresh copy: every file whole, and its
  * duration, which bounds the random delays below. */
 static void test_uninterrupted_import(void **state)
 {
 	struct world *w = *state;
-	copy_dir(w->pristine, w->g.home);
+	restore(w);
 	bool present[MAX_FILES];
 	assert_int_equal(judge(w, present, "before any import"), 0);
 	char *args[MAX_FILES + 8];
@@ -339,9 +391,7 @@ enum when { KILL_EARLY, KILL_AFTER_FIRST_COMMIT, KILL_RANDOM, KILL_AFTER_END };
 /* One round: restore, import, SIGKILL, judge, re-import, judge. */
 static size_t round_once(struct world *w, unsigned no, enum when how, int64_t delay_us)
 {
-	char wal[4200];
-	snprintf(wal, sizeof(wal), "%s/registry.db-wal", w->g.home);
-	copy_dir(w->pristine, w->g.home);
+	restore(w);
 	char *args[MAX_FILES + 8];
 	import_args(w, false, args);
 	pid_t pid = spawn_amana(args);
@@ -352,7 +402,7 @@ static size_t round_once(struct world *w, unsigned no, enum when how, int64_t de
 	if (how == KILL_AFTER_FIRST_COMMIT) {
 		/* two commit frames: the first batch is durable, and at 500 lines
 		 * a batch the import is far from done */
-		reaped = !wait_wal_commits(wal, 2, pid, &st);
+		reaped = !wait_first_commit(w, pid, &st);
 		delay_us = now_us() - t0;
 	} else if (how == KILL_AFTER_END) {
 		/* wait for the exit without reaping it, so the kill below

@@ -32,6 +32,7 @@
 #include <sys/wait.h>
 
 #include "tests/harness.h"
+#include "tests/pgtest.h"
 
 #define MAX_FILES 64
 
@@ -70,6 +71,7 @@ struct needles {
 };
 
 struct hits {
+	size_t printed_small;
 	size_t n[K_KINDS];
 	size_t files;
 	size_t bytes;
@@ -251,34 +253,72 @@ static void needles_from_declaration(struct needles *nd, const char *path)
 
 /* ---- the searcher ---- */
 
-static void search_buffer(const char *path, const char *data, size_t len, const struct needles *nd, struct hits *h)
+static void report_hit(const char *path, const char *data, const char *m, size_t i, const struct needles *nd,
+		       struct hits *h)
 {
-	for (size_t i = 0; i < nd->n; i++) {
-		const struct needle *x = &nd->v[i];
-		const char *p = data;
-		size_t left = len;
-		const char *m;
-		while (left >= x->len && (m = memmem(p, left, x->bytes, x->len))) {
-			h->n[x->kind]++;
-			if (h->per_needle)
-				h->per_needle[i]++;
-			if (h->printed < 12) {
-				h->printed++;
-				if (x->kind == K_SALARY_BIN || x->kind == K_SALARY_BIN_SMALL) {
-					uint64_t v = 0;
-					for (int b = 7; b >= 0; b--)
-						v = v << 8 | (uint8_t)x->bytes[b];
-					printf("  %s: %s at offset %zu: %llu centimes as le64\n", path,
-					       kind_name[x->kind], (size_t)(m - data), (unsigned long long)v);
-				} else {
-					printf("  %s: %s at offset %zu: \"%.*s\"\n", path, kind_name[x->kind],
-					       (size_t)(m - data), (int)x->len, x->bytes);
-				}
-			}
-			left -= (size_t)(m - p) + 1;
-			p = m + 1;
+	const struct needle *x = &nd->v[i];
+	h->n[x->kind]++;
+	if (h->per_needle)
+		h->per_needle[i]++;
+	/* the small le64 matches are judged apart: they must not hide others */
+	if (x->kind == K_SALARY_BIN_SMALL ? h->printed_small++ < 4 : h->printed++ < 12) {
+		if (x->kind == K_SALARY_BIN || x->kind == K_SALARY_BIN_SMALL) {
+			uint64_t v = 0;
+			for (int b = 7; b >= 0; b--)
+				v = v << 8 | (uint8_t)x->bytes[b];
+			printf("  %s: %s at offset %zu: %llu centimes as le64\n", path, kind_name[x->kind],
+			       (size_t)(m - data), (unsigned long long)v);
+		} else {
+			printf("  %s: %s at offset %zu: \"%.*s\"\n", path, kind_name[x->kind], (size_t)(m - data),
+			       (int)x->len, x->bytes);
 		}
 	}
+}
+
+/* Every occurrence of every needle, in one pass over the data: needles of
+ * 4 bytes or more are found through a hash of their first 4 bytes (a
+ * server's data directory is hundreds of megabytes, the needles thousands);
+ * shorter ones, if any, with memmem. */
+#define PREFIX_BUCKETS 65536
+
+static uint32_t prefix_hash(const char *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return (v * 2654435761u) >> 16;
+}
+
+static void search_buffer(const char *path, const char *data, size_t len, const struct needles *nd, struct hits *h)
+{
+	static int32_t head[PREFIX_BUCKETS];
+	int32_t *next = malloc((nd->n + 1) * sizeof(*next));
+	assert_non_null(next);
+	for (size_t b = 0; b < PREFIX_BUCKETS; b++)
+		head[b] = -1;
+	for (size_t i = 0; i < nd->n; i++) {
+		const struct needle *x = &nd->v[i];
+		if (x->len < 4) {
+			const char *p = data, *m;
+			size_t left = len;
+			while (left >= x->len && (m = memmem(p, left, x->bytes, x->len))) {
+				report_hit(path, data, m, i, nd, h);
+				left -= (size_t)(m - p) + 1;
+				p = m + 1;
+			}
+			continue;
+		}
+		uint32_t b = prefix_hash(x->bytes);
+		next[i] = head[b];
+		head[b] = (int32_t)i;
+	}
+	for (size_t at = 0; at + 4 <= len; at++) {
+		for (int32_t i = head[prefix_hash(data + at)]; i >= 0; i = next[i]) {
+			const struct needle *x = &nd->v[i];
+			if (x->len <= len - at && !memcmp(data + at, x->bytes, x->len))
+				report_hit(path, data, data + at, (size_t)i, nd, h);
+		}
+	}
+	free(next);
 }
 
 /* Search every regular file under root, recursively. */
@@ -328,6 +368,28 @@ static void assert_registry_clean(struct world *w, const char *when)
 	snprintf(what, sizeof(what), "registry %s", when);
 	print_hits(what, &h);
 	assert_true(h.files >= 2); /* registry.db and rules.txt at least */
+	if (pgtest_enabled()) {
+		/* The tables are on the PostgreSQL server: its whole data
+		 * directory (tables, indexes, WAL, logs) once a checkpoint has
+		 * written every page out. */
+		char dir[4200];
+		assert_int_equal(pgtest_checkpoint(), 0);
+		size_t before = h.files;
+		assert_int_equal(pgtest_database_dir(w->g.home, dir, sizeof(dir)), 0);
+		search_tree(dir, &w->nd, &h); /* the registry's tables and indexes */
+		snprintf(dir, sizeof(dir), "%s/data/pg_wal", getenv("AMANA_PG_DIR"));
+		search_tree(dir, &w->nd, &h); /* the server's write-ahead log */
+		snprintf(dir, sizeof(dir), "%s/server.log", getenv("AMANA_PG_DIR"));
+		size_t len;
+		char *log = read_file(dir, &len); /* its log */
+		assert_non_null(log);
+		h.files++;
+		search_buffer(dir, log, len, &w->nd, &h);
+		free(log);
+		printf("searched %zu files of the PostgreSQL server too\n", h.files - before);
+		assert_true(h.files > before + 10);
+		print_hits(what, &h);
+	}
 	for (int k = 0; k < K_KINDS; k++) {
 		if (k == K_SALARY_BIN_SMALL)
 			continue;
@@ -605,6 +667,8 @@ static void test_no_plaintext_after_month_1_and_registration(void **state)
  * salaries of 13 digits. */
 static void test_no_plaintext_in_wal_before_and_after_checkpoint(void **state)
 {
+	if (pgtest_enabled())
+		skip(); /* SQLite's WAL; PostgreSQL's pg_wal is searched with its data directory */
 	struct world *w = *state;
 	char wal[4200];
 	snprintf(wal, sizeof(wal), "%s/registry.db-wal", w->g.home);
@@ -672,8 +736,9 @@ static void test_no_plaintext_after_month_2_and_prefill(void **state)
 	memcpy(files + 1, w->m2, w->n2 * sizeof(*files));
 	static const char *const json[] = { "--json", NULL };
 	run_import(&r, NULL, json, files, w->n2 + 1);
-	/* 3: the files the killed import kept are refused as duplicates */
-	assert_exit(&r, 3, "import of month 2 after the kill");
+	/* 3: the files the killed import kept are refused as duplicates (on
+	 * PostgreSQL that test is skipped: nothing was imported before) */
+	assert_exit(&r, pgtest_enabled() ? 0 : 3, "import of month 2 after the kill");
 	run_result_free(&r);
 	run_expect(&r, 0, "stats", "stats", "--json", NULL);
 	assert_int_equal(json_int(r.out, "declarations"), (int64_t)(w->n1 + w->n2 + 1));

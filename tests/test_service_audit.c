@@ -26,6 +26,7 @@
 
 #include "core/ids.h"
 #include "service/internal.h"
+#include "tests/pgtest.h"
 
 struct fixture {
 	char root[256], dir[300], key[300], files[300];
@@ -61,8 +62,10 @@ static int setup(void **state)
 	snprintf(f->dir, sizeof(f->dir), "%s/reg", f->root);
 	snprintf(f->key, sizeof(f->key), "%s/kek", f->root);
 	snprintf(f->files, sizeof(f->files), "%s/files", f->root);
-	char why[256] = "";
-	if (registry_init(f->dir, f->key, NULL, 0, why, sizeof(why)) != AMANA_OK ||
+	char why[256] = "", uri[512];
+	if (pgtest_enabled() && pgtest_new_database("svcaudit", uri, sizeof(uri)))
+		return -1;
+	if (registry_init(f->dir, f->key, NULL, 0, pgtest_enabled() ? uri : NULL, why, sizeof(why)) != AMANA_OK ||
 	    registry_open(f->dir, f->key, &f->r, why, sizeof(why)) != AMANA_OK) {
 		fprintf(stderr, "setup: %s\n", why);
 		return -1;

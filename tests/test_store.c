@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 
 #include <cmocka.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include "store/store.h"
@@ -67,8 +68,63 @@ static enum amana_err sqlite_open_fresh(const char *tmpdir, struct store **out)
 	return sqlite_reopen(tmpdir, 1, out);
 }
 
+/* PostgreSQL: the server of AMANA_TEST_PG (an admin connection string; the
+ * test command starts a throwaway one), one database per directory, named
+ * after the directory's path. */
+static int pg_dbname(const char *tmpdir, char *buf, size_t cap)
+{
+	const char *base = getenv("TMPDIR");
+	if (!base || !*base)
+		base = "/tmp";
+	const char *p = tmpdir;
+	if (!strncmp(p, base, strlen(base)))
+		p += strlen(base);
+	size_t n = 0;
+	if (cap < 8)
+		return -1;
+	memcpy(buf, "t_", 2);
+	n = 2;
+	for (; *p && n + 1 < cap && n < 60; p++) {
+		char c = *p;
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+			c = '_';
+		buf[n++] = c;
+	}
+	buf[n] = 0;
+	return *p ? -1 : 0;
+}
+
+static enum amana_err pg_reopen(const char *tmpdir, int create, struct store **out)
+{
+	const char *admin = getenv("AMANA_TEST_PG");
+	char db[64], conninfo[1024];
+	if (!admin || pg_dbname(tmpdir, db, sizeof(db)))
+		return AMANA_ERR_USAGE;
+	if (create) {
+		PGconn *c = PQconnectdb(admin);
+		if (PQstatus(c) != CONNECTION_OK) {
+			PQfinish(c);
+			return AMANA_ERR_IO;
+		}
+		char sql[128];
+		snprintf(sql, sizeof(sql), "CREATE DATABASE %s", db); /* [a-z0-9_] only */
+		PQclear(PQexec(c, sql)); /* an existing one is for the store to refuse */
+		PQfinish(c);
+	}
+	snprintf(conninfo, sizeof(conninfo), "%s dbname=%s", admin, db);
+	return store_pg_open(conninfo, create, out);
+}
+
+static enum amana_err pg_open_fresh(const char *tmpdir, struct store **out)
+{
+	return pg_reopen(tmpdir, 1, out);
+}
+
 static const struct backend backends[] = {
 	{ "sqlite", sqlite_open_fresh, sqlite_reopen, sqlite_data_file },
+	{ "postgresql", pg_open_fresh, pg_reopen, NULL },
 };
 
 static const struct backend *backend;

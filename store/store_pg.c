@@ -1,0 +1,959 @@
+/*
+ * store_pg.c - the PostgreSQL backend of store.h, through libpq.
+ *
+ * The same tables as the SQLite backend, every integer a bigint, every
+ * sealed value a bytea. Every statement is prepared once per connection
+ * (PQprepare) and sent with binary parameters and results: no SQL is ever
+ * built from a value, and no value is ever printed into text.
+ *
+ * Semantics kept equal to SQLite's (the conformance suite runs on both):
+ * - one writer at a time: begin takes a transaction-level advisory lock, as
+ *   SQLite's BEGIN IMMEDIATE takes the write lock;
+ * - a failed statement inside a transaction does not doom the transaction:
+ *   writes in a transaction run under a statement savepoint, rolled back
+ *   alone on failure;
+ * - unique and check violations are AMANA_ERR_EXISTS, a missing parent
+ *   (foreign key) AMANA_ERR_CORRUPT, a lost connection AMANA_ERR_IO.
+ *
+ * Every table carries the key it would be distributed on in a sharded
+ * deployment (docs/SCALING.md): declarations and their lines the employer
+ * (lines through their declaration), employments the person.
+ */
+#include "store.h"
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Schema versions: index i brings the schema from version i to i + 1. */
+static const char *const migrations[] = {
+	"CREATE TABLE schema_version(version bigint NOT NULL);"
+	"INSERT INTO schema_version VALUES (0);"
+	"CREATE TABLE meta(key text PRIMARY KEY, value bytea NOT NULL);"
+	"CREATE TABLE sequences(name text PRIMARY KEY, next bigint NOT NULL);"
+	"CREATE TABLE keyring(purpose bigint NOT NULL, version bigint NOT NULL, wrapped bytea NOT NULL,"
+	"  PRIMARY KEY(purpose, version));"
+	"CREATE TABLE employers(id bigint PRIMARY KEY, aff_bidx bigint NOT NULL, aff_sealed bytea NOT NULL,"
+	"  profile_sealed bytea NOT NULL, created_at bigint NOT NULL);"
+	"CREATE INDEX employers_aff ON employers(aff_bidx);"
+	"CREATE TABLE persons(id bigint PRIMARY KEY, reg_bidx bigint NOT NULL, reg_sealed bytea NOT NULL,"
+	"  cin_bidx bigint, cin_sealed bytea, name_bidx bigint NOT NULL, identity_sealed bytea NOT NULL,"
+	"  created_at bigint NOT NULL);"
+	"CREATE INDEX persons_reg ON persons(reg_bidx);"
+	"CREATE INDEX persons_cin ON persons(cin_bidx) WHERE cin_bidx IS NOT NULL;"
+	"CREATE INDEX persons_name ON persons(name_bidx);"
+	"CREATE TABLE employments(id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	"  person_id bigint NOT NULL REFERENCES persons(id),"
+	"  employer_id bigint NOT NULL REFERENCES employers(id),"
+	"  start_period bigint NOT NULL, end_period bigint);"
+	"CREATE INDEX employments_person ON employments(person_id, employer_id);"
+	"CREATE TABLE declarations(id bigint PRIMARY KEY,"
+	"  employer_id bigint NOT NULL REFERENCES employers(id), period bigint NOT NULL,"
+	"  seq bigint NOT NULL, imported_at bigint NOT NULL, line_count bigint NOT NULL,"
+	"  digest bytea NOT NULL, totals_sealed bytea NOT NULL, UNIQUE(employer_id, period, seq));"
+	"CREATE TABLE declaration_lines(declaration_id bigint NOT NULL"
+	"  REFERENCES declarations(id) DEFERRABLE INITIALLY DEFERRED,"
+	"  chunk bigint NOT NULL, line_count bigint NOT NULL, persons bytea NOT NULL,"
+	"  payload_sealed bytea NOT NULL, PRIMARY KEY(declaration_id, chunk));",
+};
+#define MIGRATION_COUNT ((long long)(sizeof(migrations) / sizeof(migrations[0])))
+
+/* The advisory lock every writing transaction holds (one writer at a time). */
+#define WRITER_LOCK "727378"
+
+enum pq_id {
+	P_META_GET,
+	P_META_PUT,
+	P_SEQ_INIT,
+	P_SEQ_TAKE,
+	P_KEY_PUT,
+	P_KEY_EACH,
+	P_EMP_INSERT,
+	P_EMP_BY_BIDX,
+	P_EMP_GET,
+	P_EMP_PAGE,
+	P_PER_INSERT,
+	P_PER_BY_REG,
+	P_PER_BY_CIN,
+	P_PER_GET,
+	P_JOB_OPEN,
+	P_JOB_CLOSE,
+	P_JOB_OF_PERSON,
+	P_DECL_INSERT,
+	P_DECL_OF,
+	P_DECL_RECENT,
+	P_DECL_STATS,
+	P_DECL_LAST_BEFORE,
+	P_LINE_INSERT,
+	P_LINES_OF,
+	P_COUNTS,
+	P_COUNT
+};
+
+static const struct {
+	const char *sql;
+	int nparams;
+	bool writes;
+} pq[P_COUNT] = {
+	[P_META_GET] = { "SELECT value FROM meta WHERE key = $1", 1, false },
+	[P_META_PUT] = { "INSERT INTO meta(key, value) VALUES($1, $2)"
+			 " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+			 2, true },
+	[P_SEQ_INIT] = { "INSERT INTO sequences(name, next) VALUES($1, 1) ON CONFLICT DO NOTHING", 1, true },
+	[P_SEQ_TAKE] = { "UPDATE sequences SET next = next + $2 WHERE name = $1 RETURNING next - $2", 2, true },
+	[P_KEY_PUT] = { "INSERT INTO keyring(purpose, version, wrapped) VALUES($1, $2, $3)", 3, true },
+	[P_KEY_EACH] = { "SELECT purpose, version, wrapped FROM keyring ORDER BY purpose, version", 0, false },
+	[P_EMP_INSERT] = { "INSERT INTO employers(id, aff_bidx, aff_sealed, profile_sealed, created_at)"
+			   " VALUES($1, $2, $3, $4, $5)",
+			   5, true },
+	[P_EMP_BY_BIDX] = { "SELECT id, aff_bidx, aff_sealed, profile_sealed, created_at FROM employers"
+			    " WHERE aff_bidx = $1 ORDER BY id",
+			    1, false },
+	[P_EMP_GET] = { "SELECT id, aff_bidx, aff_sealed, profile_sealed, created_at FROM employers WHERE id = $1", 1,
+			false },
+	/* employers_each reads by pages of ids: bounded memory, and the
+	 * callback may query between pages */
+	[P_EMP_PAGE] = { "SELECT id, aff_bidx, aff_sealed, profile_sealed, created_at FROM employers"
+			 " WHERE id > $1 ORDER BY id LIMIT 10000",
+			 1, false },
+	[P_PER_INSERT] = { "INSERT INTO persons(id, reg_bidx, reg_sealed, cin_bidx, cin_sealed, name_bidx,"
+			   " identity_sealed, created_at) VALUES($1, $2, $3, $4, $5, $6, $7, $8)",
+			   8, true },
+	[P_PER_BY_REG] = { "SELECT id, reg_bidx, reg_sealed, coalesce(cin_bidx, 0), coalesce(cin_sealed, ''::bytea),"
+			   " name_bidx, identity_sealed, created_at FROM persons WHERE reg_bidx = $1 ORDER BY id",
+			   1, false },
+	[P_PER_BY_CIN] = { "SELECT id, reg_bidx, reg_sealed, coalesce(cin_bidx, 0), coalesce(cin_sealed, ''::bytea),"
+			   " name_bidx, identity_sealed, created_at FROM persons WHERE cin_bidx = $1 ORDER BY id",
+			   1, false },
+	[P_PER_GET] = { "SELECT id, reg_bidx, reg_sealed, coalesce(cin_bidx, 0), coalesce(cin_sealed, ''::bytea),"
+			" name_bidx, identity_sealed, created_at FROM persons WHERE id = $1",
+			1, false },
+	[P_JOB_OPEN] = { "INSERT INTO employments(person_id, employer_id, start_period) VALUES($1, $2, $3)", 3, true },
+	[P_JOB_CLOSE] = { "UPDATE employments SET end_period = $3"
+			  " WHERE person_id = $1 AND employer_id = $2 AND end_period IS NULL",
+			  3, true },
+	[P_JOB_OF_PERSON] = { "SELECT id, person_id, employer_id, start_period, coalesce(end_period, 0)"
+			      " FROM employments WHERE person_id = $1 ORDER BY start_period, id",
+			      1, false },
+	[P_DECL_INSERT] = { "INSERT INTO declarations(id, employer_id, period, seq, imported_at, line_count,"
+			    " digest, totals_sealed) VALUES($1, $2, $3, $4, $5, $6, $7, $8)",
+			    8, true },
+	[P_DECL_OF] = { "SELECT id, employer_id, period, seq, imported_at, line_count, digest, totals_sealed"
+			" FROM declarations WHERE employer_id = $1 AND period = $2 ORDER BY seq",
+			2, false },
+	/* The period's declarations and the latest earlier period's: the two
+	 * periods first, then their rows, newest first. */
+	[P_DECL_RECENT] = { "SELECT id, employer_id, period, seq, imported_at, line_count, digest, totals_sealed"
+			    " FROM declarations WHERE employer_id = $1 AND period IN ("
+			    "  SELECT DISTINCT period FROM declarations WHERE employer_id = $1 AND period <= $2"
+			    "  ORDER BY period DESC LIMIT 2)"
+			    " ORDER BY period DESC, seq DESC",
+			    2, false },
+	[P_DECL_STATS] = { "SELECT count(*), coalesce(max(period), 0) FROM declarations WHERE employer_id = $1", 1,
+			   false },
+	[P_DECL_LAST_BEFORE] = { "SELECT max(period) FROM declarations WHERE employer_id = $1 AND period < $2", 2,
+				 false },
+	[P_LINE_INSERT] = { "INSERT INTO declaration_lines(declaration_id, chunk, line_count, persons,"
+			    " payload_sealed) VALUES($1, $2, $3, $4, $5)",
+			    5, true },
+	[P_LINES_OF] = { "SELECT declaration_id, chunk, line_count, persons, payload_sealed"
+			 " FROM declaration_lines WHERE declaration_id = $1 ORDER BY chunk",
+			 1, false },
+	[P_COUNTS] = { "SELECT (SELECT count(*) FROM employers), (SELECT count(*) FROM persons),"
+		       " (SELECT count(*) FROM employments), (SELECT count(*) FROM declarations),"
+		       " (SELECT coalesce(sum(line_count), 0)::bigint FROM declaration_lines)",
+		       0, false },
+};
+
+struct pg_store {
+	struct store base;
+	PGconn *conn;
+	bool in_tx;
+};
+
+static struct pg_store *P(struct store *s)
+{
+	return (struct pg_store *)s;
+}
+
+/* ---- errors ---- */
+
+static enum amana_err map_state(const char *state)
+{
+	if (!state)
+		return AMANA_ERR_STORE;
+	if (!strcmp(state, "23503"))
+		return AMANA_ERR_CORRUPT; /* a missing parent is a broken invariant */
+	if (!strncmp(state, "23", 2))
+		return AMANA_ERR_EXISTS;
+	if (!strncmp(state, "08", 2) || !strncmp(state, "53", 2) || !strncmp(state, "58", 2))
+		return AMANA_ERR_IO;
+	if (!strcmp(state, "3D000"))
+		return AMANA_ERR_NOTFOUND; /* no such database */
+	return AMANA_ERR_STORE;
+}
+
+static enum amana_err result_err(PGresult *r)
+{
+	ExecStatusType st = PQresultStatus(r);
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+		return AMANA_OK;
+	if (!r)
+		return AMANA_ERR_IO;
+	return map_state(PQresultErrorField(r, PG_DIAG_SQLSTATE));
+}
+
+static enum amana_err exec_sql(PGconn *c, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+	enum amana_err err = result_err(r);
+	PQclear(r);
+	if (err && PQstatus(c) != CONNECTION_OK)
+		err = AMANA_ERR_IO;
+	return err;
+}
+
+/* ---- parameters: binary, never text ---- */
+
+#define MAX_PARAMS 8
+
+struct params {
+	const char *v[MAX_PARAMS];
+	int len[MAX_PARAMS];
+	int fmt[MAX_PARAMS];
+	uint8_t num[MAX_PARAMS][8];
+	int n;
+};
+
+static void p_i64(struct params *p, int64_t x)
+{
+	uint64_t u = (uint64_t)x;
+	for (int i = 0; i < 8; i++)
+		p->num[p->n][i] = (uint8_t)(u >> (56 - 8 * i));
+	p->v[p->n] = (const char *)p->num[p->n];
+	p->len[p->n] = 8;
+	p->fmt[p->n] = 1;
+	p->n++;
+}
+
+static void p_blob(struct params *p, const struct store_blob *b)
+{
+	p->v[p->n] = b->data ? (const char *)b->data : "";
+	p->len[p->n] = (int)b->len;
+	p->fmt[p->n] = 1;
+	p->n++;
+}
+
+static void p_text(struct params *p, const char *s)
+{
+	p->v[p->n] = s;
+	p->len[p->n] = (int)strlen(s);
+	p->fmt[p->n] = 1;
+	p->n++;
+}
+
+static void p_null(struct params *p)
+{
+	p->v[p->n] = NULL;
+	p->len[p->n] = 0;
+	p->fmt[p->n] = 1;
+	p->n++;
+}
+
+static int64_t g_i64(const PGresult *r, int row, int col)
+{
+	const uint8_t *v = (const uint8_t *)PQgetvalue(r, row, col);
+	if (PQgetisnull(r, row, col) || PQgetlength(r, row, col) != 8)
+		return 0;
+	uint64_t u = 0;
+	for (int i = 0; i < 8; i++)
+		u = u << 8 | v[i];
+	return (int64_t)u;
+}
+
+static struct store_blob g_blob(const PGresult *r, int row, int col)
+{
+	struct store_blob b;
+	b.data = (const uint8_t *)PQgetvalue(r, row, col);
+	b.len = (size_t)PQgetlength(r, row, col);
+	return b;
+}
+
+/* The name a statement is prepared under on each connection. */
+static const char *stmt_name(enum pq_id id, char buf[8])
+{
+	snprintf(buf, 8, "a%d", (int)id);
+	return buf;
+}
+
+/* Run prepared statement id. A write inside a transaction runs under a
+ * statement savepoint, so its failure leaves the transaction usable, as
+ * in SQLite. *out (may be NULL) receives the result on success. */
+static enum amana_err run(struct store *s, enum pq_id id, const struct params *p, PGresult **out)
+{
+	struct pg_store *ps = P(s);
+	bool guard = ps->in_tx && pq[id].writes;
+	enum amana_err err;
+	if (out)
+		*out = NULL;
+	if (guard && (err = exec_sql(ps->conn, "SAVEPOINT amana_stmt")))
+		return err;
+	char name[8];
+	PGresult *r = PQexecPrepared(ps->conn, stmt_name(id, name), p ? p->n : 0, p ? p->v : NULL, p ? p->len : NULL,
+				     p ? p->fmt : NULL, 1);
+	err = result_err(r);
+	if (err && PQstatus(ps->conn) != CONNECTION_OK)
+		err = AMANA_ERR_IO;
+	if (guard) {
+		enum amana_err e2 =
+		    exec_sql(ps->conn, err ? "ROLLBACK TO SAVEPOINT amana_stmt; RELEASE SAVEPOINT amana_stmt"
+					   : "RELEASE SAVEPOINT amana_stmt");
+		if (!err)
+			err = e2;
+	}
+	if (!err && out)
+		*out = r;
+	else
+		PQclear(r);
+	return err;
+}
+
+/* ---- transactions ---- */
+
+static enum amana_err pg_begin(struct store *s)
+{
+	struct pg_store *ps = P(s);
+	enum amana_err err = exec_sql(ps->conn, "BEGIN; SELECT pg_advisory_xact_lock(" WRITER_LOCK ")");
+	if (!err)
+		ps->in_tx = true;
+	return err;
+}
+
+static enum amana_err pg_commit(struct store *s)
+{
+	struct pg_store *ps = P(s);
+	enum amana_err err = exec_sql(ps->conn, "COMMIT");
+	ps->in_tx = false;
+	if (err)
+		(void)exec_sql(ps->conn, "ROLLBACK"); /* after a failed COMMIT the transaction is gone anyway */
+	return err;
+}
+
+static enum amana_err pg_rollback(struct store *s)
+{
+	struct pg_store *ps = P(s);
+	ps->in_tx = false;
+	return exec_sql(ps->conn, "ROLLBACK");
+}
+
+static enum amana_err pg_savepoint(struct store *s)
+{
+	return exec_sql(P(s)->conn, "SAVEPOINT amana_unit");
+}
+
+static enum amana_err pg_release(struct store *s)
+{
+	return exec_sql(P(s)->conn, "RELEASE SAVEPOINT amana_unit");
+}
+
+static enum amana_err pg_rollback_savepoint(struct store *s)
+{
+	return exec_sql(P(s)->conn, "ROLLBACK TO SAVEPOINT amana_unit; RELEASE SAVEPOINT amana_unit");
+}
+
+/* ---- meta, sequences, keyring ---- */
+
+static enum amana_err pg_meta_get(struct store *s, const char *key, uint8_t *out, size_t cap, size_t *len)
+{
+	struct params p = { .n = 0 };
+	p_text(&p, key);
+	PGresult *r;
+	enum amana_err err = run(s, P_META_GET, &p, &r);
+	if (err)
+		return err;
+	if (PQntuples(r) == 0) {
+		err = AMANA_ERR_NOTFOUND;
+	} else {
+		struct store_blob b = g_blob(r, 0, 0);
+		if (b.len > cap) {
+			err = AMANA_ERR_LIMIT;
+		} else {
+			if (b.len)
+				memcpy(out, b.data, b.len);
+			*len = b.len;
+		}
+	}
+	PQclear(r);
+	return err;
+}
+
+static enum amana_err pg_meta_put(struct store *s, const char *key, const uint8_t *val, size_t len)
+{
+	struct params p = { .n = 0 };
+	struct store_blob b = { val, len };
+	p_text(&p, key);
+	p_blob(&p, &b);
+	return run(s, P_META_PUT, &p, NULL);
+}
+
+static enum amana_err pg_next_ids(struct store *s, const char *seq, int64_t count, int64_t *first)
+{
+	if (count <= 0)
+		return AMANA_ERR_USAGE;
+	struct params p = { .n = 0 };
+	p_text(&p, seq);
+	enum amana_err err = run(s, P_SEQ_INIT, &p, NULL);
+	if (err)
+		return err;
+	p_i64(&p, count);
+	PGresult *r;
+	if ((err = run(s, P_SEQ_TAKE, &p, &r)))
+		return err;
+	if (PQntuples(r) == 1)
+		*first = g_i64(r, 0, 0);
+	else
+		err = AMANA_ERR_STORE;
+	PQclear(r);
+	return err;
+}
+
+static enum amana_err pg_keyring_put(struct store *s, int purpose, uint32_t version, const struct store_blob *w)
+{
+	struct params p = { .n = 0 };
+	p_i64(&p, purpose);
+	p_i64(&p, version);
+	p_blob(&p, w);
+	return run(s, P_KEY_PUT, &p, NULL);
+}
+
+static enum amana_err pg_keyring_each(struct store *s, store_keyring_fn fn, void *ctx)
+{
+	PGresult *r;
+	enum amana_err err = run(s, P_KEY_EACH, NULL, &r);
+	if (err)
+		return err;
+	for (int i = 0; i < PQntuples(r) && !err; i++) {
+		struct store_blob w = g_blob(r, i, 2);
+		err = fn(ctx, (int)g_i64(r, i, 0), (uint32_t)g_i64(r, i, 1), &w);
+	}
+	PQclear(r);
+	return err;
+}
+
+/* ---- employers ---- */
+
+static enum amana_err pg_employer_insert(struct store *s, const struct store_employer *e)
+{
+	struct params p = { .n = 0 };
+	p_i64(&p, e->id);
+	p_i64(&p, e->aff_bidx);
+	p_blob(&p, &e->aff_sealed);
+	p_blob(&p, &e->profile_sealed);
+	p_i64(&p, e->created_at);
+	return run(s, P_EMP_INSERT, &p, NULL);
+}
+
+/* Rows of r as employers, from row `from`; *last the last id seen. */
+static enum amana_err each_employer_row(PGresult *r, store_employer_fn fn, void *ctx, int64_t *last)
+{
+	enum amana_err err = AMANA_OK;
+	for (int i = 0; i < PQntuples(r) && !err; i++) {
+		struct store_employer e = {
+			.id = g_i64(r, i, 0),
+			.aff_bidx = g_i64(r, i, 1),
+			.aff_sealed = g_blob(r, i, 2),
+			.profile_sealed = g_blob(r, i, 3),
+			.created_at = g_i64(r, i, 4),
+		};
+		if (last)
+			*last = e.id;
+		err = fn(ctx, &e);
+	}
+	return err;
+}
+
+static enum amana_err employers_by(struct store *s, enum pq_id id, int64_t key, store_employer_fn fn, void *ctx)
+{
+	struct params p = { .n = 0 };
+	p_i64(&p, key);
+	PGresult *r;
+	enum amana_err err = run(s, id, &p, &r);
+	if (err)
+		return err;
+	err = each_employer_row(r, fn, ctx, NULL);
+	PQclear(r);
+	return err;
+}
+
+static enum amana_err pg_employer_by_bidx(struct store *s, int64_t bidx, store_employer_fn fn, void *ctx)
+{
+	return employers_by(s, P_EMP_BY_BIDX, bidx, fn, ctx);
+}
+
+static enum amana_err pg_employer_get(struct store *s, int64_t id, store_employer_fn fn, void *ctx)
+{
+	return employers_by(s, P_EMP_GET, id, fn, ctx);
+}
+
+static enum amana_err pg_employers_each(struct store *s, store_employer_fn fn, void *ctx)
+{
+	int64_t last = INT64_MIN;
+	for (;;) {
+		struct params p = { .n = 0 };
+		p_i64(&p, last);
+		PGresult *r;
+		enum amana_err err = run(s, P_EMP_PAGE, &p, &r);
+		if (err)
+			return err;
+		int n = PQntuples(r);
+		err = each_employer_row(r, fn, ctx, &last);
+		PQclear(r);
+		if (err || n < 10000)
+			return err;
+	}
+}
+
+/* ---- persons ---- */
+
+static enum amana_err pg_person_insert(struct store *s, const struct store_person *pe)
+{
+	struct params p = { .n = 0 };
+	p_i64(&p, pe->id);
+	p_i64(&p, pe->reg_bidx);
+	p_blob(&p, &pe->reg_sealed);
+	if (pe->cin_sealed.len) {
+		p_i64(&p, pe->cin_bidx);
+		p_blob(&p, &pe->cin_sealed);
+	} else {
+		p_null(&p);
+		p_null(&p);
+	}
+	p_i64(&p, pe->name_bidx);
+	p_blob(&p, &pe->identity_sealed);
+	p_i64(&p, pe->created_at);
+	return run(s, P_PER_INSERT, &p, NULL);
+}
+
+static enum amana_err persons_by(struct store *s, enum pq_id id, int64_t key, store_person_fn fn, void *ctx)
+{
+	struct params p = { .n = 0 };
+	p_i64(&p, key);
+	PGresult *r;
+	enum amana_err err = run(s, id, &p, &r);
+	if (err)
+		return err;
+	for (int i = 0; i < PQntuples(r) && !err; i++) {
+		struct store_person pe = {
+			.id = g_i64(r, i, 0),
+			.reg_bidx = g_i64(r, i, 1),
+			.reg_sealed = g_blob(r, i, 2),
+			.cin_bidx = g_i64(r, i, 3),
+			.cin_sealed = g_blob(r, i, 4),
+			.name_bidx = g_i64(r, i, 5),
+			.identity_sealed = g_blob(r, i, 6),
+			.created_at = g_i64(r, i, 7),
+		};
+		err = fn(ctx, &pe);
+	}
+	PQclear(r);
+	return err;
+}
+
+static enum amana_err pg_person_by_reg(struct store *s, int64_t bidx, store_person_fn fn, void *ctx)
+{
+	return persons_by(s, P_PER_BY_REG, bidx, fn, ctx);
+}
+
+static enum amana_err pg_person_by_cin(struct store *s, int64_t bidx, store_person_fn fn, void *ctx)
+{
+	return persons_by(s, P_PER_BY_CIN, bidx, fn, ctx);
+}
+
+static enum amana_err pg_person_get(struct store *s, int64_t id, store_person_fn fn, void *ctx)
+{
+	return persons_by(s, P_PER_GET, id, fn, ctx);
+}
+
+/* ---- employment periods ---- */
+
+static enum amana_err pg_employment_open(struct store *s, int64_t person, int64_t employer, uint32_t start)
+{
+	struct params p = { .n = 0 };
+	p_i64(&p, person);
+	p_i64(&p, employer);
+	p_i64(&p, start);
+	return run(s, P_JOB_OPEN, &p, NULL);
+}
+
+static enum amana_err pg_employment_close(struct store *s, int64_t person, int64_t employer, uint32_t end)
+{
+	struct params p = { .n = 0 };
+	p_i64(&p, person);
+	p_i64(&p, employer);
+	p_i64(&p, end);
+	return run(s, P_JOB_CLOSE, &p, NULL);
+}
+
+static enum amana_err pg_employment_of_person(struct store *s, int64_t person, store_employment_fn fn, void *ctx)
+{
+	struct params p = { .n = 0 };
+	p_i64(&p, person);
+	PGresult *r;
+	enum amana_err err = run(s, P_JOB_OF_PERSON, &p, &r);
+	if (err)
+		return err;
+	for (int i = 0; i < PQntuples(r) && !err; i++) {
+		struct store_employment e = {
+			.id = g_i64(r, i, 0),
+			.person_id = g_i64(r, i, 1),
+			.employer_id = g_i64(r, i, 2),
+			.start_period = (uint32_t)g_i64(r, i, 3),
+			.end_period = (uint32_t)g_i64(r, i, 4),
+		};
+		err = fn(ctx, &e);
+	}
+	PQclear(r);
+	return err;
+}
+
+/* ---- declarations and lines ---- */
+
+static enum amana_err pg_declaration_insert(struct store *s, const struct store_declaration *d)
+{
+	struct params p = { .n = 0 };
+	struct store_blob digest = { d->digest, sizeof(d->digest) };
+	p_i64(&p, d->id);
+	p_i64(&p, d->employer_id);
+	p_i64(&p, d->period);
+	p_i64(&p, d->seq);
+	p_i64(&p, d->imported_at);
+	p_i64(&p, d->line_count);
+	p_blob(&p, &digest);
+	p_blob(&p, &d->totals_sealed);
+	return run(s, P_DECL_INSERT, &p, NULL);
+}
+
+static enum amana_err each_declaration(PGresult *r, store_declaration_fn fn, void *ctx)
+{
+	enum amana_err err = AMANA_OK;
+	for (int i = 0; i < PQntuples(r) && !err; i++) {
+		struct store_declaration d;
+		d.id = g_i64(r, i, 0);
+		d.employer_id = g_i64(r, i, 1);
+		d.period = (uint32_t)g_i64(r, i, 2);
+		d.seq = (unsigned)g_i64(r, i, 3);
+		d.imported_at = g_i64(r, i, 4);
+		d.line_count = g_i64(r, i, 5);
+		struct store_blob dg = g_blob(r, i, 6);
+		memset(d.digest, 0, sizeof(d.digest));
+		if (dg.len == sizeof(d.digest))
+			memcpy(d.digest, dg.data, dg.len);
+		d.totals_sealed = g_blob(r, i, 7);
+		err = fn(ctx, &d);
+	}
+	return err;
+}
+
+static enum amana_err declarations_q(struct store *s, enum pq_id id, int64_t employer, uint32_t period,
+				     store_declaration_fn fn, void *ctx)
+{
+	struct params p = { .n = 0 };
+	p_i64(&p, employer);
+	p_i64(&p, period);
+	PGresult *r;
+	enum amana_err err = run(s, id, &p, &r);
+	if (err)
+		return err;
+	err = each_declaration(r, fn, ctx);
+	PQclear(r);
+	return err;
+}
+
+static enum amana_err pg_declarations_of(struct store *s, int64_t employer, uint32_t period, store_declaration_fn fn,
+					 void *ctx)
+{
+	return declarations_q(s, P_DECL_OF, employer, period, fn, ctx);
+}
+
+static enum amana_err pg_declarations_recent(struct store *s, int64_t employer, uint32_t period,
+					     store_declaration_fn fn, void *ctx)
+{
+	if (period == 0)
+		return AMANA_ERR_USAGE;
+	/* Two periods at most: this one if declared, and the latest before
+	 * it; but only one when this period has none (the latest before is
+	 * then the first of the two the query found). */
+	struct params p = { .n = 0 };
+	p_i64(&p, employer);
+	p_i64(&p, period);
+	PGresult *r;
+	enum amana_err err = run(s, P_DECL_RECENT, &p, &r);
+	if (err)
+		return err;
+	int n = PQntuples(r);
+	uint32_t first = n ? (uint32_t)g_i64(r, 0, 2) : 0;
+	for (int i = 0; i < n && !err; i++) {
+		uint32_t pr = (uint32_t)g_i64(r, i, 2);
+		if (first != period && pr != first)
+			break;
+		struct store_declaration d;
+		d.id = g_i64(r, i, 0);
+		d.employer_id = g_i64(r, i, 1);
+		d.period = pr;
+		d.seq = (unsigned)g_i64(r, i, 3);
+		d.imported_at = g_i64(r, i, 4);
+		d.line_count = g_i64(r, i, 5);
+		struct store_blob dg = g_blob(r, i, 6);
+		memset(d.digest, 0, sizeof(d.digest));
+		if (dg.len == sizeof(d.digest))
+			memcpy(d.digest, dg.data, dg.len);
+		d.totals_sealed = g_blob(r, i, 7);
+		err = fn(ctx, &d);
+	}
+	PQclear(r);
+	return err;
+}
+
+static enum amana_err pg_declaration_stats(struct store *s, int64_t employer, int64_t *count, uint32_t *last_period)
+{
+	struct params p = { .n = 0 };
+	p_i64(&p, employer);
+	PGresult *r;
+	enum amana_err err = run(s, P_DECL_STATS, &p, &r);
+	if (err)
+		return err;
+	if (PQntuples(r) == 1) {
+		*count = g_i64(r, 0, 0);
+		*last_period = (uint32_t)g_i64(r, 0, 1);
+	} else {
+		err = AMANA_ERR_STORE;
+	}
+	PQclear(r);
+	return err;
+}
+
+static enum amana_err pg_last_period_before(struct store *s, int64_t employer, uint32_t period, uint32_t *out)
+{
+	struct params p = { .n = 0 };
+	p_i64(&p, employer);
+	p_i64(&p, period);
+	PGresult *r;
+	enum amana_err err = run(s, P_DECL_LAST_BEFORE, &p, &r);
+	if (err)
+		return err;
+	if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
+		*out = (uint32_t)g_i64(r, 0, 0);
+	else
+		err = AMANA_ERR_NOTFOUND;
+	PQclear(r);
+	return err;
+}
+
+static enum amana_err pg_chunk_insert(struct store *s, const struct store_chunk *c)
+{
+	struct params p = { .n = 0 };
+	p_i64(&p, c->declaration_id);
+	p_i64(&p, c->chunk);
+	p_i64(&p, c->line_count);
+	p_blob(&p, &c->persons);
+	p_blob(&p, &c->payload_sealed);
+	return run(s, P_LINE_INSERT, &p, NULL);
+}
+
+static enum amana_err pg_chunks_of(struct store *s, int64_t declaration, store_chunk_fn fn, void *ctx)
+{
+	struct params p = { .n = 0 };
+	p_i64(&p, declaration);
+	PGresult *r;
+	enum amana_err err = run(s, P_LINES_OF, &p, &r);
+	if (err)
+		return err;
+	for (int i = 0; i < PQntuples(r) && !err; i++) {
+		struct store_chunk c = {
+			.declaration_id = g_i64(r, i, 0),
+			.chunk = g_i64(r, i, 1),
+			.line_count = g_i64(r, i, 2),
+			.persons = g_blob(r, i, 3),
+			.payload_sealed = g_blob(r, i, 4),
+		};
+		err = fn(ctx, &c);
+	}
+	PQclear(r);
+	return err;
+}
+
+static enum amana_err pg_counts(struct store *s, struct store_counts *out)
+{
+	PGresult *r;
+	enum amana_err err = run(s, P_COUNTS, NULL, &r);
+	if (err)
+		return err;
+	out->employers = g_i64(r, 0, 0);
+	out->persons = g_i64(r, 0, 1);
+	out->employments = g_i64(r, 0, 2);
+	out->declarations = g_i64(r, 0, 3);
+	out->lines = g_i64(r, 0, 4);
+	PQclear(r);
+	return AMANA_OK;
+}
+
+/* ---- open and close ---- */
+
+static void pg_close(struct store *s)
+{
+	struct pg_store *ps = P(s);
+	PQfinish(ps->conn);
+	free(ps);
+}
+
+static const struct store_ops pg_ops = {
+	.close = pg_close,
+	.begin = pg_begin,
+	.commit = pg_commit,
+	.rollback = pg_rollback,
+	.savepoint = pg_savepoint,
+	.release = pg_release,
+	.rollback_savepoint = pg_rollback_savepoint,
+	.meta_get = pg_meta_get,
+	.meta_put = pg_meta_put,
+	.next_ids = pg_next_ids,
+	.keyring_put = pg_keyring_put,
+	.keyring_each = pg_keyring_each,
+	.employer_insert = pg_employer_insert,
+	.employer_by_bidx = pg_employer_by_bidx,
+	.employer_get = pg_employer_get,
+	.person_insert = pg_person_insert,
+	.person_by_reg = pg_person_by_reg,
+	.person_by_cin = pg_person_by_cin,
+	.person_get = pg_person_get,
+	.employment_open = pg_employment_open,
+	.employment_close = pg_employment_close,
+	.employment_of_person = pg_employment_of_person,
+	.declaration_insert = pg_declaration_insert,
+	.declarations_of = pg_declarations_of,
+	.declarations_recent = pg_declarations_recent,
+	.employers_each = pg_employers_each,
+	.declaration_stats = pg_declaration_stats,
+	.last_period_before = pg_last_period_before,
+	.chunk_insert = pg_chunk_insert,
+	.chunks_of = pg_chunks_of,
+	.counts = pg_counts,
+};
+
+/* The schema's version: -1 if the database has no Amana schema. */
+static enum amana_err schema_version(PGconn *c, long long *v)
+{
+	PGresult *r = PQexec(c, "SELECT to_regclass('schema_version') IS NOT NULL");
+	enum amana_err err = result_err(r);
+	bool exists = !err && PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';
+	PQclear(r);
+	if (err)
+		return err;
+	if (!exists) {
+		*v = -1;
+		return AMANA_OK;
+	}
+	r = PQexec(c, "SELECT version FROM schema_version");
+	err = result_err(r);
+	if (!err && PQntuples(r) == 1)
+		*v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	else if (!err)
+		err = AMANA_ERR_CORRUPT;
+	PQclear(r);
+	return err;
+}
+
+/* Create (create = 1) or check the schema; changes run in one transaction
+ * under the writer lock. Opening an up-to-date schema takes no lock, so a
+ * reader opens beside a running writer. */
+static enum amana_err migrate(PGconn *c, int create)
+{
+	long long v;
+	enum amana_err err;
+	if (!create) {
+		if ((err = schema_version(c, &v)))
+			return err;
+		if (v < 0)
+			return AMANA_ERR_NOTFOUND;
+		if (v > MIGRATION_COUNT)
+			return AMANA_ERR_CORRUPT; /* written by a newer Amana */
+		if (v == MIGRATION_COUNT)
+			return AMANA_OK;
+	}
+	if ((err = exec_sql(c, "BEGIN; SELECT pg_advisory_xact_lock(" WRITER_LOCK ")")))
+		return err;
+	if ((err = schema_version(c, &v)))
+		goto out;
+	if (create && v >= 0) {
+		err = AMANA_ERR_EXISTS;
+		goto out;
+	}
+	if (!create && v < 0) {
+		err = AMANA_ERR_NOTFOUND;
+		goto out;
+	}
+	if (v > MIGRATION_COUNT) {
+		err = AMANA_ERR_CORRUPT; /* written by a newer Amana */
+		goto out;
+	}
+	for (long long i = v < 0 ? 0 : v; i < MIGRATION_COUNT && !err; i++) {
+		if ((err = exec_sql(c, migrations[i])))
+			break;
+		char bump[80];
+		snprintf(bump, sizeof(bump), "UPDATE schema_version SET version = %lld", i + 1);
+		err = exec_sql(c, bump);
+	}
+out:
+	if (!err)
+		return exec_sql(c, "COMMIT");
+	(void)exec_sql(c, "ROLLBACK");
+	return err;
+}
+
+enum amana_err store_pg_open(const char *conninfo, int create, struct store **out)
+{
+	*out = NULL;
+	struct pg_store *ps = calloc(1, sizeof(*ps));
+	if (!ps)
+		return AMANA_ERR_NOMEM;
+	ps->base.ops = &pg_ops;
+	enum amana_err err;
+	ps->conn = PQconnectdb(conninfo);
+	if (!ps->conn || PQstatus(ps->conn) != CONNECTION_OK) {
+		const char *msg = ps->conn ? PQerrorMessage(ps->conn) : "";
+		err = strstr(msg, "does not exist") ? AMANA_ERR_NOTFOUND : AMANA_ERR_IO;
+		goto fail;
+	}
+	/* Our own settings, whatever the server's defaults: a commit that
+	 * returned is on disk, and statements never wait forever. */
+	if ((err = exec_sql(ps->conn, "SET synchronous_commit = on; SET lock_timeout = '10s';"
+				      " SET client_min_messages = warning")))
+		goto fail;
+	if ((err = migrate(ps->conn, create)))
+		goto fail;
+	for (int i = 0; i < P_COUNT; i++) {
+		char name[8];
+		PGresult *r = PQprepare(ps->conn, stmt_name((enum pq_id)i, name), pq[i].sql, pq[i].nparams, NULL);
+		err = result_err(r);
+		PQclear(r);
+		if (err)
+			goto fail;
+	}
+	*out = &ps->base;
+	return AMANA_OK;
+fail:
+	pg_close(&ps->base);
+	return err;
+}
+
+int store_is_pg(const char *location)
+{
+	return !strncmp(location, "postgresql://", 13) || !strncmp(location, "postgres://", 11);
+}
+
+enum amana_err store_open(const char *location, int create, struct store **out)
+{
+	return store_is_pg(location) ? store_pg_open(location, create, out) : store_sqlite_open(location, create, out);
+}
