@@ -635,22 +635,27 @@ static enum amana_err pg_declaration_insert(struct store *s, const struct store_
 	return run(s, P_DECL_INSERT, &p, NULL);
 }
 
+static void declaration_row(const PGresult *r, int i, struct store_declaration *d)
+{
+	d->id = g_i64(r, i, 0);
+	d->employer_id = g_i64(r, i, 1);
+	d->period = (uint32_t)g_i64(r, i, 2);
+	d->seq = (unsigned)g_i64(r, i, 3);
+	d->imported_at = g_i64(r, i, 4);
+	d->line_count = g_i64(r, i, 5);
+	struct store_blob dg = g_blob(r, i, 6);
+	memset(d->digest, 0, sizeof(d->digest));
+	if (dg.len == sizeof(d->digest))
+		memcpy(d->digest, dg.data, dg.len);
+	d->totals_sealed = g_blob(r, i, 7);
+}
+
 static enum amana_err each_declaration(PGresult *r, store_declaration_fn fn, void *ctx)
 {
 	enum amana_err err = AMANA_OK;
 	for (int i = 0; i < PQntuples(r) && !err; i++) {
 		struct store_declaration d;
-		d.id = g_i64(r, i, 0);
-		d.employer_id = g_i64(r, i, 1);
-		d.period = (uint32_t)g_i64(r, i, 2);
-		d.seq = (unsigned)g_i64(r, i, 3);
-		d.imported_at = g_i64(r, i, 4);
-		d.line_count = g_i64(r, i, 5);
-		struct store_blob dg = g_blob(r, i, 6);
-		memset(d.digest, 0, sizeof(d.digest));
-		if (dg.len == sizeof(d.digest))
-			memcpy(d.digest, dg.data, dg.len);
-		d.totals_sealed = g_blob(r, i, 7);
+		declaration_row(r, i, &d);
 		err = fn(ctx, &d);
 	}
 	return err;
@@ -699,17 +704,7 @@ static enum amana_err pg_declarations_recent(struct store *s, int64_t employer, 
 		if (first != period && pr != first)
 			break;
 		struct store_declaration d;
-		d.id = g_i64(r, i, 0);
-		d.employer_id = g_i64(r, i, 1);
-		d.period = pr;
-		d.seq = (unsigned)g_i64(r, i, 3);
-		d.imported_at = g_i64(r, i, 4);
-		d.line_count = g_i64(r, i, 5);
-		struct store_blob dg = g_blob(r, i, 6);
-		memset(d.digest, 0, sizeof(d.digest));
-		if (dg.len == sizeof(d.digest))
-			memcpy(d.digest, dg.data, dg.len);
-		d.totals_sealed = g_blob(r, i, 7);
+		declaration_row(r, i, &d);
 		err = fn(ctx, &d);
 	}
 	PQclear(r);
