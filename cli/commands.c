@@ -36,7 +36,8 @@ enum {
 	OPT_FIRST,
 	OPT_BATCH,
 	OPT_QUIET,
-	OPT_STORE
+	OPT_STORE,
+	OPT_APP_STORE
 };
 
 #define COMMON_LONG                                                                                                    \
@@ -81,11 +82,13 @@ int cmd_init(int argc, char **argv)
 	static const struct option longs[] = { COMMON_LONG,
 					       { "rules", required_argument, NULL, OPT_RULES },
 					       { "store", required_argument, NULL, OPT_STORE },
+					       { "app-store", required_argument, NULL, OPT_APP_STORE },
 					       { 0, 0, 0, 0 } };
 	struct common cm;
 	common_defaults(&cm);
 	const char *rules_path = NULL;
 	const char *store = getenv("AMANA_STORE");
+	const char *app_store = NULL;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "d:h", longs, NULL)) != -1) {
@@ -95,19 +98,26 @@ int cmd_init(int argc, char **argv)
 			rules_path = optarg;
 		} else if (c == OPT_STORE) {
 			store = optarg;
+		} else if (c == OPT_APP_STORE) {
+			app_store = optarg;
 		} else if (c == 'h') {
-			printf("usage: amana init -d DIR --key KEYFILE [--rules FILE] [--store URI]\n\n"
-			       "Create a registry in DIR and a new key-encryption key in KEYFILE.\n"
-			       "Refuses to overwrite either. KEYFILE must lie outside DIR (keep it on\n"
-			       "another disk or a token: whoever holds DIR without it reads only ciphertext).\n"
-			       "The dated rules (rates, ceiling, SMIG, allowances) are copied to DIR/rules.txt\n"
-			       "from FILE, or from the built-in copy of data/rules.txt.\n"
-			       "The tables live in DIR/registry.db (SQLite), or with --store (or $AMANA_STORE)\n"
-			       "in an existing, empty PostgreSQL database, e.g.\n"
-			       "  --store postgresql://amana@db.example/registry\n"
-			       "whose URI is kept in DIR/store.conf (put a password in ~/.pgpass, not in it).\n"
-			       "DIR keeps the rules and the audit log either way.\n\n%s",
-			       common_help);
+			printf(
+			    "usage: amana init -d DIR --key KEYFILE [--rules FILE] [--store URI [--app-store URI]]\n\n"
+			    "Create a registry in DIR and a new key-encryption key in KEYFILE.\n"
+			    "Refuses to overwrite either. KEYFILE must lie outside DIR (keep it on\n"
+			    "another disk or a token: whoever holds DIR without it reads only ciphertext).\n"
+			    "The dated rules (rates, ceiling, SMIG, allowances) are copied to DIR/rules.txt\n"
+			    "from FILE, or from the built-in copy of data/rules.txt.\n"
+			    "The tables live in DIR/registry.db (SQLite), or with --store (or $AMANA_STORE)\n"
+			    "in an existing, empty PostgreSQL database, e.g.\n"
+			    "  --store postgresql://amana@db.example/registry\n"
+			    "whose URI is kept in DIR/store.conf (put a password in ~/.pgpass, not in it).\n"
+			    "--store connects as the role that owns the tables (it makes them); with\n"
+			    "--app-store, every later command connects as that other role instead, which\n"
+			    "owns nothing and may only read, insert, and update what changes by design\n"
+			    "(no delete, no rewrite of declarations or persons, no DDL).\n"
+			    "DIR keeps the rules and the audit log either way.\n\n%s",
+			    common_help);
 			return EXIT_OK;
 		} else {
 			return usage_error("init", "unknown option");
@@ -130,8 +140,8 @@ int cmd_init(int argc, char **argv)
 			return fail(AMANA_ERR_NOMEM, "out of memory");
 	}
 	char why[256] = "";
-	enum amana_err err =
-	    registry_init(cm.dir, cm.key, rules, rules_len, store && *store ? store : NULL, why, sizeof(why));
+	enum amana_err err = registry_init(cm.dir, cm.key, rules, rules_len, store && *store ? store : NULL, app_store,
+					   why, sizeof(why));
 	free(rules);
 	if (err)
 		return fail(err, "%s", why[0] ? why : amana_strerror(err));

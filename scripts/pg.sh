@@ -33,6 +33,8 @@ pg_start() {
   export AMANA_PG_DIR
   export AMANA_TEST_PG="host=127.0.0.1 port=$port user=postgres dbname=postgres"
   export AMANA_TEST_PG_PORT=$port
+  # the roles a registry uses: one owns the tables, one only uses them
+  psql -q "$AMANA_TEST_PG" -c "CREATE ROLE amana_owner LOGIN" -c "CREATE ROLE amana_app LOGIN" >/dev/null
   echo "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port, data in $AMANA_PG_DIR/data"
 }
 

@@ -220,7 +220,7 @@ static enum amana_err store_location(const char *dir, char *out, size_t cap)
 }
 
 enum amana_err registry_init(const char *dir, const char *key_path, const char *rules_text, size_t rules_len,
-			     const char *store_uri, char *why, size_t why_cap)
+			     const char *store_uri, const char *app_store_uri, char *why, size_t why_cap)
 {
 	char db_path[PATH_MAX], rules_path[PATH_MAX], conf_path[PATH_MAX];
 	bool pg = store_uri && *store_uri;
@@ -263,6 +263,11 @@ enum amana_err registry_init(const char *dir, const char *key_path, const char *
 		say(why, why_cap, "--store takes a postgresql:// URI");
 		return AMANA_ERR_USAGE;
 	}
+	bool app = app_store_uri && *app_store_uri;
+	if (app && (!pg || !store_is_pg(app_store_uri))) {
+		say(why, why_cap, "--app-store takes a postgresql:// URI, with --store");
+		return AMANA_ERR_USAGE;
+	}
 	if (access(db_path, F_OK) == 0 || access(audit_dir, F_OK) == 0 || access(conf_path, F_OK) == 0) {
 		say(why, why_cap, "%s already holds a registry; refusing to overwrite it", dir);
 		return AMANA_ERR_EXISTS;
@@ -285,7 +290,9 @@ enum amana_err registry_init(const char *dir, const char *key_path, const char *
 	}
 	made_key = true;
 	if (pg) {
-		if ((err = write_file_new(conf_path, store_uri, strlen(store_uri), 0600))) {
+		/* Later commands connect as the application role when one is given. */
+		const char *used = app ? app_store_uri : store_uri;
+		if ((err = write_file_new(conf_path, used, strlen(used), 0600))) {
 			say(why, why_cap, "cannot write %s", conf_path);
 			goto fail;
 		}
@@ -342,6 +349,16 @@ enum amana_err registry_init(const char *dir, const char *key_path, const char *
 		goto fail_store;
 	if ((err = store_commit(st)))
 		goto fail_store;
+	if (app) {
+		char role[64];
+		if ((err = store_pg_grant_app(st, app_store_uri, role, sizeof(role)))) {
+			say(why, why_cap,
+			    err == AMANA_ERR_USAGE ? "--app-store must log in as a role other than the tables' owner"
+						   : "cannot grant the application role its rights: %s",
+			    amana_strerror(err));
+			goto fail;
+		}
+	}
 	store_close(st);
 	st = NULL;
 	if ((err = write_file_new(rules_path, rules_text, rules_len, 0600))) {

@@ -47,10 +47,14 @@ struct principal {
  * one) and a new KEK file at key_path (refused if it exists, or if it lies
  * inside dir). rules_text is the dated rules to install (NULL: the built-in
  * copy of data/rules.txt). store_uri (NULL: a SQLite file in dir) names an
- * existing, empty PostgreSQL database to hold the tables instead. Nothing is
- * left behind on failure (but tables already made in PostgreSQL). */
+ * existing, empty PostgreSQL database to hold the tables instead, made
+ * by the role it logs in as (the owner); app_store_uri (NULL: the same) is
+ * how every later command connects, as a role that owns nothing and gets
+ * only the rights the registry needs. Nothing is left behind on failure
+ * (but tables already made in PostgreSQL). */
 enum amana_err registry_init(const char *dir, const char *key_path, const char *rules_text, size_t rules_len,
-			     const char *store_uri, char *why, size_t why_cap) AMANA_MUST_CHECK;
+			     const char *store_uri, const char *app_store_uri, char *why,
+			     size_t why_cap) AMANA_MUST_CHECK;
 
 /* Open an existing registry with its KEK. why receives a sentence for the
  * user on failure (never personal data). */

@@ -149,6 +149,12 @@ enum amana_err store_sqlite_open(const char *path, int create, struct store **ou
  * (AMANA_ERR_EXISTS if it has one); create = 0 needs the schema
  * (AMANA_ERR_NOTFOUND without it, or without the database). */
 enum amana_err store_pg_open(const char *conninfo, int create, struct store **out) AMANA_MUST_CHECK;
+/* Least privilege on PostgreSQL: s is the owner's connection (the schema
+ * was made with it); the role app_conninfo logs in as gets SELECT and
+ * INSERT, UPDATE only where rows change by design, nothing else. Its name
+ * goes to role. AMANA_ERR_USAGE if that role is the owner. */
+enum amana_err store_pg_grant_app(struct store *s, const char *app_conninfo, char *role,
+				  size_t role_cap) AMANA_MUST_CHECK;
 /* A location: a postgresql:// or postgres:// URI, or a SQLite file path. */
 enum amana_err store_open(const char *location, int create, struct store **out) AMANA_MUST_CHECK;
 /* Whether a location names a PostgreSQL database. */

@@ -952,3 +952,54 @@ enum amana_err store_open(const char *location, int create, struct store **out)
 {
 	return store_is_pg(location) ? store_pg_open(location, create, out) : store_sqlite_open(location, create, out);
 }
+
+/* What the application role may do: read everything, insert records, and
+ * update only the three tables whose rows change by design (meta values,
+ * sequence counters, employment end dates). No DELETE, TRUNCATE, UPDATE of
+ * persons, employers, declarations or their lines, no DDL: it owns nothing. */
+static const char *const app_grants[] = {
+	"GRANT USAGE ON SCHEMA public TO ",
+	"GRANT SELECT ON schema_version TO ",
+	"GRANT SELECT, INSERT, UPDATE ON meta, sequences, employments TO ",
+	"GRANT SELECT, INSERT ON keyring, employers, persons, declarations, declaration_lines TO ",
+	"GRANT USAGE ON SEQUENCE employments_id_seq TO ",
+};
+
+enum amana_err store_pg_grant_app(struct store *s, const char *app_conninfo, char *role, size_t role_cap)
+{
+	struct pg_store *ps = P(s);
+	/* The role's name, from the role itself: it can log in, and it is not
+	 * the owner. */
+	PGconn *app = PQconnectdb(app_conninfo);
+	if (!app || PQstatus(app) != CONNECTION_OK) {
+		PQfinish(app);
+		return AMANA_ERR_IO;
+	}
+	PGresult *r = PQexec(app, "SELECT current_user, (SELECT tableowner FROM pg_tables WHERE tablename = 'meta'"
+				  " AND schemaname = 'public')");
+	enum amana_err err = result_err(r);
+	if (!err && (PQntuples(r) != 1 || !strcmp(PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1))))
+		err = AMANA_ERR_USAGE; /* the application would run as the owner */
+	if (!err && (size_t)snprintf(role, role_cap, "%s", PQgetvalue(r, 0, 0)) >= role_cap)
+		err = AMANA_ERR_LIMIT;
+	PQclear(r);
+	PQfinish(app);
+	if (err)
+		return err;
+	char *ident = PQescapeIdentifier(ps->conn, role, strlen(role));
+	if (!ident)
+		return AMANA_ERR_NOMEM;
+	if (!(err = exec_sql(ps->conn, "BEGIN"))) {
+		for (size_t i = 0; i < sizeof(app_grants) / sizeof(app_grants[0]) && !err; i++) {
+			char sql[256];
+			/* the role as an identifier, quoted by libpq */
+			if ((size_t)snprintf(sql, sizeof(sql), "%s%s", app_grants[i], ident) >= sizeof(sql))
+				err = AMANA_ERR_LIMIT;
+			else
+				err = exec_sql(ps->conn, sql);
+		}
+		err = err ? (exec_sql(ps->conn, "ROLLBACK"), err) : exec_sql(ps->conn, "COMMIT");
+	}
+	PQfreemem(ident);
+	return err;
+}

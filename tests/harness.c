@@ -326,9 +326,10 @@ int init_registry(const char *dir)
 	struct run_result r;
 	int rc;
 	if (pgtest_enabled()) {
-		if (pgtest_new_database("env", uri, sizeof(uri)))
+		char app[512];
+		if (pgtest_new_database("env", uri, app, sizeof(uri)))
 			return -1;
-		rc = run_amana(&r, "init", "--store", uri, NULL);
+		rc = run_amana(&r, "init", "--store", uri, "--app-store", app, NULL);
 	} else {
 		rc = run_amana(&r, "init", NULL);
 	}
@@ -354,9 +355,9 @@ void registry_new(struct registry *g, const char *tag)
 	registry_paths(g, tag);
 	struct run_result r;
 	if (pgtest_enabled()) {
-		char uri[512];
-		assert_int_equal(pgtest_new_database(tag, uri, sizeof(uri)), 0);
-		run_on(&r, NULL, "init", "-d", g->home, "--key", g->key, "--store", uri, NULL);
+		char uri[512], app[512];
+		assert_int_equal(pgtest_new_database(tag, uri, app, sizeof(uri)), 0);
+		run_on(&r, NULL, "init", "-d", g->home, "--key", g->key, "--store", uri, "--app-store", app, NULL);
 	} else {
 		run_on(&r, NULL, "init", "-d", g->home, "--key", g->key, NULL);
 	}

@@ -32,7 +32,7 @@ bool pgtest_enabled(void)
 	return s && !strcmp(s, "postgresql");
 }
 
-int pgtest_new_database(const char *tag, char *uri, size_t cap)
+int pgtest_new_database(const char *tag, char *uri, char *app, size_t cap)
 {
 	static unsigned counter;
 	const char *admin = getenv("AMANA_TEST_PG"), *port = getenv("AMANA_TEST_PG_PORT");
@@ -51,14 +51,16 @@ int pgtest_new_database(const char *tag, char *uri, size_t cap)
 		return -1;
 	}
 	char sql[128];
-	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name); /* [a-z0-9_] only */
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s OWNER amana_owner", name); /* [a-z0-9_] only */
 	PGresult *r = PQexec(c, sql);
 	int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : -1;
 	if (rc)
 		fprintf(stderr, "pgtest: %s", PQerrorMessage(c));
 	PQclear(r);
 	PQfinish(c);
-	if (!rc && (size_t)snprintf(uri, cap, "postgresql://postgres@127.0.0.1:%s/%s", port, name) >= cap)
+	if (!rc && (size_t)snprintf(uri, cap, "postgresql://amana_owner@127.0.0.1:%s/%s", port, name) >= cap)
+		rc = -1;
+	if (!rc && app && (size_t)snprintf(app, cap, "postgresql://amana_app@127.0.0.1:%s/%s", port, name) >= cap)
 		rc = -1;
 	return rc;
 }
@@ -102,7 +104,8 @@ int pgtest_clone_database(const char *src_uri, char *uri, size_t cap)
 	snprintf(sql, sizeof(sql), "CREATE DATABASE %s TEMPLATE %s", name, src);
 	if (admin_exec(sql))
 		return -1;
-	return (size_t)snprintf(uri, cap, "postgresql://postgres@127.0.0.1:%s/%s", port, name) < cap ? 0 : -1;
+	/* the same role, the new database */
+	return (size_t)snprintf(uri, cap, "%.*s%s", (int)(src - src_uri), src_uri, name) < cap ? 0 : -1;
 }
 
 long long pgtest_count(const char *uri, const char *sql)

@@ -13,9 +13,10 @@
 
 /* Whether this run targets PostgreSQL. */
 bool pgtest_enabled(void);
-/* Create a fresh, empty database (name from tag and a counter) and write
- * its postgresql:// URI into uri. 0 on success. */
-int pgtest_new_database(const char *tag, char *uri, size_t cap);
+/* Create a fresh, empty database (name from tag and a counter), owned by
+ * the role amana_owner, and write its postgresql:// URI as that role into
+ * uri, and (app may be NULL) as the role amana_app into app. 0 on success. */
+int pgtest_new_database(const char *tag, char *uri, char *app, size_t cap);
 
 /* Write every dirty page of the server to its files (CHECKPOINT). */
 int pgtest_checkpoint(void);

@@ -63,9 +63,9 @@ static int setup(void **state)
 	snprintf(f->key, sizeof(f->key), "%s/kek", f->root);
 	snprintf(f->files, sizeof(f->files), "%s/files", f->root);
 	char why[256] = "", uri[512];
-	if (pgtest_enabled() && pgtest_new_database("svcaudit", uri, sizeof(uri)))
+	if (pgtest_enabled() && pgtest_new_database("svcaudit", uri, NULL, sizeof(uri)))
 		return -1;
-	if (registry_init(f->dir, f->key, NULL, 0, pgtest_enabled() ? uri : NULL, why, sizeof(why)) != AMANA_OK ||
+	if (registry_init(f->dir, f->key, NULL, 0, pgtest_enabled() ? uri : NULL, NULL, why, sizeof(why)) != AMANA_OK ||
 	    registry_open(f->dir, f->key, &f->r, why, sizeof(why)) != AMANA_OK) {
 		fprintf(stderr, "setup: %s\n", why);
 		return -1;

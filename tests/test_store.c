@@ -27,6 +27,7 @@
 #include <sqlite3.h>
 
 #include "store/store.h"
+#include "tests/pgtest.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -1951,6 +1952,75 @@ static void test_counts(void **state)
 	expect_counts(f->s, 1, 2, 3, 4, 5);
 }
 
+/* PostgreSQL only: the application role owns nothing and may not delete,
+ * rewrite declarations or persons, or change the schema. */
+static bool app_may(PGconn *c, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+	ExecStatusType st = PQresultStatus(r);
+	PQclear(r);
+	return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+}
+
+static void test_pg_application_role_least_privilege(void **state)
+{
+	(void)state;
+	if (is_sqlite())
+		skip();
+	char owner[512], app[512], role[64];
+	assert_int_equal(pgtest_new_database("leastpriv", owner, app, sizeof(owner)), 0);
+	struct store *s;
+	ASSERT_OK(store_pg_open(owner, 1, &s));
+	/* the owner itself is refused as the application role */
+	ASSERT_ERR(store_pg_grant_app(s, owner, role, sizeof(role)), AMANA_ERR_USAGE);
+	ASSERT_OK(store_pg_grant_app(s, app, role, sizeof(role)));
+	assert_string_equal(role, "amana_app");
+	ASSERT_OK(add_employer(s, 1, 1));
+	ASSERT_OK(add_person(s, 1, 1, 1));
+	ASSERT_OK(add_declaration(s, 1, 1, 202401, 0));
+	store_close(s);
+
+	/* the registry works as the application role */
+	ASSERT_OK(store_pg_open(app, 0, &s));
+	ASSERT_OK(store_begin(s));
+	ASSERT_OK(add_employer(s, 2, 2));
+	ASSERT_OK(add_declaration(s, 2, 2, 202401, 0));
+	ASSERT_OK(add_chunk(s, 2, 0, 3));
+	ASSERT_OK(store_employment_open(s, 1, 1, 202401));
+	ASSERT_OK(store_employment_close(s, 1, 1, 202402));
+	ASSERT_OK(store_meta_put(s, "k", (const uint8_t *)"v", 1));
+	int64_t first;
+	ASSERT_OK(store_next_ids(s, "declarations", 5, &first));
+	ASSERT_OK(store_commit(s));
+	expect_counts(s, 2, 1, 1, 2, 3);
+	store_close(s);
+
+	/* and cannot do anything else */
+	PGconn *c = PQconnectdb(app);
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	assert_true(app_may(c, "SELECT count(*) FROM declarations"));
+	static const char *const refused[] = {
+		"DELETE FROM declarations",
+		"DELETE FROM declaration_lines",
+		"DELETE FROM persons",
+		"DELETE FROM employments",
+		"UPDATE declarations SET line_count = 0",
+		"UPDATE declaration_lines SET line_count = 0",
+		"UPDATE persons SET identity_sealed = ''::bytea",
+		"UPDATE employers SET aff_bidx = 0",
+		"UPDATE keyring SET wrapped = ''::bytea",
+		"UPDATE schema_version SET version = 0",
+		"TRUNCATE declarations",
+		"DROP TABLE declarations",
+		"ALTER TABLE persons ADD COLUMN x int",
+		"CREATE TABLE side(a int)",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(refused); i++)
+		if (app_may(c, refused[i]))
+			fail_msg("the application role may: %s", refused[i]);
+	PQfinish(c);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -2006,6 +2076,7 @@ int main(void)
 		T(test_savepoint_release_keeps_work),
 		T(test_savepoints_one_after_another),
 		T(test_counts),
+		T(test_pg_application_role_least_privilege),
 	};
 	return _cmocka_run_group_tests(group, tests, ARRAY_SIZE(tests), NULL, NULL);
 }
