@@ -167,10 +167,29 @@ static const struct {
 		       0, false },
 };
 
+/* Declaration lines written inside a transaction wait here, in COPY's
+ * binary format, and go to the server in one COPY when a read could need
+ * them, when the buffer is full, or at commit: a month of lines is a few
+ * COPYs per batch instead of a statement per chunk. */
+#define COPY_FLUSH_BYTES (8u << 20)
+#define COPY_DECLS_MAX 4096
+
+struct copy_buf {
+	uint8_t *data;
+	size_t len, cap;
+	size_t rows;
+	int64_t decls[COPY_DECLS_MAX]; /* declarations with pending lines (not all, past the cap) */
+	size_t ndecls;
+	bool decls_overflow;
+};
+
 struct pg_store {
 	struct store base;
 	PGconn *conn;
 	bool in_tx;
+	struct copy_buf lines;
+	size_t savepoint_len, savepoint_rows, savepoint_ndecls; /* the buffer when the savepoint was taken */
+	bool savepoint_overflow;
 };
 
 static struct pg_store *P(struct store *s)
@@ -213,6 +232,132 @@ static enum amana_err exec_sql(PGconn *c, const char *sql)
 	if (err && PQstatus(c) != CONNECTION_OK)
 		err = AMANA_ERR_IO;
 	return err;
+}
+
+/* ---- lines through COPY ---- */
+
+static const uint8_t copy_header[19] = {
+	'P', 'G', 'C', 'O', 'P', 'Y', '\n', 0xff, '\r', '\n', 0, 0, 0, 0, 0, 0, 0, 0, 0
+};
+
+static enum amana_err copy_reserve(struct copy_buf *b, size_t more)
+{
+	if (b->len + more <= b->cap)
+		return AMANA_OK;
+	size_t ncap = b->cap ? b->cap : 1u << 16;
+	while (ncap < b->len + more)
+		ncap *= 2;
+	uint8_t *n = realloc(b->data, ncap);
+	if (!n)
+		return AMANA_ERR_NOMEM;
+	b->data = n;
+	b->cap = ncap;
+	return AMANA_OK;
+}
+
+static void copy_put(struct copy_buf *b, const void *p, size_t n)
+{
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+}
+
+static void copy_be(struct copy_buf *b, uint64_t v, unsigned bytes)
+{
+	uint8_t t[8];
+	for (unsigned i = 0; i < bytes; i++)
+		t[i] = (uint8_t)(v >> (8 * (bytes - 1 - i)));
+	copy_put(b, t, bytes);
+}
+
+static void copy_clear(struct copy_buf *b)
+{
+	b->len = 0;
+	b->rows = 0;
+	b->ndecls = 0;
+	b->decls_overflow = false;
+}
+
+static bool copy_has_decl(const struct copy_buf *b, int64_t decl)
+{
+	if (b->rows == 0)
+		return false;
+	if (b->decls_overflow)
+		return true;
+	for (size_t i = 0; i < b->ndecls; i++)
+		if (b->decls[i] == decl)
+			return true;
+	return false;
+}
+
+static enum amana_err copy_flush(struct pg_store *ps)
+{
+	struct copy_buf *b = &ps->lines;
+	if (b->rows == 0)
+		return AMANA_OK;
+	enum amana_err err = copy_reserve(b, 2);
+	if (err)
+		return err;
+	copy_be(b, 0xffff, 2); /* the trailer */
+	/* under a statement savepoint, like every write in a transaction */
+	if ((err = exec_sql(ps->conn, "SAVEPOINT amana_stmt")))
+		return err;
+	PGresult *r = PQexec(ps->conn, "COPY declaration_lines(declaration_id, chunk, line_count, persons,"
+				       " payload_sealed) FROM STDIN (FORMAT binary)");
+	bool in_copy = PQresultStatus(r) == PGRES_COPY_IN;
+	err = in_copy ? AMANA_OK : result_err(r);
+	PQclear(r);
+	if (in_copy) {
+		if (PQputCopyData(ps->conn, (const char *)b->data, (int)b->len) != 1)
+			err = AMANA_ERR_IO;
+		if (PQputCopyEnd(ps->conn, err ? "amana: not sent" : NULL) != 1 && !err)
+			err = AMANA_ERR_IO;
+		while ((r = PQgetResult(ps->conn))) {
+			enum amana_err e2 = result_err(r);
+			if (!err)
+				err = e2;
+			PQclear(r);
+		}
+	}
+	if (err && PQstatus(ps->conn) != CONNECTION_OK)
+		err = AMANA_ERR_IO;
+	enum amana_err e3 = exec_sql(ps->conn, err ? "ROLLBACK TO SAVEPOINT amana_stmt; RELEASE SAVEPOINT amana_stmt"
+						   : "RELEASE SAVEPOINT amana_stmt");
+	copy_clear(b);
+	ps->savepoint_len = ps->savepoint_rows = ps->savepoint_ndecls = 0;
+	ps->savepoint_overflow = false;
+	return err ? err : e3;
+}
+
+static enum amana_err copy_add_chunk(struct pg_store *ps, const struct store_chunk *c)
+{
+	struct copy_buf *b = &ps->lines;
+	enum amana_err err =
+	    copy_reserve(b, sizeof(copy_header) + 2 + 3 * 12 + 8 + c->persons.len + c->payload_sealed.len);
+	if (err)
+		return err;
+	if (b->len == 0)
+		copy_put(b, copy_header, sizeof(copy_header));
+	copy_be(b, 5, 2); /* fields */
+	copy_be(b, 8, 4);
+	copy_be(b, (uint64_t)c->declaration_id, 8);
+	copy_be(b, 8, 4);
+	copy_be(b, (uint64_t)c->chunk, 8);
+	copy_be(b, 8, 4);
+	copy_be(b, (uint64_t)c->line_count, 8);
+	copy_be(b, c->persons.len, 4);
+	if (c->persons.len)
+		copy_put(b, c->persons.data, c->persons.len);
+	copy_be(b, c->payload_sealed.len, 4);
+	if (c->payload_sealed.len)
+		copy_put(b, c->payload_sealed.data, c->payload_sealed.len);
+	b->rows++;
+	if (!copy_has_decl(b, c->declaration_id) || b->rows == 1) {
+		if (b->ndecls < COPY_DECLS_MAX)
+			b->decls[b->ndecls++] = c->declaration_id;
+		else
+			b->decls_overflow = true;
+	}
+	return b->len >= COPY_FLUSH_BYTES ? copy_flush(ps) : AMANA_OK;
 }
 
 /* ---- parameters: binary, never text ---- */
@@ -334,7 +479,13 @@ static enum amana_err pg_begin(struct store *s)
 static enum amana_err pg_commit(struct store *s)
 {
 	struct pg_store *ps = P(s);
-	enum amana_err err = exec_sql(ps->conn, "COMMIT");
+	enum amana_err err = copy_flush(ps);
+	if (err) {
+		(void)exec_sql(ps->conn, "ROLLBACK");
+		ps->in_tx = false;
+		return err;
+	}
+	err = exec_sql(ps->conn, "COMMIT");
 	ps->in_tx = false;
 	if (err)
 		(void)exec_sql(ps->conn, "ROLLBACK"); /* after a failed COMMIT the transaction is gone anyway */
@@ -345,12 +496,23 @@ static enum amana_err pg_rollback(struct store *s)
 {
 	struct pg_store *ps = P(s);
 	ps->in_tx = false;
+	copy_clear(&ps->lines);
 	return exec_sql(ps->conn, "ROLLBACK");
 }
 
 static enum amana_err pg_savepoint(struct store *s)
 {
-	return exec_sql(P(s)->conn, "SAVEPOINT amana_unit");
+	struct pg_store *ps = P(s);
+	/* Lines queued before the savepoint are sent first: sent after it,
+	 * a rollback to it would take them too. */
+	enum amana_err err = copy_flush(ps);
+	if (err)
+		return err;
+	ps->savepoint_len = ps->lines.len;
+	ps->savepoint_rows = ps->lines.rows;
+	ps->savepoint_ndecls = ps->lines.ndecls;
+	ps->savepoint_overflow = ps->lines.decls_overflow;
+	return exec_sql(ps->conn, "SAVEPOINT amana_unit");
 }
 
 static enum amana_err pg_release(struct store *s)
@@ -360,7 +522,16 @@ static enum amana_err pg_release(struct store *s)
 
 static enum amana_err pg_rollback_savepoint(struct store *s)
 {
-	return exec_sql(P(s)->conn, "ROLLBACK TO SAVEPOINT amana_unit; RELEASE SAVEPOINT amana_unit");
+	struct pg_store *ps = P(s);
+	/* Lines queued since the savepoint go too; those already sent are
+	 * undone by the server. */
+	if (ps->lines.len >= ps->savepoint_len) {
+		ps->lines.len = ps->savepoint_len;
+		ps->lines.rows = ps->savepoint_rows;
+		ps->lines.ndecls = ps->savepoint_ndecls;
+		ps->lines.decls_overflow = ps->savepoint_overflow;
+	}
+	return exec_sql(ps->conn, "ROLLBACK TO SAVEPOINT amana_unit; RELEASE SAVEPOINT amana_unit");
 }
 
 /* ---- meta, sequences, keyring ---- */
@@ -748,6 +919,8 @@ static enum amana_err pg_last_period_before(struct store *s, int64_t employer, u
 
 static enum amana_err pg_chunk_insert(struct store *s, const struct store_chunk *c)
 {
+	if (P(s)->in_tx)
+		return copy_add_chunk(P(s), c); /* a duplicate is refused when the lines are sent */
 	struct params p = { .n = 0 };
 	p_i64(&p, c->declaration_id);
 	p_i64(&p, c->chunk);
@@ -759,6 +932,9 @@ static enum amana_err pg_chunk_insert(struct store *s, const struct store_chunk 
 
 static enum amana_err pg_chunks_of(struct store *s, int64_t declaration, store_chunk_fn fn, void *ctx)
 {
+	enum amana_err ferr = copy_has_decl(&P(s)->lines, declaration) ? copy_flush(P(s)) : AMANA_OK;
+	if (ferr)
+		return ferr;
 	struct params p = { .n = 0 };
 	p_i64(&p, declaration);
 	PGresult *r;
@@ -782,7 +958,9 @@ static enum amana_err pg_chunks_of(struct store *s, int64_t declaration, store_c
 static enum amana_err pg_counts(struct store *s, struct store_counts *out)
 {
 	PGresult *r;
-	enum amana_err err = run(s, P_COUNTS, NULL, &r);
+	enum amana_err err = copy_flush(P(s));
+	if (!err)
+		err = run(s, P_COUNTS, NULL, &r);
 	if (err)
 		return err;
 	out->employers = g_i64(r, 0, 0);
@@ -800,6 +978,7 @@ static void pg_close(struct store *s)
 {
 	struct pg_store *ps = P(s);
 	PQfinish(ps->conn);
+	free(ps->lines.data);
 	free(ps);
 }
 

@@ -1952,6 +1952,55 @@ static void test_counts(void **state)
 	expect_counts(f->s, 1, 2, 3, 4, 5);
 }
 
+/* Lines written before a savepoint stay when the savepoint is rolled back;
+ * lines written after it go, whether the backend sent them already or not
+ * (PostgreSQL queues them for COPY). Then many lines in one transaction. */
+static void test_lines_around_savepoints(void **state)
+{
+	struct fixture *f = *state;
+	struct seen sn;
+	ASSERT_OK(add_employer(f->s, 1, 1));
+	ASSERT_OK(store_begin(f->s));
+	ASSERT_OK(add_declaration(f->s, 1, 1, 202401, 0));
+	ASSERT_OK(add_chunk(f->s, 1, 0, 3));
+	ASSERT_OK(store_savepoint(f->s));
+	ASSERT_OK(add_declaration(f->s, 2, 1, 202402, 0));
+	ASSERT_OK(add_chunk(f->s, 2, 0, 4));
+	seen_init(&sn);
+	ASSERT_OK(store_chunks_of(f->s, 2, on_chunk, &sn)); /* visible inside */
+	assert_int_equal(sn.calls, 1);
+	seen_free(&sn);
+	ASSERT_OK(add_chunk(f->s, 2, 1, 5));
+	ASSERT_OK(store_rollback_savepoint(f->s));
+	ASSERT_OK(add_chunk(f->s, 1, 1, 6));
+	ASSERT_OK(store_savepoint(f->s));
+	ASSERT_OK(add_declaration(f->s, 3, 1, 202403, 0));
+	ASSERT_OK(add_chunk(f->s, 3, 0, 7));
+	ASSERT_OK(store_release(f->s));
+	ASSERT_OK(store_commit(f->s));
+	expect_counts(f->s, 1, 0, 0, 2, 3 + 6 + 7);
+	ASSERT_OK(store_chunks_of(f->s, 1, on_chunk, &sn));
+	assert_int_equal(sn.calls, 2);
+	expect_chunk(&sn.chunk[1], 1, 1, 6);
+	seen_free(&sn);
+	ASSERT_OK(store_chunks_of(f->s, 2, on_chunk, &sn));
+	assert_int_equal(sn.calls, 0);
+	seen_free(&sn);
+
+	/* 20,000 chunks in one transaction, sent at commit */
+	ASSERT_OK(store_begin(f->s));
+	for (int64_t d = 10; d < 10 + 100; d++) {
+		ASSERT_OK(add_declaration(f->s, d, 1, (uint32_t)(202501 + d), 0));
+		for (int64_t c = 0; c < 200; c++)
+			ASSERT_OK(add_chunk(f->s, d, c, 1 + c % STORE_CHUNK_LINES));
+	}
+	ASSERT_OK(store_commit(f->s));
+	int64_t lines = 0;
+	for (int64_t c = 0; c < 200; c++)
+		lines += 1 + c % STORE_CHUNK_LINES;
+	expect_counts(f->s, 1, 0, 0, 102, 3 + 6 + 7 + 100 * lines);
+}
+
 /* PostgreSQL only: the application role owns nothing and may not delete,
  * rewrite declarations or persons, or change the schema. */
 static bool app_may(PGconn *c, const char *sql)
@@ -2076,6 +2125,7 @@ int main(void)
 		T(test_savepoint_release_keeps_work),
 		T(test_savepoints_one_after_another),
 		T(test_counts),
+		T(test_lines_around_savepoints),
 		T(test_pg_application_role_least_privilege),
 	};
 	return _cmocka_run_group_tests(group, tests, ARRAY_SIZE(tests), NULL, NULL);
