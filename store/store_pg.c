@@ -68,6 +68,7 @@ enum pq_id {
 	P_META_PUT,
 	P_SEQ_INIT,
 	P_SEQ_TAKE,
+	P_SEQ_SET,
 	P_KEY_PUT,
 	P_KEY_EACH,
 	P_EMP_INSERT,
@@ -103,6 +104,7 @@ static const struct {
 			 2, true },
 	[P_SEQ_INIT] = { "INSERT INTO sequences(name, next) VALUES($1, 1) ON CONFLICT DO NOTHING", 1, true },
 	[P_SEQ_TAKE] = { "UPDATE sequences SET next = next + $2 WHERE name = $1 RETURNING next - $2", 2, true },
+	[P_SEQ_SET] = { "UPDATE sequences SET next = $2 WHERE name = $1", 2, true },
 	[P_KEY_PUT] = { "INSERT INTO keyring(purpose, version, wrapped) VALUES($1, $2, $3)", 3, true },
 	[P_KEY_EACH] = { "SELECT purpose, version, wrapped FROM keyring ORDER BY purpose, version", 0, false },
 	[P_EMP_INSERT] = { "INSERT INTO employers(id, aff_bidx, aff_sealed, profile_sealed, created_at)"
@@ -183,10 +185,27 @@ struct copy_buf {
 	bool decls_overflow;
 };
 
+/* Ids a transaction reserved: taken from memory, and the row written back
+ * once, at commit. Updating the same sequences row once per id would make
+ * PostgreSQL walk an ever longer chain of row versions within the
+ * transaction (quadratic: registering 400,000 persons in one transaction
+ * crawled). Rolled-back ids are given again, as the contract wants. */
+#define ID_BLOCK 4096
+#define ID_CACHE 8
+
+struct id_cache {
+	char name[32];
+	int64_t next, end; /* free ids [next, end) of the reserved block */
+};
+
 struct pg_store {
 	struct store base;
 	PGconn *conn;
 	bool in_tx;
+	struct id_cache ids[ID_CACHE];
+	unsigned nids;
+	struct id_cache saved_ids[ID_CACHE]; /* at the savepoint */
+	unsigned saved_nids;
 	struct copy_buf lines;
 	size_t savepoint_len, savepoint_rows, savepoint_ndecls; /* the buffer when the savepoint was taken */
 	bool savepoint_overflow;
@@ -467,6 +486,8 @@ static enum amana_err run(struct store *s, enum pq_id id, const struct params *p
 
 /* ---- transactions ---- */
 
+static enum amana_err write_back_ids(struct store *s);
+
 static enum amana_err pg_begin(struct store *s)
 {
 	struct pg_store *ps = P(s);
@@ -479,7 +500,9 @@ static enum amana_err pg_begin(struct store *s)
 static enum amana_err pg_commit(struct store *s)
 {
 	struct pg_store *ps = P(s);
-	enum amana_err err = copy_flush(ps);
+	enum amana_err err = write_back_ids(s);
+	if (!err)
+		err = copy_flush(ps);
 	if (err) {
 		(void)exec_sql(ps->conn, "ROLLBACK");
 		ps->in_tx = false;
@@ -496,6 +519,7 @@ static enum amana_err pg_rollback(struct store *s)
 {
 	struct pg_store *ps = P(s);
 	ps->in_tx = false;
+	ps->nids = 0;
 	copy_clear(&ps->lines);
 	return exec_sql(ps->conn, "ROLLBACK");
 }
@@ -508,6 +532,8 @@ static enum amana_err pg_savepoint(struct store *s)
 	enum amana_err err = copy_flush(ps);
 	if (err)
 		return err;
+	memcpy(ps->saved_ids, ps->ids, sizeof(ps->ids));
+	ps->saved_nids = ps->nids;
 	ps->savepoint_len = ps->lines.len;
 	ps->savepoint_rows = ps->lines.rows;
 	ps->savepoint_ndecls = ps->lines.ndecls;
@@ -525,6 +551,10 @@ static enum amana_err pg_rollback_savepoint(struct store *s)
 	struct pg_store *ps = P(s);
 	/* Lines queued since the savepoint go too; those already sent are
 	 * undone by the server. */
+	/* ids taken since the savepoint are given again (the rows it wrote
+	 * are undone by the server) */
+	memcpy(ps->ids, ps->saved_ids, sizeof(ps->ids));
+	ps->nids = ps->saved_nids;
 	if (ps->lines.len >= ps->savepoint_len) {
 		ps->lines.len = ps->savepoint_len;
 		ps->lines.rows = ps->savepoint_rows;
@@ -569,10 +599,68 @@ static enum amana_err pg_meta_put(struct store *s, const char *key, const uint8_
 	return run(s, P_META_PUT, &p, NULL);
 }
 
+static enum amana_err take_ids(struct store *s, const char *seq, int64_t count, int64_t *first);
+
 static enum amana_err pg_next_ids(struct store *s, const char *seq, int64_t count, int64_t *first)
 {
+	struct pg_store *ps = P(s);
 	if (count <= 0)
 		return AMANA_ERR_USAGE;
+	if (!ps->in_tx || strlen(seq) >= sizeof(ps->ids[0].name))
+		return take_ids(s, seq, count, first);
+	struct id_cache *c = NULL;
+	for (unsigned i = 0; i < ps->nids && !c; i++)
+		if (!strcmp(ps->ids[i].name, seq))
+			c = &ps->ids[i];
+	if (c && c->end - c->next >= count) {
+		*first = c->next;
+		c->next += count;
+		return AMANA_OK;
+	}
+	if (!c && ps->nids == ID_CACHE)
+		return take_ids(s, seq, count, first);
+	/* A new block, from where this transaction's ids end (the row says the
+	 * same until the write-back at commit). */
+	if (c) {
+		struct params p = { .n = 0 };
+		p_text(&p, c->name);
+		p_i64(&p, c->next);
+		enum amana_err err = run(s, P_SEQ_SET, &p, NULL);
+		if (err)
+			return err;
+	}
+	int64_t start;
+	enum amana_err err = take_ids(s, seq, count + ID_BLOCK, &start);
+	if (err)
+		return err;
+	if (!c) {
+		c = &ps->ids[ps->nids++];
+		snprintf(c->name, sizeof(c->name), "%s", seq);
+	}
+	*first = start;
+	c->next = start + count;
+	c->end = start + count + ID_BLOCK;
+	return AMANA_OK;
+}
+
+/* Give back what the transaction's blocks did not use: the row ends where
+ * the ids taken end. */
+static enum amana_err write_back_ids(struct store *s)
+{
+	struct pg_store *ps = P(s);
+	enum amana_err err = AMANA_OK;
+	for (unsigned i = 0; i < ps->nids && !err; i++) {
+		struct params p = { .n = 0 };
+		p_text(&p, ps->ids[i].name);
+		p_i64(&p, ps->ids[i].next);
+		err = run(s, P_SEQ_SET, &p, NULL);
+	}
+	ps->nids = 0;
+	return err;
+}
+
+static enum amana_err take_ids(struct store *s, const char *seq, int64_t count, int64_t *first)
+{
 	struct params p = { .n = 0 };
 	p_text(&p, seq);
 	enum amana_err err = run(s, P_SEQ_INIT, &p, NULL);
