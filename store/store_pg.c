@@ -452,6 +452,59 @@ static const char *stmt_name(enum pq_id id, char buf[8])
 	return buf;
 }
 
+/* A write inside a transaction, under a statement savepoint: SAVEPOINT,
+ * the statement and RELEASE go in one libpq pipeline, one round trip. If
+ * the statement fails, the server skips the RELEASE, and the savepoint is
+ * rolled back (a second round trip, on errors only). */
+static enum amana_err run_guarded(struct pg_store *ps, enum pq_id id, const struct params *p, PGresult **out)
+{
+	PGconn *c = ps->conn;
+	char name[8];
+	if (PQenterPipelineMode(c) != 1)
+		return AMANA_ERR_IO;
+	bool sent = PQsendQueryParams(c, "SAVEPOINT amana_stmt", 0, NULL, NULL, NULL, NULL, 0) == 1 &&
+		    PQsendQueryPrepared(c, stmt_name(id, name), p ? p->n : 0, p ? p->v : NULL, p ? p->len : NULL,
+					p ? p->fmt : NULL, 1) == 1 &&
+		    PQsendQueryParams(c, "RELEASE SAVEPOINT amana_stmt", 0, NULL, NULL, NULL, NULL, 0) == 1 &&
+		    PQpipelineSync(c) == 1;
+	enum amana_err err = sent ? AMANA_OK : AMANA_ERR_IO;
+	PGresult *stmt = NULL;
+	unsigned command = 0; /* 0 SAVEPOINT, 1 the statement, 2 RELEASE */
+	while (sent) {
+		PGresult *r = PQgetResult(c);
+		if (!r) {
+			if (++command > 3)
+				break; /* not expected: the sync never came */
+			continue;
+		}
+		ExecStatusType st = PQresultStatus(r);
+		if (st == PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			break;
+		}
+		if (st == PGRES_FATAL_ERROR && !err)
+			err = result_err(r);
+		if (command == 1 && !stmt && (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK))
+			stmt = r;
+		else
+			PQclear(r);
+	}
+	if (PQexitPipelineMode(c) != 1 && !err)
+		err = AMANA_ERR_IO;
+	if (err && PQstatus(c) != CONNECTION_OK)
+		err = AMANA_ERR_IO;
+	if (err) {
+		PQclear(stmt);
+		(void)exec_sql(c, "ROLLBACK TO SAVEPOINT amana_stmt; RELEASE SAVEPOINT amana_stmt");
+		return err;
+	}
+	if (out)
+		*out = stmt;
+	else
+		PQclear(stmt);
+	return AMANA_OK;
+}
+
 /* Run prepared statement id. A write inside a transaction runs under a
  * statement savepoint, so its failure leaves the transaction usable, as
  * in SQLite. *out (may be NULL) receives the result on success. */
@@ -462,21 +515,14 @@ static enum amana_err run(struct store *s, enum pq_id id, const struct params *p
 	enum amana_err err;
 	if (out)
 		*out = NULL;
-	if (guard && (err = exec_sql(ps->conn, "SAVEPOINT amana_stmt")))
-		return err;
+	if (guard)
+		return run_guarded(ps, id, p, out);
 	char name[8];
 	PGresult *r = PQexecPrepared(ps->conn, stmt_name(id, name), p ? p->n : 0, p ? p->v : NULL, p ? p->len : NULL,
 				     p ? p->fmt : NULL, 1);
 	err = result_err(r);
 	if (err && PQstatus(ps->conn) != CONNECTION_OK)
 		err = AMANA_ERR_IO;
-	if (guard) {
-		enum amana_err e2 =
-		    exec_sql(ps->conn, err ? "ROLLBACK TO SAVEPOINT amana_stmt; RELEASE SAVEPOINT amana_stmt"
-					   : "RELEASE SAVEPOINT amana_stmt");
-		if (!err)
-			err = e2;
-	}
 	if (!err && out)
 		*out = r;
 	else
