@@ -1,5 +1,5 @@
 /* log.c - the append-only audit log with group commit (see log.h). */
-#include "log.h"
+#include "internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,10 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* A record: u32 length, the entry, 4 bytes of its leaf hash. */
-#define REC_HEAD 4
-#define REC_TAIL 4
-#define REC_OVERHEAD (REC_HEAD + REC_TAIL)
 #define SCAN_BUF (1u << 20)
 static const uint8_t head_magic[4] = { 'S', 'T', 'H', '1' };
 static const char head_domain[11] = { 'A', 'M', 'A', 'N', 'A', '-', 'S', 'T', 'H', '-', '1' };
@@ -76,21 +72,7 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void put_le(uint8_t *p, uint64_t v, unsigned bytes)
-{
-	for (unsigned i = 0; i < bytes; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *p, unsigned bytes)
-{
-	uint64_t v = 0;
-	for (unsigned i = 0; i < bytes; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
-static enum amana_err pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
+enum amana_err audit_pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
 {
 	const uint8_t *p = buf;
 	while (len > 0) {
@@ -106,8 +88,7 @@ static enum amana_err pwrite_all(int fd, const void *buf, size_t len, uint64_t o
 	return AMANA_OK;
 }
 
-/* AMANA_ERR_CORRUPT when the file ends first. */
-static enum amana_err pread_all(int fd, void *buf, size_t len, uint64_t off)
+enum amana_err audit_pread_all(int fd, void *buf, size_t len, uint64_t off)
 {
 	uint8_t *p = buf;
 	while (len > 0) {
@@ -125,7 +106,7 @@ static enum amana_err pread_all(int fd, void *buf, size_t len, uint64_t off)
 	return AMANA_OK;
 }
 
-static enum amana_err sync_fd(int fd)
+enum amana_err audit_sync_fd(int fd)
 {
 	while (fdatasync(fd) != 0)
 		if (errno != EINTR)
@@ -185,19 +166,19 @@ bool audit_head_verify(const struct audit_head *h, const uint8_t pk[AUDIT_PUBLIC
 void audit_head_encode(const struct audit_head *h, uint8_t rec[AUDIT_HEAD_RECORD])
 {
 	memcpy(rec, head_magic, 4);
-	put_le(rec + 4, 0, 4);
-	put_le(rec + 8, h->size, 8);
-	put_le(rec + 16, (uint64_t)h->time_ms, 8);
+	audit_put_le(rec + 4, 0, 4);
+	audit_put_le(rec + 8, h->size, 8);
+	audit_put_le(rec + 16, (uint64_t)h->time_ms, 8);
 	memcpy(rec + 24, h->root, MERKLE_HASH_BYTES);
 	memcpy(rec + 56, h->signature, AUDIT_SIGNATURE_BYTES);
 }
 
 bool audit_head_decode(const uint8_t rec[AUDIT_HEAD_RECORD], struct audit_head *h)
 {
-	if (memcmp(rec, head_magic, 4) != 0 || get_le(rec + 4, 4) != 0)
+	if (memcmp(rec, head_magic, 4) != 0 || audit_get_le(rec + 4, 4) != 0)
 		return false;
-	h->size = get_le(rec + 8, 8);
-	h->time_ms = (int64_t)get_le(rec + 16, 8);
+	h->size = audit_get_le(rec + 8, 8);
+	h->time_ms = (int64_t)audit_get_le(rec + 16, 8);
 	memcpy(h->root, rec + 24, MERKLE_HASH_BYTES);
 	memcpy(h->signature, rec + 56, AUDIT_SIGNATURE_BYTES);
 	return true;
@@ -217,7 +198,7 @@ static enum amana_err read_last_head(int fd, struct audit_head *h, uint64_t *cou
 	if (*count == 0)
 		return AMANA_ERR_NOTFOUND;
 	uint8_t rec[AUDIT_HEAD_RECORD];
-	if ((err = pread_all(fd, rec, sizeof(rec), (*count - 1) * AUDIT_HEAD_RECORD)))
+	if ((err = audit_pread_all(fd, rec, sizeof(rec), (*count - 1) * AUDIT_HEAD_RECORD)))
 		return err;
 	return audit_head_decode(rec, h) ? AMANA_OK : AMANA_ERR_CORRUPT;
 }
@@ -228,7 +209,7 @@ static enum amana_err tree_node(void *ctx, unsigned level, uint64_t index, merkl
 {
 	struct audit_log *log = ctx;
 	uint64_t pos = merkle_node_position(level, index);
-	return pread_all(log->fd_tree, out, MERKLE_HASH_BYTES, pos * MERKLE_HASH_BYTES);
+	return audit_pread_all(log->fd_tree, out, MERKLE_HASH_BYTES, pos * MERKLE_HASH_BYTES);
 }
 
 static enum amana_err collect_node(void *ctx, unsigned level, uint64_t index, const merkle_hash h)
@@ -251,7 +232,7 @@ static enum amana_err add_leaf(struct audit_log *log, uint64_t off, const merkle
 	enum amana_err err = grow(&log->offs, &log->offs_cap, log->offs_len + 8);
 	if (err)
 		return err;
-	put_le(log->offs + log->offs_len, off, 8);
+	audit_put_le(log->offs + log->offs_len, off, 8);
 	log->offs_len += 8;
 	return merkle_frontier_append(&log->fr, leaf, collect_node, log);
 }
@@ -262,9 +243,10 @@ static enum amana_err write_derived(struct audit_log *log, uint64_t from)
 {
 	enum amana_err err = AMANA_OK;
 	if (log->offs_len)
-		err = pwrite_all(log->fd_index, log->offs, log->offs_len, from * 8);
+		err = audit_pwrite_all(log->fd_index, log->offs, log->offs_len, from * 8);
 	if (!err && log->nodes_len)
-		err = pwrite_all(log->fd_tree, log->nodes, log->nodes_len, merkle_node_count(from) * MERKLE_HASH_BYTES);
+		err = audit_pwrite_all(log->fd_tree, log->nodes, log->nodes_len,
+				       merkle_node_count(from) * MERKLE_HASH_BYTES);
 	log->offs_len = 0;
 	log->nodes_len = 0;
 	return err;
@@ -288,27 +270,28 @@ static enum amana_err scan_tail(struct audit_log *log, uint64_t *cut_bytes)
 		return AMANA_OK;
 	if (end < log->entries_end)
 		return AMANA_ERR_CORRUPT; /* shorter than what was written */
-	uint8_t *buf = malloc(AUDIT_ENTRY_MAX + REC_OVERHEAD);
+	uint8_t *buf = malloc(AUDIT_ENTRY_MAX + AUDIT_REC_OVERHEAD);
 	if (!buf)
 		return AMANA_ERR_NOMEM;
 	uint64_t from = log->size, off = log->entries_end;
 	while (off < end) {
-		uint8_t hdr[REC_HEAD];
-		if (end - off < REC_OVERHEAD || (err = pread_all(log->fd_entries, hdr, REC_HEAD, off)))
+		uint8_t hdr[AUDIT_REC_HEAD];
+		if (end - off < AUDIT_REC_OVERHEAD ||
+		    (err = audit_pread_all(log->fd_entries, hdr, AUDIT_REC_HEAD, off)))
 			break;
-		uint64_t len = get_le(hdr, 4);
-		if (len == 0 || len > AUDIT_ENTRY_MAX || end - off < REC_OVERHEAD + len)
+		uint64_t len = audit_get_le(hdr, 4);
+		if (len == 0 || len > AUDIT_ENTRY_MAX || end - off < AUDIT_REC_OVERHEAD + len)
 			break;
-		if ((err = pread_all(log->fd_entries, buf, (size_t)len + REC_TAIL, off + REC_HEAD)))
+		if ((err = audit_pread_all(log->fd_entries, buf, (size_t)len + AUDIT_REC_TAIL, off + AUDIT_REC_HEAD)))
 			break;
 		merkle_hash leaf;
 		merkle_leaf_hash(buf, (size_t)len, leaf);
-		if (memcmp(leaf, buf + len, REC_TAIL) != 0)
+		if (memcmp(leaf, buf + len, AUDIT_REC_TAIL) != 0)
 			break;
 		if ((err = add_leaf(log, off, leaf)))
 			break;
 		log->size++;
-		off += REC_OVERHEAD + len;
+		off += AUDIT_REC_OVERHEAD + len;
 	}
 	free(buf);
 	if (err == AMANA_ERR_CORRUPT)
@@ -319,7 +302,7 @@ static enum amana_err scan_tail(struct audit_log *log, uint64_t *cut_bytes)
 		return err;
 	if (off < end) {
 		*cut_bytes = end - off;
-		if (ftruncate(log->fd_entries, (off_t)off) != 0 || sync_fd(log->fd_entries))
+		if (ftruncate(log->fd_entries, (off_t)off) != 0 || audit_sync_fd(log->fd_entries))
 			return AMANA_ERR_IO;
 	}
 	log->entries_end = off;
@@ -382,7 +365,7 @@ static enum amana_err sign_head_locked(struct audit_log *log)
 	}
 	if (count > 0 && last.size > log->size)
 		return AMANA_ERR_CORRUPT;
-	if ((err = sync_fd(log->fd_index)) || (err = sync_fd(log->fd_tree)))
+	if ((err = audit_sync_fd(log->fd_index)) || (err = audit_sync_fd(log->fd_tree)))
 		return err;
 	struct audit_head h;
 	h.size = log->size;
@@ -395,8 +378,8 @@ static enum amana_err sign_head_locked(struct audit_log *log)
 	crypto_sign_detached(h.signature, NULL, msg, sizeof(msg), log->sk);
 	uint8_t rec[AUDIT_HEAD_RECORD];
 	audit_head_encode(&h, rec);
-	if ((err = pwrite_all(log->fd_heads, rec, sizeof(rec), count * AUDIT_HEAD_RECORD)) ||
-	    (err = sync_fd(log->fd_heads)))
+	if ((err = audit_pwrite_all(log->fd_heads, rec, sizeof(rec), count * AUDIT_HEAD_RECORD)) ||
+	    (err = audit_sync_fd(log->fd_heads)))
 		return err;
 	log->covered = h.size;
 	log->last_head_ms = h.time_ms;
@@ -436,17 +419,17 @@ static enum amana_err recover(struct audit_log *log, char *why, size_t why_cap)
 	}
 	log->entries_end = 0;
 	if (h.size > 0) {
-		uint8_t b[8], hdr[REC_HEAD];
-		if ((err = pread_all(log->fd_index, b, 8, (h.size - 1) * 8)))
+		uint8_t b[8], hdr[AUDIT_REC_HEAD];
+		if ((err = audit_pread_all(log->fd_index, b, 8, (h.size - 1) * 8)))
 			return err;
-		uint64_t off = get_le(b, 8);
-		if ((err = pread_all(log->fd_entries, hdr, REC_HEAD, off))) {
+		uint64_t off = audit_get_le(b, 8);
+		if ((err = audit_pread_all(log->fd_entries, hdr, AUDIT_REC_HEAD, off))) {
 			set_why(
 			    why, why_cap,
 			    "the audit log's entries are shorter than its last signed head: run amana audit verify");
 			return AMANA_ERR_CORRUPT;
 		}
-		log->entries_end = off + REC_OVERHEAD + get_le(hdr, 4);
+		log->entries_end = off + AUDIT_REC_OVERHEAD + audit_get_le(hdr, 4);
 		if (log->entries_end > n_entries) {
 			set_why(
 			    why, why_cap,
@@ -480,7 +463,7 @@ static enum amana_err recover(struct audit_log *log, char *why, size_t why_cap)
 
 /* ---- open and close ---- */
 
-static int open_in(const char *dir, const char *name, int flags, mode_t mode)
+int audit_open_in(const char *dir, const char *name, int flags, mode_t mode)
 {
 	char path[PATH_MAX];
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path)) {
@@ -492,7 +475,7 @@ static int open_in(const char *dir, const char *name, int flags, mode_t mode)
 
 enum amana_err audit_read_public_key(const char *dir, uint8_t pk[AUDIT_PUBLIC_KEY_BYTES])
 {
-	int fd = open_in(dir, "public.key", O_RDONLY, 0);
+	int fd = audit_open_in(dir, "public.key", O_RDONLY, 0);
 	if (fd < 0)
 		return errno == ENOENT ? AMANA_ERR_NOTFOUND : AMANA_ERR_IO;
 	char text[128];
@@ -513,28 +496,34 @@ enum amana_err audit_read_public_key(const char *dir, uint8_t pk[AUDIT_PUBLIC_KE
 	return AMANA_OK;
 }
 
+enum amana_err audit_write_public_key(const char *dir, const uint8_t pk[AUDIT_PUBLIC_KEY_BYTES])
+{
+	char b64[sodium_base64_ENCODED_LEN(AUDIT_PUBLIC_KEY_BYTES, sodium_base64_VARIANT_ORIGINAL)];
+	sodium_bin2base64(b64, sizeof(b64), pk, AUDIT_PUBLIC_KEY_BYTES, sodium_base64_VARIANT_ORIGINAL);
+	char text[160];
+	int len = snprintf(text, sizeof(text), "AMANA-AUDIT-ED25519 %s\n", b64);
+	int fd = audit_open_in(dir, "public.key", O_WRONLY | O_CREAT | O_EXCL, 0644);
+	if (fd < 0)
+		return errno == EEXIST ? AMANA_ERR_EXISTS : AMANA_ERR_IO;
+	enum amana_err err = audit_pwrite_all(fd, text, (size_t)len, 0);
+	if (!err)
+		err = audit_sync_fd(fd);
+	close(fd);
+	return err;
+}
+
 enum amana_err audit_create(const char *dir, const uint8_t pk[AUDIT_PUBLIC_KEY_BYTES])
 {
 	if (mkdir(dir, 0700) != 0)
 		return errno == EEXIST ? AMANA_ERR_EXISTS : AMANA_ERR_IO;
 	static const char *const files[] = { "entries", "index", "tree", "heads", "lock" };
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		int fd = open_in(dir, files[i], O_WRONLY | O_CREAT | O_EXCL, 0600);
+		int fd = audit_open_in(dir, files[i], O_WRONLY | O_CREAT | O_EXCL, 0600);
 		if (fd < 0)
 			return AMANA_ERR_IO;
 		close(fd);
 	}
-	char b64[sodium_base64_ENCODED_LEN(AUDIT_PUBLIC_KEY_BYTES, sodium_base64_VARIANT_ORIGINAL)];
-	sodium_bin2base64(b64, sizeof(b64), pk, AUDIT_PUBLIC_KEY_BYTES, sodium_base64_VARIANT_ORIGINAL);
-	char text[160];
-	int len = snprintf(text, sizeof(text), "AMANA-AUDIT-ED25519 %s\n", b64);
-	int fd = open_in(dir, "public.key", O_WRONLY | O_CREAT | O_EXCL, 0644);
-	if (fd < 0)
-		return AMANA_ERR_IO;
-	enum amana_err err = pwrite_all(fd, text, (size_t)len, 0);
-	if (!err)
-		err = sync_fd(fd);
-	close(fd);
+	enum amana_err err = audit_write_public_key(dir, pk);
 	if (!err) {
 		int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dfd >= 0) {
@@ -587,12 +576,12 @@ static enum amana_err log_alloc(const char *dir, bool readonly, struct audit_log
 		return AMANA_ERR_USAGE;
 	}
 	int flags = readonly ? O_RDONLY : O_RDWR;
-	log->fd_entries = open_in(dir, "entries", flags, 0);
-	log->fd_index = open_in(dir, "index", flags, 0);
-	log->fd_tree = open_in(dir, "tree", flags, 0);
-	log->fd_heads = open_in(dir, "heads", flags, 0);
+	log->fd_entries = audit_open_in(dir, "entries", flags, 0);
+	log->fd_index = audit_open_in(dir, "index", flags, 0);
+	log->fd_tree = audit_open_in(dir, "tree", flags, 0);
+	log->fd_heads = audit_open_in(dir, "heads", flags, 0);
 	if (!readonly)
-		log->fd_lock = open_in(dir, "lock", O_RDWR, 0);
+		log->fd_lock = audit_open_in(dir, "lock", O_RDWR, 0);
 	enum amana_err err = AMANA_OK;
 	if (log->fd_entries < 0 || log->fd_index < 0 || log->fd_tree < 0 || log->fd_heads < 0 ||
 	    (!readonly && log->fd_lock < 0)) {
@@ -707,12 +696,13 @@ static enum amana_err flush_batch(struct audit_log *log, struct batch *b, uint64
 		return err;
 	if ((err = catch_up(log)))
 		goto out;
-	if ((err = pwrite_all(log->fd_entries, b->buf, b->len, log->entries_end)) || (err = sync_fd(log->fd_entries)))
+	if ((err = audit_pwrite_all(log->fd_entries, b->buf, b->len, log->entries_end)) ||
+	    (err = audit_sync_fd(log->fd_entries)))
 		goto out;
 	uint64_t from = log->size, off = log->entries_end;
 	for (size_t i = 0; i < b->n && !err; i++) {
 		err = add_leaf(log, off, b->leaves[i]);
-		off += REC_OVERHEAD + get_le(b->buf + (off - log->entries_end), 4);
+		off += AUDIT_REC_OVERHEAD + audit_get_le(b->buf + (off - log->entries_end), 4);
 	}
 	if (err)
 		goto out;
@@ -730,9 +720,9 @@ out:
 
 static enum amana_err enqueue(struct batch *b, const uint8_t *entry, size_t len, struct waiter *w, bool first)
 {
-	if (b->len + len + REC_OVERHEAD > b->cap) {
+	if (b->len + len + AUDIT_REC_OVERHEAD > b->cap) {
 		size_t ncap = b->cap ? b->cap : 65536;
-		while (ncap < b->len + len + REC_OVERHEAD)
+		while (ncap < b->len + len + AUDIT_REC_OVERHEAD)
 			ncap *= 2;
 		uint8_t *nb = realloc(b->buf, ncap);
 		if (!nb)
@@ -759,10 +749,10 @@ static enum amana_err enqueue(struct batch *b, const uint8_t *entry, size_t len,
 	merkle_hash leaf;
 	merkle_leaf_hash(entry, len, leaf);
 	uint8_t *p = b->buf + b->len;
-	put_le(p, len, 4);
-	memcpy(p + REC_HEAD, entry, len);
-	memcpy(p + REC_HEAD + len, leaf, REC_TAIL);
-	b->len += len + REC_OVERHEAD;
+	audit_put_le(p, len, 4);
+	memcpy(p + AUDIT_REC_HEAD, entry, len);
+	memcpy(p + AUDIT_REC_HEAD + len, leaf, AUDIT_REC_TAIL);
+	b->len += len + AUDIT_REC_OVERHEAD;
 	memcpy(b->leaves[b->n++], leaf, MERKLE_HASH_BYTES);
 	if (first && w)
 		b->w[b->nw++] = w;
@@ -962,7 +952,7 @@ enum amana_err audit_head_of_size(struct audit_log *log, uint64_t size, struct a
 		uint64_t mid = lo + (hi - lo) / 2;
 		uint8_t rec[AUDIT_HEAD_RECORD];
 		struct audit_head h;
-		if ((err = pread_all(log->fd_heads, rec, sizeof(rec), mid * AUDIT_HEAD_RECORD)))
+		if ((err = audit_pread_all(log->fd_heads, rec, sizeof(rec), mid * AUDIT_HEAD_RECORD)))
 			return err;
 		if (!audit_head_decode(rec, &h))
 			return AMANA_ERR_CORRUPT;
@@ -1037,19 +1027,19 @@ enum amana_err audit_consistency(struct audit_log *log, uint64_t old_size, uint6
 
 enum amana_err audit_read_entry(struct audit_log *log, uint64_t seq, uint8_t *buf, size_t cap, size_t *len)
 {
-	uint8_t b[8], hdr[REC_HEAD];
-	enum amana_err err = pread_all(log->fd_index, b, 8, seq * 8);
+	uint8_t b[8], hdr[AUDIT_REC_HEAD];
+	enum amana_err err = audit_pread_all(log->fd_index, b, 8, seq * 8);
 	if (err)
 		return err == AMANA_ERR_CORRUPT ? AMANA_ERR_NOTFOUND : err;
-	uint64_t off = get_le(b, 8);
-	if ((err = pread_all(log->fd_entries, hdr, REC_HEAD, off)))
+	uint64_t off = audit_get_le(b, 8);
+	if ((err = audit_pread_all(log->fd_entries, hdr, AUDIT_REC_HEAD, off)))
 		return err;
-	uint64_t l = get_le(hdr, 4);
+	uint64_t l = audit_get_le(hdr, 4);
 	if (l == 0 || l > AUDIT_ENTRY_MAX)
 		return AMANA_ERR_CORRUPT;
 	if (l > cap)
 		return AMANA_ERR_LIMIT;
-	if ((err = pread_all(log->fd_entries, buf, (size_t)l, off + REC_HEAD)))
+	if ((err = audit_pread_all(log->fd_entries, buf, (size_t)l, off + AUDIT_REC_HEAD)))
 		return err;
 	*len = (size_t)l;
 	return AMANA_OK;
@@ -1065,16 +1055,16 @@ enum amana_err audit_each(struct audit_log *log, uint64_t from, audit_entry_fn f
 	if (from >= count)
 		return AMANA_OK;
 	uint8_t b[8];
-	if ((err = pread_all(log->fd_index, b, 8, from * 8)))
+	if ((err = audit_pread_all(log->fd_index, b, 8, from * 8)))
 		return err;
-	uint64_t off = get_le(b, 8);
+	uint64_t off = audit_get_le(b, 8);
 	uint8_t *buf = malloc(SCAN_BUF);
 	if (!buf)
 		return AMANA_ERR_NOMEM;
 	size_t have = 0, pos = 0;
 	uint64_t buf_off = off;
 	for (uint64_t seq = from; seq < count && !err; seq++) {
-		if (have - pos < REC_HEAD || have - pos < REC_OVERHEAD + get_le(buf + pos, 4)) {
+		if (have - pos < AUDIT_REC_HEAD || have - pos < AUDIT_REC_OVERHEAD + audit_get_le(buf + pos, 4)) {
 			/* Refill from the current record on. */
 			buf_off += pos;
 			memmove(buf, buf + pos, have - pos);
@@ -1086,18 +1076,18 @@ enum amana_err audit_each(struct audit_log *log, uint64_t from, audit_entry_fn f
 				break;
 			}
 			have += (size_t)n;
-			if (have < REC_OVERHEAD || have < REC_OVERHEAD + get_le(buf, 4)) {
+			if (have < AUDIT_REC_OVERHEAD || have < AUDIT_REC_OVERHEAD + audit_get_le(buf, 4)) {
 				err = AMANA_ERR_CORRUPT;
 				break;
 			}
 		}
-		uint64_t len = get_le(buf + pos, 4);
+		uint64_t len = audit_get_le(buf + pos, 4);
 		if (len == 0 || len > AUDIT_ENTRY_MAX) {
 			err = AMANA_ERR_CORRUPT;
 			break;
 		}
-		err = fn(ctx, seq, buf + pos + REC_HEAD, (size_t)len);
-		pos += REC_OVERHEAD + (size_t)len;
+		err = fn(ctx, seq, buf + pos + AUDIT_REC_HEAD, (size_t)len);
+		pos += AUDIT_REC_OVERHEAD + (size_t)len;
 	}
 	free(buf);
 	return err;

@@ -127,6 +127,14 @@ struct audit_verify_report {
 enum amana_err audit_verify(const char *dir, const uint8_t pk[AUDIT_PUBLIC_KEY_BYTES],
 			    struct audit_verify_report *rep) AMANA_MUST_CHECK;
 
+/* A witness folder (audit/witness.c): the log's key pinned on first use
+ * (pinned_now says it was this call), the last head it accepted (have:
+ * whether there is one), and appending an accepted head, synced. */
+enum amana_err audit_witness_pin(const char *dir, const uint8_t pk[AUDIT_PUBLIC_KEY_BYTES],
+				 uint8_t pinned[AUDIT_PUBLIC_KEY_BYTES], bool *pinned_now) AMANA_MUST_CHECK;
+enum amana_err audit_witness_last(const char *dir, struct audit_head *last, bool *have) AMANA_MUST_CHECK;
+enum amana_err audit_witness_append(const char *dir, const struct audit_head *h) AMANA_MUST_CHECK;
+
 /* Read the public key file of a log directory. */
 enum amana_err audit_read_public_key(const char *dir, uint8_t pk[AUDIT_PUBLIC_KEY_BYTES]) AMANA_MUST_CHECK;
 

@@ -6,7 +6,7 @@
  * through big buffers, so the cost is the hashing (one leaf hash per entry
  * and one node hash per completed subtree, about two SHA-256 per entry).
  */
-#include "log.h"
+#include "internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,8 +20,6 @@
 #include <unistd.h>
 
 #define RD_BUF (4u << 20)
-#define REC_HEAD 4
-#define REC_TAIL 4
 
 struct rd {
 	int fd;
@@ -47,8 +45,8 @@ static enum amana_err rd_open(struct rd *r, const char *dir, const char *name)
 	r->size = (uint64_t)st.st_size;
 	/* Big enough for the largest record, no bigger than the file needs. */
 	r->cap = r->size + 1 < RD_BUF ? (size_t)r->size + 1 : RD_BUF;
-	if (r->cap < 2 * (AUDIT_ENTRY_MAX + REC_HEAD + REC_TAIL))
-		r->cap = 2 * (AUDIT_ENTRY_MAX + REC_HEAD + REC_TAIL);
+	if (r->cap < 2 * (AUDIT_ENTRY_MAX + AUDIT_REC_HEAD + AUDIT_REC_TAIL))
+		r->cap = 2 * (AUDIT_ENTRY_MAX + AUDIT_REC_HEAD + AUDIT_REC_TAIL);
 	r->buf = malloc(r->cap);
 	return r->buf ? AMANA_OK : AMANA_ERR_NOMEM;
 }
@@ -89,14 +87,6 @@ static const uint8_t *rd_take(struct rd *r, size_t len, enum amana_err *err)
 	const uint8_t *p = r->buf + r->pos;
 	r->pos += len;
 	return p;
-}
-
-static uint64_t get_le(const uint8_t *p, unsigned bytes)
-{
-	uint64_t v = 0;
-	for (unsigned i = 0; i < bytes; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
 }
 
 struct verifier {
@@ -210,14 +200,14 @@ enum amana_err audit_verify(const char *dir, const uint8_t pk[AUDIT_PUBLIC_KEY_B
 	}
 	while (rep->ok && rd_offset(&entries) < entries.size) {
 		uint64_t off = rd_offset(&entries);
-		const uint8_t *hdr = rd_take(&entries, REC_HEAD, &v.io);
-		uint64_t len = hdr ? get_le(hdr, 4) : 0;
+		const uint8_t *hdr = rd_take(&entries, AUDIT_REC_HEAD, &v.io);
+		uint64_t len = hdr ? audit_get_le(hdr, 4) : 0;
 		if (!hdr || len == 0 || len > AUDIT_ENTRY_MAX) {
 			problem(rep, "entries", n, off, "entry %llu: not a record (length %llu)", (unsigned long long)n,
 				(unsigned long long)len);
 			break;
 		}
-		const uint8_t *body = rd_take(&entries, (size_t)len + REC_TAIL, &v.io);
+		const uint8_t *body = rd_take(&entries, (size_t)len + AUDIT_REC_TAIL, &v.io);
 		if (!body) {
 			problem(rep, "entries", n, off, "entry %llu is cut short", (unsigned long long)n);
 			break;
@@ -225,7 +215,7 @@ enum amana_err audit_verify(const char *dir, const uint8_t pk[AUDIT_PUBLIC_KEY_B
 		memcpy(entry, body, (size_t)len);
 		merkle_hash leaf;
 		merkle_leaf_hash(entry, (size_t)len, leaf);
-		if (sodium_memcmp(leaf, body + len, REC_TAIL) != 0) {
+		if (sodium_memcmp(leaf, body + len, AUDIT_REC_TAIL) != 0) {
 			problem(rep, "entries", n, off, "entry %llu: its bytes do not match its check",
 				(unsigned long long)n);
 			break;
@@ -241,9 +231,10 @@ enum amana_err audit_verify(const char *dir, const uint8_t pk[AUDIT_PUBLIC_KEY_B
 			problem(rep, "index", n, ioff, "the index ends before entry %llu", (unsigned long long)n);
 			break;
 		}
-		if (get_le(ib, 8) != off) {
+		if (audit_get_le(ib, 8) != off) {
 			problem(rep, "index", n, ioff, "entry %llu is at byte %llu, the index says %llu",
-				(unsigned long long)n, (unsigned long long)off, (unsigned long long)get_le(ib, 8));
+				(unsigned long long)n, (unsigned long long)off,
+				(unsigned long long)audit_get_le(ib, 8));
 			break;
 		}
 		if (merkle_frontier_append(&fr, leaf, check_node, &v) != AMANA_OK)

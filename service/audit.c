@@ -13,15 +13,11 @@
  */
 #include "internal.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 const struct svc_catalog_entry svc_catalog[] = {
 	{ "svc_employer_register", "employer.register", true },
@@ -308,75 +304,6 @@ enum amana_err svc_audit_check(const struct audit_check *in, struct audit_check_
 
 /* ---- witnessing ---- */
 
-static enum amana_err witness_path(const char *dir, const char *name, char *out, size_t cap)
-{
-	return (size_t)snprintf(out, cap, "%s/%s", dir, name) < cap ? AMANA_OK : AMANA_ERR_USAGE;
-}
-
-static enum amana_err write_all_fd(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return AMANA_ERR_IO;
-		p += n;
-		len -= (size_t)n;
-	}
-	return AMANA_OK;
-}
-
-/* The witness folder: the log's public key pinned on first use
- * (public.key), and every head it accepted (heads, the log's own format). */
-static enum amana_err witness_last(const char *dir, struct audit_head *last, bool *have)
-{
-	char path[PATH_MAX];
-	enum amana_err err = witness_path(dir, "heads", path, sizeof(path));
-	if (err)
-		return err;
-	*have = false;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return errno == ENOENT ? AMANA_OK : AMANA_ERR_IO;
-	struct stat st;
-	uint8_t rec[AUDIT_HEAD_RECORD];
-	err = AMANA_OK;
-	if (fstat(fd, &st) != 0)
-		err = AMANA_ERR_IO;
-	else if (st.st_size % AUDIT_HEAD_RECORD != 0)
-		err = AMANA_ERR_CORRUPT;
-	else if (st.st_size > 0) {
-		if (pread(fd, rec, sizeof(rec), st.st_size - AUDIT_HEAD_RECORD) != (ssize_t)sizeof(rec))
-			err = AMANA_ERR_IO;
-		else if (!audit_head_decode(rec, last))
-			err = AMANA_ERR_CORRUPT;
-		else
-			*have = true;
-	}
-	close(fd);
-	return err;
-}
-
-static enum amana_err witness_append(const char *dir, const struct audit_head *h)
-{
-	char path[PATH_MAX];
-	enum amana_err err = witness_path(dir, "heads", path, sizeof(path));
-	if (err)
-		return err;
-	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return AMANA_ERR_IO;
-	uint8_t rec[AUDIT_HEAD_RECORD];
-	audit_head_encode(h, rec);
-	err = write_all_fd(fd, rec, sizeof(rec));
-	if (!err && fsync(fd) != 0)
-		err = AMANA_ERR_IO;
-	close(fd);
-	return err;
-}
-
 enum amana_err svc_audit_witness(struct registry *r, const struct principal *who, const char *dir,
 				 struct audit_witness_result *out)
 {
@@ -386,32 +313,10 @@ enum amana_err svc_audit_witness(struct registry *r, const struct principal *who
 	if (err)
 		return err;
 	out->head = latest.head;
-	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-		return AMANA_ERR_IO;
 	/* The key: pinned the first time, then every head must verify with it. */
 	uint8_t pinned[AUDIT_PUBLIC_KEY_BYTES];
-	err = audit_read_public_key(dir, pinned);
-	if (err == AMANA_ERR_NOTFOUND) {
-		char path[PATH_MAX], b64[64], text[128];
-		if ((err = witness_path(dir, "public.key", path, sizeof(path))))
-			return err;
-		sodium_bin2base64(b64, sizeof(b64), latest.public_key, sizeof(latest.public_key),
-				  sodium_base64_VARIANT_ORIGINAL);
-		int len = snprintf(text, sizeof(text), "AMANA-AUDIT-ED25519 %s\n", b64);
-		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-		if (fd < 0)
-			return AMANA_ERR_IO;
-		err = write_all_fd(fd, text, (size_t)len);
-		if (!err && fsync(fd) != 0)
-			err = AMANA_ERR_IO;
-		close(fd);
-		if (err)
-			return err;
-		memcpy(pinned, latest.public_key, sizeof(pinned));
-		out->pinned_now = true;
-	} else if (err) {
+	if ((err = audit_witness_pin(dir, latest.public_key, pinned, &out->pinned_now)))
 		return err;
-	}
 	if (!audit_head_verify(&latest.head, pinned)) {
 		snprintf(out->refusal, sizeof(out->refusal),
 			 "the log's head is not signed by the key this witness pinned");
@@ -419,7 +324,7 @@ enum amana_err svc_audit_witness(struct registry *r, const struct principal *who
 	}
 	struct audit_head last;
 	bool have;
-	if ((err = witness_last(dir, &last, &have)))
+	if ((err = audit_witness_last(dir, &last, &have)))
 		return err;
 	if (have) {
 		out->previous = last;
@@ -454,7 +359,7 @@ enum amana_err svc_audit_witness(struct registry *r, const struct principal *who
 			return AMANA_ERR_INPUT;
 		}
 	}
-	if ((err = witness_append(dir, &latest.head)))
+	if ((err = audit_witness_append(dir, &latest.head)))
 		return err;
 	out->appended = true;
 	return AMANA_OK;

@@ -201,6 +201,7 @@ struct id_cache {
 struct pg_store {
 	struct store base;
 	PGconn *conn;
+	char names[P_COUNT][8]; /* of the prepared statements, made once at open */
 	bool in_tx;
 	struct id_cache ids[ID_CACHE];
 	unsigned nids;
@@ -446,10 +447,9 @@ static struct store_blob g_blob(const PGresult *r, int row, int col)
 }
 
 /* The name a statement is prepared under on each connection. */
-static const char *stmt_name(enum pq_id id, char buf[8])
+static void stmt_name(enum pq_id id, char buf[8])
 {
 	snprintf(buf, 8, "a%d", (int)id);
-	return buf;
 }
 
 /* A write inside a transaction, under a statement savepoint: SAVEPOINT,
@@ -459,11 +459,10 @@ static const char *stmt_name(enum pq_id id, char buf[8])
 static enum amana_err run_guarded(struct pg_store *ps, enum pq_id id, const struct params *p, PGresult **out)
 {
 	PGconn *c = ps->conn;
-	char name[8];
 	if (PQenterPipelineMode(c) != 1)
 		return AMANA_ERR_IO;
 	bool sent = PQsendQueryParams(c, "SAVEPOINT amana_stmt", 0, NULL, NULL, NULL, NULL, 0) == 1 &&
-		    PQsendQueryPrepared(c, stmt_name(id, name), p ? p->n : 0, p ? p->v : NULL, p ? p->len : NULL,
+		    PQsendQueryPrepared(c, ps->names[id], p ? p->n : 0, p ? p->v : NULL, p ? p->len : NULL,
 					p ? p->fmt : NULL, 1) == 1 &&
 		    PQsendQueryParams(c, "RELEASE SAVEPOINT amana_stmt", 0, NULL, NULL, NULL, NULL, 0) == 1 &&
 		    PQpipelineSync(c) == 1;
@@ -517,8 +516,7 @@ static enum amana_err run(struct store *s, enum pq_id id, const struct params *p
 		*out = NULL;
 	if (guard)
 		return run_guarded(ps, id, p, out);
-	char name[8];
-	PGresult *r = PQexecPrepared(ps->conn, stmt_name(id, name), p ? p->n : 0, p ? p->v : NULL, p ? p->len : NULL,
+	PGresult *r = PQexecPrepared(ps->conn, ps->names[id], p ? p->n : 0, p ? p->v : NULL, p ? p->len : NULL,
 				     p ? p->fmt : NULL, 1);
 	err = result_err(r);
 	if (err && PQstatus(ps->conn) != CONNECTION_OK)
@@ -528,6 +526,14 @@ static enum amana_err run(struct store *s, enum pq_id id, const struct params *p
 	else
 		PQclear(r);
 	return err;
+}
+
+/* A statement with one bigint parameter, its rows in *r. */
+static enum amana_err select_by(struct store *s, enum pq_id id, int64_t key, PGresult **r)
+{
+	struct params p = { .n = 0 };
+	p_i64(&p, key);
+	return run(s, id, &p, r);
 }
 
 /* ---- transactions ---- */
@@ -781,10 +787,8 @@ static enum amana_err each_employer_row(PGresult *r, store_employer_fn fn, void 
 
 static enum amana_err employers_by(struct store *s, enum pq_id id, int64_t key, store_employer_fn fn, void *ctx)
 {
-	struct params p = { .n = 0 };
-	p_i64(&p, key);
 	PGresult *r;
-	enum amana_err err = run(s, id, &p, &r);
+	enum amana_err err = select_by(s, id, key, &r);
 	if (err)
 		return err;
 	err = each_employer_row(r, fn, ctx, NULL);
@@ -843,10 +847,8 @@ static enum amana_err pg_person_insert(struct store *s, const struct store_perso
 
 static enum amana_err persons_by(struct store *s, enum pq_id id, int64_t key, store_person_fn fn, void *ctx)
 {
-	struct params p = { .n = 0 };
-	p_i64(&p, key);
 	PGresult *r;
-	enum amana_err err = run(s, id, &p, &r);
+	enum amana_err err = select_by(s, id, key, &r);
 	if (err)
 		return err;
 	for (int i = 0; i < PQntuples(r) && !err; i++) {
@@ -903,10 +905,8 @@ static enum amana_err pg_employment_close(struct store *s, int64_t person, int64
 
 static enum amana_err pg_employment_of_person(struct store *s, int64_t person, store_employment_fn fn, void *ctx)
 {
-	struct params p = { .n = 0 };
-	p_i64(&p, person);
 	PGresult *r;
-	enum amana_err err = run(s, P_JOB_OF_PERSON, &p, &r);
+	enum amana_err err = select_by(s, P_JOB_OF_PERSON, person, &r);
 	if (err)
 		return err;
 	for (int i = 0; i < PQntuples(r) && !err; i++) {
@@ -1018,10 +1018,8 @@ static enum amana_err pg_declarations_recent(struct store *s, int64_t employer, 
 
 static enum amana_err pg_declaration_stats(struct store *s, int64_t employer, int64_t *count, uint32_t *last_period)
 {
-	struct params p = { .n = 0 };
-	p_i64(&p, employer);
 	PGresult *r;
-	enum amana_err err = run(s, P_DECL_STATS, &p, &r);
+	enum amana_err err = select_by(s, P_DECL_STATS, employer, &r);
 	if (err)
 		return err;
 	if (PQntuples(r) == 1) {
@@ -1069,10 +1067,8 @@ static enum amana_err pg_chunks_of(struct store *s, int64_t declaration, store_c
 	enum amana_err ferr = copy_has_decl(&P(s)->lines, declaration) ? copy_flush(P(s)) : AMANA_OK;
 	if (ferr)
 		return ferr;
-	struct params p = { .n = 0 };
-	p_i64(&p, declaration);
 	PGresult *r;
-	enum amana_err err = run(s, P_LINES_OF, &p, &r);
+	enum amana_err err = select_by(s, P_LINES_OF, declaration, &r);
 	if (err)
 		return err;
 	for (int i = 0; i < PQntuples(r) && !err; i++) {
@@ -1209,9 +1205,11 @@ static enum amana_err migrate(PGconn *c, int create)
 	for (long long i = v < 0 ? 0 : v; i < MIGRATION_COUNT && !err; i++) {
 		if ((err = exec_sql(c, migrations[i])))
 			break;
-		char bump[80];
-		snprintf(bump, sizeof(bump), "UPDATE schema_version SET version = %lld", i + 1);
-		err = exec_sql(c, bump);
+		struct params p = { .n = 0 };
+		p_i64(&p, i + 1);
+		PGresult *r = PQexecParams(c, "UPDATE schema_version SET version = $1", 1, NULL, p.v, p.len, p.fmt, 0);
+		err = result_err(r);
+		PQclear(r);
 	}
 out:
 	if (!err)
@@ -1242,8 +1240,8 @@ enum amana_err store_pg_open(const char *conninfo, int create, struct store **ou
 	if ((err = migrate(ps->conn, create)))
 		goto fail;
 	for (int i = 0; i < P_COUNT; i++) {
-		char name[8];
-		PGresult *r = PQprepare(ps->conn, stmt_name((enum pq_id)i, name), pq[i].sql, pq[i].nparams, NULL);
+		stmt_name((enum pq_id)i, ps->names[i]);
+		PGresult *r = PQprepare(ps->conn, ps->names[i], pq[i].sql, pq[i].nparams, NULL);
 		err = result_err(r);
 		PQclear(r);
 		if (err)
@@ -1270,13 +1268,17 @@ enum amana_err store_open(const char *location, int create, struct store **out)
  * update only the three tables whose rows change by design (meta values,
  * sequence counters, employment end dates). No DELETE, TRUNCATE, UPDATE of
  * persons, employers, declarations or their lines, no DDL: it owns nothing. */
-static const char *const app_grants[] = {
-	"GRANT USAGE ON SCHEMA public TO ",
-	"GRANT SELECT ON schema_version TO ",
-	"GRANT SELECT, INSERT, UPDATE ON meta, sequences, employments TO ",
-	"GRANT SELECT, INSERT ON keyring, employers, persons, declarations, declaration_lines TO ",
-	"GRANT USAGE ON SEQUENCE employments_id_seq TO ",
-};
+/* GRANT takes no parameters: the role comes in bound, as a setting of the
+ * transaction, and the server quotes it (%I). */
+static const char app_grants[] =
+    "DO $grants$ DECLARE app text := current_setting('amana.app_role'); BEGIN"
+    " EXECUTE format('GRANT USAGE ON SCHEMA public TO %I', app);"
+    " EXECUTE format('GRANT SELECT ON schema_version TO %I', app);"
+    " EXECUTE format('GRANT SELECT, INSERT, UPDATE ON meta, sequences, employments TO %I', app);"
+    " EXECUTE format('GRANT SELECT, INSERT ON keyring, employers, persons, declarations,"
+    " declaration_lines TO %I', app);"
+    " EXECUTE format('GRANT USAGE ON SEQUENCE employments_id_seq TO %I', app);"
+    " END $grants$";
 
 enum amana_err store_pg_grant_app(struct store *s, const char *app_conninfo, char *role, size_t role_cap)
 {
@@ -1299,20 +1301,13 @@ enum amana_err store_pg_grant_app(struct store *s, const char *app_conninfo, cha
 	PQfinish(app);
 	if (err)
 		return err;
-	char *ident = PQescapeIdentifier(ps->conn, role, strlen(role));
-	if (!ident)
-		return AMANA_ERR_NOMEM;
-	if (!(err = exec_sql(ps->conn, "BEGIN"))) {
-		for (size_t i = 0; i < sizeof(app_grants) / sizeof(app_grants[0]) && !err; i++) {
-			char sql[256];
-			/* the role as an identifier, quoted by libpq */
-			if ((size_t)snprintf(sql, sizeof(sql), "%s%s", app_grants[i], ident) >= sizeof(sql))
-				err = AMANA_ERR_LIMIT;
-			else
-				err = exec_sql(ps->conn, sql);
-		}
-		err = err ? (exec_sql(ps->conn, "ROLLBACK"), err) : exec_sql(ps->conn, "COMMIT");
-	}
-	PQfreemem(ident);
-	return err;
+	if ((err = exec_sql(ps->conn, "BEGIN")))
+		return err;
+	const char *values[1] = { role };
+	r = PQexecParams(ps->conn, "SELECT set_config('amana.app_role', $1, true)", 1, NULL, values, NULL, NULL, 0);
+	err = result_err(r);
+	PQclear(r);
+	if (!err)
+		err = exec_sql(ps->conn, app_grants);
+	return err ? (exec_sql(ps->conn, "ROLLBACK"), err) : exec_sql(ps->conn, "COMMIT");
 }

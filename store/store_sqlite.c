@@ -154,7 +154,6 @@ struct checkpointer {
 	pthread_cond_t wake;
 	sqlite3 *db;
 	bool wanted, stop;
-	int last_rc; /* of the last checkpoint, for close to report */
 };
 
 /* WAL pages after a commit from which a checkpoint is started (SQLite's
@@ -689,10 +688,11 @@ static void *checkpoint_main(void *arg)
 		c->wanted = false;
 		pthread_mutex_unlock(&c->lock);
 		/* Passive: copies what no reader still needs, never waits for
-		 * the writer. What it cannot copy now waits for the next one. */
-		int rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		 * the writer. What it cannot copy now (or a failed copy: the
+		 * frames stay in the WAL, which is durable) waits for the next
+		 * one, or for the last connection's close. */
+		(void)sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 		pthread_mutex_lock(&c->lock);
-		c->last_rc = rc;
 	}
 	pthread_mutex_unlock(&c->lock);
 	return NULL;
