@@ -765,7 +765,9 @@ int cmd_import(int argc, char **argv)
 	struct import_ui ui = { .cm = &cm, .tty = isatty(2) && !cm.json, .verbose = verbose, .first_json = true };
 	clock_gettime(CLOCK_MONOTONIC, &ui.t0);
 	opt.report = import_report;
-	opt.progress = import_progress;
+	/* Only a terminal shows the bar: without one, the service need not
+	 * measure the files first. */
+	opt.progress = ui.tty ? import_progress : NULL;
 	opt.ctx = &ui;
 	if (cm.json)
 		printf("{\"files\":[");

@@ -1,6 +1,9 @@
 /* idmap.c - see idmap.h. Linear probing over a multiplicative hash; a reset
- * bumps the current stamp instead of clearing the table, so a map sized for
- * the largest employer costs nothing to empty for the next small one. */
+ * bumps the current stamp instead of clearing the table, so emptying the map
+ * for the next file costs nothing. A table left much larger than its last
+ * use (after the largest employer's file) is freed at reset: the hash spreads
+ * a dozen keys over the whole table, and probing a few megabytes for a small
+ * file cost a cache miss per lookup. */
 #include "idmap.h"
 
 #include <stdlib.h>
@@ -8,36 +11,35 @@
 
 #include "crypto/crypto.h"
 
+#define IDMAP_MIN_CAP 64
+/* Tables up to this many slots (64 KiB) are always kept. */
+#define IDMAP_KEEP_CAP 4096
+
 void idmap_init(struct idmap *m)
 {
 	memset(m, 0, sizeof(*m));
 	m->current = 1;
 }
 
-static void wipe_arrays(struct idmap *m)
-{
-	if (!m->keys)
-		return;
-	crypto_wipe(m->keys, m->cap * sizeof(*m->keys));
-	crypto_wipe(m->vals, m->cap * sizeof(*m->vals));
-}
-
 void idmap_free(struct idmap *m)
 {
-	wipe_arrays(m);
-	free(m->keys);
-	free(m->vals);
-	free(m->stamp);
+	if (m->slots)
+		crypto_wipe(m->slots, m->cap * sizeof(*m->slots));
+	free(m->slots);
 	idmap_init(m);
 }
 
 void idmap_reset(struct idmap *m)
 {
+	if (m->cap > IDMAP_KEEP_CAP && m->count * 16 < m->cap) {
+		idmap_free(m);
+		return;
+	}
 	m->count = 0;
 	if (++m->current == 0) {
 		/* The stamp wrapped after 4 billion resets: clear for real. */
-		if (m->stamp)
-			memset(m->stamp, 0, m->cap * sizeof(*m->stamp));
+		if (m->slots)
+			crypto_wipe(m->slots, m->cap * sizeof(*m->slots));
 		m->current = 1;
 	}
 }
@@ -50,33 +52,24 @@ static size_t slot(int64_t key, size_t cap)
 
 static enum amana_err grow(struct idmap *m)
 {
-	size_t ncap = m->cap ? m->cap * 2 : 64;
-	int64_t *nk = malloc(ncap * sizeof(*nk));
-	uint32_t *nv = malloc(ncap * sizeof(*nv));
-	uint32_t *ns = calloc(ncap, sizeof(*ns));
-	if (!nk || !nv || !ns) {
-		free(nk);
-		free(nv);
-		free(ns);
+	size_t ncap = m->cap ? m->cap * 2 : IDMAP_MIN_CAP;
+	struct idmap_slot *ns = calloc(ncap, sizeof(*ns));
+	if (!ns)
 		return AMANA_ERR_NOMEM;
-	}
+	/* Stamps of a fresh table are 0, never current (current >= 1). */
 	for (size_t i = 0; i < m->cap; i++) {
-		if (m->stamp[i] != m->current)
+		const struct idmap_slot *o = &m->slots[i];
+		if (o->stamp != m->current)
 			continue;
-		size_t s = slot(m->keys[i], ncap);
-		while (ns[s] == m->current)
+		size_t s = slot(o->key, ncap);
+		while (ns[s].stamp == m->current)
 			s = (s + 1) & (ncap - 1);
-		nk[s] = m->keys[i];
-		nv[s] = m->vals[i];
-		ns[s] = m->current;
+		ns[s] = *o;
 	}
-	wipe_arrays(m);
-	free(m->keys);
-	free(m->vals);
-	free(m->stamp);
-	m->keys = nk;
-	m->vals = nv;
-	m->stamp = ns;
+	if (m->slots)
+		crypto_wipe(m->slots, m->cap * sizeof(*m->slots));
+	free(m->slots);
+	m->slots = ns;
 	m->cap = ncap;
 	return AMANA_OK;
 }
@@ -91,14 +84,15 @@ enum amana_err idmap_put(struct idmap *m, int64_t key, uint32_t val)
 			return err;
 	}
 	size_t s = slot(key, m->cap);
-	while (m->stamp[s] == m->current && m->keys[s] != key)
+	while (m->slots[s].stamp == m->current && m->slots[s].key != key)
 		s = (s + 1) & (m->cap - 1);
-	if (m->stamp[s] != m->current) {
-		m->keys[s] = key;
-		m->stamp[s] = m->current;
+	struct idmap_slot *e = &m->slots[s];
+	if (e->stamp != m->current) {
+		e->key = key;
+		e->stamp = m->current;
 		m->count++;
 	}
-	m->vals[s] = val;
+	e->val = val;
 	return AMANA_OK;
 }
 
@@ -107,13 +101,15 @@ bool idmap_get(const struct idmap *m, int64_t key, uint32_t *val)
 	if (!m->cap || key == 0)
 		return false;
 	size_t s = slot(key, m->cap);
-	while (m->stamp[s] == m->current) {
-		if (m->keys[s] == key) {
+	for (;;) {
+		const struct idmap_slot *e = &m->slots[s];
+		if (e->stamp != m->current)
+			return false;
+		if (e->key == key) {
 			if (val)
-				*val = m->vals[s];
+				*val = e->val;
 			return true;
 		}
 		s = (s + 1) & (m->cap - 1);
 	}
-	return false;
 }

@@ -13,10 +13,14 @@
 
 #include "core/error.h"
 
+struct idmap_slot {
+	int64_t key;
+	uint32_t val;
+	uint32_t stamp; /* the slot is in use when its stamp is the map's current one */
+};
+
 struct idmap {
-	int64_t *keys;
-	uint32_t *vals;
-	uint32_t *stamp; /* a slot is in use when its stamp is the current one */
+	struct idmap_slot *slots; /* key, value and stamp together: one cache line per probe */
 	uint32_t current;
 	size_t cap; /* power of two */
 	size_t count;
@@ -24,7 +28,10 @@ struct idmap {
 
 void idmap_init(struct idmap *m);
 void idmap_free(struct idmap *m);
-void idmap_reset(struct idmap *m); /* empty it in O(1), keep the memory */
+/* Empty it in O(1), keeping the memory, unless the use that ends filled
+ * little of a large table (one big employer among small ones): then the
+ * memory goes, so that small uses probe a small, cache-resident table. */
+void idmap_reset(struct idmap *m);
 /* Insert or overwrite. key must be non-zero. */
 enum amana_err idmap_put(struct idmap *m, int64_t key, uint32_t val) AMANA_MUST_CHECK;
 bool idmap_get(const struct idmap *m, int64_t key, uint32_t *val);

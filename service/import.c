@@ -691,7 +691,8 @@ static enum amana_err import_run(struct registry *r, const char *const *paths, s
 	idmap_init(&fs->seen);
 	int64_t lines_total = 0;
 	fs->lines_total = &lines_total;
-	for (size_t i = 0; i < count; i++) {
+	/* The bar shows bytes: the total is measured only for a bar. */
+	for (size_t i = 0; opt->progress && i < count; i++) {
 		struct stat st;
 		if (stat(paths[i], &st) == 0)
 			fs->bytes_total += (uint64_t)st.st_size;

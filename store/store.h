@@ -73,6 +73,11 @@ struct store_declaration {
  * opening other chunks.
  */
 #define STORE_CHUNK_LINES 256
+/* Chunk numbers run from 0 to STORE_CHUNK_MAX - 1 (16.7 million lines in a
+ * declaration), declaration ids from 1 to STORE_DECLARATION_ID_MAX: SQLite
+ * keys a chunk by the one integer declaration_id * STORE_CHUNK_MAX + chunk. */
+#define STORE_CHUNK_MAX 65536
+#define STORE_DECLARATION_ID_MAX (INT64_MAX / STORE_CHUNK_MAX - 1)
 
 struct store_chunk {
 	int64_t declaration_id;
@@ -299,6 +304,8 @@ AMANA_MUST_CHECK static inline enum amana_err store_last_period_before(struct st
 {
 	return STORE_CALL(last_period_before, employer, period, out);
 }
+/* AMANA_ERR_USAGE for a chunk number or declaration id out of range,
+ * AMANA_ERR_EXISTS for a (declaration, chunk) already written. */
 AMANA_MUST_CHECK static inline enum amana_err store_chunk_insert(struct store *s, const struct store_chunk *c)
 {
 	return STORE_CALL(chunk_insert, c);

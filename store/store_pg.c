@@ -1051,6 +1051,9 @@ static enum amana_err pg_last_period_before(struct store *s, int64_t employer, u
 
 static enum amana_err pg_chunk_insert(struct store *s, const struct store_chunk *c)
 {
+	if (c->chunk < 0 || c->chunk >= STORE_CHUNK_MAX || c->declaration_id < 1 ||
+	    c->declaration_id > STORE_DECLARATION_ID_MAX)
+		return AMANA_ERR_USAGE; /* the same contract as SQLite's */
 	if (P(s)->in_tx)
 		return copy_add_chunk(P(s), c); /* a duplicate is refused when the lines are sent */
 	struct params p = { .n = 0 };

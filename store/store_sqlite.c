@@ -47,6 +47,23 @@ static const char *const migrations[] = {
 	"  REFERENCES declarations(id) DEFERRABLE INITIALLY DEFERRED,"
 	"  chunk INTEGER NOT NULL, line_count INTEGER NOT NULL, persons BLOB NOT NULL,"
 	"  payload_sealed BLOB NOT NULL, PRIMARY KEY(declaration_id, chunk)) WITHOUT ROWID;",
+	/* 2: lines in a rowid table keyed by declaration_id * 65536 + chunk.
+	 * A WITHOUT ROWID table keeps whole rows in its interior pages too: with
+	 * chunks of a kilobyte and more that made a tree four entries wide and
+	 * ten deep, walked by every insert and read of a declaration's lines. */
+	"CREATE TABLE declaration_lines_v2(id INTEGER PRIMARY KEY,"
+	"  declaration_id INTEGER NOT NULL REFERENCES declarations(id) DEFERRABLE INITIALLY DEFERRED,"
+	"  chunk INTEGER NOT NULL, line_count INTEGER NOT NULL, persons BLOB NOT NULL,"
+	"  payload_sealed BLOB NOT NULL,"
+	"  CHECK(chunk >= 0 AND chunk < 65536 AND id = declaration_id * 65536 + chunk));"
+	"INSERT INTO declaration_lines_v2(id, declaration_id, chunk, line_count, persons, payload_sealed)"
+	"  SELECT declaration_id * 65536 + chunk, declaration_id, chunk, line_count, persons, payload_sealed"
+	"  FROM declaration_lines ORDER BY declaration_id, chunk;"
+	"DROP TABLE declaration_lines;"
+	"ALTER TABLE declaration_lines_v2 RENAME TO declaration_lines;"
+	/* For the foreign key: a declaration inserted after its lines (as the
+	 * import does) looks its lines up by declaration_id. */
+	"CREATE INDEX declaration_lines_declaration ON declaration_lines(declaration_id);",
 };
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -133,10 +150,11 @@ static const char *const sql[Q_COUNT] = {
 	[Q_DECL_STATS] = "SELECT count(*), coalesce(max(period), 0) FROM declarations WHERE employer_id = ?1",
 	[Q_EMP_EACH] = "SELECT id, aff_bidx, aff_sealed, profile_sealed, created_at FROM employers ORDER BY id",
 	[Q_DECL_LAST_BEFORE] = "SELECT max(period) FROM declarations WHERE employer_id = ?1 AND period < ?2",
-	[Q_LINE_INSERT] = "INSERT INTO declaration_lines(declaration_id, chunk, line_count, persons,"
-			  " payload_sealed) VALUES(?1, ?2, ?3, ?4, ?5)",
+	[Q_LINE_INSERT] = "INSERT INTO declaration_lines(id, declaration_id, chunk, line_count, persons,"
+			  " payload_sealed) VALUES(?1 * 65536 + ?2, ?1, ?2, ?3, ?4, ?5)",
+	/* A range of the rowid, in chunk order: one walk down a shallow tree. */
 	[Q_LINES_OF] = "SELECT declaration_id, chunk, line_count, persons, payload_sealed"
-		       " FROM declaration_lines WHERE declaration_id = ?1 ORDER BY chunk",
+		       " FROM declaration_lines WHERE id BETWEEN ?1 * 65536 AND ?1 * 65536 + 65535 ORDER BY id",
 	[Q_COUNT_EMP] = "SELECT count(*) FROM employers",
 	[Q_COUNT_PER] = "SELECT count(*) FROM persons",
 	[Q_COUNT_JOB] = "SELECT count(*) FROM employments",
@@ -621,6 +639,9 @@ static enum amana_err sq_last_period_before(struct store *s, int64_t employer, u
 
 static enum amana_err sq_chunk_insert(struct store *s, const struct store_chunk *c)
 {
+	if (c->chunk < 0 || c->chunk >= STORE_CHUNK_MAX || c->declaration_id < 1 ||
+	    c->declaration_id > STORE_DECLARATION_ID_MAX)
+		return AMANA_ERR_USAGE;
 	sqlite3_stmt *q = st(s, Q_LINE_INSERT);
 	sqlite3_bind_int64(q, 1, c->declaration_id);
 	sqlite3_bind_int64(q, 2, c->chunk);
@@ -632,6 +653,8 @@ static enum amana_err sq_chunk_insert(struct store *s, const struct store_chunk 
 
 static enum amana_err sq_chunks_of(struct store *s, int64_t declaration, store_chunk_fn fn, void *ctx)
 {
+	if (declaration < 1 || declaration > STORE_DECLARATION_ID_MAX)
+		return AMANA_OK; /* no such declaration can have lines */
 	sqlite3_stmt *q = st(s, Q_LINES_OF);
 	sqlite3_bind_int64(q, 1, declaration);
 	enum amana_err err = AMANA_OK;
@@ -829,7 +852,7 @@ static enum amana_err migrate(sqlite3 *db)
 	enum amana_err err = AMANA_OK;
 	for (int v = version; v < MIGRATION_COUNT && !err; v++) {
 		/* PRAGMA takes no parameters; the version is an integer we own. */
-		static const char *const set_version[] = { "PRAGMA user_version = 1" };
+		static const char *const set_version[] = { "PRAGMA user_version = 1", "PRAGMA user_version = 2" };
 		_Static_assert(sizeof(set_version) / sizeof(set_version[0]) == MIGRATION_COUNT,
 			       "one user_version statement per migration");
 		if ((err = exec(db, "BEGIN IMMEDIATE")))
@@ -845,6 +868,26 @@ static enum amana_err migrate(sqlite3 *db)
 	return err;
 }
 
+/* SQLite counts every allocation under one process-wide mutex unless told
+ * not to; with the checkpointer's connection in a second thread that mutex
+ * is taken by both threads at every step. We never read those statistics. Must come
+ * before SQLite initializes (the first open); later, it is refused and
+ * changes nothing. */
+static pthread_once_t sqlite_configured = PTHREAD_ONCE_INIT;
+
+static void configure_sqlite(void)
+{
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
+static enum amana_err prepare_all(struct sqlite_store *ss)
+{
+	for (int i = 0; i < Q_COUNT; i++)
+		if (sqlite3_prepare_v3(ss->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &ss->stmt[i], NULL) != SQLITE_OK)
+			return AMANA_ERR_STORE;
+	return AMANA_OK;
+}
+
 enum amana_err store_sqlite_open(const char *path, int create, struct store **out)
 {
 	*out = NULL;
@@ -857,6 +900,7 @@ enum amana_err store_sqlite_open(const char *path, int create, struct store **ou
 	} else if (access(path, R_OK | W_OK) != 0) {
 		return AMANA_ERR_NOTFOUND;
 	}
+	(void)pthread_once(&sqlite_configured, configure_sqlite);
 	struct sqlite_store *ss = calloc(1, sizeof(*ss));
 	if (!ss)
 		return AMANA_ERR_NOMEM;
@@ -873,22 +917,18 @@ enum amana_err store_sqlite_open(const char *path, int create, struct store **ou
 	 * records): the import runs a few statements per file, and malloc
 	 * showed in its profile. */
 	(void)sqlite3_db_config(ss->db, SQLITE_DBCONFIG_LOOKASIDE, NULL, 1024, 2048);
-	/* A 1 GiB page cache (a bound, not an allocation): at national scale the
-	 * import's random reads of persons and earlier declarations must mostly
-	 * hit it. Measured against mmap, which adds page-fault time past its
-	 * window and turns an I/O error into SIGBUS (docs/BENCHMARKS.md). */
+	/* A 128 MiB page cache. The registry's pages stay in the kernel's page
+	 * cache anyway; a larger SQLite cache only adds fresh memory to fault in
+	 * and zero: at 300,000 employers the month-2 import ran 15-25% slower
+	 * with 1 GiB than with 32-256 MiB (docs/BENCHMARKS.md). mmap was no
+	 * better, and turns an I/O error into SIGBUS. */
 	if ((err = exec(ss->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;"
-				"PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-1048576;")))
+				"PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-131072;")))
 		goto fail;
 	if ((err = migrate(ss->db)))
 		goto fail;
-	for (int i = 0; i < Q_COUNT; i++) {
-		if (sqlite3_prepare_v3(ss->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &ss->stmt[i], NULL) !=
-		    SQLITE_OK) {
-			err = AMANA_ERR_STORE;
-			goto fail;
-		}
-	}
+	if ((err = prepare_all(ss)))
+		goto fail;
 	if ((err = checkpointer_start(ss, path)))
 		goto fail;
 	*out = &ss->base;

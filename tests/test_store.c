@@ -1712,9 +1712,25 @@ static void test_chunks(void **state)
 	assert_int_equal(sn.calls, 0);
 	seen_free(&sn);
 
+	/* chunk numbers and declaration ids have a range */
+	ASSERT_ERR(add_chunk(f->s, d2, -1, 1), AMANA_ERR_USAGE);
+	ASSERT_ERR(add_chunk(f->s, d2, STORE_CHUNK_MAX, 1), AMANA_ERR_USAGE);
+	ASSERT_ERR(add_chunk(f->s, 0, 0, 1), AMANA_ERR_USAGE);
+	ASSERT_ERR(add_chunk(f->s, STORE_DECLARATION_ID_MAX + 1, 0, 1), AMANA_ERR_USAGE);
+	ASSERT_OK(add_chunk(f->s, d2, STORE_CHUNK_MAX - 1, 1));
+	ASSERT_OK(store_chunks_of(f->s, d2, on_chunk, &sn));
+	assert_int_equal(sn.calls, 2);
+	expect_chunk(&sn.chunk[0], d2, 0, 7);
+	expect_chunk(&sn.chunk[1], d2, STORE_CHUNK_MAX - 1, 1);
+	seen_free(&sn);
+	ASSERT_OK(store_chunks_of(f->s, d2 + 1, on_chunk, &sn)); /* the next id's range is its own */
+	assert_int_equal(sn.calls, 0);
+	ASSERT_OK(store_chunks_of(f->s, -5, on_chunk, &sn));
+	assert_int_equal(sn.calls, 0);
+
 	/* (declaration, chunk) is unique: the first one is kept */
 	ASSERT_ERR(add_chunk(f->s, d1, 1, 5), AMANA_ERR_EXISTS);
-	expect_counts(f->s, 2, 0, 0, 3, 2 * STORE_CHUNK_LINES + 3 + 1 + 7);
+	expect_counts(f->s, 2, 0, 0, 3, 2 * STORE_CHUNK_LINES + 3 + 1 + 7 + 1); /* + chunk 65535 of d2 */
 	ASSERT_OK(store_chunks_of(f->s, d1, on_chunk, &sn));
 	assert_int_equal(sn.calls, 4);
 	expect_chunk(&sn.chunk[1], d1, 1, STORE_CHUNK_LINES);
@@ -1752,6 +1768,82 @@ static void test_chunks_before_their_declaration(void **state)
 	expect_chunk(&sn.chunk[0], 7, 0, STORE_CHUNK_LINES);
 	expect_chunk(&sn.chunk[1], 7, 1, 2);
 	seen_free(&sn);
+}
+
+/* A registry written before lines were keyed by one integer (schema 1, a
+ * WITHOUT ROWID table) is migrated when opened: every chunk is kept, in
+ * order, and the new table keeps the same rules. */
+static void test_sqlite_lines_migrated_from_schema_1(void **state)
+{
+	struct fixture *f = *state;
+	char path[PATH_MAX];
+	sqlite3 *db;
+	struct seen sn;
+
+	if (!is_sqlite())
+		skip();
+	ASSERT_OK(add_employer(f->s, 1, 1));
+	ASSERT_OK(add_declaration(f->s, 7, 1, 202401, 0));
+	ASSERT_OK(add_declaration(f->s, 8, 1, 202402, 0));
+	ASSERT_OK(add_chunk(f->s, 7, 1, 2));
+	ASSERT_OK(add_chunk(f->s, 8, 0, 5));
+	ASSERT_OK(add_chunk(f->s, 7, 0, STORE_CHUNK_LINES));
+	store_close(f->s);
+	f->s = NULL;
+	/* back to schema 1, with the same rows */
+	assert_int_equal(backend->data_file(f->dir, path, sizeof(path)), 0);
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_exec(db,
+			 "BEGIN;"
+			 "CREATE TABLE v1(declaration_id INTEGER NOT NULL"
+			 "  REFERENCES declarations(id) DEFERRABLE INITIALLY DEFERRED,"
+			 "  chunk INTEGER NOT NULL, line_count INTEGER NOT NULL, persons BLOB NOT NULL,"
+			 "  payload_sealed BLOB NOT NULL, PRIMARY KEY(declaration_id, chunk)) WITHOUT ROWID;"
+			 "INSERT INTO v1 SELECT declaration_id, chunk, line_count, persons, payload_sealed"
+			 "  FROM declaration_lines;"
+			 "DROP TABLE declaration_lines;"
+			 "ALTER TABLE v1 RENAME TO declaration_lines;"
+			 "PRAGMA user_version = 1;"
+			 "COMMIT;",
+			 NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+
+	reopen(f);
+	expect_counts(f->s, 1, 0, 0, 2, STORE_CHUNK_LINES + 2 + 5);
+	seen_init(&sn);
+	ASSERT_OK(store_chunks_of(f->s, 7, on_chunk, &sn));
+	assert_int_equal(sn.calls, 2);
+	expect_chunk(&sn.chunk[0], 7, 0, STORE_CHUNK_LINES);
+	expect_chunk(&sn.chunk[1], 7, 1, 2);
+	seen_free(&sn);
+	ASSERT_OK(store_chunks_of(f->s, 8, on_chunk, &sn));
+	assert_int_equal(sn.calls, 1);
+	expect_chunk(&sn.chunk[0], 8, 0, 5);
+	seen_free(&sn);
+	ASSERT_ERR(add_chunk(f->s, 7, 1, 3), AMANA_ERR_EXISTS);
+	ASSERT_OK(add_chunk(f->s, 7, 2, 3));
+	store_close(f->s);
+	f->s = NULL;
+
+	/* schema 2 on disk, with the index the foreign key needs */
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	sqlite3_stmt *q;
+	assert_int_equal(sqlite3_prepare_v2(db,
+					    "SELECT (SELECT user_version FROM pragma_user_version),"
+					    " (SELECT count(*) FROM sqlite_schema WHERE type = 'index'"
+					    "  AND tbl_name = 'declaration_lines'),"
+					    " (SELECT count(*) FROM declaration_lines)",
+					    -1, &q, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(q, 0), 2);
+	assert_int_equal(sqlite3_column_int(q, 1), 1);
+	assert_int_equal(sqlite3_column_int(q, 2), 4);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	reopen(f);
 }
 
 static void test_dangling_line_fails_commit(void **state)
@@ -2119,6 +2211,7 @@ int main(void)
 		T(test_declarations_recent),
 		T(test_chunks),
 		T(test_chunks_before_their_declaration),
+		T(test_sqlite_lines_migrated_from_schema_1),
 		T(test_dangling_line_fails_commit),
 		T(test_commit_and_rollback),
 		T(test_savepoint_rollback_keeps_earlier_work),
