@@ -42,8 +42,11 @@ struct job_op {
 };
 #define JOB_OPS_MAX 512
 
+struct window;
+
 struct file_state {
 	struct registry *r;
+	struct window *win; /* the earlier declarations of the next files, read ahead */
 	struct import_file_result res;
 	struct ebds_errors *errs; /* the registry's errors of the current file */
 	struct ebds_errors *merged; /* with the codec's, in line order */
@@ -75,6 +78,7 @@ struct file_state {
 	size_t njobs;
 	struct job_op jobs[JOB_OPS_MAX];
 	struct audit_entry *note; /* the call's audit entry: what it wrote */
+	size_t read_ahead_used;
 };
 
 #define DECLARATION_ID_BLOCK 1024
@@ -186,6 +190,253 @@ static enum amana_err lookup_employer(struct file_state *fs, uint32_t aff, int64
 	return find_employer(fs->r, aff, id); /* e.g. registered since the cache was built */
 }
 
+/*
+ * Reading ahead by file name. A file's name says its employer and period
+ * (DS_<affiliation>_<period>.txt), so before the import thread reaches a
+ * run of files it reads, for all of them at once, what each file will be
+ * checked against: the employer's declarations of that period and of the
+ * latest earlier one (one store_declarations_recent_many per period), and
+ * the lines of those earlier declarations (store_chunks_of_many), from
+ * which each pre-filled list is rebuilt. On a database server that is two
+ * round trips for the run instead of two per file; in-process SQLite does
+ * the same work either way.
+ *
+ * What was read ahead is used for a file only if it still holds: the file's
+ * own records name the same employer and period as its name; no file since
+ * the reading wrote a declaration for that employer (the window keeps that
+ * set); and the window was read in the current transaction (between two
+ * transactions another process may write). Otherwise the file is checked as
+ * before, by its own queries. A failure while reading ahead is not an
+ * error: the files fall back to their own queries, which report it.
+ */
+#define WINDOW_FILES 256
+#define WINDOW_LINES 65536 /* earlier lines held at most */
+#define WINDOW_DECLS (WINDOW_FILES * 10)
+
+struct window_file {
+	bool ready;
+	uint32_t affiliation, period;
+	int64_t employer_id;
+	struct recent ms;
+	int64_t prev_lines;
+};
+
+struct window_line {
+	int64_t person_id;
+	uint32_t registration;
+	bool leaves;
+};
+
+struct window_decl {
+	size_t first, n; /* its lines in window.lines */
+};
+
+struct window {
+	bool fresh; /* read in the current transaction */
+	size_t start, end; /* files [start, end) of the import */
+	struct window_file f[WINDOW_FILES];
+	struct idmap by_employer; /* employer id -> index in f */
+	struct idmap decl_index; /* declaration id -> index in decls */
+	struct idmap dirty; /* employers a declaration was written for since */
+	struct window_decl decls[WINDOW_DECLS];
+	size_t ndecls;
+	int64_t current_decl;
+	struct window_line lines[WINDOW_LINES];
+	size_t nlines;
+	bool overflow;
+};
+
+static struct window *window_new(void)
+{
+	struct window *w = calloc(1, sizeof(*w));
+	if (w) {
+		idmap_init(&w->by_employer);
+		idmap_init(&w->decl_index);
+		idmap_init(&w->dirty);
+	}
+	return w;
+}
+
+static void window_free(struct window *w)
+{
+	if (!w)
+		return;
+	idmap_free(&w->by_employer);
+	idmap_free(&w->decl_index);
+	idmap_free(&w->dirty);
+	crypto_wipe(w, sizeof(*w));
+	free(w);
+}
+
+static enum amana_err window_recent_row(void *ctx, const struct store_declaration *d)
+{
+	struct window *w = ctx;
+	uint32_t k;
+	if (!idmap_get(&w->by_employer, d->employer_id, &k)) {
+		w->overflow = true;
+		return AMANA_ERR_CORRUPT; /* a row for an employer not asked for */
+	}
+	struct window_file *wf = &w->f[k];
+	if (d->period != wf->ms.period)
+		wf->prev_lines += d->line_count;
+	return note_recent(&wf->ms, d);
+}
+
+static enum amana_err window_line(void *ctx, int64_t declaration_id, const struct line_rec *l)
+{
+	struct window *w = ctx;
+	if (w->ndecls == 0 || declaration_id != w->current_decl) {
+		if (w->ndecls == WINDOW_DECLS || idmap_get(&w->decl_index, declaration_id, NULL)) {
+			w->overflow = true; /* more declarations than asked, or one in two pieces */
+			return AMANA_ERR_CORRUPT;
+		}
+		enum amana_err err = idmap_put(&w->decl_index, declaration_id, (uint32_t)w->ndecls);
+		if (err) {
+			w->overflow = true;
+			return err;
+		}
+		w->decls[w->ndecls].first = w->nlines;
+		w->decls[w->ndecls].n = 0;
+		w->ndecls++;
+		w->current_decl = declaration_id;
+	}
+	if (w->nlines == WINDOW_LINES) {
+		w->overflow = true; /* more lines than the declarations said */
+		return AMANA_ERR_CORRUPT;
+	}
+	struct window_line *wl = &w->lines[w->nlines++];
+	wl->person_id = l->person_id;
+	wl->registration = l->registration;
+	wl->leaves = l->leaves;
+	w->decls[w->ndecls - 1].n++;
+	return AMANA_OK;
+}
+
+static void window_unready(struct window *w)
+{
+	for (size_t j = w->start; j < w->end; j++)
+		w->f[j - w->start].ready = false;
+	if (w->nlines)
+		crypto_wipe(w->lines, w->nlines * sizeof(w->lines[0]));
+	w->nlines = 0;
+}
+
+/* Read ahead for the files of paths[from..): those of one period (the next
+ * period's files wait for a window read after this one's are written), at
+ * most WINDOW_FILES, and as many as fit in WINDOW_LINES earlier lines.
+ * Returns an error only for a failure of the store itself, which on a
+ * server also ends the transaction: the import stops, as a file's own read
+ * would have stopped it. Anything else sends the files back to their own
+ * reads. */
+static enum amana_err window_fill(struct file_state *fs, const char *const *paths, size_t count, size_t from)
+{
+	struct window *w = fs->win;
+	if (w->nlines)
+		crypto_wipe(w->lines, w->nlines * sizeof(w->lines[0]));
+	w->start = from;
+	w->end = from + WINDOW_FILES < count ? from + WINDOW_FILES : count;
+	w->ndecls = w->nlines = 0;
+	w->current_decl = 0;
+	w->overflow = false;
+	w->fresh = false;
+	idmap_reset(&w->decl_index);
+	idmap_reset(&w->dirty);
+	idmap_reset(&w->by_employer);
+	int64_t employers[WINDOW_FILES];
+	size_t n = 0;
+	uint32_t period = 0;
+	for (size_t j = w->start; j < w->end; j++) {
+		struct window_file *wf = &w->f[j - w->start];
+		unsigned seq;
+		memset(wf, 0, sizeof(*wf));
+		enum ebds_family fam = ebds_parse_filename(paths[j], &wf->affiliation, &wf->period, &seq);
+		wf->ms.period = wf->period;
+		if ((fam != EBDS_FAMILY_DECLARATION && fam != EBDS_FAMILY_COMPLEMENTARY) || !wf->period)
+			continue;
+		if (period && wf->period != period) {
+			w->end = j;
+			break;
+		}
+		period = wf->period;
+		if (lookup_employer(fs, wf->affiliation, &wf->employer_id) != AMANA_OK)
+			continue; /* unknown (or unreadable): the file's own checks say */
+		if (idmap_get(&w->by_employer, wf->employer_id, NULL))
+			continue; /* the employer again (a complementary file): its own reads */
+		enum amana_err err = idmap_put(&w->by_employer, wf->employer_id, (uint32_t)(j - w->start));
+		if (err)
+			return err;
+		wf->ready = true;
+		employers[n++] = wf->employer_id;
+	}
+	/* From here on the window covers [start, end) for this transaction,
+	 * whatever is ready in it: files not ready read for themselves, and the
+	 * window is read again only past its end. */
+	w->fresh = true;
+	if (n == 0)
+		return AMANA_OK;
+	enum amana_err err = store_declarations_recent_many(fs->r->store, employers, n, period, window_recent_row, w);
+	if (err) {
+		window_unready(w);
+		return w->overflow ? AMANA_OK : err;
+	}
+	/* The earlier lines of as many files as fit, in one read. */
+	int64_t ids[STORE_MANY_MAX];
+	size_t nids = 0;
+	int64_t lines = 0;
+	for (size_t j = w->start; j < w->end; j++) {
+		struct window_file *wf = &w->f[j - w->start];
+		if (!wf->ready)
+			continue;
+		order_previous(&wf->ms);
+		if (wf->prev_lines > WINDOW_LINES) {
+			wf->ready = false; /* a very large employer: its own reads */
+			continue;
+		}
+		if (lines + wf->prev_lines > WINDOW_LINES || nids + wf->ms.prev_n > STORE_MANY_MAX) {
+			w->end = j;
+			break;
+		}
+		lines += wf->prev_lines;
+		for (unsigned k = 0; k < wf->ms.prev_n; k++)
+			ids[nids++] = wf->ms.prev_ids[k];
+	}
+	if (nids && (err = lines_each_many(fs->r, ids, nids, window_line, w))) {
+		window_unready(w);
+		return w->overflow ? AMANA_OK : err;
+	}
+	return AMANA_OK;
+}
+
+/* What was read ahead for the current file, if it still holds. */
+static const struct window_file *window_take(struct file_state *fs, const struct ebds_record *rec)
+{
+	struct window *w = fs->win;
+	size_t i = fs->file_index;
+	if (!w || !w->fresh || i < w->start || i >= w->end)
+		return NULL;
+	const struct window_file *wf = &w->f[i - w->start];
+	if (!wf->ready || wf->affiliation != rec->affiliation || wf->period != rec->period ||
+	    wf->employer_id != fs->employer_id || idmap_get(&w->dirty, fs->employer_id, NULL))
+		return NULL;
+	return wf;
+}
+
+static enum amana_err window_roster(struct file_state *fs, const struct window_file *wf)
+{
+	struct window *w = fs->win;
+	enum amana_err err = AMANA_OK;
+	roster_begin(&fs->ro, wf->ms.prev_period);
+	for (unsigned k = 0; k < wf->ms.prev_n && !err; k++) {
+		uint32_t d;
+		if (!idmap_get(&w->decl_index, wf->ms.prev_ids[k], &d))
+			continue; /* a declaration with no lines */
+		const struct window_decl *wd = &w->decls[d];
+		for (size_t x = wd->first; x < wd->first + wd->n && !err; x++)
+			err = roster_add(&fs->ro, w->lines[x].person_id, w->lines[x].registration, w->lines[x].leaves);
+	}
+	return err ? err : roster_finish(fs->r, &fs->ro, false);
+}
+
 static void on_employer(struct file_state *fs, const struct ebds_record *rec)
 {
 	struct registry *r = fs->r;
@@ -197,7 +448,16 @@ static void on_employer(struct file_state *fs, const struct ebds_record *rec)
 				"a pre-filled list (A records)");
 		return;
 	}
-	enum amana_err err = lookup_employer(fs, rec->affiliation, &fs->employer_id);
+	/* The window looked the employer up by the file's name already. */
+	const struct window *w = fs->win;
+	const struct window_file *named = w && w->fresh && fs->file_index >= w->start && fs->file_index < w->end
+					      ? &w->f[fs->file_index - w->start]
+					      : NULL;
+	enum amana_err err = AMANA_OK;
+	if (named && named->ready && named->affiliation == rec->affiliation)
+		fs->employer_id = named->employer_id;
+	else
+		err = lookup_employer(fs, rec->affiliation, &fs->employer_id);
 	if (err == AMANA_ERR_NOTFOUND) {
 		ebds_errors_add(fs->errs, lineno, 4, "affiliation", "an employer registered with the registry",
 				"%07u (unknown)", rec->affiliation);
@@ -208,13 +468,19 @@ static void on_employer(struct file_state *fs, const struct ebds_record *rec)
 		return;
 	}
 	struct recent ms;
-	memset(&ms, 0, sizeof(ms));
-	ms.period = rec->period;
-	if ((err = store_declarations_recent(r->store, fs->employer_id, rec->period, note_recent, &ms))) {
-		fail(fs, err, "reading the employer's declarations");
-		return;
+	const struct window_file *ahead = window_take(fs, rec);
+	if (ahead) {
+		ms = ahead->ms;
+		fs->read_ahead_used++;
+	} else {
+		memset(&ms, 0, sizeof(ms));
+		ms.period = rec->period;
+		if ((err = store_declarations_recent(r->store, fs->employer_id, rec->period, note_recent, &ms))) {
+			fail(fs, err, "reading the employer's declarations");
+			return;
+		}
+		order_previous(&ms);
 	}
-	order_previous(&ms);
 	if (rec->family == EBDS_FAMILY_DECLARATION) {
 		if (ms.main) {
 			ebds_errors_add(fs->errs, lineno, 11, "period",
@@ -240,7 +506,9 @@ static void on_employer(struct file_state *fs, const struct ebds_record *rec)
 		}
 		fs->res.seq = seq;
 	}
-	if ((err = roster_load_from(r, ms.prev_ids, ms.prev_n, ms.prev_period, false, &fs->ro))) {
+	err = ahead ? window_roster(fs, ahead)
+		    : roster_load_from(r, ms.prev_ids, ms.prev_n, ms.prev_period, false, &fs->ro);
+	if (err) {
 		fail(fs, err, "loading the pre-filled list");
 		return;
 	}
@@ -589,6 +857,9 @@ static void import_one(struct file_state *fs, const char *path, struct file_read
 		d.totals_sealed.len = n;
 		if (!fs->fatal && (err = store_declaration_insert(r->store, &d)))
 			fail(fs, err, "writing the declaration");
+		/* What was read ahead for this employer is stale from now on. */
+		if (fs->win && idmap_put(&fs->win->dirty, fs->employer_id, 1) != AMANA_OK)
+			fs->win->fresh = false;
 	}
 	crypto_wipe(&fs->totals, sizeof(fs->totals));
 
@@ -698,6 +969,7 @@ static enum amana_err import_run(struct registry *r, const char *const *paths, s
 			fs->bytes_total += (uint64_t)st.st_size;
 	}
 	idmap_init(&fs->employers);
+	fs->win = count >= 2 ? window_new() : NULL; /* without it, each file reads alone */
 	if (count >= EMPLOYER_CACHE_MIN_FILES) {
 		if ((err = cache_employers(fs)))
 			goto done;
@@ -714,6 +986,12 @@ static enum amana_err import_run(struct registry *r, const char *const *paths, s
 			if ((err = store_begin(r->store)))
 				break;
 			open_tx = true;
+			if (fs->win)
+				fs->win->fresh = false; /* others may have written since */
+		}
+		if (fs->win && (!fs->win->fresh || i >= fs->win->end) && (err = window_fill(fs, paths, count, i))) {
+			fs->file_index = i;
+			break;
 		}
 		if (fs->decl_next >= fs->decl_end) {
 			if ((err = store_next_ids(r->store, "declarations", DECLARATION_ID_BLOCK, &fs->decl_next)))
@@ -770,6 +1048,7 @@ static enum amana_err import_run(struct registry *r, const char *const *paths, s
 		if (cerr && !err)
 			err = cerr;
 	}
+	sum->files_read_ahead = fs->read_ahead_used;
 	if (opt->progress)
 		opt->progress(opt->ctx, count, count, lines_total, fs->bytes_before, fs->bytes_total);
 	if (!err && sum->files_rejected)
@@ -779,6 +1058,7 @@ done:
 	roster_free(&fs->ro);
 	idmap_free(&fs->seen);
 	idmap_free(&fs->employers);
+	window_free(fs->win);
 out:
 	free(fs);
 	if (errs)

@@ -133,6 +133,7 @@ void chunk_writer_clear(struct chunk_writer *w)
 struct each_ctx {
 	struct registry *r;
 	line_fn fn;
+	decl_line_fn decl_fn; /* instead of fn, when set */
 	void *ctx;
 	uint8_t *plain;
 };
@@ -173,7 +174,7 @@ static enum amana_err open_chunk(void *vctx, const struct store_chunk *c)
 		if (pc.bad || ids.bad || reg > UINT32_MAX || pid > INT64_MAX)
 			err = AMANA_ERR_CORRUPT;
 		else
-			err = e->fn(e->ctx, &l);
+			err = e->decl_fn ? e->decl_fn(e->ctx, c->declaration_id, &l) : e->fn(e->ctx, &l);
 		crypto_wipe(&l, sizeof(l));
 	}
 	if (!err && (pc.n != 0 || ids.n != 0))
@@ -186,6 +187,13 @@ enum amana_err lines_each(struct registry *r, int64_t declaration_id, line_fn fn
 {
 	/* On the stack: one buffer per call, each chunk wiped as soon as read. */
 	uint8_t plain[CHUNK_PLAIN_MAX];
-	struct each_ctx e = { r, fn, ctx, plain };
+	struct each_ctx e = { r, fn, NULL, ctx, plain };
 	return store_chunks_of(r->store, declaration_id, open_chunk, &e);
+}
+
+enum amana_err lines_each_many(struct registry *r, const int64_t *declarations, size_t n, decl_line_fn fn, void *ctx)
+{
+	uint8_t plain[CHUNK_PLAIN_MAX];
+	struct each_ctx e = { r, NULL, fn, ctx, plain };
+	return store_chunks_of_many(r->store, declarations, n, open_chunk, &e);
 }

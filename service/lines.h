@@ -57,5 +57,10 @@ void chunk_writer_clear(struct chunk_writer *w);
 typedef enum amana_err (*line_fn)(void *ctx, const struct line_rec *l);
 /* Every line of a declaration in file order. */
 enum amana_err lines_each(struct registry *r, int64_t declaration_id, line_fn fn, void *ctx) AMANA_MUST_CHECK;
+/* The lines of several declarations (at most STORE_MANY_MAX, each once) in
+ * one store read: each declaration's lines together and in file order. */
+typedef enum amana_err (*decl_line_fn)(void *ctx, int64_t declaration_id, const struct line_rec *l);
+enum amana_err lines_each_many(struct registry *r, const int64_t *declarations, size_t n, decl_line_fn fn,
+			       void *ctx) AMANA_MUST_CHECK;
 
 #endif

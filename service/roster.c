@@ -44,20 +44,28 @@ static enum amana_err grow(struct roster *ro)
 	return AMANA_OK;
 }
 
+void roster_begin(struct roster *ro, uint32_t from_period)
+{
+	if (ro->n)
+		crypto_wipe(ro->v, ro->n * sizeof(*ro->v));
+	ro->n = 0;
+	ro->from_period = from_period;
+	idmap_reset(&ro->by_person);
+	idmap_reset(&ro->by_reg);
+}
+
 /* One line of an earlier declaration: it carries the registration number
  * as declared, so the list is read from the lines alone, in order, with no
  * lookup of the person. */
-static enum amana_err add_line(void *vctx, const struct line_rec *l)
+enum amana_err roster_add(struct roster *ro, int64_t person_id, uint32_t registration, bool leaves)
 {
-	struct load_ctx *c = vctx;
-	struct roster *ro = c->ro;
 	uint32_t idx;
-	if (!l->person_id)
+	if (!person_id)
 		return AMANA_OK; /* occasional labour: nobody to expect */
-	if (idmap_get(&ro->by_person, l->person_id, &idx)) {
+	if (idmap_get(&ro->by_person, person_id, &idx)) {
 		/* A person named twice (main and complementary): once on the list,
 		 * and gone if any of the lines says so. */
-		if (l->leaves)
+		if (leaves)
 			ro->v[idx].leaves = true;
 		return AMANA_OK;
 	}
@@ -66,13 +74,19 @@ static enum amana_err add_line(void *vctx, const struct line_rec *l)
 		return err;
 	struct roster_person *p = &ro->v[ro->n];
 	memset(p, 0, sizeof(*p));
-	p->person_id = l->person_id;
-	p->leaves = l->leaves;
-	p->registration = l->registration;
-	if ((err = idmap_put(&ro->by_person, l->person_id, (uint32_t)ro->n)))
+	p->person_id = person_id;
+	p->leaves = leaves;
+	p->registration = registration;
+	if ((err = idmap_put(&ro->by_person, person_id, (uint32_t)ro->n)))
 		return err;
 	ro->n++;
 	return AMANA_OK;
+}
+
+static enum amana_err add_line(void *vctx, const struct line_rec *l)
+{
+	struct load_ctx *c = vctx;
+	return roster_add(c->ro, l->person_id, l->registration, l->leaves);
 }
 
 struct decl_list {
@@ -109,15 +123,18 @@ static enum amana_err take_identity(void *vctx, const struct store_person *sp)
 enum amana_err roster_load_from(struct registry *r, const int64_t *declaration_ids, unsigned count,
 				uint32_t from_period, bool with_identity, struct roster *ro)
 {
-	ro->n = 0;
-	ro->from_period = from_period;
-	idmap_reset(&ro->by_person);
-	idmap_reset(&ro->by_reg);
+	roster_begin(ro, from_period);
 	struct load_ctx c = { r, ro };
 	enum amana_err err;
 	for (unsigned i = 0; i < count; i++)
 		if ((err = lines_each(r, declaration_ids[i], add_line, &c)))
 			return err;
+	return roster_finish(r, ro, with_identity);
+}
+
+enum amana_err roster_finish(struct registry *r, struct roster *ro, bool with_identity)
+{
+	enum amana_err err;
 	/* Drop leavers, keep order, index what is left. */
 	size_t w = 0;
 	idmap_reset(&ro->by_person);

@@ -35,6 +35,13 @@ enum amana_err roster_load(struct registry *r, int64_t employer_id, uint32_t per
  * then complementary), as the import finds them itself. */
 enum amana_err roster_load_from(struct registry *r, const int64_t *declaration_ids, unsigned count,
 				uint32_t from_period, bool with_identity, struct roster *ro) AMANA_MUST_CHECK;
+/* Building a list from lines read elsewhere (the import reads the lines
+ * of many declarations at once): begin, add every line of the earlier
+ * declarations in order (main first, then complementary), finish. */
+void roster_begin(struct roster *ro, uint32_t from_period);
+enum amana_err roster_add(struct roster *ro, int64_t person_id, uint32_t registration, bool leaves) AMANA_MUST_CHECK;
+/* Drops those who left, indexes the rest; with_identity opens names. */
+enum amana_err roster_finish(struct registry *r, struct roster *ro, bool with_identity) AMANA_MUST_CHECK;
 /* Wipe and free. */
 void roster_free(struct roster *ro);
 

@@ -166,6 +166,7 @@ struct import_options {
 struct import_summary {
 	size_t files_accepted, files_rejected, files_failed;
 	int64_t lines, hires, new_persons, leavers;
+	size_t files_read_ahead; /* files checked against what was read ahead for them */
 };
 
 /* Ingest declaration files, each all or nothing. Files are checked and

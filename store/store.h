@@ -133,11 +133,15 @@ struct store_ops {
 					  void *ctx);
 	enum amana_err (*declarations_recent)(struct store *s, int64_t employer, uint32_t period,
 					      store_declaration_fn fn, void *ctx);
+	enum amana_err (*declarations_recent_many)(struct store *s, const int64_t *employers, size_t n, uint32_t period,
+						   store_declaration_fn fn, void *ctx);
 	enum amana_err (*employers_each)(struct store *s, store_employer_fn fn, void *ctx);
 	enum amana_err (*declaration_stats)(struct store *s, int64_t employer, int64_t *count, uint32_t *last_period);
 	enum amana_err (*last_period_before)(struct store *s, int64_t employer, uint32_t period, uint32_t *out);
 	enum amana_err (*chunk_insert)(struct store *s, const struct store_chunk *c);
 	enum amana_err (*chunks_of)(struct store *s, int64_t declaration, store_chunk_fn fn, void *ctx);
+	enum amana_err (*chunks_of_many)(struct store *s, const int64_t *declarations, size_t n, store_chunk_fn fn,
+					 void *ctx);
 	enum amana_err (*counts)(struct store *s, struct store_counts *out);
 };
 
@@ -288,6 +292,19 @@ store_declarations_recent(struct store *s, int64_t employer, uint32_t period, st
 {
 	return STORE_CALL(declarations_recent, employer, period, fn, ctx);
 }
+/* Reads for many at once, so that a server backend answers a batch of
+ * files in one round trip: at most STORE_MANY_MAX keys, each given once
+ * (AMANA_ERR_USAGE otherwise; n = 0 calls nothing). */
+#define STORE_MANY_MAX 1024
+/* store_declarations_recent for each of employers[0..n): each employer's
+ * rows together and in the same order as store_declarations_recent gives
+ * them; the employers in any order. */
+AMANA_MUST_CHECK static inline enum amana_err store_declarations_recent_many(struct store *s, const int64_t *employers,
+									     size_t n, uint32_t period,
+									     store_declaration_fn fn, void *ctx)
+{
+	return STORE_CALL(declarations_recent_many, employers, n, period, fn, ctx);
+}
 /* Every employer, by id (for an import of many files to look them up once). */
 AMANA_MUST_CHECK static inline enum amana_err store_employers_each(struct store *s, store_employer_fn fn, void *ctx)
 {
@@ -315,6 +332,14 @@ AMANA_MUST_CHECK static inline enum amana_err store_chunks_of(struct store *s, i
 							      void *ctx)
 {
 	return STORE_CALL(chunks_of, declaration, fn, ctx);
+}
+/* store_chunks_of for each of declarations[0..n) (see STORE_MANY_MAX): each
+ * declaration's chunks together and in order; the declarations in any
+ * order. */
+AMANA_MUST_CHECK static inline enum amana_err store_chunks_of_many(struct store *s, const int64_t *declarations,
+								   size_t n, store_chunk_fn fn, void *ctx)
+{
+	return STORE_CALL(chunks_of_many, declarations, n, fn, ctx);
 }
 AMANA_MUST_CHECK static inline enum amana_err store_counts(struct store *s, struct store_counts *out)
 {

@@ -19,7 +19,7 @@
  * deployment (docs/SCALING.md): declarations and their lines the employer
  * (lines through their declaration), employments the person.
  */
-#include "store.h"
+#include "internal.h"
 
 #include <libpq-fe.h>
 #include <stdbool.h>
@@ -85,10 +85,12 @@ enum pq_id {
 	P_DECL_INSERT,
 	P_DECL_OF,
 	P_DECL_RECENT,
+	P_DECL_RECENT_MANY,
 	P_DECL_STATS,
 	P_DECL_LAST_BEFORE,
 	P_LINE_INSERT,
 	P_LINES_OF,
+	P_LINES_OF_MANY,
 	P_COUNTS,
 	P_COUNT
 };
@@ -153,6 +155,14 @@ static const struct {
 			    "  ORDER BY period DESC LIMIT 2)"
 			    " ORDER BY period DESC, seq DESC",
 			    2, false },
+	/* The same for a list of employers, in one round trip. */
+	[P_DECL_RECENT_MANY] = { "SELECT d.id, d.employer_id, d.period, d.seq, d.imported_at, d.line_count, d.digest,"
+				 " d.totals_sealed FROM unnest($1::bigint[]) AS e(id) CROSS JOIN LATERAL ("
+				 "  SELECT * FROM declarations WHERE employer_id = e.id AND period IN ("
+				 "   SELECT DISTINCT period FROM declarations WHERE employer_id = e.id AND period <= $2"
+				 "   ORDER BY period DESC LIMIT 2)) d"
+				 " ORDER BY d.employer_id, d.period DESC, d.seq DESC",
+				 2, false },
 	[P_DECL_STATS] = { "SELECT count(*), coalesce(max(period), 0) FROM declarations WHERE employer_id = $1", 1,
 			   false },
 	[P_DECL_LAST_BEFORE] = { "SELECT max(period) FROM declarations WHERE employer_id = $1 AND period < $2", 2,
@@ -163,6 +173,10 @@ static const struct {
 	[P_LINES_OF] = { "SELECT declaration_id, chunk, line_count, persons, payload_sealed"
 			 " FROM declaration_lines WHERE declaration_id = $1 ORDER BY chunk",
 			 1, false },
+	[P_LINES_OF_MANY] = { "SELECT declaration_id, chunk, line_count, persons, payload_sealed"
+			      " FROM declaration_lines WHERE declaration_id = ANY($1::bigint[])"
+			      " ORDER BY declaration_id, chunk",
+			      1, false },
 	[P_COUNTS] = { "SELECT (SELECT count(*) FROM employers), (SELECT count(*) FROM persons),"
 		       " (SELECT count(*) FROM employments), (SELECT count(*) FROM declarations),"
 		       " (SELECT coalesce(sum(line_count), 0)::bigint FROM declaration_lines)",
@@ -380,7 +394,8 @@ static enum amana_err copy_add_chunk(struct pg_store *ps, const struct store_chu
 	return b->len >= COPY_FLUSH_BYTES ? copy_flush(ps) : AMANA_OK;
 }
 
-/* ---- parameters: binary, never text ---- */
+/* ---- parameters: binary, except the bigint[] lists (text "{1,2,3}",
+ * digits and commas only, made here from integers) ---- */
 
 #define MAX_PARAMS 8
 
@@ -409,6 +424,26 @@ static void p_blob(struct params *p, const struct store_blob *b)
 	p->len[p->n] = (int)b->len;
 	p->fmt[p->n] = 1;
 	p->n++;
+}
+
+/* A bigint[] in the text format ("{1,2,3}"): the statement casts it. */
+static enum amana_err p_array(struct params *p, const int64_t *v, size_t n, char **buf)
+{
+	size_t cap = 3 + n * 21;
+	char *b = malloc(cap), *w = b;
+	if (!b)
+		return AMANA_ERR_NOMEM;
+	*w++ = '{';
+	for (size_t i = 0; i < n; i++)
+		w += snprintf(w, cap - (size_t)(w - b), i ? ",%lld" : "%lld", (long long)v[i]);
+	*w++ = '}';
+	*w = 0;
+	p->v[p->n] = b;
+	p->len[p->n] = 0;
+	p->fmt[p->n] = 0;
+	p->n++;
+	*buf = b;
+	return AMANA_OK;
 }
 
 static void p_text(struct params *p, const char *s)
@@ -559,6 +594,14 @@ static enum amana_err pg_commit(struct store *s)
 		(void)exec_sql(ps->conn, "ROLLBACK");
 		ps->in_tx = false;
 		return err;
+	}
+	/* A statement that failed in the transaction (a read has no statement
+	 * savepoint) aborted it on the server, which then answers COMMIT with a
+	 * rollback and no error: the caller must hear that nothing was kept. */
+	if (PQtransactionStatus(ps->conn) == PQTRANS_INERROR) {
+		(void)exec_sql(ps->conn, "ROLLBACK");
+		ps->in_tx = false;
+		return AMANA_ERR_STORE;
 	}
 	err = exec_sql(ps->conn, "COMMIT");
 	ps->in_tx = false;
@@ -1016,6 +1059,44 @@ static enum amana_err pg_declarations_recent(struct store *s, int64_t employer, 
 	return err;
 }
 
+static enum amana_err pg_declarations_recent_many(struct store *s, const int64_t *employers, size_t n, uint32_t period,
+						  store_declaration_fn fn, void *ctx)
+{
+	enum amana_err err = period ? store_many_check(employers, n) : AMANA_ERR_USAGE;
+	if (err || n == 0)
+		return err;
+	struct params p = { .n = 0 };
+	char *arr;
+	if ((err = p_array(&p, employers, n, &arr)))
+		return err;
+	p_i64(&p, period);
+	PGresult *r;
+	err = run(s, P_DECL_RECENT_MANY, &p, &r);
+	free(arr);
+	if (err)
+		return err;
+	/* Per employer, as pg_declarations_recent: the first period found, and
+	 * the one before it only if the first is this one. */
+	int rows = PQntuples(r);
+	int64_t group = 0;
+	uint32_t first = 0;
+	for (int i = 0; i < rows && !err; i++) {
+		int64_t e = g_i64(r, i, 1);
+		uint32_t pr = (uint32_t)g_i64(r, i, 2);
+		if (i == 0 || e != group) {
+			group = e;
+			first = pr;
+		}
+		if (first != period && pr != first)
+			continue;
+		struct store_declaration d;
+		declaration_row(r, i, &d);
+		err = fn(ctx, &d);
+	}
+	PQclear(r);
+	return err;
+}
+
 static enum amana_err pg_declaration_stats(struct store *s, int64_t employer, int64_t *count, uint32_t *last_period)
 {
 	PGresult *r;
@@ -1065,15 +1146,10 @@ static enum amana_err pg_chunk_insert(struct store *s, const struct store_chunk 
 	return run(s, P_LINE_INSERT, &p, NULL);
 }
 
-static enum amana_err pg_chunks_of(struct store *s, int64_t declaration, store_chunk_fn fn, void *ctx)
+/* The rows of a lines query, to fn; clears r. */
+static enum amana_err each_chunk_row(PGresult *r, store_chunk_fn fn, void *ctx)
 {
-	enum amana_err ferr = copy_has_decl(&P(s)->lines, declaration) ? copy_flush(P(s)) : AMANA_OK;
-	if (ferr)
-		return ferr;
-	PGresult *r;
-	enum amana_err err = select_by(s, P_LINES_OF, declaration, &r);
-	if (err)
-		return err;
+	enum amana_err err = AMANA_OK;
 	for (int i = 0; i < PQntuples(r) && !err; i++) {
 		struct store_chunk c = {
 			.declaration_id = g_i64(r, i, 0),
@@ -1086,6 +1162,41 @@ static enum amana_err pg_chunks_of(struct store *s, int64_t declaration, store_c
 	}
 	PQclear(r);
 	return err;
+}
+
+static enum amana_err pg_chunks_of(struct store *s, int64_t declaration, store_chunk_fn fn, void *ctx)
+{
+	enum amana_err ferr = copy_has_decl(&P(s)->lines, declaration) ? copy_flush(P(s)) : AMANA_OK;
+	if (ferr)
+		return ferr;
+	PGresult *r;
+	enum amana_err err = select_by(s, P_LINES_OF, declaration, &r);
+	if (err)
+		return err;
+	return each_chunk_row(r, fn, ctx);
+}
+
+static enum amana_err pg_chunks_of_many(struct store *s, const int64_t *declarations, size_t n, store_chunk_fn fn,
+					void *ctx)
+{
+	enum amana_err err = store_many_check(declarations, n);
+	if (err || n == 0)
+		return err;
+	for (size_t i = 0; i < n && !err; i++)
+		if (copy_has_decl(&P(s)->lines, declarations[i]))
+			err = copy_flush(P(s));
+	if (err)
+		return err;
+	struct params p = { .n = 0 };
+	char *arr;
+	if ((err = p_array(&p, declarations, n, &arr)))
+		return err;
+	PGresult *r;
+	err = run(s, P_LINES_OF_MANY, &p, &r);
+	free(arr);
+	if (err)
+		return err;
+	return each_chunk_row(r, fn, ctx);
 }
 
 static enum amana_err pg_counts(struct store *s, struct store_counts *out)
@@ -1141,11 +1252,13 @@ static const struct store_ops pg_ops = {
 	.declaration_insert = pg_declaration_insert,
 	.declarations_of = pg_declarations_of,
 	.declarations_recent = pg_declarations_recent,
+	.declarations_recent_many = pg_declarations_recent_many,
 	.employers_each = pg_employers_each,
 	.declaration_stats = pg_declaration_stats,
 	.last_period_before = pg_last_period_before,
 	.chunk_insert = pg_chunk_insert,
 	.chunks_of = pg_chunks_of,
+	.chunks_of_many = pg_chunks_of_many,
 	.counts = pg_counts,
 };
 

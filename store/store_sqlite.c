@@ -6,7 +6,7 @@
  * pages are zeroed, so nothing sealed or not lingers) and foreign keys on.
  * Every statement is prepared once at open and reused.
  */
-#include "store.h"
+#include "internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -599,6 +599,17 @@ static enum amana_err sq_declarations_recent(struct store *s, int64_t employer, 
 	return each_declaration_upto(q, period, fn, ctx);
 }
 
+/* SQLite answers in-process: one statement per key costs what a join
+ * would, so the many-key reads loop over the one-key ones. */
+static enum amana_err sq_declarations_recent_many(struct store *s, const int64_t *employers, size_t n, uint32_t period,
+						  store_declaration_fn fn, void *ctx)
+{
+	enum amana_err err = period ? store_many_check(employers, n) : AMANA_ERR_USAGE;
+	for (size_t i = 0; i < n && !err; i++)
+		err = sq_declarations_recent(s, employers[i], period, fn, ctx);
+	return err;
+}
+
 static enum amana_err sq_employers_each(struct store *s, store_employer_fn fn, void *ctx)
 {
 	return each_employer(st(s, Q_EMP_EACH), fn, ctx);
@@ -673,6 +684,15 @@ static enum amana_err sq_chunks_of(struct store *s, int64_t declaration, store_c
 	if (!err && rc != SQLITE_DONE)
 		err = map_rc(rc);
 	sqlite3_reset(q);
+	return err;
+}
+
+static enum amana_err sq_chunks_of_many(struct store *s, const int64_t *declarations, size_t n, store_chunk_fn fn,
+					void *ctx)
+{
+	enum amana_err err = store_many_check(declarations, n);
+	for (size_t i = 0; i < n && !err; i++)
+		err = sq_chunks_of(s, declarations[i], fn, ctx);
 	return err;
 }
 
@@ -825,11 +845,13 @@ static const struct store_ops sqlite_ops = {
 	.declaration_insert = sq_declaration_insert,
 	.declarations_of = sq_declarations_of,
 	.declarations_recent = sq_declarations_recent,
+	.declarations_recent_many = sq_declarations_recent_many,
 	.employers_each = sq_employers_each,
 	.declaration_stats = sq_declaration_stats,
 	.last_period_before = sq_last_period_before,
 	.chunk_insert = sq_chunk_insert,
 	.chunks_of = sq_chunks_of,
+	.chunks_of_many = sq_chunks_of_many,
 	.counts = sq_counts,
 };
 

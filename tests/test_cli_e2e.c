@@ -441,6 +441,63 @@ static void check_prefill(const struct dfile *last, const char *out_path)
 	free(want);
 }
 
+/* The same country imported in one run, every month at once (the import
+ * reads ahead across the change of period, and small batches make it read
+ * again after each commit): the registry ends as the month-by-month one. */
+static void one_run_matches(const char *const *opts)
+{
+	struct registry g;
+	struct run_result r;
+	registry_new(&g, "e2e-one-run");
+	gen_into(&g, GEN_SEED);
+	char *dir[] = { g.files };
+	run_import(&r, &g, opts, dir, 1);
+	if (r.status != 0)
+		fail_msg("import of every month in one run exited %d: %s", r.status, r.err);
+	/* every file was checked against what was read ahead for it: the
+	 * window is used, not only harmless */
+	const char *o = json_ws(r.out);
+	assert_non_null(json_skip(o));
+	assert_int_equal(json_int(o, "accepted"), N_EMPLOYERS * N_MONTHS);
+	assert_int_equal(json_int(o, "read_ahead"), N_EMPLOYERS * N_MONTHS);
+	run_result_free(&r);
+
+	struct run_result a, b;
+	run_on(&a, &S.g, "stats", "--json", NULL);
+	run_on(&b, &g, "stats", "--json", NULL);
+	assert_int_equal(a.status, 0);
+	assert_int_equal(b.status, 0);
+	assert_string_equal(a.out, b.out);
+	run_result_free(&a);
+	run_result_free(&b);
+	for (size_t i = 0; i < S.nfiles; i++) {
+		char aff[16], per[16];
+		snprintf(aff, sizeof(aff), "%07" PRIu32, S.files[i].aff);
+		snprintf(per, sizeof(per), "%06" PRIu32, S.files[i].period);
+		run_on(&a, &S.g, "contributions", aff, per, "--json", NULL);
+		run_on(&b, &g, "contributions", aff, per, "--json", NULL);
+		assert_int_equal(a.status, 0);
+		assert_int_equal(b.status, 0);
+		assert_string_equal(a.out, b.out);
+		run_result_free(&a);
+		run_result_free(&b);
+	}
+	registry_free(&g);
+}
+
+static void test_all_months_in_one_run(void **state)
+{
+	(void)state;
+	need_import();
+	/* one transaction: each employer's later months are read ahead before
+	 * its first month is written */
+	const char *one[] = { "--json", NULL };
+	one_run_matches(one);
+	/* a commit every few files: read ahead again each time */
+	const char *small[] = { "--json", "--batch-lines", "150", NULL };
+	one_run_matches(small);
+}
+
 static void test_prefill_next_period(void **state)
 {
 	(void)state;
@@ -803,6 +860,7 @@ int main(void)
 		cmocka_unit_test(test_contributions_every_employer_every_month),
 		cmocka_unit_test(test_contributions_undeclared_period),
 		cmocka_unit_test(test_stats_counts),
+		cmocka_unit_test(test_all_months_in_one_run),
 		cmocka_unit_test(test_prefill_next_period),
 		cmocka_unit_test(test_person_show_needs_purpose),
 		cmocka_unit_test(test_employer_register_and_show),

@@ -392,7 +392,8 @@ static size_t persons_for(uint8_t *buf, size_t cap, int64_t declaration, int64_t
 	size_t n = 0;
 
 	for (int64_t i = 0; i < line_count; i++) {
-		uint64_t id = i % 4 == 3 ? 0 : (uint64_t)(declaration * 100003 + chunk * 1009 + i);
+		/* unsigned: the range tests pass ids near INT64_MAX / 65536 */
+		uint64_t id = i % 4 == 3 ? 0 : (uint64_t)declaration * 100003u + (uint64_t)chunk * 1009u + (uint64_t)i;
 		do {
 			assert_true(n < cap);
 			buf[n++] = (uint8_t)((id & 0x7f) | (id > 0x7f ? 0x80 : 0));
@@ -404,6 +405,12 @@ static size_t persons_for(uint8_t *buf, size_t cap, int64_t declaration, int64_t
 
 #define PERSONS_CAP (STORE_CHUNK_LINES * 10)
 
+/* The payload's seed: wraps instead of overflowing for ids out of range. */
+static int64_t chunk_seed(int64_t declaration, int64_t chunk)
+{
+	return (int64_t)((uint64_t)declaration * 1000u + (uint64_t)chunk);
+}
+
 static enum amana_err add_chunk(struct store *s, int64_t declaration, int64_t chunk, int64_t line_count)
 {
 	uint8_t persons[PERSONS_CAP], payload[SEALED_CAP];
@@ -411,8 +418,8 @@ static enum amana_err add_chunk(struct store *s, int64_t declaration, int64_t ch
 
 	c.persons =
 	    (struct store_blob){ persons, persons_for(persons, sizeof(persons), declaration, chunk, line_count) };
-	c.payload_sealed =
-	    (struct store_blob){ payload, sealed_for(payload, sizeof(payload), T_PAYLOAD, declaration * 1000 + chunk) };
+	c.payload_sealed = (struct store_blob){ payload, sealed_for(payload, sizeof(payload), T_PAYLOAD,
+								    chunk_seed(declaration, chunk)) };
 	return store_chunk_insert(s, &c);
 }
 
@@ -426,7 +433,7 @@ static void expect_chunk(const struct store_chunk *got, int64_t declaration, int
 	assert_int_equal(got->line_count, line_count);
 	n = persons_for(want, sizeof(want), declaration, chunk, line_count);
 	assert_blob(got->persons, want, n);
-	n = sealed_for(want, sizeof(want), T_PAYLOAD, declaration * 1000 + chunk);
+	n = sealed_for(want, sizeof(want), T_PAYLOAD, chunk_seed(declaration, chunk));
 	assert_blob(got->payload_sealed, want, n);
 }
 
@@ -1669,6 +1676,85 @@ static void test_declarations_recent(void **state)
 	seen_free(&sn);
 }
 
+/* Rows of one key in a many-key answer: together, and equal in order to
+ * what the one-key call gives. */
+static void expect_group_decls(const struct seen *many, const struct seen *one, int64_t employer)
+{
+	size_t first = many->calls, n = 0;
+	for (size_t i = 0; i < many->calls; i++) {
+		if (many->decl[i].employer_id != employer)
+			continue;
+		if (n == 0)
+			first = i;
+		else if (i != first + n)
+			fail_msg("employer %lld: its rows are not together", (long long)employer);
+		n++;
+	}
+	if (n != one->calls)
+		fail_msg("employer %lld: %zu rows, the one-employer call gives %zu", (long long)employer, n,
+			 one->calls);
+	for (size_t k = 0; k < n; k++) {
+		assert_int_equal(many->decl[first + k].id, one->decl[k].id);
+		expect_declaration(&many->decl[first + k], one->decl[k].id, employer, one->decl[k].period,
+				   one->decl[k].seq);
+	}
+}
+
+static void test_declarations_recent_many(void **state)
+{
+	struct fixture *f = *state;
+	const int64_t e = 1, g = 2, h = 3;
+	const int64_t keys[] = { h, 99, e, g };
+	const uint32_t periods[] = { 202403, 202402, 202401, 202311, 202310, 202501 };
+	struct seen many, one;
+
+	ASSERT_OK(add_employer(f->s, e, 1));
+	ASSERT_OK(add_employer(f->s, g, 2));
+	ASSERT_OK(add_employer(f->s, h, 3));
+	ASSERT_OK(add_declaration(f->s, 1, e, 202311, 0));
+	ASSERT_OK(add_declaration(f->s, 2, e, 202401, 1));
+	ASSERT_OK(add_declaration(f->s, 3, e, 202401, 0));
+	ASSERT_OK(add_declaration(f->s, 7, e, 202403, 2));
+	ASSERT_OK(add_declaration(f->s, 8, e, 202403, 0));
+	ASSERT_OK(add_declaration(f->s, 6, e, 202403, 1));
+	ASSERT_OK(add_declaration(f->s, 9, g, 202402, 0));
+	ASSERT_OK(add_declaration(f->s, 10, g, 202404, 0));
+	ASSERT_OK(add_declaration(f->s, 11, h, 202311, 0));
+
+	seen_init(&many);
+	seen_init(&one);
+	for (size_t i = 0; i < ARRAY_SIZE(periods); i++) {
+		ASSERT_OK(
+		    store_declarations_recent_many(f->s, keys, ARRAY_SIZE(keys), periods[i], on_declaration, &many));
+		size_t total = 0;
+		for (size_t k = 0; k < ARRAY_SIZE(keys); k++) {
+			ASSERT_OK(store_declarations_recent(f->s, keys[k], periods[i], on_declaration, &one));
+			expect_group_decls(&many, &one, keys[k]);
+			total += one.calls;
+			seen_free(&one);
+		}
+		assert_int_equal(many.calls, total);
+		seen_free(&many);
+	}
+	/* nothing asked, nothing answered; bad lists are refused */
+	ASSERT_OK(store_declarations_recent_many(f->s, keys, 0, 202403, on_declaration, &many));
+	assert_int_equal(many.calls, 0);
+	const int64_t twice[] = { e, g, e };
+	ASSERT_ERR(store_declarations_recent_many(f->s, twice, 3, 202403, on_declaration, &many), AMANA_ERR_USAGE);
+	ASSERT_ERR(store_declarations_recent_many(f->s, keys, 2, 0, on_declaration, &many), AMANA_ERR_USAGE);
+	int64_t *lots = calloc(STORE_MANY_MAX + 1, sizeof(*lots));
+	assert_non_null(lots);
+	for (size_t k = 0; k <= STORE_MANY_MAX; k++)
+		lots[k] = (int64_t)k + 1;
+	ASSERT_OK(store_declarations_recent_many(f->s, lots, STORE_MANY_MAX, 202403, on_declaration, &many));
+	assert_int_equal(many.calls, 5 + 1 + 1); /* e: 7, 6, 8 and 2, 3; g: 9; h: 11 */
+	seen_free(&many);
+	ASSERT_ERR(store_declarations_recent_many(f->s, lots, STORE_MANY_MAX + 1, 202403, on_declaration, &many),
+		   AMANA_ERR_USAGE);
+	assert_int_equal(many.calls, 0);
+	free(lots);
+}
+
 /* ---- chunks of lines ---- */
 
 static void test_chunks(void **state)
@@ -1745,6 +1831,64 @@ static void test_chunks(void **state)
 	assert_int_equal(sn.chunk[0].persons.len, 0);
 	assert_int_equal(sn.chunk[0].payload_sealed.len, 0);
 	seen_free(&sn);
+}
+
+static void test_chunks_of_many(void **state)
+{
+	struct fixture *f = *state;
+	const int64_t keys[] = { 9, 1000, 3, 8 };
+	struct seen many, one;
+
+	ASSERT_OK(add_employer(f->s, 1, 1));
+	ASSERT_OK(add_declaration(f->s, 3, 1, 202401, 0));
+	ASSERT_OK(add_declaration(f->s, 8, 1, 202402, 0));
+	ASSERT_OK(add_declaration(f->s, 9, 1, 202403, 0));
+	ASSERT_OK(add_chunk(f->s, 9, 2, 4));
+	ASSERT_OK(add_chunk(f->s, 3, 0, STORE_CHUNK_LINES));
+	ASSERT_OK(add_chunk(f->s, 9, 0, STORE_CHUNK_LINES));
+	ASSERT_OK(add_chunk(f->s, 3, 1, 6));
+	ASSERT_OK(add_chunk(f->s, 8, 0, 5));
+	ASSERT_OK(add_chunk(f->s, 9, 1, STORE_CHUNK_LINES));
+
+	seen_init(&many);
+	seen_init(&one);
+	/* inside a transaction too: lines written in it are read back (on
+	 * PostgreSQL they wait in the COPY buffer until then) */
+	for (int in_tx = 0; in_tx < 2; in_tx++) {
+		if (in_tx) {
+			ASSERT_OK(store_begin(f->s));
+			ASSERT_OK(add_chunk(f->s, 8, 1, 2));
+		}
+		ASSERT_OK(store_chunks_of_many(f->s, keys, ARRAY_SIZE(keys), on_chunk, &many));
+		size_t total = 0;
+		for (size_t k = 0; k < ARRAY_SIZE(keys); k++) {
+			ASSERT_OK(store_chunks_of(f->s, keys[k], on_chunk, &one));
+			size_t first = many.calls, n = 0;
+			for (size_t i = 0; i < many.calls; i++) {
+				if (many.chunk[i].declaration_id != keys[k])
+					continue;
+				if (n == 0)
+					first = i;
+				else
+					assert_int_equal(i, first + n); /* together */
+				n++;
+			}
+			assert_int_equal(n, one.calls);
+			for (size_t j = 0; j < n; j++)
+				expect_chunk(&many.chunk[first + j], keys[k], one.chunk[j].chunk,
+					     one.chunk[j].line_count);
+			total += one.calls;
+			seen_free(&one);
+		}
+		assert_int_equal(many.calls, total);
+		assert_int_equal(total, in_tx ? 7 : 6);
+		seen_free(&many);
+	}
+	ASSERT_OK(store_rollback(f->s));
+	const int64_t twice[] = { 3, 3 };
+	ASSERT_ERR(store_chunks_of_many(f->s, twice, 2, on_chunk, &many), AMANA_ERR_USAGE);
+	ASSERT_OK(store_chunks_of_many(f->s, keys, 0, on_chunk, &many));
+	assert_int_equal(many.calls, 0);
 }
 
 /* Chunks are written before their declaration (its totals are known only
@@ -1914,6 +2058,37 @@ static void test_commit_and_rollback(void **state)
 	store_close(other);
 	reopen(f);
 	expect_counts(f->s, 1, 1, 0, 0, 0);
+}
+
+/* A read that fails inside a transaction (on PostgreSQL it aborts the
+ * transaction on the server): the commit then either fails and keeps
+ * nothing, or succeeds and keeps everything, never succeeds having kept
+ * nothing. */
+static void test_commit_after_failed_read(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t buf[16];
+	size_t len;
+
+	ASSERT_OK(store_begin(f->s));
+	ASSERT_OK(add_employer(f->s, 1, 1));
+	/* not UTF-8: PostgreSQL refuses the text parameter; SQLite finds nothing */
+	enum amana_err rerr = store_meta_get(f->s, "bad\xff\xfekey", buf, sizeof(buf), &len);
+	assert_int_not_equal(rerr, AMANA_OK);
+	enum amana_err cerr = store_commit(f->s);
+	if (cerr)
+		(void)store_rollback(f->s);
+	if (cerr == AMANA_OK)
+		assert_true(employer_exists(f->s, 1));
+	else
+		assert_false(employer_exists(f->s, 1));
+	if (!is_sqlite())
+		assert_int_not_equal(cerr, AMANA_OK); /* the server did abort it */
+	/* the store is usable afterwards */
+	ASSERT_OK(store_begin(f->s));
+	ASSERT_OK(add_employer(f->s, 2, 2));
+	ASSERT_OK(store_commit(f->s));
+	assert_true(employer_exists(f->s, 2));
 }
 
 static void test_savepoint_rollback_keeps_earlier_work(void **state)
@@ -2209,11 +2384,14 @@ int main(void)
 		T(test_last_period_before),
 		T(test_declaration_stats),
 		T(test_declarations_recent),
+		T(test_declarations_recent_many),
 		T(test_chunks),
+		T(test_chunks_of_many),
 		T(test_chunks_before_their_declaration),
 		T(test_sqlite_lines_migrated_from_schema_1),
 		T(test_dangling_line_fails_commit),
 		T(test_commit_and_rollback),
+		T(test_commit_after_failed_read),
 		T(test_savepoint_rollback_keeps_earlier_work),
 		T(test_savepoint_release_keeps_work),
 		T(test_savepoints_one_after_another),

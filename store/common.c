@@ -1,0 +1,27 @@
+/* common.c - what both store backends check the same way. */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Keys given once, at most STORE_MANY_MAX of them. Sorting a copy costs
+ * less than the queries it guards. */
+enum amana_err store_many_check(const int64_t *keys, size_t n)
+{
+	if (n > STORE_MANY_MAX || (n && !keys))
+		return AMANA_ERR_USAGE;
+	int64_t sorted[STORE_MANY_MAX];
+	if (n)
+		memcpy(sorted, keys, n * sizeof(*keys));
+	qsort(sorted, n, sizeof(*sorted), cmp_i64);
+	for (size_t i = 1; i < n; i++)
+		if (sorted[i] == sorted[i - 1])
+			return AMANA_ERR_USAGE;
+	return AMANA_OK;
+}

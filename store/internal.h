@@ -1,0 +1,10 @@
+/* internal.h - shared by the store backends, not for the layers above. */
+#ifndef AMANA_STORE_INTERNAL_H
+#define AMANA_STORE_INTERNAL_H
+
+#include "store.h"
+
+/* AMANA_ERR_USAGE unless keys[0..n) are at most STORE_MANY_MAX distinct keys. */
+enum amana_err store_many_check(const int64_t *keys, size_t n) AMANA_MUST_CHECK;
+
+#endif
