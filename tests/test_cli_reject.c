@@ -757,6 +757,114 @@ static char *run_out(struct ctx *c, int *status, ...)
 	return o;
 }
 
+/* A complementary declaration (DSC1, E records) for month 1 adds a person
+ * to the employer's month-1 declaration: the month-2 pre-filled list has
+ * that person last, after the main declaration's, and a month-2 file
+ * written before it lacks them. The import says so at the same position
+ * whether the file reads its list itself (imported alone) or takes it from
+ * what was read ahead for a run of files. */
+static void test_complementary_declaration_joins_the_list(void **state)
+{
+	struct ctx *c = *state;
+	const char *a = c->affs[0], *b = c->affs[1];
+	char path[4300];
+
+	/* a person hired by employer b in month 1 */
+	struct records fb;
+	snprintf(path, sizeof(path), "%s/DS_%s_%s.txt", c->g.files, b, MONTH1);
+	records_load(&fb, path);
+	const char *hire = NULL;
+	for (size_t i = 0; i < fb.n && !hire; i++) {
+		struct person_line pl;
+		if (!strncmp(fb.v[i], "B04", 3) && person_line(fb.v[i], &pl) && pl.registration != 0 &&
+		    pl.registration != 999999999)
+			hire = fb.v[i];
+	}
+	assert_non_null(hire);
+	int64_t reg = field_num(hire, 17, 9);
+
+	/* DSC1 for employer a, month 1: the headers of its declaration, no E02,
+	 * that one person in E04 */
+	struct records fa;
+	snprintf(path, sizeof(path), "%s/DS_%s_%s.txt", c->g.files, a, MONTH1);
+	records_load(&fa, path);
+	static char rec[6][REC_LEN + 1];
+	const char *from[6] = { fa.v[records_find(&fa, "B00")], fa.v[records_find(&fa, "B01")],
+				fa.v[records_find(&fa, "B03")], hire,
+				fa.v[records_find(&fa, "B05")], fa.v[records_find(&fa, "B06")] };
+	for (int k = 0; k < 6; k++) {
+		memcpy(rec[k], from[k], REC_LEN);
+		rec[k][REC_LEN] = '\0';
+		rec[k][0] = 'E';
+	}
+	memcpy(rec[3] + 3, a, 7); /* the hire line, now employer a's */
+	for (int col = 17; col <= 144; col++) /* E03: no E02 lines, every total 0 */
+		rec[2][col - 1] = '0';
+	struct totals t = { .employees = 1,
+			    .registrations = reg,
+			    .days = field_num(hire, 94, 2),
+			    .real = field_num(hire, 96, 13),
+			    .capped = field_num(hire, 109, 9),
+			    .controls = field_num(hire, 118, 19) };
+	totals_write(rec[4], &t);
+	totals_write(rec[5], &t);
+	char *v[6] = { rec[0], rec[1], rec[2], rec[3], rec[4], rec[5] };
+	struct records dsc = { .buf = NULL, .n = 6, .v = v };
+	char dsc_path[4300];
+	snprintf(dsc_path, sizeof(dsc_path), "%s/DSC1_%s_%s.txt", c->bad, a, MONTH1);
+	records_write(&dsc, 6, dsc_path);
+	struct run_result r;
+	run_on(&r, &c->g, "import", dsc_path, NULL);
+	if (r.status != 0)
+		fail_msg("complementary declaration refused (%d): %s", r.status, r.err);
+	run_result_free(&r);
+	records_free(&fb);
+	records_free(&fa);
+
+	/* the list for month 2 ends with that person */
+	int st;
+	char *list = run_out(c, &st, "prefill", a, MONTH2, NULL);
+	assert_int_equal(st, 0);
+	const char *last = NULL;
+	for (const char *q = list; (q = strstr(q, "A02")); q += 3)
+		if (q == list || q[-1] == '\n')
+			last = q;
+	assert_non_null(last);
+	assert_int_equal(field_num(last, 17, 9), reg);
+	size_t listed = 0;
+	for (const char *q = list; (q = strstr(q, "A02")); q += 3)
+		listed += q == list || q[-1] == '\n';
+
+	/* a's month-2 file answers the list without that last person */
+	char a2[4300], other2[4300];
+	snprintf(a2, sizeof(a2), "%s/DS_%s_%s.txt", c->g.files, a, MONTH2);
+	snprintf(other2, sizeof(other2), "%s/DS_%s_%s.txt", c->g.files, c->affs[2], MONTH2);
+	char want[64];
+	snprintf(want, sizeof(want), "position %zu ", listed);
+	for (int alone = 0; alone < 2; alone++) {
+		if (alone)
+			run_on(&r, &c->g, "import", "--json", a2, NULL);
+		else
+			run_on(&r, &c->g, "import", "--json", a2, other2, NULL);
+		assert_int_equal(r.status, 3);
+		const char *o = json_ws(r.out);
+		assert_non_null(json_skip(o));
+		if (!alone) /* both files checked against what was read ahead */
+			assert_int_equal(json_int(o, "read_ahead"), 2);
+		const char *errs = json_get(json_file(o, a2), "errors");
+		assert_non_null(errs);
+		bool named = false;
+		char found[256];
+		for (size_t e = 0; json_at(errs, e); e++)
+			named |=
+			    json_str(json_at(errs, e), "found", found, sizeof(found)) && strstr(found, want) != NULL;
+		if (!named || json_at(errs, 1))
+			fail_msg("%s: expected one error naming list %s; got %s", alone ? "alone" : "in a run", want,
+				 r.out);
+		run_result_free(&r);
+	}
+}
+
 static void test_batch_with_bad_middle_file(void **state)
 {
 	struct ctx *c = *state;
@@ -833,11 +941,22 @@ static void test_batch_with_bad_middle_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_valid_file_is_accepted), T(test_fix_totals_reference), T(test_wrong_record_length),
-		T(test_lowercase_in_name),      T(test_non_digit_in_n_field), T(test_wrong_row_control_sum),
-		T(test_wrong_totals),           T(test_missing_b02_line),     T(test_unknown_employer),
-		T(test_duplicate_period),       T(test_truncated_mid_record), T(test_truncated_after_b03),
-		T(test_binary_garbage),         T(test_empty_file),           T(test_batch_with_bad_middle_file),
+		T(test_valid_file_is_accepted),
+		T(test_fix_totals_reference),
+		T(test_wrong_record_length),
+		T(test_lowercase_in_name),
+		T(test_non_digit_in_n_field),
+		T(test_wrong_row_control_sum),
+		T(test_wrong_totals),
+		T(test_missing_b02_line),
+		T(test_unknown_employer),
+		T(test_duplicate_period),
+		T(test_truncated_mid_record),
+		T(test_truncated_after_b03),
+		T(test_binary_garbage),
+		T(test_empty_file),
+		T(test_batch_with_bad_middle_file),
+		T(test_complementary_declaration_joins_the_list),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
