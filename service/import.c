@@ -206,8 +206,10 @@ static enum amana_err lookup_employer(struct file_state *fs, uint32_t aff, int64
  * the reading wrote a declaration for that employer (the window keeps that
  * set); and the window was read in the current transaction (between two
  * transactions another process may write). Otherwise the file is checked as
- * before, by its own queries. A failure while reading ahead is not an
- * error: the files fall back to their own queries, which report it.
+ * before, by its own queries. A failure of the store while reading ahead
+ * stops the import (on a server it ends the transaction), as the file's own
+ * query would have; anything else only sends the files back to their own
+ * queries.
  */
 #define WINDOW_FILES 256
 #define WINDOW_LINES 65536 /* earlier lines held at most */
@@ -312,13 +314,19 @@ static enum amana_err window_line(void *ctx, int64_t declaration_id, const struc
 	return AMANA_OK;
 }
 
+/* The earlier lines hold person ids and registration numbers. */
+static void window_wipe_lines(struct window *w)
+{
+	if (w->nlines)
+		crypto_wipe(w->lines, w->nlines * sizeof(w->lines[0]));
+	w->nlines = 0;
+}
+
 static void window_unready(struct window *w)
 {
 	for (size_t j = w->start; j < w->end; j++)
 		w->f[j - w->start].ready = false;
-	if (w->nlines)
-		crypto_wipe(w->lines, w->nlines * sizeof(w->lines[0]));
-	w->nlines = 0;
+	window_wipe_lines(w);
 }
 
 /* Read ahead for the files of paths[from..): those of one period (the next
@@ -331,11 +339,10 @@ static void window_unready(struct window *w)
 static enum amana_err window_fill(struct file_state *fs, const char *const *paths, size_t count, size_t from)
 {
 	struct window *w = fs->win;
-	if (w->nlines)
-		crypto_wipe(w->lines, w->nlines * sizeof(w->lines[0]));
+	window_wipe_lines(w);
 	w->start = from;
 	w->end = from + WINDOW_FILES < count ? from + WINDOW_FILES : count;
-	w->ndecls = w->nlines = 0;
+	w->ndecls = 0;
 	w->current_decl = 0;
 	w->overflow = false;
 	w->fresh = false;
@@ -407,16 +414,23 @@ static enum amana_err window_fill(struct file_state *fs, const char *const *path
 	return AMANA_OK;
 }
 
+/* The current file's entry of a window read in this transaction, if it
+ * was ready (its name gave an employer and period, looked up). */
+static const struct window_file *window_entry(const struct file_state *fs)
+{
+	const struct window *w = fs->win;
+	size_t i = fs->file_index;
+	if (!w || !w->fresh || i < w->start || i >= w->end || !w->f[i - w->start].ready)
+		return NULL;
+	return &w->f[i - w->start];
+}
+
 /* What was read ahead for the current file, if it still holds. */
 static const struct window_file *window_take(struct file_state *fs, const struct ebds_record *rec)
 {
-	struct window *w = fs->win;
-	size_t i = fs->file_index;
-	if (!w || !w->fresh || i < w->start || i >= w->end)
-		return NULL;
-	const struct window_file *wf = &w->f[i - w->start];
-	if (!wf->ready || wf->affiliation != rec->affiliation || wf->period != rec->period ||
-	    wf->employer_id != fs->employer_id || idmap_get(&w->dirty, fs->employer_id, NULL))
+	const struct window_file *wf = window_entry(fs);
+	if (!wf || wf->affiliation != rec->affiliation || wf->period != rec->period ||
+	    wf->employer_id != fs->employer_id || idmap_get(&fs->win->dirty, fs->employer_id, NULL))
 		return NULL;
 	return wf;
 }
@@ -449,12 +463,9 @@ static void on_employer(struct file_state *fs, const struct ebds_record *rec)
 		return;
 	}
 	/* The window looked the employer up by the file's name already. */
-	const struct window *w = fs->win;
-	const struct window_file *named = w && w->fresh && fs->file_index >= w->start && fs->file_index < w->end
-					      ? &w->f[fs->file_index - w->start]
-					      : NULL;
+	const struct window_file *named = window_entry(fs);
 	enum amana_err err = AMANA_OK;
-	if (named && named->ready && named->affiliation == rec->affiliation)
+	if (named && named->affiliation == rec->affiliation)
 		fs->employer_id = named->employer_id;
 	else
 		err = lookup_employer(fs, rec->affiliation, &fs->employer_id);

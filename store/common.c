@@ -25,3 +25,9 @@ enum amana_err store_many_check(const int64_t *keys, size_t n)
 			return AMANA_ERR_USAGE;
 	return AMANA_OK;
 }
+
+bool store_chunk_in_range(const struct store_chunk *c)
+{
+	return c->chunk >= 0 && c->chunk < STORE_CHUNK_MAX && c->declaration_id >= 1 &&
+	       c->declaration_id <= STORE_DECLARATION_ID_MAX;
+}

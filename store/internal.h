@@ -2,9 +2,13 @@
 #ifndef AMANA_STORE_INTERNAL_H
 #define AMANA_STORE_INTERNAL_H
 
+#include <stdbool.h>
+
 #include "store.h"
 
 /* AMANA_ERR_USAGE unless keys[0..n) are at most STORE_MANY_MAX distinct keys. */
 enum amana_err store_many_check(const int64_t *keys, size_t n) AMANA_MUST_CHECK;
+/* A chunk number and declaration id within the store's ranges (store.h). */
+bool store_chunk_in_range(const struct store_chunk *c);
 
 #endif

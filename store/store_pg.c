@@ -1030,6 +1030,32 @@ static enum amana_err pg_declarations_of(struct store *s, int64_t employer, uint
 	return declarations_q(s, P_DECL_OF, employer, period, fn, ctx);
 }
 
+/* The rows of a recent-declarations query (grouped by employer, newest
+ * first within one), to fn; clears r. The query returns each employer's two
+ * latest periods up to period: both when the first is period itself, only
+ * the first otherwise (the latest before it). */
+static enum amana_err each_recent_row(PGresult *r, uint32_t period, store_declaration_fn fn, void *ctx)
+{
+	enum amana_err err = AMANA_OK;
+	int64_t group = 0;
+	uint32_t first = 0;
+	for (int i = 0; i < PQntuples(r) && !err; i++) {
+		int64_t e = g_i64(r, i, 1);
+		uint32_t pr = (uint32_t)g_i64(r, i, 2);
+		if (i == 0 || e != group) {
+			group = e;
+			first = pr;
+		}
+		if (first != period && pr != first)
+			continue;
+		struct store_declaration d;
+		declaration_row(r, i, &d);
+		err = fn(ctx, &d);
+	}
+	PQclear(r);
+	return err;
+}
+
 static enum amana_err pg_declarations_recent(struct store *s, int64_t employer, uint32_t period,
 					     store_declaration_fn fn, void *ctx)
 {
@@ -1045,18 +1071,7 @@ static enum amana_err pg_declarations_recent(struct store *s, int64_t employer, 
 	enum amana_err err = run(s, P_DECL_RECENT, &p, &r);
 	if (err)
 		return err;
-	int n = PQntuples(r);
-	uint32_t first = n ? (uint32_t)g_i64(r, 0, 2) : 0;
-	for (int i = 0; i < n && !err; i++) {
-		uint32_t pr = (uint32_t)g_i64(r, i, 2);
-		if (first != period && pr != first)
-			break;
-		struct store_declaration d;
-		declaration_row(r, i, &d);
-		err = fn(ctx, &d);
-	}
-	PQclear(r);
-	return err;
+	return each_recent_row(r, period, fn, ctx);
 }
 
 static enum amana_err pg_declarations_recent_many(struct store *s, const int64_t *employers, size_t n, uint32_t period,
@@ -1075,26 +1090,7 @@ static enum amana_err pg_declarations_recent_many(struct store *s, const int64_t
 	free(arr);
 	if (err)
 		return err;
-	/* Per employer, as pg_declarations_recent: the first period found, and
-	 * the one before it only if the first is this one. */
-	int rows = PQntuples(r);
-	int64_t group = 0;
-	uint32_t first = 0;
-	for (int i = 0; i < rows && !err; i++) {
-		int64_t e = g_i64(r, i, 1);
-		uint32_t pr = (uint32_t)g_i64(r, i, 2);
-		if (i == 0 || e != group) {
-			group = e;
-			first = pr;
-		}
-		if (first != period && pr != first)
-			continue;
-		struct store_declaration d;
-		declaration_row(r, i, &d);
-		err = fn(ctx, &d);
-	}
-	PQclear(r);
-	return err;
+	return each_recent_row(r, period, fn, ctx);
 }
 
 static enum amana_err pg_declaration_stats(struct store *s, int64_t employer, int64_t *count, uint32_t *last_period)
@@ -1132,9 +1128,8 @@ static enum amana_err pg_last_period_before(struct store *s, int64_t employer, u
 
 static enum amana_err pg_chunk_insert(struct store *s, const struct store_chunk *c)
 {
-	if (c->chunk < 0 || c->chunk >= STORE_CHUNK_MAX || c->declaration_id < 1 ||
-	    c->declaration_id > STORE_DECLARATION_ID_MAX)
-		return AMANA_ERR_USAGE; /* the same contract as SQLite's */
+	if (!store_chunk_in_range(c))
+		return AMANA_ERR_USAGE;
 	if (P(s)->in_tx)
 		return copy_add_chunk(P(s), c); /* a duplicate is refused when the lines are sent */
 	struct params p = { .n = 0 };
@@ -1182,11 +1177,13 @@ static enum amana_err pg_chunks_of_many(struct store *s, const int64_t *declarat
 	enum amana_err err = store_many_check(declarations, n);
 	if (err || n == 0)
 		return err;
-	for (size_t i = 0; i < n && !err; i++)
-		if (copy_has_decl(&P(s)->lines, declarations[i]))
-			err = copy_flush(P(s));
-	if (err)
-		return err;
+	for (size_t i = 0; i < n; i++) {
+		if (copy_has_decl(&P(s)->lines, declarations[i])) {
+			if ((err = copy_flush(P(s)))) /* sends every buffered line */
+				return err;
+			break;
+		}
+	}
 	struct params p = { .n = 0 };
 	char *arr;
 	if ((err = p_array(&p, declarations, n, &arr)))

@@ -650,8 +650,7 @@ static enum amana_err sq_last_period_before(struct store *s, int64_t employer, u
 
 static enum amana_err sq_chunk_insert(struct store *s, const struct store_chunk *c)
 {
-	if (c->chunk < 0 || c->chunk >= STORE_CHUNK_MAX || c->declaration_id < 1 ||
-	    c->declaration_id > STORE_DECLARATION_ID_MAX)
+	if (!store_chunk_in_range(c))
 		return AMANA_ERR_USAGE;
 	sqlite3_stmt *q = st(s, Q_LINE_INSERT);
 	sqlite3_bind_int64(q, 1, c->declaration_id);
