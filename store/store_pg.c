@@ -11,7 +11,9 @@
  *   SQLite's BEGIN IMMEDIATE takes the write lock;
  * - a failed statement inside a transaction does not doom the transaction:
  *   writes in a transaction run under a statement savepoint, rolled back
- *   alone on failure;
+ *   alone on failure; except declarations, their lines and employment
+ *   changes, which a transaction holds back and sends in bulk (COPY, one
+ *   statement per run of changes), as store.h allows;
  * - unique and check violations are AMANA_ERR_EXISTS, a missing parent
  *   (foreign key) AMANA_ERR_CORRUPT, a lost connection AMANA_ERR_IO.
  *
@@ -82,6 +84,8 @@ enum pq_id {
 	P_JOB_OPEN,
 	P_JOB_CLOSE,
 	P_JOB_OF_PERSON,
+	P_JOB_OPEN_MANY,
+	P_JOB_CLOSE_MANY,
 	P_DECL_INSERT,
 	P_DECL_OF,
 	P_DECL_RECENT,
@@ -99,6 +103,7 @@ static const struct {
 	const char *sql;
 	int nparams;
 	bool writes;
+	bool reads_deferred; /* reads a table whose writes wait in pending (flushed first) */
 } pq[P_COUNT] = {
 	[P_META_GET] = { "SELECT value FROM meta WHERE key = $1", 1, false },
 	[P_META_PUT] = { "INSERT INTO meta(key, value) VALUES($1, $2)"
@@ -140,13 +145,23 @@ static const struct {
 			  3, true },
 	[P_JOB_OF_PERSON] = { "SELECT id, person_id, employer_id, start_period, coalesce(end_period, 0)"
 			      " FROM employments WHERE person_id = $1 ORDER BY start_period, id",
-			      1, false },
+			      1, false, true },
+	/* a run of deferred changes on distinct (person, employer) pairs: ids in
+	 * the order of the calls, as single inserts would have them */
+	[P_JOB_OPEN_MANY] = { "INSERT INTO employments(person_id, employer_id, start_period)"
+			      " SELECT p, e, s FROM unnest($1::bigint[], $2::bigint[], $3::bigint[])"
+			      " WITH ORDINALITY AS u(p, e, s, o) ORDER BY o",
+			      3, true },
+	[P_JOB_CLOSE_MANY] = { "UPDATE employments j SET end_period = u.s"
+			       " FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS u(p, e, s)"
+			       " WHERE j.person_id = u.p AND j.employer_id = u.e AND j.end_period IS NULL",
+			       3, true },
 	[P_DECL_INSERT] = { "INSERT INTO declarations(id, employer_id, period, seq, imported_at, line_count,"
 			    " digest, totals_sealed) VALUES($1, $2, $3, $4, $5, $6, $7, $8)",
 			    8, true },
 	[P_DECL_OF] = { "SELECT id, employer_id, period, seq, imported_at, line_count, digest, totals_sealed"
 			" FROM declarations WHERE employer_id = $1 AND period = $2 ORDER BY seq",
-			2, false },
+			2, false, true },
 	/* The period's declarations and the latest earlier period's: the two
 	 * periods first, then their rows, newest first. */
 	[P_DECL_RECENT] = { "SELECT id, employer_id, period, seq, imported_at, line_count, digest, totals_sealed"
@@ -154,7 +169,7 @@ static const struct {
 			    "  SELECT DISTINCT period FROM declarations WHERE employer_id = $1 AND period <= $2"
 			    "  ORDER BY period DESC LIMIT 2)"
 			    " ORDER BY period DESC, seq DESC",
-			    2, false },
+			    2, false, true },
 	/* The same for a list of employers, in one round trip. */
 	[P_DECL_RECENT_MANY] = { "SELECT d.id, d.employer_id, d.period, d.seq, d.imported_at, d.line_count, d.digest,"
 				 " d.totals_sealed FROM unnest($1::bigint[]) AS e(id) CROSS JOIN LATERAL ("
@@ -162,41 +177,49 @@ static const struct {
 				 "   SELECT DISTINCT period FROM declarations WHERE employer_id = e.id AND period <= $2"
 				 "   ORDER BY period DESC LIMIT 2)) d"
 				 " ORDER BY d.employer_id, d.period DESC, d.seq DESC",
-				 2, false },
+				 2, false, true },
 	[P_DECL_STATS] = { "SELECT count(*), coalesce(max(period), 0) FROM declarations WHERE employer_id = $1", 1,
-			   false },
+			   false, true },
 	[P_DECL_LAST_BEFORE] = { "SELECT max(period) FROM declarations WHERE employer_id = $1 AND period < $2", 2,
-				 false },
+				 false, true },
 	[P_LINE_INSERT] = { "INSERT INTO declaration_lines(declaration_id, chunk, line_count, persons,"
 			    " payload_sealed) VALUES($1, $2, $3, $4, $5)",
 			    5, true },
 	[P_LINES_OF] = { "SELECT declaration_id, chunk, line_count, persons, payload_sealed"
 			 " FROM declaration_lines WHERE declaration_id = $1 ORDER BY chunk",
-			 1, false },
+			 1, false, true },
 	[P_LINES_OF_MANY] = { "SELECT declaration_id, chunk, line_count, persons, payload_sealed"
 			      " FROM declaration_lines WHERE declaration_id = ANY($1::bigint[])"
 			      " ORDER BY declaration_id, chunk",
-			      1, false },
+			      1, false, true },
 	[P_COUNTS] = { "SELECT (SELECT count(*) FROM employers), (SELECT count(*) FROM persons),"
 		       " (SELECT count(*) FROM employments), (SELECT count(*) FROM declarations),"
 		       " (SELECT coalesce(sum(line_count), 0)::bigint FROM declaration_lines)",
-		       0, false },
+		       0, false, true },
 };
 
-/* Declaration lines written inside a transaction wait here, in COPY's
- * binary format, and go to the server in one COPY when a read could need
- * them, when the buffer is full, or at commit: a month of lines is a few
- * COPYs per batch instead of a statement per chunk. */
+/* Writes inside a transaction that nothing reads back at once wait here
+ * and go to the server together (flush_pending): declarations and their
+ * lines in COPY's binary format, employment changes as one statement per
+ * run of changes on distinct (person, employer) pairs. A month of files is
+ * then a few round trips per batch of files instead of one per write. They
+ * are sent before any read of those tables, before a savepoint, when a
+ * buffer is full, and at commit; a write refused then fails that call, and
+ * the transaction (or the savepoint taken before it) can only be rolled
+ * back (store.h). */
 #define COPY_FLUSH_BYTES (8u << 20)
-#define COPY_DECLS_MAX 4096
+#define JOBS_FLUSH 65536
 
 struct copy_buf {
 	uint8_t *data;
 	size_t len, cap;
 	size_t rows;
-	int64_t decls[COPY_DECLS_MAX]; /* declarations with pending lines (not all, past the cap) */
-	size_t ndecls;
-	bool decls_overflow;
+};
+
+struct job_queue {
+	int64_t *person, *employer, *period;
+	uint8_t *open;
+	size_t n, cap;
 };
 
 /* Ids a transaction reserved: taken from memory, and the row written back
@@ -221,9 +244,8 @@ struct pg_store {
 	unsigned nids;
 	struct id_cache saved_ids[ID_CACHE]; /* at the savepoint */
 	unsigned saved_nids;
-	struct copy_buf lines;
-	size_t savepoint_len, savepoint_rows, savepoint_ndecls; /* the buffer when the savepoint was taken */
-	bool savepoint_overflow;
+	struct copy_buf decls, lines;
+	struct job_queue jobs;
 };
 
 static struct pg_store *P(struct store *s)
@@ -268,7 +290,7 @@ static enum amana_err exec_sql(PGconn *c, const char *sql)
 	return err;
 }
 
-/* ---- lines through COPY ---- */
+/* ---- deferred writes: COPY buffers and the employment queue ---- */
 
 static const uint8_t copy_header[19] = {
 	'P', 'G', 'C', 'O', 'P', 'Y', '\n', 0xff, '\r', '\n', 0, 0, 0, 0, 0, 0, 0, 0, 0
@@ -303,95 +325,117 @@ static void copy_be(struct copy_buf *b, uint64_t v, unsigned bytes)
 	copy_put(b, t, bytes);
 }
 
+static void copy_i64(struct copy_buf *b, int64_t v)
+{
+	copy_be(b, 8, 4);
+	copy_be(b, (uint64_t)v, 8);
+}
+
+static void copy_blob(struct copy_buf *b, const struct store_blob *v)
+{
+	copy_be(b, v->len, 4);
+	if (v->len)
+		copy_put(b, v->data, v->len);
+}
+
+/* Start a row of fields fields whose values take body bytes: the header
+ * first if it is the buffer's first row; room for the row, its fields'
+ * length words and the trailer is reserved. */
+static enum amana_err copy_row(struct copy_buf *b, unsigned fields, size_t body)
+{
+	enum amana_err err = copy_reserve(b, sizeof(copy_header) + 2 + 4 * (size_t)fields + body + 2);
+	if (err)
+		return err;
+	if (b->len == 0)
+		copy_put(b, copy_header, sizeof(copy_header));
+	copy_be(b, fields, 2);
+	b->rows++;
+	return AMANA_OK;
+}
+
 static void copy_clear(struct copy_buf *b)
 {
 	b->len = 0;
 	b->rows = 0;
-	b->ndecls = 0;
-	b->decls_overflow = false;
 }
 
-static bool copy_has_decl(const struct copy_buf *b, int64_t decl)
+/* One COPY of buffer b into the table and columns of copy_sql. */
+static enum amana_err copy_send(PGconn *c, struct copy_buf *b, const char *copy_sql)
 {
-	if (b->rows == 0)
-		return false;
-	if (b->decls_overflow)
-		return true;
-	for (size_t i = 0; i < b->ndecls; i++)
-		if (b->decls[i] == decl)
-			return true;
-	return false;
-}
-
-static enum amana_err copy_flush(struct pg_store *ps)
-{
-	struct copy_buf *b = &ps->lines;
 	if (b->rows == 0)
 		return AMANA_OK;
-	enum amana_err err = copy_reserve(b, 2);
-	if (err)
-		return err;
-	copy_be(b, 0xffff, 2); /* the trailer */
-	/* under a statement savepoint, like every write in a transaction */
-	if ((err = exec_sql(ps->conn, "SAVEPOINT amana_stmt")))
-		return err;
-	PGresult *r = PQexec(ps->conn, "COPY declaration_lines(declaration_id, chunk, line_count, persons,"
-				       " payload_sealed) FROM STDIN (FORMAT binary)");
+	copy_be(b, 0xffff, 2); /* the trailer: room was reserved with each row */
+	PGresult *r = PQexec(c, copy_sql);
 	bool in_copy = PQresultStatus(r) == PGRES_COPY_IN;
-	err = in_copy ? AMANA_OK : result_err(r);
+	enum amana_err err = in_copy ? AMANA_OK : result_err(r);
 	PQclear(r);
 	if (in_copy) {
-		if (PQputCopyData(ps->conn, (const char *)b->data, (int)b->len) != 1)
+		if (PQputCopyData(c, (const char *)b->data, (int)b->len) != 1)
 			err = AMANA_ERR_IO;
-		if (PQputCopyEnd(ps->conn, err ? "amana: not sent" : NULL) != 1 && !err)
+		if (PQputCopyEnd(c, err ? "amana: not sent" : NULL) != 1 && !err)
 			err = AMANA_ERR_IO;
-		while ((r = PQgetResult(ps->conn))) {
+		while ((r = PQgetResult(c))) {
 			enum amana_err e2 = result_err(r);
 			if (!err)
 				err = e2;
 			PQclear(r);
 		}
 	}
-	if (err && PQstatus(ps->conn) != CONNECTION_OK)
-		err = AMANA_ERR_IO;
-	enum amana_err e3 = exec_sql(ps->conn, err ? "ROLLBACK TO SAVEPOINT amana_stmt; RELEASE SAVEPOINT amana_stmt"
-						   : "RELEASE SAVEPOINT amana_stmt");
 	copy_clear(b);
-	ps->savepoint_len = ps->savepoint_rows = ps->savepoint_ndecls = 0;
-	ps->savepoint_overflow = false;
-	return err ? err : e3;
+	return err;
 }
 
-static enum amana_err copy_add_chunk(struct pg_store *ps, const struct store_chunk *c)
+static void jobs_clear(struct job_queue *q)
 {
-	struct copy_buf *b = &ps->lines;
-	enum amana_err err =
-	    copy_reserve(b, sizeof(copy_header) + 2 + 3 * 12 + 8 + c->persons.len + c->payload_sealed.len);
-	if (err)
-		return err;
-	if (b->len == 0)
-		copy_put(b, copy_header, sizeof(copy_header));
-	copy_be(b, 5, 2); /* fields */
-	copy_be(b, 8, 4);
-	copy_be(b, (uint64_t)c->declaration_id, 8);
-	copy_be(b, 8, 4);
-	copy_be(b, (uint64_t)c->chunk, 8);
-	copy_be(b, 8, 4);
-	copy_be(b, (uint64_t)c->line_count, 8);
-	copy_be(b, c->persons.len, 4);
-	if (c->persons.len)
-		copy_put(b, c->persons.data, c->persons.len);
-	copy_be(b, c->payload_sealed.len, 4);
-	if (c->payload_sealed.len)
-		copy_put(b, c->payload_sealed.data, c->payload_sealed.len);
-	b->rows++;
-	if (!copy_has_decl(b, c->declaration_id) || b->rows == 1) {
-		if (b->ndecls < COPY_DECLS_MAX)
-			b->decls[b->ndecls++] = c->declaration_id;
-		else
-			b->decls_overflow = true;
+	q->n = 0;
+}
+
+static void jobs_free(struct job_queue *q)
+{
+	free(q->person);
+	free(q->employer);
+	free(q->period);
+	free(q->open);
+	memset(q, 0, sizeof(*q));
+}
+
+static enum amana_err jobs_push(struct job_queue *q, int64_t person, int64_t employer, uint32_t period, bool open)
+{
+	if (q->n == q->cap) {
+		size_t ncap = q->cap ? q->cap * 2 : 1024;
+		int64_t *a = realloc(q->person, ncap * sizeof(*a));
+		if (a)
+			q->person = a;
+		int64_t *b = a ? realloc(q->employer, ncap * sizeof(*b)) : NULL;
+		if (b)
+			q->employer = b;
+		int64_t *c = b ? realloc(q->period, ncap * sizeof(*c)) : NULL;
+		if (c)
+			q->period = c;
+		uint8_t *d = c ? realloc(q->open, ncap) : NULL;
+		if (!d)
+			return AMANA_ERR_NOMEM;
+		q->open = d;
+		q->cap = ncap;
 	}
-	return b->len >= COPY_FLUSH_BYTES ? copy_flush(ps) : AMANA_OK;
+	q->person[q->n] = person;
+	q->employer[q->n] = employer;
+	q->period[q->n] = period;
+	q->open[q->n] = open;
+	q->n++;
+	return AMANA_OK;
+}
+
+static bool pending(const struct pg_store *ps)
+{
+	return ps->decls.rows || ps->lines.rows || ps->jobs.n;
+}
+
+static void pending_clear(struct pg_store *ps)
+{
+	copy_clear(&ps->decls);
+	copy_clear(&ps->lines);
+	jobs_clear(&ps->jobs);
 }
 
 /* ---- parameters: binary, except the bigint[] lists (text "{1,2,3}",
@@ -539,27 +583,147 @@ static enum amana_err run_guarded(struct pg_store *ps, enum pq_id id, const stru
 	return AMANA_OK;
 }
 
-/* Run prepared statement id. A write inside a transaction runs under a
- * statement savepoint, so its failure leaves the transaction usable, as
- * in SQLite. *out (may be NULL) receives the result on success. */
-static enum amana_err run(struct store *s, enum pq_id id, const struct params *p, PGresult **out)
+/* Run prepared statement id as it is: one round trip. */
+static enum amana_err run_plain(struct pg_store *ps, enum pq_id id, const struct params *p, PGresult **out)
 {
-	struct pg_store *ps = P(s);
-	bool guard = ps->in_tx && pq[id].writes;
-	enum amana_err err;
-	if (out)
-		*out = NULL;
-	if (guard)
-		return run_guarded(ps, id, p, out);
 	PGresult *r = PQexecPrepared(ps->conn, ps->names[id], p ? p->n : 0, p ? p->v : NULL, p ? p->len : NULL,
 				     p ? p->fmt : NULL, 1);
-	err = result_err(r);
+	enum amana_err err = result_err(r);
 	if (err && PQstatus(ps->conn) != CONNECTION_OK)
 		err = AMANA_ERR_IO;
 	if (!err && out)
 		*out = r;
 	else
 		PQclear(r);
+	return err;
+}
+
+static enum amana_err flush_pending(struct pg_store *ps);
+
+/* Run prepared statement id. A write inside a transaction runs under a
+ * statement savepoint, so its failure leaves the transaction usable, as
+ * in SQLite; a read of a table with deferred writes sends them first.
+ * *out (may be NULL) receives the result on success. */
+static enum amana_err run(struct store *s, enum pq_id id, const struct params *p, PGresult **out)
+{
+	struct pg_store *ps = P(s);
+	if (out)
+		*out = NULL;
+	if (ps->in_tx && pq[id].writes)
+		return run_guarded(ps, id, p, out);
+	if (pq[id].reads_deferred && pending(ps)) {
+		enum amana_err err = flush_pending(ps);
+		if (err)
+			return err;
+	}
+	return run_plain(ps, id, p, out);
+}
+
+/* ---- deferred writes, sent ---- */
+
+/* Pairs (person, employer) seen in the current run of employment changes. */
+struct pair_set {
+	struct {
+		int64_t person, employer;
+		uint32_t run;
+	} * slot;
+	size_t mask;
+	uint32_t run; /* slots of older runs are free */
+};
+
+static bool pair_seen(struct pair_set *ps, int64_t person, int64_t employer)
+{
+	uint64_t h = ((uint64_t)person * 0x9e3779b97f4a7c15u) ^ ((uint64_t)employer * 0xc2b2ae3d27d4eb4fu);
+	for (size_t i = (size_t)(h >> 17) & ps->mask;; i = (i + 1) & ps->mask) {
+		if (ps->slot[i].run != ps->run) {
+			ps->slot[i].person = person;
+			ps->slot[i].employer = employer;
+			ps->slot[i].run = ps->run;
+			return false;
+		}
+		if (ps->slot[i].person == person && ps->slot[i].employer == employer)
+			return true;
+	}
+}
+
+/* Opens (open = 1) or closes of queue entries [from, to) as one statement. */
+static enum amana_err jobs_send_kind(struct pg_store *ps, size_t from, size_t to, uint8_t open, int64_t *tmp)
+{
+	const struct job_queue *q = &ps->jobs;
+	size_t n = 0;
+	for (size_t i = from; i < to; i++) {
+		if (q->open[i] != open)
+			continue;
+		tmp[n] = q->person[i];
+		tmp[(to - from) + n] = q->employer[i];
+		tmp[2 * (to - from) + n] = q->period[i];
+		n++;
+	}
+	if (n == 0)
+		return AMANA_OK;
+	struct params p = { .n = 0 };
+	char *arr[3] = { NULL, NULL, NULL };
+	enum amana_err err = AMANA_OK;
+	for (int k = 0; k < 3 && !err; k++)
+		err = p_array(&p, tmp + (size_t)k * (to - from), n, &arr[k]);
+	if (!err)
+		err = run_plain(ps, open ? P_JOB_OPEN_MANY : P_JOB_CLOSE_MANY, &p, NULL);
+	for (int k = 0; k < 3; k++)
+		free(arr[k]);
+	return err;
+}
+
+/* The queued employment changes, in order: cut into runs in which no pair
+ * (person, employer) comes twice, where opens and closes commute; each run
+ * is then one insert and one update. */
+static enum amana_err jobs_send(struct pg_store *ps)
+{
+	const struct job_queue *q = &ps->jobs;
+	if (q->n == 0)
+		return AMANA_OK;
+	size_t cap = 16;
+	while (cap < 2 * q->n)
+		cap *= 2;
+	struct pair_set set = { .slot = calloc(cap, sizeof(*set.slot)), .mask = cap - 1, .run = 1 };
+	int64_t *tmp = malloc(3 * q->n * sizeof(*tmp));
+	enum amana_err err = set.slot && tmp ? AMANA_OK : AMANA_ERR_NOMEM;
+	size_t from = 0;
+	for (size_t i = 0; i <= q->n && !err; i++) {
+		if (i < q->n && !pair_seen(&set, q->person[i], q->employer[i]))
+			continue;
+		if (!(err = jobs_send_kind(ps, from, i, 1, tmp)))
+			err = jobs_send_kind(ps, from, i, 0, tmp);
+		from = i;
+		if (i < q->n) { /* i starts the next run */
+			set.run++;
+			(void)pair_seen(&set, q->person[i], q->employer[i]);
+		}
+	}
+	free(tmp);
+	free(set.slot);
+	return err;
+}
+
+/* Send every deferred write. On failure nothing of them is kept and the
+ * server has aborted the transaction: only a rollback (to the savepoint
+ * before them) goes on from there. */
+static enum amana_err flush_pending(struct pg_store *ps)
+{
+	if (!pending(ps))
+		return AMANA_OK;
+	enum amana_err err =
+	    copy_send(ps->conn, &ps->decls,
+		      "COPY declarations(id, employer_id, period, seq, imported_at, line_count, digest,"
+		      " totals_sealed) FROM STDIN (FORMAT binary)");
+	if (!err)
+		err = copy_send(ps->conn, &ps->lines,
+				"COPY declaration_lines(declaration_id, chunk, line_count, persons, payload_sealed)"
+				" FROM STDIN (FORMAT binary)");
+	if (!err)
+		err = jobs_send(ps);
+	pending_clear(ps);
+	if (err && PQstatus(ps->conn) != CONNECTION_OK)
+		err = AMANA_ERR_IO;
 	return err;
 }
 
@@ -589,7 +753,7 @@ static enum amana_err pg_commit(struct store *s)
 	struct pg_store *ps = P(s);
 	enum amana_err err = write_back_ids(s);
 	if (!err)
-		err = copy_flush(ps);
+		err = flush_pending(ps);
 	if (err) {
 		(void)exec_sql(ps->conn, "ROLLBACK");
 		ps->in_tx = false;
@@ -615,24 +779,21 @@ static enum amana_err pg_rollback(struct store *s)
 	struct pg_store *ps = P(s);
 	ps->in_tx = false;
 	ps->nids = 0;
-	copy_clear(&ps->lines);
+	pending_clear(ps);
 	return exec_sql(ps->conn, "ROLLBACK");
 }
 
 static enum amana_err pg_savepoint(struct store *s)
 {
 	struct pg_store *ps = P(s);
-	/* Lines queued before the savepoint are sent first: sent after it,
-	 * a rollback to it would take them too. */
-	enum amana_err err = copy_flush(ps);
+	/* Writes deferred before the savepoint are sent first: sent after it,
+	 * a rollback to it would take them too. So whatever waits while the
+	 * savepoint holds was written after it. */
+	enum amana_err err = flush_pending(ps);
 	if (err)
 		return err;
 	memcpy(ps->saved_ids, ps->ids, sizeof(ps->ids));
 	ps->saved_nids = ps->nids;
-	ps->savepoint_len = ps->lines.len;
-	ps->savepoint_rows = ps->lines.rows;
-	ps->savepoint_ndecls = ps->lines.ndecls;
-	ps->savepoint_overflow = ps->lines.decls_overflow;
 	return exec_sql(ps->conn, "SAVEPOINT amana_unit");
 }
 
@@ -644,18 +805,12 @@ static enum amana_err pg_release(struct store *s)
 static enum amana_err pg_rollback_savepoint(struct store *s)
 {
 	struct pg_store *ps = P(s);
-	/* Lines queued since the savepoint go too; those already sent are
-	 * undone by the server. */
-	/* ids taken since the savepoint are given again (the rows it wrote
-	 * are undone by the server) */
+	/* Deferred writes waiting now were all made after the savepoint
+	 * (pg_savepoint sent the older ones): they go; those already sent are
+	 * undone by the server, and the ids taken since are given again. */
+	pending_clear(ps);
 	memcpy(ps->ids, ps->saved_ids, sizeof(ps->ids));
 	ps->nids = ps->saved_nids;
-	if (ps->lines.len >= ps->savepoint_len) {
-		ps->lines.len = ps->savepoint_len;
-		ps->lines.rows = ps->savepoint_rows;
-		ps->lines.ndecls = ps->savepoint_ndecls;
-		ps->lines.decls_overflow = ps->savepoint_overflow;
-	}
 	return exec_sql(ps->conn, "ROLLBACK TO SAVEPOINT amana_unit; RELEASE SAVEPOINT amana_unit");
 }
 
@@ -928,8 +1083,20 @@ static enum amana_err pg_person_get(struct store *s, int64_t id, store_person_fn
 
 /* ---- employment periods ---- */
 
+/* Inside a transaction, an employment change waits with the other deferred
+ * writes (flush_pending). */
+static enum amana_err job_defer(struct pg_store *ps, int64_t person, int64_t employer, uint32_t period, bool open)
+{
+	enum amana_err err = jobs_push(&ps->jobs, person, employer, period, open);
+	if (!err && ps->jobs.n >= JOBS_FLUSH)
+		err = flush_pending(ps);
+	return err;
+}
+
 static enum amana_err pg_employment_open(struct store *s, int64_t person, int64_t employer, uint32_t start)
 {
+	if (P(s)->in_tx)
+		return job_defer(P(s), person, employer, start, true);
 	struct params p = { .n = 0 };
 	p_i64(&p, person);
 	p_i64(&p, employer);
@@ -939,6 +1106,8 @@ static enum amana_err pg_employment_open(struct store *s, int64_t person, int64_
 
 static enum amana_err pg_employment_close(struct store *s, int64_t person, int64_t employer, uint32_t end)
 {
+	if (P(s)->in_tx)
+		return job_defer(P(s), person, employer, end, false);
 	struct params p = { .n = 0 };
 	p_i64(&p, person);
 	p_i64(&p, employer);
@@ -970,8 +1139,24 @@ static enum amana_err pg_employment_of_person(struct store *s, int64_t person, s
 
 static enum amana_err pg_declaration_insert(struct store *s, const struct store_declaration *d)
 {
-	struct params p = { .n = 0 };
 	struct store_blob digest = { d->digest, sizeof(d->digest) };
+	struct pg_store *ps = P(s);
+	if (ps->in_tx) { /* deferred: a duplicate is refused when it is sent */
+		struct copy_buf *b = &ps->decls;
+		enum amana_err err = copy_row(b, 8, 6 * 8 + digest.len + d->totals_sealed.len);
+		if (err)
+			return err;
+		copy_i64(b, d->id);
+		copy_i64(b, d->employer_id);
+		copy_i64(b, d->period);
+		copy_i64(b, d->seq);
+		copy_i64(b, d->imported_at);
+		copy_i64(b, d->line_count);
+		copy_blob(b, &digest);
+		copy_blob(b, &d->totals_sealed);
+		return b->len >= COPY_FLUSH_BYTES ? flush_pending(ps) : AMANA_OK;
+	}
+	struct params p = { .n = 0 };
 	p_i64(&p, d->id);
 	p_i64(&p, d->employer_id);
 	p_i64(&p, d->period);
@@ -1130,8 +1315,19 @@ static enum amana_err pg_chunk_insert(struct store *s, const struct store_chunk 
 {
 	if (!store_chunk_in_range(c))
 		return AMANA_ERR_USAGE;
-	if (P(s)->in_tx)
-		return copy_add_chunk(P(s), c); /* a duplicate is refused when the lines are sent */
+	struct pg_store *ps = P(s);
+	if (ps->in_tx) { /* deferred: a duplicate is refused when it is sent */
+		struct copy_buf *b = &ps->lines;
+		enum amana_err err = copy_row(b, 5, 3 * 8 + c->persons.len + c->payload_sealed.len);
+		if (err)
+			return err;
+		copy_i64(b, c->declaration_id);
+		copy_i64(b, c->chunk);
+		copy_i64(b, c->line_count);
+		copy_blob(b, &c->persons);
+		copy_blob(b, &c->payload_sealed);
+		return b->len >= COPY_FLUSH_BYTES ? flush_pending(ps) : AMANA_OK;
+	}
 	struct params p = { .n = 0 };
 	p_i64(&p, c->declaration_id);
 	p_i64(&p, c->chunk);
@@ -1161,9 +1357,6 @@ static enum amana_err each_chunk_row(PGresult *r, store_chunk_fn fn, void *ctx)
 
 static enum amana_err pg_chunks_of(struct store *s, int64_t declaration, store_chunk_fn fn, void *ctx)
 {
-	enum amana_err ferr = copy_has_decl(&P(s)->lines, declaration) ? copy_flush(P(s)) : AMANA_OK;
-	if (ferr)
-		return ferr;
 	PGresult *r;
 	enum amana_err err = select_by(s, P_LINES_OF, declaration, &r);
 	if (err)
@@ -1177,13 +1370,6 @@ static enum amana_err pg_chunks_of_many(struct store *s, const int64_t *declarat
 	enum amana_err err = store_many_check(declarations, n);
 	if (err || n == 0)
 		return err;
-	for (size_t i = 0; i < n; i++) {
-		if (copy_has_decl(&P(s)->lines, declarations[i])) {
-			if ((err = copy_flush(P(s)))) /* sends every buffered line */
-				return err;
-			break;
-		}
-	}
 	struct params p = { .n = 0 };
 	char *arr;
 	if ((err = p_array(&p, declarations, n, &arr)))
@@ -1199,9 +1385,7 @@ static enum amana_err pg_chunks_of_many(struct store *s, const int64_t *declarat
 static enum amana_err pg_counts(struct store *s, struct store_counts *out)
 {
 	PGresult *r;
-	enum amana_err err = copy_flush(P(s));
-	if (!err)
-		err = run(s, P_COUNTS, NULL, &r);
+	enum amana_err err = run(s, P_COUNTS, NULL, &r);
 	if (err)
 		return err;
 	out->employers = g_i64(r, 0, 0);
@@ -1219,7 +1403,9 @@ static void pg_close(struct store *s)
 {
 	struct pg_store *ps = P(s);
 	PQfinish(ps->conn);
+	free(ps->decls.data);
 	free(ps->lines.data);
+	jobs_free(&ps->jobs);
 	free(ps);
 }
 

@@ -1493,6 +1493,150 @@ static void test_employment_open_close(void **state)
 	expect_counts(f->s, 3, 2, 5, 0, 0);
 }
 
+struct job_want {
+	int64_t employer;
+	uint32_t start, end;
+};
+
+static void expect_jobs(struct store *s, int64_t person, const struct job_want *want, size_t n)
+{
+	struct seen sn;
+	seen_init(&sn);
+	ASSERT_OK(store_employment_of_person(s, person, on_employment, &sn));
+	assert_int_equal(sn.calls, n);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(sn.job[i].person_id, person);
+		assert_int_equal(sn.job[i].employer_id, want[i].employer);
+		assert_int_equal(sn.job[i].start_period, want[i].start);
+		assert_int_equal(sn.job[i].end_period, want[i].end);
+	}
+	seen_free(&sn);
+}
+
+/* Inside a transaction a backend may hold writes back and send them
+ * together (store.h): the employment changes of a transaction, read inside
+ * it and after, are those of the calls one by one, whatever runs of them
+ * went to the server together. */
+static void test_employment_changes_in_a_transaction(void **state)
+{
+	struct fixture *f = *state;
+	const int64_t p = 1, q = 2, a = 10, b = 20, c = 30;
+
+	ASSERT_OK(add_person(f->s, p, 1, 0));
+	ASSERT_OK(add_person(f->s, q, 2, 0));
+	ASSERT_OK(add_employer(f->s, a, 1));
+	ASSERT_OK(add_employer(f->s, b, 2));
+	ASSERT_OK(add_employer(f->s, c, 3));
+	ASSERT_OK(store_employment_open(f->s, q, b, 202312)); /* from before: closed inside */
+
+	ASSERT_OK(store_begin(f->s));
+	ASSERT_OK(store_employment_open(f->s, p, b, 202403));
+	ASSERT_OK(store_employment_open(f->s, p, a, 202401));
+	ASSERT_OK(store_employment_open(f->s, p, c, 202401));
+	ASSERT_OK(store_employment_open(f->s, q, a, 202402));
+	ASSERT_OK(store_employment_close(f->s, q, b, 202401));
+	ASSERT_OK(store_employment_close(f->s, p, a, 202402)); /* closes the open just before */
+	ASSERT_OK(store_employment_open(f->s, p, a, 202405)); /* rehired: a new period */
+	ASSERT_OK(store_employment_close(f->s, q, a, 202403)); /* another pair, same run */
+	ASSERT_OK(store_employment_close(f->s, p, a, 202407));
+	ASSERT_OK(store_employment_close(f->s, p, a, 202408)); /* nothing open: changes nothing */
+	ASSERT_OK(store_employment_open(f->s, p, a, 202409)); /* stays open */
+
+	struct job_want want_p[] = { { 10, 202401, 202402 }, { 30, 202401, 0 }, { 20, 202403, 0 },
+				     { 10, 202405, 202407 }, { 10, 202409, 0 }, { 0, 0, 0 } };
+	const struct job_want want_q[] = { { 20, 202312, 202401 }, { 10, 202402, 202403 } };
+	expect_jobs(f->s, p, want_p, 5); /* read inside the transaction */
+	expect_jobs(f->s, q, want_q, 2);
+	ASSERT_OK(store_employment_close(f->s, p, c, 202410)); /* written after a read */
+	ASSERT_OK(store_employment_open(f->s, p, c, 202411));
+	ASSERT_OK(store_commit(f->s));
+
+	reopen(f);
+	want_p[1].end = 202410;
+	want_p[5] = (struct job_want){ 30, 202411, 0 };
+	expect_jobs(f->s, p, want_p, 6);
+	expect_jobs(f->s, q, want_q, 2);
+}
+
+/* A write refused inside a transaction is refused when it is made or, held
+ * back, at the latest by the next read of its table, savepoint or commit:
+ * never kept, and never taking the transaction's other work with it unless
+ * the transaction fails as a whole. */
+static void test_refused_writes_in_a_transaction(void **state)
+{
+	struct fixture *f = *state;
+	struct seen sn;
+	const int64_t e = 1, p = 1;
+
+	ASSERT_OK(add_employer(f->s, e, 1));
+	ASSERT_OK(add_person(f->s, p, 1, 0));
+	ASSERT_OK(add_declaration(f->s, 1, e, 202401, 0));
+
+	/* a duplicate declaration, then commit: the transaction keeps nothing,
+	 * or (refused at once) everything but the duplicate */
+	ASSERT_OK(store_begin(f->s));
+	ASSERT_OK(add_declaration(f->s, 2, e, 202402, 0));
+	enum amana_err err = add_declaration(f->s, 3, e, 202401, 0);
+	if (err) {
+		ASSERT_ERR(err, AMANA_ERR_EXISTS);
+		ASSERT_OK(store_commit(f->s));
+		expect_counts(f->s, 1, 1, 0, 2, 0);
+	} else {
+		ASSERT_FAILS(store_commit(f->s));
+		expect_counts(f->s, 1, 1, 0, 1, 0);
+	}
+	seen_init(&sn);
+	ASSERT_OK(store_declarations_of(f->s, e, 202401, on_declaration, &sn));
+	assert_int_equal(sn.calls, 1);
+	assert_int_equal(sn.decl[0].id, 1);
+	seen_free(&sn);
+
+	/* an employment of a missing person, an employment of a missing
+	 * employer: the same */
+	for (int k = 0; k < 2; k++) {
+		struct store_counts before, after;
+		ASSERT_OK(store_counts(f->s, &before));
+		ASSERT_OK(store_begin(f->s));
+		ASSERT_OK(store_employment_open(f->s, p, e, 202403));
+		err = k ? store_employment_open(f->s, p, 99, 202403) : store_employment_open(f->s, 99, e, 202403);
+		if (err) {
+			ASSERT_OK(store_commit(f->s));
+			ASSERT_OK(store_counts(f->s, &after));
+			assert_int_equal(after.employments, before.employments + 1);
+		} else {
+			ASSERT_FAILS(store_commit(f->s));
+			ASSERT_OK(store_counts(f->s, &after));
+			assert_int_equal(after.employments, before.employments);
+		}
+	}
+
+	/* refused after a savepoint: rolling back to it saves the rest */
+	ASSERT_OK(store_begin(f->s));
+	ASSERT_OK(add_declaration(f->s, 4, e, 202404, 0));
+	ASSERT_OK(add_chunk(f->s, 4, 0, 3));
+	ASSERT_OK(store_savepoint(f->s));
+	ASSERT_OK(add_chunk(f->s, 4, 1, 2));
+	err = add_declaration(f->s, 5, e, 202401, 0);
+	if (!err) { /* held back: the read sends it, and is refused */
+		seen_init(&sn);
+		ASSERT_FAILS(store_declarations_of(f->s, e, 202404, on_declaration, &sn));
+		seen_free(&sn);
+	}
+	ASSERT_OK(store_rollback_savepoint(f->s));
+	ASSERT_OK(add_chunk(f->s, 4, 2, 1));
+	ASSERT_OK(store_commit(f->s));
+	seen_init(&sn);
+	ASSERT_OK(store_declarations_of(f->s, e, 202404, on_declaration, &sn));
+	assert_int_equal(sn.calls, 1);
+	assert_int_equal(sn.decl[0].id, 4);
+	seen_free(&sn);
+	ASSERT_OK(store_chunks_of(f->s, 4, on_chunk, &sn));
+	assert_int_equal(sn.calls, 2);
+	expect_chunk(&sn.chunk[0], 4, 0, 3);
+	expect_chunk(&sn.chunk[1], 4, 2, 1);
+	seen_free(&sn);
+}
+
 /* ---- declarations ---- */
 
 static void test_declarations(void **state)
@@ -2380,6 +2524,8 @@ int main(void)
 		T(test_blobs_byte_exact),
 		T(test_callbacks_stop_iteration),
 		T(test_employment_open_close),
+		T(test_employment_changes_in_a_transaction),
+		T(test_refused_writes_in_a_transaction),
 		T(test_declarations),
 		T(test_last_period_before),
 		T(test_declaration_stats),
