@@ -677,7 +677,7 @@ static void on_hire(struct file_state *fs, const struct ebds_record *rec)
 		if (err == AMANA_ERR_NOTFOUND) {
 			if (!writing(fs) || !protect(fs))
 				return; /* would register: only when the file is clean so far */
-			err = person_create(r, h->cin, h->name, 0, 0, fs->now, &person_id, &reg);
+			err = person_create_looked_up(r, h->cin, h->name, 0, 0, fs->now, &person_id, &reg);
 			if (err == AMANA_ERR_LIMIT) {
 				ebds_errors_add(fs->errs, lineno, 17, "registration",
 						"a registration number the registry can assign", "none left");

@@ -99,6 +99,10 @@ enum amana_err employer_affiliation(struct registry *r, int64_t employer_id, uin
  * assigns the next registration number. */
 enum amana_err person_create(struct registry *r, const char *cin, const char *name, uint32_t birth_date,
 			     unsigned children, int64_t now, int64_t *id, uint32_t *reg) AMANA_MUST_CHECK;
+/* The same for a CIN the caller has just looked up in this transaction
+ * (find_person_by_cin gave AMANA_ERR_NOTFOUND): no second lookup. */
+enum amana_err person_create_looked_up(struct registry *r, const char *cin, const char *name, uint32_t birth_date,
+				       unsigned children, int64_t now, int64_t *id, uint32_t *reg) AMANA_MUST_CHECK;
 /* Register an employer inside the caller's transaction. */
 enum amana_err employer_create(struct registry *r, uint32_t aff, const struct profile_rec *p, int64_t now,
 			       int64_t *id) AMANA_MUST_CHECK;

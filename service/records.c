@@ -440,6 +440,13 @@ enum amana_err person_create(struct registry *r, const char *cin, const char *na
 		return AMANA_ERR_EXISTS;
 	if (err != AMANA_ERR_NOTFOUND)
 		return err;
+	return person_create_looked_up(r, cin, name, birth_date, children, now, id, reg);
+}
+
+enum amana_err person_create_looked_up(struct registry *r, const char *cin, const char *name, uint32_t birth_date,
+				       unsigned children, int64_t now, int64_t *id, uint32_t *reg)
+{
+	enum amana_err err;
 	int64_t serial, pid;
 	if ((err = store_next_ids(r->store, "registration", 1, &serial)) ||
 	    (err = store_next_ids(r->store, "persons", 1, &pid)))

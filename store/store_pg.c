@@ -246,6 +246,18 @@ struct pg_store {
 	unsigned saved_nids;
 	struct copy_buf decls, lines;
 	struct job_queue jobs;
+	/* The savepoint is taken on the server only when something must go
+	 * there while it holds (SP_LAZY until then): a file that only adds
+	 * held-back writes costs no round trip for its savepoint. */
+	enum { SP_NONE, SP_LAZY, SP_SENT } sp;
+	struct {
+		size_t decls_len, decls_rows, lines_len, lines_rows, jobs;
+	} mark; /* held-back writes made before the savepoint, not yet sent */
+	/* Those writes, kept when they were sent after the savepoint: a rollback
+	 * to it undoes them on the server, and they wait again. */
+	struct copy_buf replay_decls, replay_lines;
+	struct job_queue replay_jobs;
+	bool replay_held;
 };
 
 static struct pg_store *P(struct store *s)
@@ -540,18 +552,21 @@ static enum amana_err run_guarded(struct pg_store *ps, enum pq_id id, const stru
 	PGconn *c = ps->conn;
 	if (PQenterPipelineMode(c) != 1)
 		return AMANA_ERR_IO;
-	bool sent = PQsendQueryParams(c, "SAVEPOINT amana_stmt", 0, NULL, NULL, NULL, NULL, 0) == 1 &&
+	/* a lazy savepoint goes first, in the same round trip */
+	unsigned pre = ps->sp == SP_LAZY;
+	bool sent = (!pre || PQsendQueryParams(c, "SAVEPOINT amana_unit", 0, NULL, NULL, NULL, NULL, 0) == 1) &&
+		    PQsendQueryParams(c, "SAVEPOINT amana_stmt", 0, NULL, NULL, NULL, NULL, 0) == 1 &&
 		    PQsendQueryPrepared(c, ps->names[id], p ? p->n : 0, p ? p->v : NULL, p ? p->len : NULL,
 					p ? p->fmt : NULL, 1) == 1 &&
 		    PQsendQueryParams(c, "RELEASE SAVEPOINT amana_stmt", 0, NULL, NULL, NULL, NULL, 0) == 1 &&
 		    PQpipelineSync(c) == 1;
 	enum amana_err err = sent ? AMANA_OK : AMANA_ERR_IO;
 	PGresult *stmt = NULL;
-	unsigned command = 0; /* 0 SAVEPOINT, 1 the statement, 2 RELEASE */
+	unsigned command = 0; /* [SAVEPOINT amana_unit], SAVEPOINT, the statement, RELEASE */
 	while (sent) {
 		PGresult *r = PQgetResult(c);
 		if (!r) {
-			if (++command > 3)
+			if (++command > 3 + pre)
 				break; /* not expected: the sync never came */
 			continue;
 		}
@@ -562,7 +577,9 @@ static enum amana_err run_guarded(struct pg_store *ps, enum pq_id id, const stru
 		}
 		if (st == PGRES_FATAL_ERROR && !err)
 			err = result_err(r);
-		if (command == 1 && !stmt && (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK))
+		if (pre && command == 0 && st == PGRES_COMMAND_OK)
+			ps->sp = SP_SENT;
+		if (command == 1 + pre && !stmt && (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK))
 			stmt = r;
 		else
 			PQclear(r);
@@ -704,6 +721,34 @@ static enum amana_err jobs_send(struct pg_store *ps)
 	return err;
 }
 
+/* The held-back writes made before the savepoint, about to be sent after
+ * it: kept, to wait again if the savepoint is rolled back. */
+static enum amana_err keep_prefix(struct pg_store *ps)
+{
+	if (ps->replay_held || (ps->mark.decls_rows == 0 && ps->mark.lines_rows == 0 && ps->mark.jobs == 0))
+		return AMANA_OK;
+	struct copy_buf *src[2] = { &ps->decls, &ps->lines }, *dst[2] = { &ps->replay_decls, &ps->replay_lines };
+	size_t len[2] = { ps->mark.decls_len, ps->mark.lines_len },
+	       rows[2] = { ps->mark.decls_rows, ps->mark.lines_rows };
+	enum amana_err err = AMANA_OK;
+	for (int i = 0; i < 2 && !err; i++) {
+		copy_clear(dst[i]);
+		if ((err = copy_reserve(dst[i], len[i] + 2)))
+			break;
+		copy_put(dst[i], src[i]->data, len[i]);
+		dst[i]->rows = rows[i];
+	}
+	jobs_clear(&ps->replay_jobs);
+	for (size_t i = 0; i < ps->mark.jobs && !err; i++)
+		err = jobs_push(&ps->replay_jobs, ps->jobs.person[i], ps->jobs.employer[i],
+				(uint32_t)ps->jobs.period[i], ps->jobs.open[i]);
+	if (err)
+		return err;
+	ps->replay_held = true;
+	memset(&ps->mark, 0, sizeof(ps->mark));
+	return AMANA_OK;
+}
+
 /* Send every deferred write. On failure nothing of them is kept and the
  * server has aborted the transaction: only a rollback (to the savepoint
  * before them) goes on from there. */
@@ -711,10 +756,17 @@ static enum amana_err flush_pending(struct pg_store *ps)
 {
 	if (!pending(ps))
 		return AMANA_OK;
-	enum amana_err err =
-	    copy_send(ps->conn, &ps->decls,
-		      "COPY declarations(id, employer_id, period, seq, imported_at, line_count, digest,"
-		      " totals_sealed) FROM STDIN (FORMAT binary)");
+	enum amana_err err = AMANA_OK;
+	if (ps->sp == SP_LAZY) { /* what follows is inside the savepoint */
+		if ((err = exec_sql(ps->conn, "SAVEPOINT amana_unit")))
+			return err;
+		ps->sp = SP_SENT;
+	}
+	if (ps->sp == SP_SENT && (err = keep_prefix(ps)))
+		return err;
+	err = copy_send(ps->conn, &ps->decls,
+			"COPY declarations(id, employer_id, period, seq, imported_at, line_count, digest,"
+			" totals_sealed) FROM STDIN (FORMAT binary)");
 	if (!err)
 		err = copy_send(ps->conn, &ps->lines,
 				"COPY declaration_lines(declaration_id, chunk, line_count, persons, payload_sealed)"
@@ -739,6 +791,16 @@ static enum amana_err select_by(struct store *s, enum pq_id id, int64_t key, PGr
 
 static enum amana_err write_back_ids(struct store *s);
 
+/* The savepoint is gone: released, rolled back, or with its transaction. */
+static void savepoint_forget(struct pg_store *ps)
+{
+	ps->sp = SP_NONE;
+	ps->replay_held = false;
+	copy_clear(&ps->replay_decls);
+	copy_clear(&ps->replay_lines);
+	jobs_clear(&ps->replay_jobs);
+}
+
 static enum amana_err pg_begin(struct store *s)
 {
 	struct pg_store *ps = P(s);
@@ -757,6 +819,8 @@ static enum amana_err pg_commit(struct store *s)
 	if (err) {
 		(void)exec_sql(ps->conn, "ROLLBACK");
 		ps->in_tx = false;
+		pending_clear(ps);
+		savepoint_forget(ps);
 		return err;
 	}
 	/* A statement that failed in the transaction (a read has no statement
@@ -765,10 +829,12 @@ static enum amana_err pg_commit(struct store *s)
 	if (PQtransactionStatus(ps->conn) == PQTRANS_INERROR) {
 		(void)exec_sql(ps->conn, "ROLLBACK");
 		ps->in_tx = false;
+		savepoint_forget(ps);
 		return AMANA_ERR_STORE;
 	}
 	err = exec_sql(ps->conn, "COMMIT");
 	ps->in_tx = false;
+	savepoint_forget(ps);
 	if (err)
 		(void)exec_sql(ps->conn, "ROLLBACK"); /* after a failed COMMIT the transaction is gone anyway */
 	return err;
@@ -780,38 +846,69 @@ static enum amana_err pg_rollback(struct store *s)
 	ps->in_tx = false;
 	ps->nids = 0;
 	pending_clear(ps);
+	savepoint_forget(ps);
 	return exec_sql(ps->conn, "ROLLBACK");
 }
 
 static enum amana_err pg_savepoint(struct store *s)
 {
 	struct pg_store *ps = P(s);
-	/* Writes deferred before the savepoint are sent first: sent after it,
-	 * a rollback to it would take them too. So whatever waits while the
-	 * savepoint holds was written after it. */
-	enum amana_err err = flush_pending(ps);
-	if (err)
-		return err;
+	if (ps->sp != SP_NONE || !ps->in_tx)
+		return AMANA_ERR_USAGE; /* savepoints do not nest (store.h) */
+	/* Nothing goes to the server yet: held-back writes made before the
+	 * savepoint are marked, to stay if it is rolled back. */
 	memcpy(ps->saved_ids, ps->ids, sizeof(ps->ids));
 	ps->saved_nids = ps->nids;
-	return exec_sql(ps->conn, "SAVEPOINT amana_unit");
+	ps->mark.decls_len = ps->decls.len;
+	ps->mark.decls_rows = ps->decls.rows;
+	ps->mark.lines_len = ps->lines.len;
+	ps->mark.lines_rows = ps->lines.rows;
+	ps->mark.jobs = ps->jobs.n;
+	ps->replay_held = false;
+	ps->sp = SP_LAZY;
+	return AMANA_OK;
 }
 
 static enum amana_err pg_release(struct store *s)
 {
-	return exec_sql(P(s)->conn, "RELEASE SAVEPOINT amana_unit");
+	struct pg_store *ps = P(s);
+	bool sent = ps->sp != SP_LAZY;
+	savepoint_forget(ps);
+	return sent ? exec_sql(ps->conn, "RELEASE SAVEPOINT amana_unit") : AMANA_OK;
+}
+
+static void swap_bufs(struct copy_buf *a, struct copy_buf *b)
+{
+	struct copy_buf t = *a;
+	*a = *b;
+	*b = t;
 }
 
 static enum amana_err pg_rollback_savepoint(struct store *s)
 {
 	struct pg_store *ps = P(s);
-	/* Deferred writes waiting now were all made after the savepoint
-	 * (pg_savepoint sent the older ones): they go; those already sent are
-	 * undone by the server, and the ids taken since are given again. */
-	pending_clear(ps);
+	/* the ids taken since are given again */
 	memcpy(ps->ids, ps->saved_ids, sizeof(ps->ids));
 	ps->nids = ps->saved_nids;
-	return exec_sql(ps->conn, "ROLLBACK TO SAVEPOINT amana_unit; RELEASE SAVEPOINT amana_unit");
+	bool sent = ps->sp != SP_LAZY;
+	if (ps->replay_held) {
+		/* sent after the savepoint, undone with it: they wait again */
+		pending_clear(ps);
+		swap_bufs(&ps->decls, &ps->replay_decls);
+		swap_bufs(&ps->lines, &ps->replay_lines);
+		struct job_queue t = ps->jobs;
+		ps->jobs = ps->replay_jobs;
+		ps->replay_jobs = t;
+	} else {
+		/* what waits past the marks was written after the savepoint */
+		ps->decls.len = ps->mark.decls_len;
+		ps->decls.rows = ps->mark.decls_rows;
+		ps->lines.len = ps->mark.lines_len;
+		ps->lines.rows = ps->mark.lines_rows;
+		ps->jobs.n = ps->mark.jobs;
+	}
+	savepoint_forget(ps);
+	return sent ? exec_sql(ps->conn, "ROLLBACK TO SAVEPOINT amana_unit; RELEASE SAVEPOINT amana_unit") : AMANA_OK;
 }
 
 /* ---- meta, sequences, keyring ---- */
@@ -1405,7 +1502,10 @@ static void pg_close(struct store *s)
 	PQfinish(ps->conn);
 	free(ps->decls.data);
 	free(ps->lines.data);
+	free(ps->replay_decls.data);
+	free(ps->replay_lines.data);
 	jobs_free(&ps->jobs);
+	jobs_free(&ps->replay_jobs);
 	free(ps);
 }
 

@@ -364,6 +364,30 @@ static bool wait_first_commit(struct world *w, pid_t pid, int *st)
 	return true;
 }
 
+/* On PostgreSQL, a killed client's server session may still be finishing a
+ * COMMIT it had sent: wait until no other session uses the round's
+ * database, so that the judge reads one state, not one before and one after
+ * that commit. */
+static void wait_sessions_gone(struct world *w)
+{
+	if (!pgtest_enabled())
+		return;
+	char conf[4200], uri[512];
+	snprintf(conf, sizeof(conf), "%s/store.conf", w->g.home);
+	size_t len;
+	char *text = read_file(conf, &len);
+	assert_non_null(text);
+	snprintf(uri, sizeof(uri), "%.*s", (int)strcspn(text, "\n"), text);
+	free(text);
+	int64_t t0 = now_us();
+	while (pgtest_count(uri, "SELECT count(*) FROM pg_stat_activity"
+				 " WHERE datname = current_database() AND pid <> pg_backend_pid()") != 0) {
+		if (now_us() - t0 > 30 * 1000000LL)
+			fail_msg("a killed import's server session still runs after 30 s");
+		sleep_us(1000);
+	}
+}
+
 /* An uninterrupted import on a fresh copy: every file whole, and its
  * duration, which bounds the random delays below. */
 static void test_uninterrupted_import(void **state)
@@ -424,6 +448,7 @@ static size_t round_once(struct world *w, unsigned no, enum when how, int64_t de
 	bool killed = WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
 	if (!killed && !(WIFEXITED(st) && WEXITSTATUS(st) == 0))
 		fail_msg("round %u: the import failed by itself (status 0x%x)", no, st);
+	wait_sessions_gone(w);
 
 	bool present[MAX_FILES];
 	char when[96];
