@@ -784,10 +784,11 @@ int cmd_import(int argc, char **argv)
 		fputs("\r\033[K", stderr);
 	if (cm.json) {
 		printf("],\"accepted\":%zu,\"rejected\":%zu,\"failed\":%zu,\"lines\":%lld,\"hires\":%lld,"
-		       "\"new_persons\":%lld,\"leavers\":%lld,\"read_ahead\":%zu,\"seconds\":%.3f}\n",
+		       "\"new_persons\":%lld,\"leavers\":%lld,\"read_ahead\":%zu,\"hires_found_ahead\":%zu,"
+		       "\"seconds\":%.3f}\n",
 		       sum.files_accepted, sum.files_rejected, sum.files_failed, (long long)sum.lines,
 		       (long long)sum.hires, (long long)sum.new_persons, (long long)sum.leavers, sum.files_read_ahead,
-		       el);
+		       sum.hires_found_ahead, el);
 	} else if (!quiet) {
 		printf("imported %zu file%s (%lld lines, %lld new hires, %lld newly registered, %lld left) "
 		       "in %.1f s (%.0f lines/s); %zu rejected, %zu failed\n",

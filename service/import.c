@@ -79,6 +79,8 @@ struct file_state {
 	struct job_op jobs[JOB_OPS_MAX];
 	struct audit_entry *note; /* the call's audit entry: what it wrote */
 	size_t read_ahead_used;
+	int64_t hint; /* the current line's person_hint */
+	size_t hints_used;
 };
 
 #define DECLARATION_ID_BLOCK 1024
@@ -691,7 +693,13 @@ static void on_hire(struct file_state *fs, const struct ebds_record *rec)
 			return;
 		}
 	} else {
-		err = find_person_by_reg(r, h->registration, &person_id);
+		if (fs->hint) { /* found ahead by the reading thread */
+			person_id = fs->hint;
+			fs->hints_used++;
+			err = AMANA_OK;
+		} else {
+			err = find_person_by_reg(r, h->registration, &person_id);
+		}
 		if (err == AMANA_ERR_NOTFOUND) {
 			ebds_errors_add(fs->errs, lineno, 17, "registration",
 					"a registration number known to the registry (or 000000000 and a CIN "
@@ -732,12 +740,82 @@ static void on_hire(struct file_state *fs, const struct ebds_record *rec)
 		add_job(fs, person_id, true);
 }
 
+/* ---- hires looked up ahead ----
+ *
+ * On a database server, looking up a new hire by registration number is a
+ * round trip the import thread would wait for, once per hire. Instead the
+ * reading thread looks up the hires of each block it hands over, in one
+ * query on a connection of its own, and marks each line whose person it
+ * found. A person found there is the one the import thread would find:
+ * it was committed, and persons are never removed nor renumbered. One not
+ * found (registered by this very import, or unknown) is looked up by the
+ * import thread inside its transaction, as before. */
+struct hire_ahead {
+	struct registry *r; /* only its keys, read-only */
+	struct store *store; /* the reading thread's own connection */
+};
+
+struct hint_ctx {
+	struct registry *r;
+	struct read_block *b;
+	const uint32_t *regs;
+	const unsigned *item;
+	size_t n;
+};
+
+static enum amana_err hint_person(void *vctx, const struct store_person *p)
+{
+	struct hint_ctx *c = vctx;
+	uint32_t reg;
+	if (open_u32(c->r, "persons", "registration", p->id, &p->reg_sealed, &reg) != AMANA_OK)
+		return AMANA_OK; /* left to the import thread, which will say what is wrong */
+	for (size_t k = 0; k < c->n; k++)
+		if (c->regs[k] == reg)
+			c->b->items[c->item[k]].person_hint = p->id;
+	crypto_wipe(&reg, sizeof(reg));
+	return AMANA_OK;
+}
+
+static void hire_ahead_block(void *vctx, struct read_block *b)
+{
+	struct hire_ahead *ha = vctx;
+	int64_t bidx[READ_BLOCK_ITEMS];
+	uint32_t regs[READ_BLOCK_ITEMS];
+	unsigned item[READ_BLOCK_ITEMS];
+	size_t n = 0, nk = 0;
+	for (unsigned i = 0; i < b->n; i++) {
+		const struct read_item *it = &b->items[i];
+		if (it->too_long || !it->usable || it->rec.type != EBDS_HIRE)
+			continue;
+		const struct ebds_hire_line *h = &it->rec.u.hire;
+		if (h->blank || h->registration == REGISTRATION_OCCASIONAL || h->registration == REGISTRATION_NONE)
+			continue;
+		int64_t k = bidx_registration(ha->r, h->registration);
+		bool again = false;
+		for (size_t j = 0; j < nk && !again; j++)
+			again = bidx[j] == k;
+		if (!again)
+			bidx[nk++] = k;
+		regs[n] = h->registration;
+		item[n++] = i;
+	}
+	if (nk == 0)
+		return;
+	struct hint_ctx c = { ha->r, b, regs, item, n };
+	if (store_persons_by_reg_many(ha->store, bidx, nk, hint_person, &c) != AMANA_OK) {
+		/* some lines or none are marked: the rest is looked up by the
+		 * import thread, which reports what fails there */
+	}
+	crypto_wipe(regs, n * sizeof(regs[0]));
+}
+
 /* One line, already checked by the codec in the reading thread: the
  * registry's part of the checks, and the writing. */
 static void on_item(struct file_state *fs, const struct read_item *it)
 {
 	const struct ebds_record *rec = &it->rec;
 	fs->codec_errors = it->codec_errors;
+	fs->hint = it->person_hint;
 	if (it->too_long)
 		return;
 	if (!it->usable && rec->type == EBDS_SALARY && rec->family == EBDS_FAMILY_DECLARATION && fs->employer_ok &&
@@ -955,6 +1033,7 @@ static enum amana_err import_run(struct registry *r, const char *const *paths, s
 	struct ebds_errors *errs = malloc(sizeof(*errs));
 	struct ebds_errors *merged = malloc(sizeof(*merged));
 	struct file_reader *reader = NULL;
+	struct hire_ahead ahead = { .r = r, .store = NULL };
 	/* Results waiting for their batch to commit: at most one per file. */
 	struct import_file_result *pending = calloc(count ? count : 1, sizeof(*pending));
 	enum amana_err err = AMANA_OK;
@@ -985,7 +1064,12 @@ static enum amana_err import_run(struct registry *r, const char *const *paths, s
 		if ((err = cache_employers(fs)))
 			goto done;
 	}
-	if ((err = file_reader_start(&reader, paths, count, &r->rules)))
+	/* Without a second connection (SQLite, where a lookup costs no round
+	 * trip, or a server that refuses one), the import thread looks up
+	 * every hire itself. */
+	if (registry_store_connection(r, &ahead.store) != AMANA_OK)
+		ahead.store = NULL;
+	if ((err = file_reader_start(&reader, paths, count, &r->rules, ahead.store ? hire_ahead_block : NULL, &ahead)))
 		goto done;
 	int64_t batch = opt->batch_lines > 0 ? opt->batch_lines : DEFAULT_BATCH_LINES;
 	int64_t in_batch = 0;
@@ -1060,12 +1144,14 @@ static enum amana_err import_run(struct registry *r, const char *const *paths, s
 			err = cerr;
 	}
 	sum->files_read_ahead = fs->read_ahead_used;
+	sum->hires_found_ahead = fs->hints_used;
 	if (opt->progress)
 		opt->progress(opt->ctx, count, count, lines_total, fs->bytes_before, fs->bytes_total);
 	if (!err && sum->files_rejected)
 		err = AMANA_ERR_INPUT;
 done:
 	file_reader_stop(reader);
+	store_close(ahead.store);
 	roster_free(&fs->ro);
 	idmap_free(&fs->seen);
 	idmap_free(&fs->employers);

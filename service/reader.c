@@ -18,6 +18,8 @@ struct file_reader {
 	const char *const *paths;
 	size_t count;
 	const struct rules *rules;
+	read_block_hook hook;
+	void *hook_ctx;
 
 	pthread_t thread;
 	pthread_mutex_t lock;
@@ -62,6 +64,8 @@ static struct read_block *take_free(struct file_reader *fr)
 
 static void publish(struct file_reader *fr, struct read_block *b)
 {
+	if (fr->hook)
+		fr->hook(fr->hook_ctx, b);
 	pthread_mutex_lock(&fr->lock);
 	fr->ring[fr->head] = b;
 	fr->head = (fr->head + 1) % RING;
@@ -88,6 +92,7 @@ static int on_line(void *ctx, const char *line, size_t len, unsigned lineno, boo
 	}
 	struct read_item *it = &fr->cur->items[fr->cur->n++];
 	it->too_long = too_long;
+	it->person_hint = 0;
 	if (too_long) {
 		memset(&it->rec, 0, sizeof(it->rec));
 		it->usable = false;
@@ -178,7 +183,7 @@ static void *reader_main(void *arg)
 }
 
 enum amana_err file_reader_start(struct file_reader **out, const char *const *paths, size_t count,
-				 const struct rules *rules)
+				 const struct rules *rules, read_block_hook hook, void *hook_ctx)
 {
 	*out = NULL;
 	struct file_reader *fr = calloc(1, sizeof(*fr));
@@ -187,6 +192,8 @@ enum amana_err file_reader_start(struct file_reader **out, const char *const *pa
 	fr->paths = paths;
 	fr->count = count;
 	fr->rules = rules;
+	fr->hook = hook;
+	fr->hook_ctx = hook_ctx;
 	fr->buf = malloc(READ_CHUNK);
 	bool ok = fr->buf != NULL;
 	for (size_t i = 0; i < RING && ok; i++) {

@@ -29,6 +29,7 @@ struct read_item {
 	bool usable; /* ebds_check_line accepted its fields */
 	bool too_long; /* longer than a record can be: rec is empty */
 	unsigned codec_errors; /* errors the codec found in this file up to this line */
+	int64_t person_hint; /* set by a block hook: the person a B04 line names (0: not known) */
 };
 
 /* What only the end of a file can tell. */
@@ -49,9 +50,14 @@ struct read_block {
 
 struct file_reader;
 
-/* Start reading paths[0..count) in order, checking them against rules. */
+/* Called on the reading thread with each block before the import thread
+ * gets it; may fill the items' person_hint. */
+typedef void (*read_block_hook)(void *ctx, struct read_block *b);
+
+/* Start reading paths[0..count) in order, checking them against rules;
+ * hook (may be NULL) sees each block first. */
 enum amana_err file_reader_start(struct file_reader **out, const char *const *paths, size_t count,
-				 const struct rules *rules) AMANA_MUST_CHECK;
+				 const struct rules *rules, read_block_hook hook, void *hook_ctx) AMANA_MUST_CHECK;
 /* The next block, in file order; NULL once every file was handed over. */
 struct read_block *file_reader_next(struct file_reader *fr);
 void file_reader_release(struct file_reader *fr, struct read_block *b);

@@ -219,6 +219,18 @@ static enum amana_err store_location(const char *dir, char *out, size_t cap)
 	return n > 0 && store_is_pg(out) ? AMANA_OK : AMANA_ERR_CORRUPT;
 }
 
+enum amana_err registry_store_connection(struct registry *r, struct store **out)
+{
+	char location[PATH_MAX];
+	*out = NULL;
+	enum amana_err err = store_location(r->dir, location, sizeof(location));
+	if (err)
+		return err;
+	if (!store_is_pg(location))
+		return AMANA_ERR_NOTFOUND;
+	return store_open(location, 0, out);
+}
+
 enum amana_err registry_init(const char *dir, const char *key_path, const char *rules_text, size_t rules_len,
 			     const char *store_uri, const char *app_store_uri, char *why, size_t why_cap)
 {

@@ -167,6 +167,7 @@ struct import_summary {
 	size_t files_accepted, files_rejected, files_failed;
 	int64_t lines, hires, new_persons, leavers;
 	size_t files_read_ahead; /* files checked against what was read ahead for them */
+	size_t hires_found_ahead; /* hires whose person the reading thread found (database servers) */
 };
 
 /* Ingest declaration files, each all or nothing. Files are checked and

@@ -122,6 +122,8 @@ struct store_ops {
 	enum amana_err (*person_insert)(struct store *s, const struct store_person *p);
 	enum amana_err (*person_by_reg)(struct store *s, int64_t bidx, store_person_fn fn, void *ctx);
 	enum amana_err (*person_by_cin)(struct store *s, int64_t bidx, store_person_fn fn, void *ctx);
+	enum amana_err (*persons_by_reg_many)(struct store *s, const int64_t *bidx, size_t n, store_person_fn fn,
+					      void *ctx);
 	enum amana_err (*person_get)(struct store *s, int64_t id, store_person_fn fn, void *ctx);
 
 	enum amana_err (*employment_open)(struct store *s, int64_t person, int64_t employer, uint32_t start);
@@ -262,6 +264,15 @@ AMANA_MUST_CHECK static inline enum amana_err store_person_by_reg(struct store *
 								  void *ctx)
 {
 	return STORE_CALL(person_by_reg, bidx, fn, ctx);
+}
+/* store_person_by_reg for up to STORE_MANY_MAX distinct blind indexes at
+ * once (one round trip on PostgreSQL): each key's rows together, by id, as
+ * store_person_by_reg gives them; the keys in any order. AMANA_ERR_USAGE
+ * for a key given twice or too many keys. */
+AMANA_MUST_CHECK static inline enum amana_err store_persons_by_reg_many(struct store *s, const int64_t *bidx, size_t n,
+									store_person_fn fn, void *ctx)
+{
+	return STORE_CALL(persons_by_reg_many, bidx, n, fn, ctx);
 }
 AMANA_MUST_CHECK static inline enum amana_err store_person_by_cin(struct store *s, int64_t bidx, store_person_fn fn,
 								  void *ctx)

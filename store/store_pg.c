@@ -80,6 +80,7 @@ enum pq_id {
 	P_PER_INSERT,
 	P_PER_BY_REG,
 	P_PER_BY_CIN,
+	P_PER_BY_REG_MANY,
 	P_PER_GET,
 	P_JOB_OPEN,
 	P_JOB_CLOSE,
@@ -133,6 +134,12 @@ static const struct {
 	[P_PER_BY_REG] = { "SELECT id, reg_bidx, reg_sealed, coalesce(cin_bidx, 0), coalesce(cin_sealed, ''::bytea),"
 			   " name_bidx, identity_sealed, created_at FROM persons WHERE reg_bidx = $1 ORDER BY id",
 			   1, false },
+	[P_PER_BY_REG_MANY] = { "SELECT id, reg_bidx, reg_sealed, coalesce(cin_bidx, 0), coalesce(cin_sealed, "
+				"''::bytea),"
+				" name_bidx, identity_sealed, created_at FROM persons WHERE reg_bidx = "
+				"ANY($1::bigint[])"
+				" ORDER BY reg_bidx, id",
+				1, false },
 	[P_PER_BY_CIN] = { "SELECT id, reg_bidx, reg_sealed, coalesce(cin_bidx, 0), coalesce(cin_sealed, ''::bytea),"
 			   " name_bidx, identity_sealed, created_at FROM persons WHERE cin_bidx = $1 ORDER BY id",
 			   1, false },
@@ -208,6 +215,11 @@ static const struct {
  * the transaction (or the savepoint taken before it) can only be rolled
  * back (store.h). */
 #define COPY_FLUSH_BYTES (8u << 20)
+/* Past this many bytes of lines, a declaration outside a savepoint (a file
+ * done) sends what waits, the lines' COPY left running: the server inserts
+ * them while the next files are read, instead of while the import waits at
+ * the next read. */
+#define COPY_EARLY_BYTES (128u << 10)
 #define JOBS_FLUSH 65536
 
 struct copy_buf {
@@ -258,6 +270,9 @@ struct pg_store {
 	struct copy_buf replay_decls, replay_lines;
 	struct job_queue replay_jobs;
 	bool replay_held;
+	/* The lines' COPY is left to run on the server while the import goes on:
+	 * its result is collected (drain) before the next command. */
+	bool copy_in_flight;
 };
 
 static struct pg_store *P(struct store *s)
@@ -371,26 +386,59 @@ static void copy_clear(struct copy_buf *b)
 	b->rows = 0;
 }
 
-/* One COPY of buffer b into the table and columns of copy_sql. */
-static enum amana_err copy_send(PGconn *c, struct copy_buf *b, const char *copy_sql)
+/* The result of the COPY left running, if any: its error, if it failed. */
+static enum amana_err drain(struct pg_store *ps)
+{
+	if (!ps->copy_in_flight)
+		return AMANA_OK;
+	ps->copy_in_flight = false;
+	enum amana_err err = AMANA_OK;
+	PGresult *r;
+	while ((r = PQgetResult(ps->conn))) {
+		enum amana_err e2 = result_err(r);
+		if (!err)
+			err = e2;
+		PQclear(r);
+	}
+	if (err && PQstatus(ps->conn) != CONNECTION_OK)
+		err = AMANA_ERR_IO;
+	return err;
+}
+
+/* A command, once the COPY left running has answered. */
+static enum amana_err command(struct pg_store *ps, const char *sql)
+{
+	enum amana_err err = drain(ps);
+	return err ? err : exec_sql(ps->conn, sql);
+}
+
+/* One COPY of buffer b into the table and columns of copy_sql. With
+ * leave_running, the data is sent and the server's answer collected only
+ * by the next command (drain): the server inserts while the import reads
+ * on. */
+static enum amana_err copy_send(struct pg_store *ps, struct copy_buf *b, const char *copy_sql, bool leave_running)
 {
 	if (b->rows == 0)
 		return AMANA_OK;
+	enum amana_err err = drain(ps);
+	if (err)
+		return err;
+	PGconn *c = ps->conn;
 	copy_be(b, 0xffff, 2); /* the trailer: room was reserved with each row */
 	PGresult *r = PQexec(c, copy_sql);
 	bool in_copy = PQresultStatus(r) == PGRES_COPY_IN;
-	enum amana_err err = in_copy ? AMANA_OK : result_err(r);
+	err = in_copy ? AMANA_OK : result_err(r);
 	PQclear(r);
 	if (in_copy) {
 		if (PQputCopyData(c, (const char *)b->data, (int)b->len) != 1)
 			err = AMANA_ERR_IO;
 		if (PQputCopyEnd(c, err ? "amana: not sent" : NULL) != 1 && !err)
 			err = AMANA_ERR_IO;
-		while ((r = PQgetResult(c))) {
-			enum amana_err e2 = result_err(r);
+		ps->copy_in_flight = true;
+		if (err || !leave_running) {
+			enum amana_err e2 = drain(ps);
 			if (!err)
 				err = e2;
-			PQclear(r);
 		}
 	}
 	copy_clear(b);
@@ -550,6 +598,9 @@ static void stmt_name(enum pq_id id, char buf[8])
 static enum amana_err run_guarded(struct pg_store *ps, enum pq_id id, const struct params *p, PGresult **out)
 {
 	PGconn *c = ps->conn;
+	enum amana_err derr = drain(ps);
+	if (derr)
+		return derr;
 	if (PQenterPipelineMode(c) != 1)
 		return AMANA_ERR_IO;
 	/* a lazy savepoint goes first, in the same round trip */
@@ -603,6 +654,9 @@ static enum amana_err run_guarded(struct pg_store *ps, enum pq_id id, const stru
 /* Run prepared statement id as it is: one round trip. */
 static enum amana_err run_plain(struct pg_store *ps, enum pq_id id, const struct params *p, PGresult **out)
 {
+	enum amana_err derr = drain(ps);
+	if (derr)
+		return derr;
 	PGresult *r = PQexecPrepared(ps->conn, ps->names[id], p ? p->n : 0, p ? p->v : NULL, p ? p->len : NULL,
 				     p ? p->fmt : NULL, 1);
 	enum amana_err err = result_err(r);
@@ -758,21 +812,24 @@ static enum amana_err flush_pending(struct pg_store *ps)
 		return AMANA_OK;
 	enum amana_err err = AMANA_OK;
 	if (ps->sp == SP_LAZY) { /* what follows is inside the savepoint */
-		if ((err = exec_sql(ps->conn, "SAVEPOINT amana_unit")))
+		if ((err = command(ps, "SAVEPOINT amana_unit")))
 			return err;
 		ps->sp = SP_SENT;
 	}
 	if (ps->sp == SP_SENT && (err = keep_prefix(ps)))
 		return err;
-	err = copy_send(ps->conn, &ps->decls,
-			"COPY declarations(id, employer_id, period, seq, imported_at, line_count, digest,"
-			" totals_sealed) FROM STDIN (FORMAT binary)");
+	/* the lines last: their COPY, the biggest, is left running */
+	err = jobs_send(ps);
 	if (!err)
-		err = copy_send(ps->conn, &ps->lines,
+		err = copy_send(ps, &ps->decls,
+				"COPY declarations(id, employer_id, period, seq, imported_at, line_count, digest,"
+				" totals_sealed) FROM STDIN (FORMAT binary)",
+				false);
+	if (!err)
+		err = copy_send(ps, &ps->lines,
 				"COPY declaration_lines(declaration_id, chunk, line_count, persons, payload_sealed)"
-				" FROM STDIN (FORMAT binary)");
-	if (!err)
-		err = jobs_send(ps);
+				" FROM STDIN (FORMAT binary)",
+				true);
 	pending_clear(ps);
 	if (err && PQstatus(ps->conn) != CONNECTION_OK)
 		err = AMANA_ERR_IO;
@@ -816,7 +873,10 @@ static enum amana_err pg_commit(struct store *s)
 	enum amana_err err = write_back_ids(s);
 	if (!err)
 		err = flush_pending(ps);
+	if (!err)
+		err = drain(ps);
 	if (err) {
+		(void)drain(ps);
 		(void)exec_sql(ps->conn, "ROLLBACK");
 		ps->in_tx = false;
 		pending_clear(ps);
@@ -847,6 +907,7 @@ static enum amana_err pg_rollback(struct store *s)
 	ps->nids = 0;
 	pending_clear(ps);
 	savepoint_forget(ps);
+	(void)drain(ps); /* whatever it says, it is rolled back */
 	return exec_sql(ps->conn, "ROLLBACK");
 }
 
@@ -874,7 +935,7 @@ static enum amana_err pg_release(struct store *s)
 	struct pg_store *ps = P(s);
 	bool sent = ps->sp != SP_LAZY;
 	savepoint_forget(ps);
-	return sent ? exec_sql(ps->conn, "RELEASE SAVEPOINT amana_unit") : AMANA_OK;
+	return sent ? command(ps, "RELEASE SAVEPOINT amana_unit") : AMANA_OK;
 }
 
 static void swap_bufs(struct copy_buf *a, struct copy_buf *b)
@@ -908,7 +969,10 @@ static enum amana_err pg_rollback_savepoint(struct store *s)
 		ps->jobs.n = ps->mark.jobs;
 	}
 	savepoint_forget(ps);
-	return sent ? exec_sql(ps->conn, "ROLLBACK TO SAVEPOINT amana_unit; RELEASE SAVEPOINT amana_unit") : AMANA_OK;
+	if (!sent)
+		return AMANA_OK;
+	(void)drain(ps); /* sent after the savepoint: undone with it, whatever it says */
+	return exec_sql(ps->conn, "ROLLBACK TO SAVEPOINT amana_unit; RELEASE SAVEPOINT amana_unit");
 }
 
 /* ---- meta, sequences, keyring ---- */
@@ -1140,12 +1204,10 @@ static enum amana_err pg_person_insert(struct store *s, const struct store_perso
 	return run(s, P_PER_INSERT, &p, NULL);
 }
 
-static enum amana_err persons_by(struct store *s, enum pq_id id, int64_t key, store_person_fn fn, void *ctx)
+/* The rows of a persons query, to fn; clears r. */
+static enum amana_err each_person_row(PGresult *r, store_person_fn fn, void *ctx)
 {
-	PGresult *r;
-	enum amana_err err = select_by(s, id, key, &r);
-	if (err)
-		return err;
+	enum amana_err err = AMANA_OK;
 	for (int i = 0; i < PQntuples(r) && !err; i++) {
 		struct store_person pe = {
 			.id = g_i64(r, i, 0),
@@ -1161,6 +1223,29 @@ static enum amana_err persons_by(struct store *s, enum pq_id id, int64_t key, st
 	}
 	PQclear(r);
 	return err;
+}
+
+static enum amana_err persons_by(struct store *s, enum pq_id id, int64_t key, store_person_fn fn, void *ctx)
+{
+	PGresult *r;
+	enum amana_err err = select_by(s, id, key, &r);
+	return err ? err : each_person_row(r, fn, ctx);
+}
+
+static enum amana_err pg_persons_by_reg_many(struct store *s, const int64_t *bidx, size_t n, store_person_fn fn,
+					     void *ctx)
+{
+	enum amana_err err = store_many_check(bidx, n);
+	if (err || n == 0)
+		return err;
+	struct params p = { .n = 0 };
+	char *arr;
+	if ((err = p_array(&p, bidx, n, &arr)))
+		return err;
+	PGresult *r;
+	err = run(s, P_PER_BY_REG_MANY, &p, &r);
+	free(arr);
+	return err ? err : each_person_row(r, fn, ctx);
 }
 
 static enum amana_err pg_person_by_reg(struct store *s, int64_t bidx, store_person_fn fn, void *ctx)
@@ -1251,7 +1336,8 @@ static enum amana_err pg_declaration_insert(struct store *s, const struct store_
 		copy_i64(b, d->line_count);
 		copy_blob(b, &digest);
 		copy_blob(b, &d->totals_sealed);
-		return b->len >= COPY_FLUSH_BYTES ? flush_pending(ps) : AMANA_OK;
+		bool early = ps->sp == SP_NONE && ps->lines.len >= COPY_EARLY_BYTES;
+		return early || b->len >= COPY_FLUSH_BYTES ? flush_pending(ps) : AMANA_OK;
 	}
 	struct params p = { .n = 0 };
 	p_i64(&p, d->id);
@@ -1528,6 +1614,7 @@ static const struct store_ops pg_ops = {
 	.person_insert = pg_person_insert,
 	.person_by_reg = pg_person_by_reg,
 	.person_by_cin = pg_person_by_cin,
+	.persons_by_reg_many = pg_persons_by_reg_many,
 	.person_get = pg_person_get,
 	.employment_open = pg_employment_open,
 	.employment_close = pg_employment_close,

@@ -457,6 +457,15 @@ static enum amana_err sq_person_by_reg(struct store *s, int64_t bidx, store_pers
 	return each_person(q, fn, ctx);
 }
 
+static enum amana_err sq_persons_by_reg_many(struct store *s, const int64_t *bidx, size_t n, store_person_fn fn,
+					     void *ctx)
+{
+	enum amana_err err = store_many_check(bidx, n);
+	for (size_t i = 0; i < n && !err; i++)
+		err = sq_person_by_reg(s, bidx[i], fn, ctx);
+	return err;
+}
+
 static enum amana_err sq_person_by_cin(struct store *s, int64_t bidx, store_person_fn fn, void *ctx)
 {
 	sqlite3_stmt *q = st(s, Q_PER_BY_CIN);
@@ -837,6 +846,7 @@ static const struct store_ops sqlite_ops = {
 	.person_insert = sq_person_insert,
 	.person_by_reg = sq_person_by_reg,
 	.person_by_cin = sq_person_by_cin,
+	.persons_by_reg_many = sq_persons_by_reg_many,
 	.person_get = sq_person_get,
 	.employment_open = sq_employment_open,
 	.employment_close = sq_employment_close,

@@ -1610,6 +1610,27 @@ static void test_refused_writes_in_a_transaction(void **state)
 		}
 	}
 
+	/* a duplicate chunk: the same, whether the lines go to the server at
+	 * once, at commit, or before the transaction's next command */
+	struct store_counts before, after;
+	ASSERT_OK(store_counts(f->s, &before));
+	ASSERT_OK(store_begin(f->s));
+	ASSERT_OK(add_declaration(f->s, 6, e, 202406, 0));
+	ASSERT_OK(add_chunk(f->s, 6, 0, 4));
+	err = add_chunk(f->s, 6, 0, 5);
+	if (err) {
+		ASSERT_ERR(err, AMANA_ERR_EXISTS);
+		ASSERT_OK(store_commit(f->s));
+		ASSERT_OK(store_counts(f->s, &after));
+		assert_int_equal(after.declarations, before.declarations + 1);
+		assert_int_equal(after.lines, before.lines + 4);
+	} else {
+		ASSERT_FAILS(store_commit(f->s));
+		ASSERT_OK(store_counts(f->s, &after));
+		assert_int_equal(after.declarations, before.declarations);
+		assert_int_equal(after.lines, before.lines);
+	}
+
 	/* refused after a savepoint: rolling back to it saves the rest */
 	ASSERT_OK(store_begin(f->s));
 	ASSERT_OK(add_declaration(f->s, 4, e, 202404, 0));
@@ -1842,6 +1863,53 @@ static void expect_group_decls(const struct seen *many, const struct seen *one, 
 		expect_declaration(&many->decl[first + k], one->decl[k].id, employer, one->decl[k].period,
 				   one->decl[k].seq);
 	}
+}
+
+/* Persons by many registration blind indexes: each key's rows together and
+ * as store_person_by_reg gives them, shared keys included; unknown keys
+ * answer nothing. */
+static void test_persons_by_reg_many(void **state)
+{
+	struct fixture *f = *state;
+	struct seen many, one;
+	/* ids 1..6; 2, 4 and 5 share the blind index 200 (a collision) */
+	const int64_t bidx_of[] = { 0, 100, 200, 300, 200, 200, 600 };
+	for (int64_t id = 1; id <= 6; id++)
+		ASSERT_OK(add_person(f->s, id, bidx_of[id], 0));
+	const int64_t keys[] = { 600, 999, 200, 100 };
+	seen_init(&many);
+	ASSERT_OK(store_persons_by_reg_many(f->s, keys, ARRAY_SIZE(keys), on_person, &many));
+	assert_int_equal(many.calls, 5);
+	for (size_t k = 0; k < ARRAY_SIZE(keys); k++) {
+		seen_init(&one);
+		ASSERT_OK(store_person_by_reg(f->s, keys[k], on_person, &one));
+		size_t first = many.calls;
+		for (size_t i = 0; i < many.calls; i++)
+			if (many.per[i].reg_bidx == keys[k]) {
+				first = i;
+				break;
+			}
+		for (size_t j = 0; j < one.calls; j++) {
+			assert_true(first + j < many.calls);
+			expect_person(&many.per[first + j], one.per[j].id, keys[k], 0);
+		}
+		seen_free(&one);
+	}
+	seen_free(&many);
+
+	ASSERT_OK(store_persons_by_reg_many(f->s, keys, 0, on_person, &many));
+	assert_int_equal(many.calls, 0);
+	const int64_t twice[] = { 100, 200, 100 };
+	ASSERT_ERR(store_persons_by_reg_many(f->s, twice, 3, on_person, &many), AMANA_ERR_USAGE);
+	int64_t *lots = calloc(STORE_MANY_MAX + 1, sizeof(*lots));
+	assert_non_null(lots);
+	for (size_t k = 0; k <= STORE_MANY_MAX; k++)
+		lots[k] = (int64_t)k * 100;
+	ASSERT_ERR(store_persons_by_reg_many(f->s, lots, STORE_MANY_MAX + 1, on_person, &many), AMANA_ERR_USAGE);
+	ASSERT_OK(store_persons_by_reg_many(f->s, lots, STORE_MANY_MAX, on_person, &many));
+	assert_int_equal(many.calls, 6);
+	seen_free(&many);
+	free(lots);
 }
 
 static void test_declarations_recent_many(void **state)
@@ -2530,6 +2598,7 @@ int main(void)
 		T(test_last_period_before),
 		T(test_declaration_stats),
 		T(test_declarations_recent),
+		T(test_persons_by_reg_many),
 		T(test_declarations_recent_many),
 		T(test_chunks),
 		T(test_chunks_of_many),
