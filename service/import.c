@@ -389,7 +389,7 @@ static enum amana_err window_fill(struct file_state *fs, const char *const *path
 		return w->overflow ? AMANA_OK : err;
 	}
 	/* The earlier lines of as many files as fit, in one read. */
-	int64_t ids[STORE_MANY_MAX];
+	struct store_decl_key ids[STORE_MANY_MAX];
 	size_t nids = 0;
 	int64_t lines = 0;
 	for (size_t j = w->start; j < w->end; j++) {
@@ -407,7 +407,7 @@ static enum amana_err window_fill(struct file_state *fs, const char *const *path
 		}
 		lines += wf->prev_lines;
 		for (unsigned k = 0; k < wf->ms.prev_n; k++)
-			ids[nids++] = wf->ms.prev_ids[k];
+			ids[nids++] = (struct store_decl_key){ wf->employer_id, wf->ms.prev_ids[k] };
 	}
 	if (nids && (err = lines_each_many(fs->r, ids, nids, window_line, w))) {
 		window_unready(w);
@@ -520,7 +520,7 @@ static void on_employer(struct file_state *fs, const struct ebds_record *rec)
 		fs->res.seq = seq;
 	}
 	err = ahead ? window_roster(fs, ahead)
-		    : roster_load_from(r, ms.prev_ids, ms.prev_n, ms.prev_period, false, &fs->ro);
+		    : roster_load_from(r, fs->employer_id, ms.prev_ids, ms.prev_n, ms.prev_period, false, &fs->ro);
 	if (err) {
 		fail(fs, err, "loading the pre-filled list");
 		return;
@@ -530,7 +530,7 @@ static void on_employer(struct file_state *fs, const struct ebds_record *rec)
 		return;
 	}
 	fs->declaration_id = fs->decl_next++;
-	chunk_writer_start(&fs->lines, r, fs->declaration_id);
+	chunk_writer_start(&fs->lines, r, fs->employer_id, fs->declaration_id);
 	fs->employer_ok = true;
 }
 

@@ -56,9 +56,10 @@ static unsigned get_byte(struct cursor *c)
 	return *c->p++;
 }
 
-void chunk_writer_start(struct chunk_writer *w, struct registry *r, int64_t declaration_id)
+void chunk_writer_start(struct chunk_writer *w, struct registry *r, int64_t employer_id, int64_t declaration_id)
 {
 	w->r = r;
+	w->employer_id = employer_id;
 	w->declaration_id = declaration_id;
 	w->chunk = 0;
 	w->count = 0;
@@ -78,6 +79,7 @@ static enum amana_err flush(struct chunk_writer *w)
 	if (err)
 		return err;
 	struct store_chunk c = {
+		.employer_id = w->employer_id,
 		.declaration_id = w->declaration_id,
 		.chunk = w->chunk,
 		.line_count = w->count,
@@ -183,15 +185,16 @@ static enum amana_err open_chunk(void *vctx, const struct store_chunk *c)
 	return err;
 }
 
-enum amana_err lines_each(struct registry *r, int64_t declaration_id, line_fn fn, void *ctx)
+enum amana_err lines_each(struct registry *r, int64_t employer_id, int64_t declaration_id, line_fn fn, void *ctx)
 {
 	/* On the stack: one buffer per call, each chunk wiped as soon as read. */
 	uint8_t plain[CHUNK_PLAIN_MAX];
 	struct each_ctx e = { r, fn, NULL, ctx, plain };
-	return store_chunks_of(r->store, declaration_id, open_chunk, &e);
+	return store_chunks_of(r->store, employer_id, declaration_id, open_chunk, &e);
 }
 
-enum amana_err lines_each_many(struct registry *r, const int64_t *declarations, size_t n, decl_line_fn fn, void *ctx)
+enum amana_err lines_each_many(struct registry *r, const struct store_decl_key *declarations, size_t n, decl_line_fn fn,
+			       void *ctx)
 {
 	uint8_t plain[CHUNK_PLAIN_MAX];
 	struct each_ctx e = { r, NULL, fn, ctx, plain };

@@ -32,7 +32,7 @@ struct line_rec {
 
 struct chunk_writer {
 	struct registry *r;
-	int64_t declaration_id;
+	int64_t employer_id, declaration_id;
 	int64_t chunk;
 	unsigned count;
 	size_t plen, perslen;
@@ -41,7 +41,7 @@ struct chunk_writer {
 	uint8_t sealed[CHUNK_PLAIN_MAX + CRYPTO_SEAL_OVERHEAD];
 };
 
-void chunk_writer_start(struct chunk_writer *w, struct registry *r, int64_t declaration_id);
+void chunk_writer_start(struct chunk_writer *w, struct registry *r, int64_t employer_id, int64_t declaration_id);
 /* Add a line; the chunk is sealed and stored when it fills. */
 enum amana_err chunk_writer_add(struct chunk_writer *w, const struct line_rec *l) AMANA_MUST_CHECK;
 /* Whether the next chunk_writer_add writes to the store. */
@@ -55,12 +55,13 @@ enum amana_err chunk_writer_finish(struct chunk_writer *w) AMANA_MUST_CHECK;
 void chunk_writer_clear(struct chunk_writer *w);
 
 typedef enum amana_err (*line_fn)(void *ctx, const struct line_rec *l);
-/* Every line of a declaration in file order. */
-enum amana_err lines_each(struct registry *r, int64_t declaration_id, line_fn fn, void *ctx) AMANA_MUST_CHECK;
+/* Every line of a declaration of employer_id in file order. */
+enum amana_err lines_each(struct registry *r, int64_t employer_id, int64_t declaration_id, line_fn fn,
+			  void *ctx) AMANA_MUST_CHECK;
 /* The lines of several declarations (at most STORE_MANY_MAX, each once) in
  * one store read: each declaration's lines together and in file order. */
 typedef enum amana_err (*decl_line_fn)(void *ctx, int64_t declaration_id, const struct line_rec *l);
-enum amana_err lines_each_many(struct registry *r, const int64_t *declarations, size_t n, decl_line_fn fn,
+enum amana_err lines_each_many(struct registry *r, const struct store_decl_key *declarations, size_t n, decl_line_fn fn,
 			       void *ctx) AMANA_MUST_CHECK;
 
 #endif

@@ -120,14 +120,14 @@ static enum amana_err take_identity(void *vctx, const struct store_person *sp)
 	return err;
 }
 
-enum amana_err roster_load_from(struct registry *r, const int64_t *declaration_ids, unsigned count,
+enum amana_err roster_load_from(struct registry *r, int64_t employer_id, const int64_t *declaration_ids, unsigned count,
 				uint32_t from_period, bool with_identity, struct roster *ro)
 {
 	roster_begin(ro, from_period);
 	struct load_ctx c = { r, ro };
 	enum amana_err err;
 	for (unsigned i = 0; i < count; i++)
-		if ((err = lines_each(r, declaration_ids[i], add_line, &c)))
+		if ((err = lines_each(r, employer_id, declaration_ids[i], add_line, &c)))
 			return err;
 	return roster_finish(r, ro, with_identity);
 }
@@ -175,5 +175,5 @@ enum amana_err roster_load(struct registry *r, int64_t employer_id, uint32_t per
 	struct decl_list dl = { .n = 0 };
 	if ((err = store_declarations_of(r->store, employer_id, q, note_declaration, &dl)))
 		return err;
-	return roster_load_from(r, dl.ids, dl.n, q, with_identity, ro);
+	return roster_load_from(r, employer_id, dl.ids, dl.n, q, with_identity, ro);
 }

@@ -33,7 +33,7 @@ enum amana_err roster_load(struct registry *r, int64_t employer_id, uint32_t per
 			   struct roster *ro) AMANA_MUST_CHECK;
 /* Load the roster from the declarations of one earlier period (main first,
  * then complementary), as the import finds them itself. */
-enum amana_err roster_load_from(struct registry *r, const int64_t *declaration_ids, unsigned count,
+enum amana_err roster_load_from(struct registry *r, int64_t employer_id, const int64_t *declaration_ids, unsigned count,
 				uint32_t from_period, bool with_identity, struct roster *ro) AMANA_MUST_CHECK;
 /* Building a list from lines read elsewhere (the import reads the lines
  * of many declarations at once): begin, add every line of the earlier

@@ -26,6 +26,16 @@ enum amana_err store_many_check(const int64_t *keys, size_t n)
 	return AMANA_OK;
 }
 
+enum amana_err store_many_check_decls(const struct store_decl_key *keys, size_t n)
+{
+	if (n > STORE_MANY_MAX || (n && !keys))
+		return AMANA_ERR_USAGE;
+	int64_t ids[STORE_MANY_MAX];
+	for (size_t i = 0; i < n; i++)
+		ids[i] = keys[i].declaration_id;
+	return store_many_check(ids, n);
+}
+
 bool store_chunk_in_range(const struct store_chunk *c)
 {
 	return c->chunk >= 0 && c->chunk < STORE_CHUNK_MAX && c->declaration_id >= 1 &&

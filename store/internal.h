@@ -8,6 +8,8 @@
 
 /* AMANA_ERR_USAGE unless keys[0..n) are at most STORE_MANY_MAX distinct keys. */
 enum amana_err store_many_check(const int64_t *keys, size_t n) AMANA_MUST_CHECK;
+/* The same for declaration keys: each declaration at most once. */
+enum amana_err store_many_check_decls(const struct store_decl_key *keys, size_t n) AMANA_MUST_CHECK;
 /* A chunk number and declaration id within the store's ranges (store.h). */
 bool store_chunk_in_range(const struct store_chunk *c);
 

@@ -80,11 +80,18 @@ struct store_declaration {
 #define STORE_DECLARATION_ID_MAX (INT64_MAX / STORE_CHUNK_MAX - 1)
 
 struct store_chunk {
+	int64_t employer_id; /* the declaration's: a sharded store keeps lines with their employer's declarations */
 	int64_t declaration_id;
 	int64_t chunk; /* 0, 1, ... in file order */
 	int64_t line_count; /* lines in this chunk */
 	struct store_blob persons; /* line_count unsigned LEB128 person ids */
 	struct store_blob payload_sealed; /* the lines: numbers, days, amounts */
+};
+
+/* A declaration named with its employer, the key a sharded store finds it by. */
+struct store_decl_key {
+	int64_t employer_id;
+	int64_t declaration_id;
 };
 
 struct store_counts {
@@ -141,9 +148,10 @@ struct store_ops {
 	enum amana_err (*declaration_stats)(struct store *s, int64_t employer, int64_t *count, uint32_t *last_period);
 	enum amana_err (*last_period_before)(struct store *s, int64_t employer, uint32_t period, uint32_t *out);
 	enum amana_err (*chunk_insert)(struct store *s, const struct store_chunk *c);
-	enum amana_err (*chunks_of)(struct store *s, int64_t declaration, store_chunk_fn fn, void *ctx);
-	enum amana_err (*chunks_of_many)(struct store *s, const int64_t *declarations, size_t n, store_chunk_fn fn,
-					 void *ctx);
+	enum amana_err (*chunks_of)(struct store *s, int64_t employer, int64_t declaration, store_chunk_fn fn,
+				    void *ctx);
+	enum amana_err (*chunks_of_many)(struct store *s, const struct store_decl_key *keys, size_t n,
+					 store_chunk_fn fn, void *ctx);
 	enum amana_err (*counts)(struct store *s, struct store_counts *out);
 };
 
@@ -347,24 +355,27 @@ AMANA_MUST_CHECK static inline enum amana_err store_last_period_before(struct st
 	return STORE_CALL(last_period_before, employer, period, out);
 }
 /* AMANA_ERR_USAGE for a chunk number or declaration id out of range,
- * AMANA_ERR_EXISTS for a (declaration, chunk) already written. */
+ * AMANA_ERR_EXISTS for a (declaration, chunk) already written. The
+ * declaration, of c->employer_id, may come later in the same transaction;
+ * without it at commit, the transaction fails (AMANA_ERR_CORRUPT). */
 AMANA_MUST_CHECK static inline enum amana_err store_chunk_insert(struct store *s, const struct store_chunk *c)
 {
 	return STORE_CALL(chunk_insert, c);
 }
-/* The chunks of one declaration, in order. */
-AMANA_MUST_CHECK static inline enum amana_err store_chunks_of(struct store *s, int64_t declaration, store_chunk_fn fn,
-							      void *ctx)
+/* The chunks of one declaration of employer, in order (none if the
+ * declaration is another employer's). */
+AMANA_MUST_CHECK static inline enum amana_err store_chunks_of(struct store *s, int64_t employer, int64_t declaration,
+							      store_chunk_fn fn, void *ctx)
 {
-	return STORE_CALL(chunks_of, declaration, fn, ctx);
+	return STORE_CALL(chunks_of, employer, declaration, fn, ctx);
 }
-/* store_chunks_of for each of declarations[0..n) (see STORE_MANY_MAX): each
- * declaration's chunks together and in order; the declarations in any
- * order. */
-AMANA_MUST_CHECK static inline enum amana_err store_chunks_of_many(struct store *s, const int64_t *declarations,
+/* store_chunks_of for each of keys[0..n) (see STORE_MANY_MAX; a declaration
+ * given twice is AMANA_ERR_USAGE): each declaration's chunks together and in
+ * order; the declarations in any order. */
+AMANA_MUST_CHECK static inline enum amana_err store_chunks_of_many(struct store *s, const struct store_decl_key *keys,
 								   size_t n, store_chunk_fn fn, void *ctx)
 {
-	return STORE_CALL(chunks_of_many, declarations, n, fn, ctx);
+	return STORE_CALL(chunks_of_many, keys, n, fn, ctx);
 }
 AMANA_MUST_CHECK static inline enum amana_err store_counts(struct store *s, struct store_counts *out)
 {

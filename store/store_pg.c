@@ -59,6 +59,20 @@ static const char *const migrations[] = {
 	"  REFERENCES declarations(id) DEFERRABLE INITIALLY DEFERRED,"
 	"  chunk bigint NOT NULL, line_count bigint NOT NULL, persons bytea NOT NULL,"
 	"  payload_sealed bytea NOT NULL, PRIMARY KEY(declaration_id, chunk));",
+	/* 2: lines carry their declaration's employer, the key they would be
+	 * distributed on with it (docs/SCALING.md), held to the declaration's by
+	 * the foreign key, and first in their primary key. */
+	"ALTER TABLE declarations ADD CONSTRAINT declarations_employer_id UNIQUE (employer_id, id);"
+	"ALTER TABLE declaration_lines ADD COLUMN employer_id bigint;"
+	"UPDATE declaration_lines l SET employer_id = d.employer_id FROM declarations d"
+	"  WHERE d.id = l.declaration_id;"
+	"ALTER TABLE declaration_lines ALTER COLUMN employer_id SET NOT NULL;"
+	"ALTER TABLE declaration_lines DROP CONSTRAINT declaration_lines_declaration_id_fkey;"
+	"ALTER TABLE declaration_lines ADD CONSTRAINT declaration_lines_declaration_fkey"
+	"  FOREIGN KEY (employer_id, declaration_id) REFERENCES declarations(employer_id, id)"
+	"  DEFERRABLE INITIALLY DEFERRED;"
+	"ALTER TABLE declaration_lines DROP CONSTRAINT declaration_lines_pkey;"
+	"ALTER TABLE declaration_lines ADD PRIMARY KEY (employer_id, declaration_id, chunk);",
 };
 #define MIGRATION_COUNT ((long long)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -189,16 +203,18 @@ static const struct {
 			   false, true },
 	[P_DECL_LAST_BEFORE] = { "SELECT max(period) FROM declarations WHERE employer_id = $1 AND period < $2", 2,
 				 false, true },
-	[P_LINE_INSERT] = { "INSERT INTO declaration_lines(declaration_id, chunk, line_count, persons,"
-			    " payload_sealed) VALUES($1, $2, $3, $4, $5)",
-			    5, true },
-	[P_LINES_OF] = { "SELECT declaration_id, chunk, line_count, persons, payload_sealed"
-			 " FROM declaration_lines WHERE declaration_id = $1 ORDER BY chunk",
-			 1, false, true },
-	[P_LINES_OF_MANY] = { "SELECT declaration_id, chunk, line_count, persons, payload_sealed"
-			      " FROM declaration_lines WHERE declaration_id = ANY($1::bigint[])"
+	[P_LINE_INSERT] = { "INSERT INTO declaration_lines(employer_id, declaration_id, chunk, line_count, persons,"
+			    " payload_sealed) VALUES($1, $2, $3, $4, $5, $6)",
+			    6, true },
+	[P_LINES_OF] = { "SELECT employer_id, declaration_id, chunk, line_count, persons, payload_sealed"
+			 " FROM declaration_lines WHERE employer_id = $1 AND declaration_id = $2 ORDER BY chunk",
+			 2, false, true },
+	/* by (employer, declaration): on a sharded store, one query per shard */
+	[P_LINES_OF_MANY] = { "SELECT employer_id, declaration_id, chunk, line_count, persons, payload_sealed"
+			      " FROM declaration_lines WHERE (employer_id, declaration_id) IN ("
+			      "  SELECT * FROM unnest($1::bigint[], $2::bigint[]))"
 			      " ORDER BY declaration_id, chunk",
-			      1, false, true },
+			      2, false, true },
 	[P_COUNTS] = { "SELECT (SELECT count(*) FROM employers), (SELECT count(*) FROM persons),"
 		       " (SELECT count(*) FROM employments), (SELECT count(*) FROM declarations),"
 		       " (SELECT coalesce(sum(line_count), 0)::bigint FROM declaration_lines)",
@@ -827,7 +843,8 @@ static enum amana_err flush_pending(struct pg_store *ps)
 				false);
 	if (!err)
 		err = copy_send(ps, &ps->lines,
-				"COPY declaration_lines(declaration_id, chunk, line_count, persons, payload_sealed)"
+				"COPY declaration_lines(employer_id, declaration_id, chunk, line_count, persons,"
+				" payload_sealed)"
 				" FROM STDIN (FORMAT binary)",
 				true);
 	pending_clear(ps);
@@ -1501,9 +1518,10 @@ static enum amana_err pg_chunk_insert(struct store *s, const struct store_chunk 
 	struct pg_store *ps = P(s);
 	if (ps->in_tx) { /* deferred: a duplicate is refused when it is sent */
 		struct copy_buf *b = &ps->lines;
-		enum amana_err err = copy_row(b, 5, 3 * 8 + c->persons.len + c->payload_sealed.len);
+		enum amana_err err = copy_row(b, 6, 4 * 8 + c->persons.len + c->payload_sealed.len);
 		if (err)
 			return err;
+		copy_i64(b, c->employer_id);
 		copy_i64(b, c->declaration_id);
 		copy_i64(b, c->chunk);
 		copy_i64(b, c->line_count);
@@ -1512,6 +1530,7 @@ static enum amana_err pg_chunk_insert(struct store *s, const struct store_chunk 
 		return b->len >= COPY_FLUSH_BYTES ? flush_pending(ps) : AMANA_OK;
 	}
 	struct params p = { .n = 0 };
+	p_i64(&p, c->employer_id);
 	p_i64(&p, c->declaration_id);
 	p_i64(&p, c->chunk);
 	p_i64(&p, c->line_count);
@@ -1526,11 +1545,12 @@ static enum amana_err each_chunk_row(PGresult *r, store_chunk_fn fn, void *ctx)
 	enum amana_err err = AMANA_OK;
 	for (int i = 0; i < PQntuples(r) && !err; i++) {
 		struct store_chunk c = {
-			.declaration_id = g_i64(r, i, 0),
-			.chunk = g_i64(r, i, 1),
-			.line_count = g_i64(r, i, 2),
-			.persons = g_blob(r, i, 3),
-			.payload_sealed = g_blob(r, i, 4),
+			.employer_id = g_i64(r, i, 0),
+			.declaration_id = g_i64(r, i, 1),
+			.chunk = g_i64(r, i, 2),
+			.line_count = g_i64(r, i, 3),
+			.persons = g_blob(r, i, 4),
+			.payload_sealed = g_blob(r, i, 5),
 		};
 		err = fn(ctx, &c);
 	}
@@ -1538,31 +1558,41 @@ static enum amana_err each_chunk_row(PGresult *r, store_chunk_fn fn, void *ctx)
 	return err;
 }
 
-static enum amana_err pg_chunks_of(struct store *s, int64_t declaration, store_chunk_fn fn, void *ctx)
+static enum amana_err pg_chunks_of(struct store *s, int64_t employer, int64_t declaration, store_chunk_fn fn, void *ctx)
 {
+	struct params p = { .n = 0 };
+	p_i64(&p, employer);
+	p_i64(&p, declaration);
 	PGresult *r;
-	enum amana_err err = select_by(s, P_LINES_OF, declaration, &r);
-	if (err)
-		return err;
-	return each_chunk_row(r, fn, ctx);
+	enum amana_err err = run(s, P_LINES_OF, &p, &r);
+	return err ? err : each_chunk_row(r, fn, ctx);
 }
 
-static enum amana_err pg_chunks_of_many(struct store *s, const int64_t *declarations, size_t n, store_chunk_fn fn,
+static enum amana_err pg_chunks_of_many(struct store *s, const struct store_decl_key *keys, size_t n, store_chunk_fn fn,
 					void *ctx)
 {
-	enum amana_err err = store_many_check(declarations, n);
+	enum amana_err err = store_many_check_decls(keys, n);
 	if (err || n == 0)
 		return err;
+	int64_t *ids = malloc(2 * n * sizeof(*ids));
+	if (!ids)
+		return AMANA_ERR_NOMEM;
+	for (size_t i = 0; i < n; i++) {
+		ids[i] = keys[i].employer_id;
+		ids[n + i] = keys[i].declaration_id;
+	}
 	struct params p = { .n = 0 };
-	char *arr;
-	if ((err = p_array(&p, declarations, n, &arr)))
-		return err;
-	PGresult *r;
-	err = run(s, P_LINES_OF_MANY, &p, &r);
-	free(arr);
-	if (err)
-		return err;
-	return each_chunk_row(r, fn, ctx);
+	char *arr[2] = { NULL, NULL };
+	err = p_array(&p, ids, n, &arr[0]);
+	if (!err)
+		err = p_array(&p, ids + n, n, &arr[1]);
+	free(ids);
+	PGresult *r = NULL;
+	if (!err)
+		err = run(s, P_LINES_OF_MANY, &p, &r);
+	free(arr[0]);
+	free(arr[1]);
+	return err ? err : each_chunk_row(r, fn, ctx);
 }
 
 static enum amana_err pg_counts(struct store *s, struct store_counts *out)

@@ -64,6 +64,23 @@ static const char *const migrations[] = {
 	/* For the foreign key: a declaration inserted after its lines (as the
 	 * import does) looks its lines up by declaration_id. */
 	"CREATE INDEX declaration_lines_declaration ON declaration_lines(declaration_id);",
+	/* 3: lines carry their declaration's employer, the key a sharded store
+	 * keeps them by (the PostgreSQL schema has it too), held to the
+	 * declaration's by the foreign key. */
+	"CREATE UNIQUE INDEX declarations_employer_id ON declarations(employer_id, id);"
+	"CREATE TABLE declaration_lines_v3(id INTEGER PRIMARY KEY, employer_id INTEGER NOT NULL,"
+	"  declaration_id INTEGER NOT NULL,"
+	"  chunk INTEGER NOT NULL, line_count INTEGER NOT NULL, persons BLOB NOT NULL,"
+	"  payload_sealed BLOB NOT NULL,"
+	"  FOREIGN KEY(employer_id, declaration_id) REFERENCES declarations(employer_id, id)"
+	"  DEFERRABLE INITIALLY DEFERRED,"
+	"  CHECK(chunk >= 0 AND chunk < 65536 AND id = declaration_id * 65536 + chunk));"
+	"INSERT INTO declaration_lines_v3(id, employer_id, declaration_id, chunk, line_count, persons,"
+	"  payload_sealed) SELECT l.id, d.employer_id, l.declaration_id, l.chunk, l.line_count, l.persons,"
+	"  l.payload_sealed FROM declaration_lines l JOIN declarations d ON d.id = l.declaration_id ORDER BY l.id;"
+	"DROP TABLE declaration_lines;"
+	"ALTER TABLE declaration_lines_v3 RENAME TO declaration_lines;"
+	"CREATE INDEX declaration_lines_declaration ON declaration_lines(employer_id, declaration_id);",
 };
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -150,11 +167,12 @@ static const char *const sql[Q_COUNT] = {
 	[Q_DECL_STATS] = "SELECT count(*), coalesce(max(period), 0) FROM declarations WHERE employer_id = ?1",
 	[Q_EMP_EACH] = "SELECT id, aff_bidx, aff_sealed, profile_sealed, created_at FROM employers ORDER BY id",
 	[Q_DECL_LAST_BEFORE] = "SELECT max(period) FROM declarations WHERE employer_id = ?1 AND period < ?2",
-	[Q_LINE_INSERT] = "INSERT INTO declaration_lines(id, declaration_id, chunk, line_count, persons,"
-			  " payload_sealed) VALUES(?1 * 65536 + ?2, ?1, ?2, ?3, ?4, ?5)",
+	[Q_LINE_INSERT] = "INSERT INTO declaration_lines(id, employer_id, declaration_id, chunk, line_count, persons,"
+			  " payload_sealed) VALUES(?1 * 65536 + ?2, ?6, ?1, ?2, ?3, ?4, ?5)",
 	/* A range of the rowid, in chunk order: one walk down a shallow tree. */
-	[Q_LINES_OF] = "SELECT declaration_id, chunk, line_count, persons, payload_sealed"
-		       " FROM declaration_lines WHERE id BETWEEN ?1 * 65536 AND ?1 * 65536 + 65535 ORDER BY id",
+	[Q_LINES_OF] = "SELECT employer_id, declaration_id, chunk, line_count, persons, payload_sealed"
+		       " FROM declaration_lines WHERE id BETWEEN ?1 * 65536 AND ?1 * 65536 + 65535"
+		       " AND employer_id = ?2 ORDER BY id",
 	[Q_COUNT_EMP] = "SELECT count(*) FROM employers",
 	[Q_COUNT_PER] = "SELECT count(*) FROM persons",
 	[Q_COUNT_JOB] = "SELECT count(*) FROM employments",
@@ -667,24 +685,27 @@ static enum amana_err sq_chunk_insert(struct store *s, const struct store_chunk 
 	sqlite3_bind_int64(q, 3, c->line_count);
 	bind_blob(q, 4, &c->persons);
 	bind_blob(q, 5, &c->payload_sealed);
+	sqlite3_bind_int64(q, 6, c->employer_id);
 	return run(q);
 }
 
-static enum amana_err sq_chunks_of(struct store *s, int64_t declaration, store_chunk_fn fn, void *ctx)
+static enum amana_err sq_chunks_of(struct store *s, int64_t employer, int64_t declaration, store_chunk_fn fn, void *ctx)
 {
 	if (declaration < 1 || declaration > STORE_DECLARATION_ID_MAX)
 		return AMANA_OK; /* no such declaration can have lines */
 	sqlite3_stmt *q = st(s, Q_LINES_OF);
 	sqlite3_bind_int64(q, 1, declaration);
+	sqlite3_bind_int64(q, 2, employer);
 	enum amana_err err = AMANA_OK;
 	int rc;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		struct store_chunk c;
-		c.declaration_id = sqlite3_column_int64(q, 0);
-		c.chunk = sqlite3_column_int64(q, 1);
-		c.line_count = sqlite3_column_int64(q, 2);
-		c.persons = col_blob(q, 3);
-		c.payload_sealed = col_blob(q, 4);
+		c.employer_id = sqlite3_column_int64(q, 0);
+		c.declaration_id = sqlite3_column_int64(q, 1);
+		c.chunk = sqlite3_column_int64(q, 2);
+		c.line_count = sqlite3_column_int64(q, 3);
+		c.persons = col_blob(q, 4);
+		c.payload_sealed = col_blob(q, 5);
 		err = fn(ctx, &c);
 		if (err)
 			break;
@@ -695,12 +716,12 @@ static enum amana_err sq_chunks_of(struct store *s, int64_t declaration, store_c
 	return err;
 }
 
-static enum amana_err sq_chunks_of_many(struct store *s, const int64_t *declarations, size_t n, store_chunk_fn fn,
+static enum amana_err sq_chunks_of_many(struct store *s, const struct store_decl_key *keys, size_t n, store_chunk_fn fn,
 					void *ctx)
 {
-	enum amana_err err = store_many_check(declarations, n);
+	enum amana_err err = store_many_check_decls(keys, n);
 	for (size_t i = 0; i < n && !err; i++)
-		err = sq_chunks_of(s, declarations[i], fn, ctx);
+		err = sq_chunks_of(s, keys[i].employer_id, keys[i].declaration_id, fn, ctx);
 	return err;
 }
 
@@ -883,7 +904,8 @@ static enum amana_err migrate(sqlite3 *db)
 	enum amana_err err = AMANA_OK;
 	for (int v = version; v < MIGRATION_COUNT && !err; v++) {
 		/* PRAGMA takes no parameters; the version is an integer we own. */
-		static const char *const set_version[] = { "PRAGMA user_version = 1", "PRAGMA user_version = 2" };
+		static const char *const set_version[] = { "PRAGMA user_version = 1", "PRAGMA user_version = 2",
+							   "PRAGMA user_version = 3" };
 		_Static_assert(sizeof(set_version) / sizeof(set_version[0]) == MIGRATION_COUNT,
 			       "one user_version statement per migration");
 		if ((err = exec(db, "BEGIN IMMEDIATE")))

@@ -196,9 +196,28 @@ static void remove_tree(const char *dir)
 		print_error("could not remove %s\n", dir);
 }
 
+/* The employer each declaration of the current test was written for (lines
+ * are written and read with it); employer 1 for one not written yet. */
+#define DECL_MAP 4096
+static int64_t decl_employer[DECL_MAP];
+
+static int64_t employer_of(int64_t declaration)
+{
+	if (declaration < 0 || declaration >= DECL_MAP || decl_employer[declaration] == 0)
+		return 1;
+	return decl_employer[declaration];
+}
+
+/* store_chunks_of with the declaration's employer. */
+static enum amana_err chunks_of(struct store *s, int64_t declaration, store_chunk_fn fn, void *ctx)
+{
+	return store_chunks_of(s, employer_of(declaration), declaration, fn, ctx);
+}
+
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
+	memset(decl_employer, 0, sizeof(decl_employer));
 
 	if (!f)
 		return -1;
@@ -351,6 +370,8 @@ static void digest_for(uint8_t d[32], int64_t id)
 
 static enum amana_err add_declaration(struct store *s, int64_t id, int64_t employer, uint32_t period, unsigned seq)
 {
+	if (id >= 0 && id < DECL_MAP && decl_employer[id] == 0)
+		decl_employer[id] = employer;
 	uint8_t totals[SEALED_CAP];
 	struct store_declaration d = {
 		.id = id,
@@ -414,7 +435,10 @@ static int64_t chunk_seed(int64_t declaration, int64_t chunk)
 static enum amana_err add_chunk(struct store *s, int64_t declaration, int64_t chunk, int64_t line_count)
 {
 	uint8_t persons[PERSONS_CAP], payload[SEALED_CAP];
-	struct store_chunk c = { .declaration_id = declaration, .chunk = chunk, .line_count = line_count };
+	struct store_chunk c = { .employer_id = employer_of(declaration),
+				 .declaration_id = declaration,
+				 .chunk = chunk,
+				 .line_count = line_count };
 
 	c.persons =
 	    (struct store_blob){ persons, persons_for(persons, sizeof(persons), declaration, chunk, line_count) };
@@ -428,6 +452,7 @@ static void expect_chunk(const struct store_chunk *got, int64_t declaration, int
 	uint8_t want[PERSONS_CAP];
 	size_t n;
 
+	assert_int_equal(got->employer_id, employer_of(declaration));
 	assert_int_equal(got->declaration_id, declaration);
 	assert_int_equal(got->chunk, chunk);
 	assert_int_equal(got->line_count, line_count);
@@ -676,6 +701,7 @@ static void test_reopen_keeps_data(void **state)
 	ASSERT_OK(add_person(f->s, 20, 2020, 3030));
 	ASSERT_OK(store_employment_open(f->s, 20, 10, 202401));
 	ASSERT_OK(store_begin(f->s));
+	decl_employer[30] = 10; /* the chunk comes before its declaration */
 	ASSERT_OK(add_chunk(f->s, 30, 0, 3));
 	ASSERT_OK(add_declaration(f->s, 30, 10, 202401, 0));
 	ASSERT_OK(store_commit(f->s));
@@ -718,7 +744,7 @@ static void test_reopen_keeps_data(void **state)
 		expect_declaration(&sn.decl[0], 30, 10, 202401, 0);
 		seen_free(&sn);
 
-		ASSERT_OK(store_chunks_of(f->s, 30, on_chunk, &sn));
+		ASSERT_OK(chunks_of(f->s, 30, on_chunk, &sn));
 		assert_int_equal(sn.calls, 1);
 		expect_chunk(&sn.chunk[0], 30, 0, 3);
 		seen_free(&sn);
@@ -1353,7 +1379,7 @@ static enum amana_err iterate(struct store *s, enum iter which, struct seen *sn)
 	case IT_PER_GET: return store_person_get(s, 1, on_person, sn);
 	case IT_JOBS: return store_employment_of_person(s, 1, on_employment, sn);
 	case IT_DECLS: return store_declarations_of(s, 1, 202401, on_declaration, sn);
-	case IT_CHUNKS: return store_chunks_of(s, 1, on_chunk, sn);
+	case IT_CHUNKS: return chunks_of(s, 1, on_chunk, sn);
 	case IT_EMP_EACH: return store_employers_each(s, on_employer, sn);
 	case IT_DECLS_RECENT: return store_declarations_recent(s, 1, 202402, on_declaration, sn);
 	}
@@ -1651,7 +1677,7 @@ static void test_refused_writes_in_a_transaction(void **state)
 	assert_int_equal(sn.calls, 1);
 	assert_int_equal(sn.decl[0].id, 4);
 	seen_free(&sn);
-	ASSERT_OK(store_chunks_of(f->s, 4, on_chunk, &sn));
+	ASSERT_OK(chunks_of(f->s, 4, on_chunk, &sn));
 	assert_int_equal(sn.calls, 2);
 	expect_chunk(&sn.chunk[0], 4, 0, 3);
 	expect_chunk(&sn.chunk[1], 4, 2, 1);
@@ -1992,7 +2018,7 @@ static void test_chunks(void **state)
 	expect_counts(f->s, 2, 0, 0, 3, 2 * STORE_CHUNK_LINES + 3 + 1 + 7);
 
 	seen_init(&sn);
-	ASSERT_OK(store_chunks_of(f->s, d1, on_chunk, &sn));
+	ASSERT_OK(chunks_of(f->s, d1, on_chunk, &sn));
 	assert_int_equal(sn.calls, 4);
 	expect_chunk(&sn.chunk[0], d1, 0, STORE_CHUNK_LINES);
 	expect_chunk(&sn.chunk[1], d1, 1, STORE_CHUNK_LINES);
@@ -2000,13 +2026,13 @@ static void test_chunks(void **state)
 	expect_chunk(&sn.chunk[3], d1, 10, 1);
 	seen_free(&sn);
 
-	ASSERT_OK(store_chunks_of(f->s, d2, on_chunk, &sn));
+	ASSERT_OK(chunks_of(f->s, d2, on_chunk, &sn));
 	assert_int_equal(sn.calls, 1);
 	expect_chunk(&sn.chunk[0], d2, 0, 7);
 	seen_free(&sn);
-	ASSERT_OK(store_chunks_of(f->s, none, on_chunk, &sn));
+	ASSERT_OK(chunks_of(f->s, none, on_chunk, &sn));
 	assert_int_equal(sn.calls, 0);
-	ASSERT_OK(store_chunks_of(f->s, 999, on_chunk, &sn));
+	ASSERT_OK(chunks_of(f->s, 999, on_chunk, &sn));
 	assert_int_equal(sn.calls, 0);
 	seen_free(&sn);
 
@@ -2016,28 +2042,30 @@ static void test_chunks(void **state)
 	ASSERT_ERR(add_chunk(f->s, 0, 0, 1), AMANA_ERR_USAGE);
 	ASSERT_ERR(add_chunk(f->s, STORE_DECLARATION_ID_MAX + 1, 0, 1), AMANA_ERR_USAGE);
 	ASSERT_OK(add_chunk(f->s, d2, STORE_CHUNK_MAX - 1, 1));
-	ASSERT_OK(store_chunks_of(f->s, d2, on_chunk, &sn));
+	ASSERT_OK(chunks_of(f->s, d2, on_chunk, &sn));
 	assert_int_equal(sn.calls, 2);
 	expect_chunk(&sn.chunk[0], d2, 0, 7);
 	expect_chunk(&sn.chunk[1], d2, STORE_CHUNK_MAX - 1, 1);
 	seen_free(&sn);
-	ASSERT_OK(store_chunks_of(f->s, d2 + 1, on_chunk, &sn)); /* the next id's range is its own */
+	ASSERT_OK(chunks_of(f->s, d2 + 1, on_chunk, &sn)); /* the next id's range is its own */
 	assert_int_equal(sn.calls, 0);
-	ASSERT_OK(store_chunks_of(f->s, -5, on_chunk, &sn));
+	ASSERT_OK(chunks_of(f->s, -5, on_chunk, &sn));
 	assert_int_equal(sn.calls, 0);
 
 	/* (declaration, chunk) is unique: the first one is kept */
 	ASSERT_ERR(add_chunk(f->s, d1, 1, 5), AMANA_ERR_EXISTS);
 	expect_counts(f->s, 2, 0, 0, 3, 2 * STORE_CHUNK_LINES + 3 + 1 + 7 + 1); /* + chunk 65535 of d2 */
-	ASSERT_OK(store_chunks_of(f->s, d1, on_chunk, &sn));
+	ASSERT_OK(chunks_of(f->s, d1, on_chunk, &sn));
 	assert_int_equal(sn.calls, 4);
 	expect_chunk(&sn.chunk[1], d1, 1, STORE_CHUNK_LINES);
 	seen_free(&sn);
 
 	/* empty blobs stay empty blobs */
-	struct store_chunk c = { .declaration_id = none, .chunk = 0, .line_count = 0 };
+	struct store_chunk c = {
+		.employer_id = employer_of(none), .declaration_id = none, .chunk = 0, .line_count = 0
+	};
 	ASSERT_OK(store_chunk_insert(f->s, &c));
-	ASSERT_OK(store_chunks_of(f->s, none, on_chunk, &sn));
+	ASSERT_OK(chunks_of(f->s, none, on_chunk, &sn));
 	assert_int_equal(sn.calls, 1);
 	assert_int_equal(sn.chunk[0].line_count, 0);
 	assert_int_equal(sn.chunk[0].persons.len, 0);
@@ -2049,6 +2077,7 @@ static void test_chunks_of_many(void **state)
 {
 	struct fixture *f = *state;
 	const int64_t keys[] = { 9, 1000, 3, 8 };
+	const struct store_decl_key dkeys[] = { { 1, 9 }, { 1, 1000 }, { 1, 3 }, { 1, 8 } };
 	struct seen many, one;
 
 	ASSERT_OK(add_employer(f->s, 1, 1));
@@ -2071,10 +2100,10 @@ static void test_chunks_of_many(void **state)
 			ASSERT_OK(store_begin(f->s));
 			ASSERT_OK(add_chunk(f->s, 8, 1, 2));
 		}
-		ASSERT_OK(store_chunks_of_many(f->s, keys, ARRAY_SIZE(keys), on_chunk, &many));
+		ASSERT_OK(store_chunks_of_many(f->s, dkeys, ARRAY_SIZE(dkeys), on_chunk, &many));
 		size_t total = 0;
 		for (size_t k = 0; k < ARRAY_SIZE(keys); k++) {
-			ASSERT_OK(store_chunks_of(f->s, keys[k], on_chunk, &one));
+			ASSERT_OK(chunks_of(f->s, keys[k], on_chunk, &one));
 			size_t first = many.calls, n = 0;
 			for (size_t i = 0; i < many.calls; i++) {
 				if (many.chunk[i].declaration_id != keys[k])
@@ -2097,10 +2126,31 @@ static void test_chunks_of_many(void **state)
 		seen_free(&many);
 	}
 	ASSERT_OK(store_rollback(f->s));
-	const int64_t twice[] = { 3, 3 };
+	const struct store_decl_key twice[] = { { 1, 3 }, { 2, 3 } };
 	ASSERT_ERR(store_chunks_of_many(f->s, twice, 2, on_chunk, &many), AMANA_ERR_USAGE);
-	ASSERT_OK(store_chunks_of_many(f->s, keys, 0, on_chunk, &many));
+	ASSERT_OK(store_chunks_of_many(f->s, dkeys, 0, on_chunk, &many));
 	assert_int_equal(many.calls, 0);
+	/* asked with another employer, a declaration has no lines */
+	ASSERT_OK(add_employer(f->s, 2, 2));
+	const struct store_decl_key wrong[] = { { 2, 3 }, { 2, 9 } };
+	ASSERT_OK(store_chunks_of_many(f->s, wrong, 2, on_chunk, &many));
+	assert_int_equal(many.calls, 0);
+	ASSERT_OK(store_chunks_of(f->s, 2, 3, on_chunk, &many));
+	assert_int_equal(many.calls, 0);
+	/* nor can it be given lines under another employer */
+	struct store_chunk c = { .employer_id = 2, .declaration_id = 3, .chunk = 7, .line_count = 0 };
+	ASSERT_FAILS(store_chunk_insert(f->s, &c));
+	ASSERT_OK(store_begin(f->s));
+	c.chunk = 8;
+	enum amana_err err = store_chunk_insert(f->s, &c);
+	if (!err)
+		err = store_commit(f->s);
+	else
+		(void)store_rollback(f->s);
+	ASSERT_FAILS(err);
+	ASSERT_OK(chunks_of(f->s, 3, on_chunk, &many));
+	assert_int_equal(many.calls, 2);
+	seen_free(&many);
 }
 
 /* Chunks are written before their declaration (its totals are known only
@@ -2119,7 +2169,7 @@ static void test_chunks_before_their_declaration(void **state)
 	ASSERT_OK(store_commit(f->s));
 	expect_counts(f->s, 1, 1, 0, 1, STORE_CHUNK_LINES + 2);
 	seen_init(&sn);
-	ASSERT_OK(store_chunks_of(f->s, 7, on_chunk, &sn));
+	ASSERT_OK(chunks_of(f->s, 7, on_chunk, &sn));
 	assert_int_equal(sn.calls, 2);
 	expect_chunk(&sn.chunk[0], 7, 0, STORE_CHUNK_LINES);
 	expect_chunk(&sn.chunk[1], 7, 1, 2);
@@ -2160,6 +2210,7 @@ static void test_sqlite_lines_migrated_from_schema_1(void **state)
 			 "  FROM declaration_lines;"
 			 "DROP TABLE declaration_lines;"
 			 "ALTER TABLE v1 RENAME TO declaration_lines;"
+			 "DROP INDEX declarations_employer_id;"
 			 "PRAGMA user_version = 1;"
 			 "COMMIT;",
 			 NULL, NULL, NULL),
@@ -2169,12 +2220,12 @@ static void test_sqlite_lines_migrated_from_schema_1(void **state)
 	reopen(f);
 	expect_counts(f->s, 1, 0, 0, 2, STORE_CHUNK_LINES + 2 + 5);
 	seen_init(&sn);
-	ASSERT_OK(store_chunks_of(f->s, 7, on_chunk, &sn));
+	ASSERT_OK(chunks_of(f->s, 7, on_chunk, &sn));
 	assert_int_equal(sn.calls, 2);
 	expect_chunk(&sn.chunk[0], 7, 0, STORE_CHUNK_LINES);
 	expect_chunk(&sn.chunk[1], 7, 1, 2);
 	seen_free(&sn);
-	ASSERT_OK(store_chunks_of(f->s, 8, on_chunk, &sn));
+	ASSERT_OK(chunks_of(f->s, 8, on_chunk, &sn));
 	assert_int_equal(sn.calls, 1);
 	expect_chunk(&sn.chunk[0], 8, 0, 5);
 	seen_free(&sn);
@@ -2183,18 +2234,20 @@ static void test_sqlite_lines_migrated_from_schema_1(void **state)
 	store_close(f->s);
 	f->s = NULL;
 
-	/* schema 2 on disk, with the index the foreign key needs */
+	/* schema 3 on disk, with the index the foreign key needs, and each
+	 * line's employer that of its declaration */
 	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	sqlite3_stmt *q;
 	assert_int_equal(sqlite3_prepare_v2(db,
 					    "SELECT (SELECT user_version FROM pragma_user_version),"
 					    " (SELECT count(*) FROM sqlite_schema WHERE type = 'index'"
 					    "  AND tbl_name = 'declaration_lines'),"
-					    " (SELECT count(*) FROM declaration_lines)",
+					    " (SELECT count(*) FROM declaration_lines l JOIN declarations d"
+					    "  ON d.id = l.declaration_id AND d.employer_id = l.employer_id)",
 					    -1, &q, NULL),
 			 SQLITE_OK);
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(q, 0), 2);
+	assert_int_equal(sqlite3_column_int(q, 0), 3);
 	assert_int_equal(sqlite3_column_int(q, 1), 1);
 	assert_int_equal(sqlite3_column_int(q, 2), 4);
 	sqlite3_finalize(q);
@@ -2446,7 +2499,7 @@ static void test_lines_around_savepoints(void **state)
 	ASSERT_OK(add_declaration(f->s, 2, 1, 202402, 0));
 	ASSERT_OK(add_chunk(f->s, 2, 0, 4));
 	seen_init(&sn);
-	ASSERT_OK(store_chunks_of(f->s, 2, on_chunk, &sn)); /* visible inside */
+	ASSERT_OK(chunks_of(f->s, 2, on_chunk, &sn)); /* visible inside */
 	assert_int_equal(sn.calls, 1);
 	seen_free(&sn);
 	ASSERT_OK(add_chunk(f->s, 2, 1, 5));
@@ -2458,11 +2511,11 @@ static void test_lines_around_savepoints(void **state)
 	ASSERT_OK(store_release(f->s));
 	ASSERT_OK(store_commit(f->s));
 	expect_counts(f->s, 1, 0, 0, 2, 3 + 6 + 7);
-	ASSERT_OK(store_chunks_of(f->s, 1, on_chunk, &sn));
+	ASSERT_OK(chunks_of(f->s, 1, on_chunk, &sn));
 	assert_int_equal(sn.calls, 2);
 	expect_chunk(&sn.chunk[1], 1, 1, 6);
 	seen_free(&sn);
-	ASSERT_OK(store_chunks_of(f->s, 2, on_chunk, &sn));
+	ASSERT_OK(chunks_of(f->s, 2, on_chunk, &sn));
 	assert_int_equal(sn.calls, 0);
 	seen_free(&sn);
 
@@ -2488,6 +2541,71 @@ static bool app_may(PGconn *c, const char *sql)
 	ExecStatusType st = PQresultStatus(r);
 	PQclear(r);
 	return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+}
+
+/* A PostgreSQL registry of schema 1 (lines without their employer) gets the
+ * column, filled from the declarations, and the foreign key that holds it. */
+static void test_pg_lines_migrated_from_schema_1(void **state)
+{
+	(void)state;
+	if (is_sqlite())
+		skip();
+	char owner[512], app[512];
+	assert_int_equal(pgtest_new_database("migrate1", owner, app, sizeof(owner)), 0);
+	struct store *s;
+	ASSERT_OK(store_pg_open(owner, 1, &s));
+	ASSERT_OK(add_employer(s, 1, 1));
+	ASSERT_OK(add_employer(s, 2, 2));
+	ASSERT_OK(add_declaration(s, 7, 1, 202401, 0));
+	ASSERT_OK(add_declaration(s, 8, 2, 202401, 0));
+	ASSERT_OK(add_chunk(s, 7, 0, STORE_CHUNK_LINES));
+	ASSERT_OK(add_chunk(s, 7, 1, 2));
+	ASSERT_OK(add_chunk(s, 8, 0, 5));
+	store_close(s);
+
+	PGconn *c = PQconnectdb(owner);
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	PGresult *r =
+	    PQexec(c, "BEGIN;"
+		      "ALTER TABLE declaration_lines DROP CONSTRAINT declaration_lines_declaration_fkey;"
+		      "ALTER TABLE declaration_lines DROP CONSTRAINT declaration_lines_pkey;"
+		      "ALTER TABLE declaration_lines DROP COLUMN employer_id;"
+		      "ALTER TABLE declaration_lines ADD PRIMARY KEY (declaration_id, chunk);"
+		      "ALTER TABLE declaration_lines ADD CONSTRAINT declaration_lines_declaration_id_fkey"
+		      "  FOREIGN KEY (declaration_id) REFERENCES declarations(id) DEFERRABLE INITIALLY DEFERRED;"
+		      "ALTER TABLE declarations DROP CONSTRAINT declarations_employer_id;"
+		      "UPDATE schema_version SET version = 1;"
+		      "COMMIT");
+	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+	PQclear(r);
+
+	ASSERT_OK(store_pg_open(owner, 0, &s));
+	struct seen sn;
+	seen_init(&sn);
+	ASSERT_OK(chunks_of(s, 7, on_chunk, &sn));
+	assert_int_equal(sn.calls, 2);
+	expect_chunk(&sn.chunk[0], 7, 0, STORE_CHUNK_LINES);
+	expect_chunk(&sn.chunk[1], 7, 1, 2);
+	seen_free(&sn);
+	ASSERT_OK(chunks_of(s, 8, on_chunk, &sn));
+	assert_int_equal(sn.calls, 1);
+	expect_chunk(&sn.chunk[0], 8, 0, 5);
+	seen_free(&sn);
+	ASSERT_OK(store_chunks_of(s, 1, 8, on_chunk, &sn)); /* 8 is employer 2's */
+	assert_int_equal(sn.calls, 0);
+	seen_free(&sn);
+	store_close(s);
+
+	r = PQexec(c, "SELECT (SELECT version FROM schema_version),"
+		      " (SELECT count(*) FROM pg_constraint WHERE conname = 'declaration_lines_declaration_fkey'),"
+		      " (SELECT count(*) FROM declaration_lines l JOIN declarations d"
+		      "  ON d.id = l.declaration_id AND d.employer_id = l.employer_id)");
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	assert_string_equal(PQgetvalue(r, 0, 0), "2");
+	assert_string_equal(PQgetvalue(r, 0, 1), "1");
+	assert_string_equal(PQgetvalue(r, 0, 2), "3");
+	PQclear(r);
+	PQfinish(c);
 }
 
 static void test_pg_application_role_least_privilege(void **state)
@@ -2612,6 +2730,7 @@ int main(void)
 		T(test_savepoints_one_after_another),
 		T(test_counts),
 		T(test_lines_around_savepoints),
+		T(test_pg_lines_migrated_from_schema_1),
 		T(test_pg_application_role_least_privilege),
 	};
 	return _cmocka_run_group_tests(group, tests, ARRAY_SIZE(tests), NULL, NULL);
