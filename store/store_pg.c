@@ -118,7 +118,10 @@ static const struct {
 	const char *sql;
 	int nparams;
 	bool writes;
-	bool reads_deferred; /* reads a table whose writes wait in pending (flushed first) */
+	/* reads employments or everything: held-back writes are sent first (the
+	 * reads of declarations and lines send them only when they are of the
+	 * employers read: flush_for) */
+	bool reads_deferred;
 } pq[P_COUNT] = {
 	[P_META_GET] = { "SELECT value FROM meta WHERE key = $1", 1, false },
 	[P_META_PUT] = { "INSERT INTO meta(key, value) VALUES($1, $2)"
@@ -182,7 +185,7 @@ static const struct {
 			    8, true },
 	[P_DECL_OF] = { "SELECT id, employer_id, period, seq, imported_at, line_count, digest, totals_sealed"
 			" FROM declarations WHERE employer_id = $1 AND period = $2 ORDER BY seq",
-			2, false, true },
+			2, false },
 	/* The period's declarations and the latest earlier period's: the two
 	 * periods first, then their rows, newest first. */
 	[P_DECL_RECENT] = { "SELECT id, employer_id, period, seq, imported_at, line_count, digest, totals_sealed"
@@ -190,7 +193,7 @@ static const struct {
 			    "  SELECT DISTINCT period FROM declarations WHERE employer_id = $1 AND period <= $2"
 			    "  ORDER BY period DESC LIMIT 2)"
 			    " ORDER BY period DESC, seq DESC",
-			    2, false, true },
+			    2, false },
 	/* The same for a list of employers, in one round trip. */
 	[P_DECL_RECENT_MANY] = { "SELECT d.id, d.employer_id, d.period, d.seq, d.imported_at, d.line_count, d.digest,"
 				 " d.totals_sealed FROM unnest($1::bigint[]) AS e(id) CROSS JOIN LATERAL ("
@@ -198,23 +201,23 @@ static const struct {
 				 "   SELECT DISTINCT period FROM declarations WHERE employer_id = e.id AND period <= $2"
 				 "   ORDER BY period DESC LIMIT 2)) d"
 				 " ORDER BY d.employer_id, d.period DESC, d.seq DESC",
-				 2, false, true },
+				 2, false },
 	[P_DECL_STATS] = { "SELECT count(*), coalesce(max(period), 0) FROM declarations WHERE employer_id = $1", 1,
-			   false, true },
+			   false },
 	[P_DECL_LAST_BEFORE] = { "SELECT max(period) FROM declarations WHERE employer_id = $1 AND period < $2", 2,
-				 false, true },
+				 false },
 	[P_LINE_INSERT] = { "INSERT INTO declaration_lines(employer_id, declaration_id, chunk, line_count, persons,"
 			    " payload_sealed) VALUES($1, $2, $3, $4, $5, $6)",
 			    6, true },
 	[P_LINES_OF] = { "SELECT employer_id, declaration_id, chunk, line_count, persons, payload_sealed"
 			 " FROM declaration_lines WHERE employer_id = $1 AND declaration_id = $2 ORDER BY chunk",
-			 2, false, true },
+			 2, false },
 	/* by (employer, declaration): on a sharded store, one query per shard */
 	[P_LINES_OF_MANY] = { "SELECT employer_id, declaration_id, chunk, line_count, persons, payload_sealed"
 			      " FROM declaration_lines WHERE (employer_id, declaration_id) IN ("
 			      "  SELECT * FROM unnest($1::bigint[], $2::bigint[]))"
 			      " ORDER BY declaration_id, chunk",
-			      2, false, true },
+			      2, false },
 	[P_COUNTS] = { "SELECT (SELECT count(*) FROM employers), (SELECT count(*) FROM persons),"
 		       " (SELECT count(*) FROM employments), (SELECT count(*) FROM declarations),"
 		       " (SELECT coalesce(sum(line_count), 0)::bigint FROM declaration_lines)",
@@ -242,6 +245,14 @@ struct copy_buf {
 	uint8_t *data;
 	size_t len, cap;
 	size_t rows;
+};
+
+/* The employers whose declarations or lines are held back. */
+struct emp_set {
+	int64_t *key;
+	uint8_t *used;
+	size_t cap, n;
+	bool all; /* not known (after held-back writes came back from a savepoint): any of them */
 };
 
 struct job_queue {
@@ -274,6 +285,7 @@ struct pg_store {
 	unsigned saved_nids;
 	struct copy_buf decls, lines;
 	struct job_queue jobs;
+	struct emp_set pending_employers;
 	/* The savepoint is taken on the server only when something must go
 	 * there while it holds (SP_LAZY until then): a file that only adds
 	 * held-back writes costs no round trip for its savepoint. */
@@ -507,11 +519,74 @@ static bool pending(const struct pg_store *ps)
 	return ps->decls.rows || ps->lines.rows || ps->jobs.n;
 }
 
+static size_t emp_slot(const struct emp_set *e, int64_t k)
+{
+	size_t i = (size_t)(((uint64_t)k * 0x9e3779b97f4a7c15u) >> 20) & (e->cap - 1);
+	while (e->used[i] && e->key[i] != k)
+		i = (i + 1) & (e->cap - 1);
+	return i;
+}
+
+static bool emp_has(const struct emp_set *e, int64_t k)
+{
+	return e->all || (e->cap && e->used[emp_slot(e, k)]);
+}
+
+static void emp_clear(struct emp_set *e)
+{
+	if (e->cap)
+		memset(e->used, 0, e->cap);
+	e->n = 0;
+	e->all = false;
+}
+
+static void emp_free(struct emp_set *e)
+{
+	free(e->key);
+	free(e->used);
+	memset(e, 0, sizeof(*e));
+}
+
+/* Without room to note k, the set stands for every employer. */
+static void emp_add(struct emp_set *e, int64_t k)
+{
+	if (e->all)
+		return;
+	if (2 * (e->n + 1) > e->cap) {
+		struct emp_set g = { .cap = e->cap ? 2 * e->cap : 256 };
+		g.key = malloc(g.cap * sizeof(*g.key));
+		g.used = calloc(g.cap, 1);
+		if (!g.key || !g.used) {
+			free(g.key);
+			free(g.used);
+			e->all = true;
+			return;
+		}
+		for (size_t i = 0; i < e->cap; i++) {
+			if (e->used[i]) {
+				size_t j = emp_slot(&g, e->key[i]);
+				g.used[j] = 1;
+				g.key[j] = e->key[i];
+				g.n++;
+			}
+		}
+		emp_free(e);
+		*e = g;
+	}
+	size_t i = emp_slot(e, k);
+	if (!e->used[i]) {
+		e->used[i] = 1;
+		e->key[i] = k;
+		e->n++;
+	}
+}
+
 static void pending_clear(struct pg_store *ps)
 {
 	copy_clear(&ps->decls);
 	copy_clear(&ps->lines);
 	jobs_clear(&ps->jobs);
+	emp_clear(&ps->pending_employers);
 }
 
 /* ---- parameters: binary, except the bigint[] lists (text "{1,2,3}",
@@ -853,6 +928,15 @@ static enum amana_err flush_pending(struct pg_store *ps)
 	return err;
 }
 
+/* Before a read of employer's declarations or lines: its held-back ones are
+ * sent (another employer's cannot change what the read finds). */
+static enum amana_err flush_for(struct pg_store *ps, int64_t employer)
+{
+	if ((ps->decls.rows || ps->lines.rows) && emp_has(&ps->pending_employers, employer))
+		return flush_pending(ps);
+	return AMANA_OK;
+}
+
 /* A statement with one bigint parameter, its rows in *r. */
 static enum amana_err select_by(struct store *s, enum pq_id id, int64_t key, PGresult **r)
 {
@@ -977,6 +1061,7 @@ static enum amana_err pg_rollback_savepoint(struct store *s)
 		struct job_queue t = ps->jobs;
 		ps->jobs = ps->replay_jobs;
 		ps->replay_jobs = t;
+		ps->pending_employers.all = true; /* whose they are was not kept */
 	} else {
 		/* what waits past the marks was written after the savepoint */
 		ps->decls.len = ps->mark.decls_len;
@@ -1353,6 +1438,7 @@ static enum amana_err pg_declaration_insert(struct store *s, const struct store_
 		copy_i64(b, d->line_count);
 		copy_blob(b, &digest);
 		copy_blob(b, &d->totals_sealed);
+		emp_add(&ps->pending_employers, d->employer_id);
 		bool early = ps->sp == SP_NONE && ps->lines.len >= COPY_EARLY_BYTES;
 		return early || b->len >= COPY_FLUSH_BYTES ? flush_pending(ps) : AMANA_OK;
 	}
@@ -1397,12 +1483,14 @@ static enum amana_err each_declaration(PGresult *r, store_declaration_fn fn, voi
 static enum amana_err declarations_q(struct store *s, enum pq_id id, int64_t employer, uint32_t period,
 				     store_declaration_fn fn, void *ctx)
 {
+	enum amana_err err = flush_for(P(s), employer);
+	if (err)
+		return err;
 	struct params p = { .n = 0 };
 	p_i64(&p, employer);
 	p_i64(&p, period);
 	PGresult *r;
-	enum amana_err err = run(s, id, &p, &r);
-	if (err)
+	if ((err = run(s, id, &p, &r)))
 		return err;
 	err = each_declaration(r, fn, ctx);
 	PQclear(r);
@@ -1449,12 +1537,14 @@ static enum amana_err pg_declarations_recent(struct store *s, int64_t employer, 
 	/* Two periods at most: this one if declared, and the latest before
 	 * it; but only one when this period has none (the latest before is
 	 * then the first of the two the query found). */
+	enum amana_err err = flush_for(P(s), employer);
+	if (err)
+		return err;
 	struct params p = { .n = 0 };
 	p_i64(&p, employer);
 	p_i64(&p, period);
 	PGresult *r;
-	enum amana_err err = run(s, P_DECL_RECENT, &p, &r);
-	if (err)
+	if ((err = run(s, P_DECL_RECENT, &p, &r)))
 		return err;
 	return each_recent_row(r, period, fn, ctx);
 }
@@ -1464,6 +1554,10 @@ static enum amana_err pg_declarations_recent_many(struct store *s, const int64_t
 {
 	enum amana_err err = period ? store_many_check(employers, n) : AMANA_ERR_USAGE;
 	if (err || n == 0)
+		return err;
+	for (size_t i = 0; i < n && !err; i++)
+		err = flush_for(P(s), employers[i]);
+	if (err)
 		return err;
 	struct params p = { .n = 0 };
 	char *arr;
@@ -1481,8 +1575,8 @@ static enum amana_err pg_declarations_recent_many(struct store *s, const int64_t
 static enum amana_err pg_declaration_stats(struct store *s, int64_t employer, int64_t *count, uint32_t *last_period)
 {
 	PGresult *r;
-	enum amana_err err = select_by(s, P_DECL_STATS, employer, &r);
-	if (err)
+	enum amana_err err = flush_for(P(s), employer);
+	if (err || (err = select_by(s, P_DECL_STATS, employer, &r)))
 		return err;
 	if (PQntuples(r) == 1) {
 		*count = g_i64(r, 0, 0);
@@ -1496,12 +1590,14 @@ static enum amana_err pg_declaration_stats(struct store *s, int64_t employer, in
 
 static enum amana_err pg_last_period_before(struct store *s, int64_t employer, uint32_t period, uint32_t *out)
 {
+	enum amana_err err = flush_for(P(s), employer);
+	if (err)
+		return err;
 	struct params p = { .n = 0 };
 	p_i64(&p, employer);
 	p_i64(&p, period);
 	PGresult *r;
-	enum amana_err err = run(s, P_DECL_LAST_BEFORE, &p, &r);
-	if (err)
+	if ((err = run(s, P_DECL_LAST_BEFORE, &p, &r)))
 		return err;
 	if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
 		*out = (uint32_t)g_i64(r, 0, 0);
@@ -1527,6 +1623,7 @@ static enum amana_err pg_chunk_insert(struct store *s, const struct store_chunk 
 		copy_i64(b, c->line_count);
 		copy_blob(b, &c->persons);
 		copy_blob(b, &c->payload_sealed);
+		emp_add(&ps->pending_employers, c->employer_id);
 		return b->len >= COPY_FLUSH_BYTES ? flush_pending(ps) : AMANA_OK;
 	}
 	struct params p = { .n = 0 };
@@ -1560,11 +1657,14 @@ static enum amana_err each_chunk_row(PGresult *r, store_chunk_fn fn, void *ctx)
 
 static enum amana_err pg_chunks_of(struct store *s, int64_t employer, int64_t declaration, store_chunk_fn fn, void *ctx)
 {
+	enum amana_err err = flush_for(P(s), employer);
+	if (err)
+		return err;
 	struct params p = { .n = 0 };
 	p_i64(&p, employer);
 	p_i64(&p, declaration);
 	PGresult *r;
-	enum amana_err err = run(s, P_LINES_OF, &p, &r);
+	err = run(s, P_LINES_OF, &p, &r);
 	return err ? err : each_chunk_row(r, fn, ctx);
 }
 
@@ -1573,6 +1673,10 @@ static enum amana_err pg_chunks_of_many(struct store *s, const struct store_decl
 {
 	enum amana_err err = store_many_check_decls(keys, n);
 	if (err || n == 0)
+		return err;
+	for (size_t i = 0; i < n && !err; i++)
+		err = flush_for(P(s), keys[i].employer_id);
+	if (err)
 		return err;
 	int64_t *ids = malloc(2 * n * sizeof(*ids));
 	if (!ids)
@@ -1622,6 +1726,7 @@ static void pg_close(struct store *s)
 	free(ps->replay_lines.data);
 	jobs_free(&ps->jobs);
 	jobs_free(&ps->replay_jobs);
+	emp_free(&ps->pending_employers);
 	free(ps);
 }
 

@@ -2504,6 +2504,10 @@ static void test_lines_around_savepoints(void **state)
 	seen_free(&sn);
 	ASSERT_OK(add_chunk(f->s, 2, 1, 5));
 	ASSERT_OK(store_rollback_savepoint(f->s));
+	ASSERT_OK(chunks_of(f->s, 1, on_chunk, &sn)); /* what came before the savepoint is still there */
+	assert_int_equal(sn.calls, 1);
+	expect_chunk(&sn.chunk[0], 1, 0, 3);
+	seen_free(&sn);
 	ASSERT_OK(add_chunk(f->s, 1, 1, 6));
 	ASSERT_OK(store_savepoint(f->s));
 	ASSERT_OK(add_declaration(f->s, 3, 1, 202403, 0));
