@@ -123,50 +123,51 @@ static const struct {
 	 * employers read: flush_for) */
 	bool reads_deferred;
 } pq[P_COUNT] = {
-	[P_META_GET] = { "SELECT value FROM meta WHERE key = $1", 1, false },
+	[P_META_GET] = { "SELECT value FROM meta WHERE key = $1", 1, false, false },
 	[P_META_PUT] = { "INSERT INTO meta(key, value) VALUES($1, $2)"
 			 " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-			 2, true },
-	[P_SEQ_INIT] = { "INSERT INTO sequences(name, next) VALUES($1, 1) ON CONFLICT DO NOTHING", 1, true },
-	[P_SEQ_TAKE] = { "UPDATE sequences SET next = next + $2 WHERE name = $1 RETURNING next - $2", 2, true },
-	[P_SEQ_SET] = { "UPDATE sequences SET next = $2 WHERE name = $1", 2, true },
-	[P_KEY_PUT] = { "INSERT INTO keyring(purpose, version, wrapped) VALUES($1, $2, $3)", 3, true },
-	[P_KEY_EACH] = { "SELECT purpose, version, wrapped FROM keyring ORDER BY purpose, version", 0, false },
+			 2, true, false },
+	[P_SEQ_INIT] = { "INSERT INTO sequences(name, next) VALUES($1, 1) ON CONFLICT DO NOTHING", 1, true, false },
+	[P_SEQ_TAKE] = { "UPDATE sequences SET next = next + $2 WHERE name = $1 RETURNING next - $2", 2, true, false },
+	[P_SEQ_SET] = { "UPDATE sequences SET next = $2 WHERE name = $1", 2, true, false },
+	[P_KEY_PUT] = { "INSERT INTO keyring(purpose, version, wrapped) VALUES($1, $2, $3)", 3, true, false },
+	[P_KEY_EACH] = { "SELECT purpose, version, wrapped FROM keyring ORDER BY purpose, version", 0, false, false },
 	[P_EMP_INSERT] = { "INSERT INTO employers(id, aff_bidx, aff_sealed, profile_sealed, created_at)"
 			   " VALUES($1, $2, $3, $4, $5)",
-			   5, true },
+			   5, true, false },
 	[P_EMP_BY_BIDX] = { "SELECT id, aff_bidx, aff_sealed, profile_sealed, created_at FROM employers"
 			    " WHERE aff_bidx = $1 ORDER BY id",
-			    1, false },
+			    1, false, false },
 	[P_EMP_GET] = { "SELECT id, aff_bidx, aff_sealed, profile_sealed, created_at FROM employers WHERE id = $1", 1,
-			false },
+			false, false },
 	/* employers_each reads by pages of ids: bounded memory, and the
 	 * callback may query between pages */
 	[P_EMP_PAGE] = { "SELECT id, aff_bidx, aff_sealed, profile_sealed, created_at FROM employers"
 			 " WHERE id > $1 ORDER BY id LIMIT 10000",
-			 1, false },
+			 1, false, false },
 	[P_PER_INSERT] = { "INSERT INTO persons(id, reg_bidx, reg_sealed, cin_bidx, cin_sealed, name_bidx,"
 			   " identity_sealed, created_at) VALUES($1, $2, $3, $4, $5, $6, $7, $8)",
-			   8, true },
+			   8, true, false },
 	[P_PER_BY_REG] = { "SELECT id, reg_bidx, reg_sealed, coalesce(cin_bidx, 0), coalesce(cin_sealed, ''::bytea),"
 			   " name_bidx, identity_sealed, created_at FROM persons WHERE reg_bidx = $1 ORDER BY id",
-			   1, false },
+			   1, false, false },
 	[P_PER_BY_REG_MANY] = { "SELECT id, reg_bidx, reg_sealed, coalesce(cin_bidx, 0), coalesce(cin_sealed, "
 				"''::bytea),"
 				" name_bidx, identity_sealed, created_at FROM persons WHERE reg_bidx = "
 				"ANY($1::bigint[])"
 				" ORDER BY reg_bidx, id",
-				1, false },
+				1, false, false },
 	[P_PER_BY_CIN] = { "SELECT id, reg_bidx, reg_sealed, coalesce(cin_bidx, 0), coalesce(cin_sealed, ''::bytea),"
 			   " name_bidx, identity_sealed, created_at FROM persons WHERE cin_bidx = $1 ORDER BY id",
-			   1, false },
+			   1, false, false },
 	[P_PER_GET] = { "SELECT id, reg_bidx, reg_sealed, coalesce(cin_bidx, 0), coalesce(cin_sealed, ''::bytea),"
 			" name_bidx, identity_sealed, created_at FROM persons WHERE id = $1",
-			1, false },
-	[P_JOB_OPEN] = { "INSERT INTO employments(person_id, employer_id, start_period) VALUES($1, $2, $3)", 3, true },
+			1, false, false },
+	[P_JOB_OPEN] = { "INSERT INTO employments(person_id, employer_id, start_period) VALUES($1, $2, $3)", 3, true,
+			 false },
 	[P_JOB_CLOSE] = { "UPDATE employments SET end_period = $3"
 			  " WHERE person_id = $1 AND employer_id = $2 AND end_period IS NULL",
-			  3, true },
+			  3, true, false },
 	[P_JOB_OF_PERSON] = { "SELECT id, person_id, employer_id, start_period, coalesce(end_period, 0)"
 			      " FROM employments WHERE person_id = $1 ORDER BY start_period, id",
 			      1, false, true },
@@ -175,17 +176,17 @@ static const struct {
 	[P_JOB_OPEN_MANY] = { "INSERT INTO employments(person_id, employer_id, start_period)"
 			      " SELECT p, e, s FROM unnest($1::bigint[], $2::bigint[], $3::bigint[])"
 			      " WITH ORDINALITY AS u(p, e, s, o) ORDER BY o",
-			      3, true },
+			      3, true, false },
 	[P_JOB_CLOSE_MANY] = { "UPDATE employments j SET end_period = u.s"
 			       " FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS u(p, e, s)"
 			       " WHERE j.person_id = u.p AND j.employer_id = u.e AND j.end_period IS NULL",
-			       3, true },
+			       3, true, false },
 	[P_DECL_INSERT] = { "INSERT INTO declarations(id, employer_id, period, seq, imported_at, line_count,"
 			    " digest, totals_sealed) VALUES($1, $2, $3, $4, $5, $6, $7, $8)",
-			    8, true },
+			    8, true, false },
 	[P_DECL_OF] = { "SELECT id, employer_id, period, seq, imported_at, line_count, digest, totals_sealed"
 			" FROM declarations WHERE employer_id = $1 AND period = $2 ORDER BY seq",
-			2, false },
+			2, false, false },
 	/* The period's declarations and the latest earlier period's: the two
 	 * periods first, then their rows, newest first. */
 	[P_DECL_RECENT] = { "SELECT id, employer_id, period, seq, imported_at, line_count, digest, totals_sealed"
@@ -193,7 +194,7 @@ static const struct {
 			    "  SELECT DISTINCT period FROM declarations WHERE employer_id = $1 AND period <= $2"
 			    "  ORDER BY period DESC LIMIT 2)"
 			    " ORDER BY period DESC, seq DESC",
-			    2, false },
+			    2, false, false },
 	/* The same for a list of employers, in one round trip. */
 	[P_DECL_RECENT_MANY] = { "SELECT d.id, d.employer_id, d.period, d.seq, d.imported_at, d.line_count, d.digest,"
 				 " d.totals_sealed FROM unnest($1::bigint[]) AS e(id) CROSS JOIN LATERAL ("
@@ -201,23 +202,23 @@ static const struct {
 				 "   SELECT DISTINCT period FROM declarations WHERE employer_id = e.id AND period <= $2"
 				 "   ORDER BY period DESC LIMIT 2)) d"
 				 " ORDER BY d.employer_id, d.period DESC, d.seq DESC",
-				 2, false },
+				 2, false, false },
 	[P_DECL_STATS] = { "SELECT count(*), coalesce(max(period), 0) FROM declarations WHERE employer_id = $1", 1,
-			   false },
+			   false, false },
 	[P_DECL_LAST_BEFORE] = { "SELECT max(period) FROM declarations WHERE employer_id = $1 AND period < $2", 2,
-				 false },
+				 false, false },
 	[P_LINE_INSERT] = { "INSERT INTO declaration_lines(employer_id, declaration_id, chunk, line_count, persons,"
 			    " payload_sealed) VALUES($1, $2, $3, $4, $5, $6)",
-			    6, true },
+			    6, true, false },
 	[P_LINES_OF] = { "SELECT employer_id, declaration_id, chunk, line_count, persons, payload_sealed"
 			 " FROM declaration_lines WHERE employer_id = $1 AND declaration_id = $2 ORDER BY chunk",
-			 2, false },
+			 2, false, false },
 	/* by (employer, declaration): on a sharded store, one query per shard */
 	[P_LINES_OF_MANY] = { "SELECT employer_id, declaration_id, chunk, line_count, persons, payload_sealed"
 			      " FROM declaration_lines WHERE (employer_id, declaration_id) IN ("
 			      "  SELECT * FROM unnest($1::bigint[], $2::bigint[]))"
 			      " ORDER BY declaration_id, chunk",
-			      2, false },
+			      2, false, false },
 	[P_COUNTS] = { "SELECT (SELECT count(*) FROM employers), (SELECT count(*) FROM persons),"
 		       " (SELECT count(*) FROM employments), (SELECT count(*) FROM declarations),"
 		       " (SELECT coalesce(sum(line_count), 0)::bigint FROM declaration_lines)",
