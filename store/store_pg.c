@@ -230,10 +230,10 @@ static const struct {
  * lines in COPY's binary format, employment changes as one statement per
  * run of changes on distinct (person, employer) pairs. A month of files is
  * then a few round trips per batch of files instead of one per write. They
- * are sent before any read of those tables, before a savepoint, when a
- * buffer is full, and at commit; a write refused then fails that call, and
- * the transaction (or the savepoint taken before it) can only be rolled
- * back (store.h). */
+ * are sent before a read that could see them, when a buffer is full, at the
+ * end of a file once enough lines wait, and at commit; a write refused then
+ * fails that call or the next, and the transaction (or the savepoint taken
+ * before it) can only be rolled back (store.h). */
 #define COPY_FLUSH_BYTES (8u << 20)
 /* Past this many bytes of lines, a declaration outside a savepoint (a file
  * done) sends what waits, the lines' COPY left running: the server inserts
@@ -248,12 +248,13 @@ struct copy_buf {
 	size_t rows;
 };
 
-/* The employers whose declarations or lines are held back. */
-struct emp_set {
+/* A set of int64 keys (the employers whose declarations or lines are held
+ * back; the pairs of a run of employment changes). */
+struct key_set {
 	int64_t *key;
 	uint8_t *used;
 	size_t cap, n;
-	bool all; /* not known (after held-back writes came back from a savepoint): any of them */
+	bool all; /* not known (out of memory, or held-back writes back from a savepoint): any key */
 };
 
 struct job_queue {
@@ -286,7 +287,7 @@ struct pg_store {
 	unsigned saved_nids;
 	struct copy_buf decls, lines;
 	struct job_queue jobs;
-	struct emp_set pending_employers;
+	struct key_set pending_employers;
 	/* The savepoint is taken on the server only when something must go
 	 * there while it holds (SP_LAZY until then): a file that only adds
 	 * held-back writes costs no round trip for its savepoint. */
@@ -520,7 +521,7 @@ static bool pending(const struct pg_store *ps)
 	return ps->decls.rows || ps->lines.rows || ps->jobs.n;
 }
 
-static size_t emp_slot(const struct emp_set *e, int64_t k)
+static size_t set_slot(const struct key_set *e, int64_t k)
 {
 	size_t i = (size_t)(((uint64_t)k * 0x9e3779b97f4a7c15u) >> 20) & (e->cap - 1);
 	while (e->used[i] && e->key[i] != k)
@@ -528,12 +529,12 @@ static size_t emp_slot(const struct emp_set *e, int64_t k)
 	return i;
 }
 
-static bool emp_has(const struct emp_set *e, int64_t k)
+static bool set_has(const struct key_set *e, int64_t k)
 {
-	return e->all || (e->cap && e->used[emp_slot(e, k)]);
+	return e->all || (e->cap && e->used[set_slot(e, k)]);
 }
 
-static void emp_clear(struct emp_set *e)
+static void set_clear(struct key_set *e)
 {
 	if (e->cap)
 		memset(e->used, 0, e->cap);
@@ -541,20 +542,20 @@ static void emp_clear(struct emp_set *e)
 	e->all = false;
 }
 
-static void emp_free(struct emp_set *e)
+static void set_free(struct key_set *e)
 {
 	free(e->key);
 	free(e->used);
 	memset(e, 0, sizeof(*e));
 }
 
-/* Without room to note k, the set stands for every employer. */
-static void emp_add(struct emp_set *e, int64_t k)
+/* Without room to note k, the set stands for every key. */
+static void set_add(struct key_set *e, int64_t k)
 {
 	if (e->all)
 		return;
 	if (2 * (e->n + 1) > e->cap) {
-		struct emp_set g = { .cap = e->cap ? 2 * e->cap : 256 };
+		struct key_set g = { .cap = e->cap ? 2 * e->cap : 256 };
 		g.key = malloc(g.cap * sizeof(*g.key));
 		g.used = calloc(g.cap, 1);
 		if (!g.key || !g.used) {
@@ -565,16 +566,16 @@ static void emp_add(struct emp_set *e, int64_t k)
 		}
 		for (size_t i = 0; i < e->cap; i++) {
 			if (e->used[i]) {
-				size_t j = emp_slot(&g, e->key[i]);
+				size_t j = set_slot(&g, e->key[i]);
 				g.used[j] = 1;
 				g.key[j] = e->key[i];
 				g.n++;
 			}
 		}
-		emp_free(e);
+		set_free(e);
 		*e = g;
 	}
-	size_t i = emp_slot(e, k);
+	size_t i = set_slot(e, k);
 	if (!e->used[i]) {
 		e->used[i] = 1;
 		e->key[i] = k;
@@ -587,7 +588,7 @@ static void pending_clear(struct pg_store *ps)
 	copy_clear(&ps->decls);
 	copy_clear(&ps->lines);
 	jobs_clear(&ps->jobs);
-	emp_clear(&ps->pending_employers);
+	set_clear(&ps->pending_employers);
 }
 
 /* ---- parameters: binary, except the bigint[] lists (text "{1,2,3}",
@@ -784,31 +785,6 @@ static enum amana_err run(struct store *s, enum pq_id id, const struct params *p
 
 /* ---- deferred writes, sent ---- */
 
-/* Pairs (person, employer) seen in the current run of employment changes. */
-struct pair_set {
-	struct {
-		int64_t person, employer;
-		uint32_t run;
-	} * slot;
-	size_t mask;
-	uint32_t run; /* slots of older runs are free */
-};
-
-static bool pair_seen(struct pair_set *ps, int64_t person, int64_t employer)
-{
-	uint64_t h = ((uint64_t)person * 0x9e3779b97f4a7c15u) ^ ((uint64_t)employer * 0xc2b2ae3d27d4eb4fu);
-	for (size_t i = (size_t)(h >> 17) & ps->mask;; i = (i + 1) & ps->mask) {
-		if (ps->slot[i].run != ps->run) {
-			ps->slot[i].person = person;
-			ps->slot[i].employer = employer;
-			ps->slot[i].run = ps->run;
-			return false;
-		}
-		if (ps->slot[i].person == person && ps->slot[i].employer == employer)
-			return true;
-	}
-}
-
 /* Opens (open = 1) or closes of queue entries [from, to) as one statement. */
 static enum amana_err jobs_send_kind(struct pg_store *ps, size_t from, size_t to, uint8_t open, int64_t *tmp)
 {
@@ -838,32 +814,36 @@ static enum amana_err jobs_send_kind(struct pg_store *ps, size_t from, size_t to
 
 /* The queued employment changes, in order: cut into runs in which no pair
  * (person, employer) comes twice, where opens and closes commute; each run
- * is then one insert and one update. */
+ * is then one insert and one update. A pair is noted by a 64-bit mix of its
+ * ids: two pairs that mix alike only end a run early. */
 static enum amana_err jobs_send(struct pg_store *ps)
 {
 	const struct job_queue *q = &ps->jobs;
 	if (q->n == 0)
 		return AMANA_OK;
-	size_t cap = 16;
-	while (cap < 2 * q->n)
-		cap *= 2;
-	struct pair_set set = { .slot = calloc(cap, sizeof(*set.slot)), .mask = cap - 1, .run = 1 };
 	int64_t *tmp = malloc(3 * q->n * sizeof(*tmp));
-	enum amana_err err = set.slot && tmp ? AMANA_OK : AMANA_ERR_NOMEM;
+	if (!tmp)
+		return AMANA_ERR_NOMEM;
+	struct key_set seen = { .n = 0 };
+	enum amana_err err = AMANA_OK;
 	size_t from = 0;
 	for (size_t i = 0; i <= q->n && !err; i++) {
-		if (i < q->n && !pair_seen(&set, q->person[i], q->employer[i]))
-			continue;
+		int64_t pair = 0;
+		if (i < q->n) {
+			pair = (int64_t)(((uint64_t)q->person[i] * 0x9e3779b97f4a7c15u) ^ (uint64_t)q->employer[i]);
+			if (!set_has(&seen, pair)) {
+				set_add(&seen, pair);
+				continue;
+			}
+		}
 		if (!(err = jobs_send_kind(ps, from, i, 1, tmp)))
 			err = jobs_send_kind(ps, from, i, 0, tmp);
-		from = i;
-		if (i < q->n) { /* i starts the next run */
-			set.run++;
-			(void)pair_seen(&set, q->person[i], q->employer[i]);
-		}
+		from = i; /* i starts the next run */
+		set_clear(&seen);
+		set_add(&seen, pair);
 	}
 	free(tmp);
-	free(set.slot);
+	set_free(&seen);
 	return err;
 }
 
@@ -933,7 +913,7 @@ static enum amana_err flush_pending(struct pg_store *ps)
  * sent (another employer's cannot change what the read finds). */
 static enum amana_err flush_for(struct pg_store *ps, int64_t employer)
 {
-	if ((ps->decls.rows || ps->lines.rows) && emp_has(&ps->pending_employers, employer))
+	if ((ps->decls.rows || ps->lines.rows) && set_has(&ps->pending_employers, employer))
 		return flush_pending(ps);
 	return AMANA_OK;
 }
@@ -1439,7 +1419,7 @@ static enum amana_err pg_declaration_insert(struct store *s, const struct store_
 		copy_i64(b, d->line_count);
 		copy_blob(b, &digest);
 		copy_blob(b, &d->totals_sealed);
-		emp_add(&ps->pending_employers, d->employer_id);
+		set_add(&ps->pending_employers, d->employer_id);
 		bool early = ps->sp == SP_NONE && ps->lines.len >= COPY_EARLY_BYTES;
 		return early || b->len >= COPY_FLUSH_BYTES ? flush_pending(ps) : AMANA_OK;
 	}
@@ -1624,7 +1604,7 @@ static enum amana_err pg_chunk_insert(struct store *s, const struct store_chunk 
 		copy_i64(b, c->line_count);
 		copy_blob(b, &c->persons);
 		copy_blob(b, &c->payload_sealed);
-		emp_add(&ps->pending_employers, c->employer_id);
+		set_add(&ps->pending_employers, c->employer_id);
 		return b->len >= COPY_FLUSH_BYTES ? flush_pending(ps) : AMANA_OK;
 	}
 	struct params p = { .n = 0 };
@@ -1727,7 +1707,7 @@ static void pg_close(struct store *s)
 	free(ps->replay_lines.data);
 	jobs_free(&ps->jobs);
 	jobs_free(&ps->replay_jobs);
-	emp_free(&ps->pending_employers);
+	set_free(&ps->pending_employers);
 	free(ps);
 }
 

@@ -313,6 +313,18 @@ static int teardown(void **state)
 
 /* ---- the tests ---- */
 
+/* The PostgreSQL URI a registry folder's store.conf names. */
+static void store_uri(const char *dir, char *uri, size_t cap)
+{
+	char conf[4200];
+	snprintf(conf, sizeof(conf), "%s/store.conf", dir);
+	size_t len;
+	char *text = read_file(conf, &len);
+	assert_non_null(text);
+	snprintf(uri, cap, "%.*s", (int)strcspn(text, "\n"), text);
+	free(text);
+}
+
 /* The registry as it was after month 1. On PostgreSQL the tables are not in
  * the folder: the pristine database is copied into a new one (CREATE
  * DATABASE ... TEMPLATE), which the restored folder's store.conf names. */
@@ -322,12 +334,7 @@ static void restore(struct world *w)
 	if (!pgtest_enabled())
 		return;
 	char conf[4200], uri[512], fresh[512];
-	snprintf(conf, sizeof(conf), "%s/store.conf", w->pristine);
-	size_t len;
-	char *text = read_file(conf, &len);
-	assert_non_null(text);
-	snprintf(uri, sizeof(uri), "%.*s", (int)strcspn(text, "\n"), text);
-	free(text);
+	store_uri(w->pristine, uri, sizeof(uri));
 	assert_int_equal(pgtest_clone_database(uri, fresh, sizeof(fresh)), 0);
 	snprintf(conf, sizeof(conf), "%s/store.conf", w->g.home);
 	assert_int_equal(write_file(conf, fresh, strlen(fresh)), 0);
@@ -343,13 +350,8 @@ static bool wait_first_commit(struct world *w, pid_t pid, int *st)
 		snprintf(wal, sizeof(wal), "%s/registry.db-wal", w->g.home);
 		return wait_wal_commits(wal, 2, pid, st);
 	}
-	char conf[4200], uri[512];
-	snprintf(conf, sizeof(conf), "%s/store.conf", w->g.home);
-	size_t len;
-	char *text = read_file(conf, &len);
-	assert_non_null(text);
-	snprintf(uri, sizeof(uri), "%.*s", (int)strcspn(text, "\n"), text);
-	free(text);
+	char uri[512];
+	store_uri(w->g.home, uri, sizeof(uri));
 	int64_t t0 = now_us();
 	while (pgtest_count(uri, "SELECT count(*) FROM declarations") <= w->decls1) {
 		if (waitpid(pid, st, WNOHANG) == pid)
@@ -372,13 +374,8 @@ static void wait_sessions_gone(struct world *w)
 {
 	if (!pgtest_enabled())
 		return;
-	char conf[4200], uri[512];
-	snprintf(conf, sizeof(conf), "%s/store.conf", w->g.home);
-	size_t len;
-	char *text = read_file(conf, &len);
-	assert_non_null(text);
-	snprintf(uri, sizeof(uri), "%.*s", (int)strcspn(text, "\n"), text);
-	free(text);
+	char uri[512];
+	store_uri(w->g.home, uri, sizeof(uri));
 	int64_t t0 = now_us();
 	while (pgtest_count(uri, "SELECT count(*) FROM pg_stat_activity"
 				 " WHERE datname = current_database() AND pid <> pg_backend_pid()") != 0) {
