@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -43,10 +44,16 @@ struct job_op {
 #define JOB_OPS_MAX 512
 
 struct window;
+struct prefetch;
 
 struct file_state {
 	struct registry *r;
 	struct window *win; /* the earlier declarations of the next files, read ahead */
+	struct prefetch *pf; /* reads the window after it, on a connection of its own */
+	uint64_t tx_no; /* the current transaction, counted from 1 */
+	uint32_t tx_writes; /* declarations written in it */
+	bool tx_untracked; /* one of them could not be noted: read ahead no more in it */
+	struct idmap tx_written; /* employer -> its latest one's number in tx_writes */
 	struct import_file_result res;
 	struct ebds_errors *errs; /* the registry's errors of the current file */
 	struct ebds_errors *merged; /* with the codec's, in line order */
@@ -181,15 +188,22 @@ static void order_previous(struct recent *m)
 	}
 }
 
-/* Employers by affiliation, looked up once for an import of many files. */
-static enum amana_err lookup_employer(struct file_state *fs, uint32_t aff, int64_t *id)
+/* Employers by affiliation, looked up once for an import of many files.
+ * The cache is only read once built, so the window's thread reads it too,
+ * and looks up what it lacks through its own connection s. */
+static enum amana_err lookup_employer_on(const struct file_state *fs, struct store *s, uint32_t aff, int64_t *id)
 {
 	uint32_t v;
 	if (fs->employers_cached && idmap_get(&fs->employers, aff, &v)) {
 		*id = v;
 		return AMANA_OK;
 	}
-	return find_employer(fs->r, aff, id); /* e.g. registered since the cache was built */
+	return find_employer_on(fs->r, s, aff, id); /* e.g. registered since the cache was built */
+}
+
+static enum amana_err lookup_employer(struct file_state *fs, uint32_t aff, int64_t *id)
+{
+	return lookup_employer_on(fs, fs->r->store, aff, id);
 }
 
 /*
@@ -203,15 +217,25 @@ static enum amana_err lookup_employer(struct file_state *fs, uint32_t aff, int64
  * round trips for the run instead of two per file; in-process SQLite does
  * the same work either way.
  *
+ * On a database server the window is read by a thread of its own, on a
+ * connection of its own, while the import thread checks and writes the
+ * files of the window before it: the import's session only writes. Such a
+ * read sees what was committed when it ran, not what the import wrote in
+ * its open transaction. It is asked only once the transaction holds the
+ * writer lock, and used only in that same transaction, so no other process
+ * can have written in between; and a file whose employer got a declaration
+ * in the transaction reads for itself. Without a second connection (SQLite)
+ * the import thread reads each window itself, on its own connection.
+ *
  * What was read ahead is used for a file only if it still holds: the file's
- * own records name the same employer and period as its name; no file since
- * the reading wrote a declaration for that employer (the window keeps that
- * set); and the window was read in the current transaction (between two
- * transactions another process may write). Otherwise the file is checked as
- * before, by its own queries. A failure of the store while reading ahead
+ * own records name the same employer and period as its name; the current
+ * transaction wrote no declaration for that employer; and the window was
+ * read in the current transaction (between two transactions another
+ * process may write). Otherwise the file is checked as before, by its own
+ * queries. A failure of the store while the import thread reads ahead
  * stops the import (on a server it ends the transaction), as the file's own
- * query would have; anything else only sends the files back to their own
- * queries.
+ * query would have; anything else, and any failure on the window's own
+ * connection, only sends the files back to their own queries.
  */
 #define WINDOW_FILES 256
 #define WINDOW_LINES 65536 /* earlier lines held at most */
@@ -236,12 +260,13 @@ struct window_decl {
 };
 
 struct window {
-	bool fresh; /* read in the current transaction */
+	uint64_t tx; /* the transaction it was read in (0: none yet) */
+	uint32_t as_of; /* the read saw that transaction's first as_of declarations */
+	uint32_t period; /* of its files */
 	size_t start, end; /* files [start, end) of the import */
 	struct window_file f[WINDOW_FILES];
 	struct idmap by_employer; /* employer id -> index in f */
 	struct idmap decl_index; /* declaration id -> index in decls */
-	struct idmap dirty; /* employers a declaration was written for since */
 	struct window_decl decls[WINDOW_DECLS];
 	size_t ndecls;
 	int64_t current_decl;
@@ -256,7 +281,6 @@ static struct window *window_new(void)
 	if (w) {
 		idmap_init(&w->by_employer);
 		idmap_init(&w->decl_index);
-		idmap_init(&w->dirty);
 	}
 	return w;
 }
@@ -267,7 +291,6 @@ static void window_free(struct window *w)
 		return;
 	idmap_free(&w->by_employer);
 	idmap_free(&w->decl_index);
-	idmap_free(&w->dirty);
 	crypto_wipe(w, sizeof(*w));
 	free(w);
 }
@@ -331,25 +354,26 @@ static void window_unready(struct window *w)
 	window_wipe_lines(w);
 }
 
-/* Read ahead for the files of paths[from..): those of one period (the next
- * period's files wait for a window read after this one's are written), at
- * most WINDOW_FILES, and as many as fit in WINDOW_LINES earlier lines.
- * Returns an error only for a failure of the store itself, which on a
- * server also ends the transaction: the import stops, as a file's own read
- * would have stopped it. Anything else sends the files back to their own
- * reads. */
-static enum amana_err window_fill(struct file_state *fs, const char *const *paths, size_t count, size_t from)
+/* Read ahead, through s, for the files of paths[from..): those of one
+ * period (the next period's files wait for a window read after this one's
+ * are written), at most WINDOW_FILES, and as many as fit in WINDOW_LINES
+ * earlier lines; the window covers at least paths[from]. Returns an error
+ * only for a failure of the store itself; anything else leaves the files
+ * unready, to their own reads. Touches nothing of fs but what stays
+ * unchanged while the files are imported: safe on the window's thread. */
+static enum amana_err window_fill(const struct file_state *fs, struct window *w, struct store *s,
+				  const char *const *paths, size_t count, size_t from, uint64_t tx, uint32_t as_of)
 {
-	struct window *w = fs->win;
 	window_wipe_lines(w);
+	w->tx = tx;
+	w->as_of = as_of;
 	w->start = from;
 	w->end = from + WINDOW_FILES < count ? from + WINDOW_FILES : count;
 	w->ndecls = 0;
 	w->current_decl = 0;
 	w->overflow = false;
-	w->fresh = false;
+	w->period = 0;
 	idmap_reset(&w->decl_index);
-	idmap_reset(&w->dirty);
 	idmap_reset(&w->by_employer);
 	int64_t employers[WINDOW_FILES];
 	size_t n = 0;
@@ -367,7 +391,8 @@ static enum amana_err window_fill(struct file_state *fs, const char *const *path
 			break;
 		}
 		period = wf->period;
-		if (lookup_employer(fs, wf->affiliation, &wf->employer_id) != AMANA_OK)
+		w->period = period;
+		if (lookup_employer_on(fs, s, wf->affiliation, &wf->employer_id) != AMANA_OK)
 			continue; /* unknown (or unreadable): the file's own checks say */
 		if (idmap_get(&w->by_employer, wf->employer_id, NULL))
 			continue; /* the employer again (a complementary file): its own reads */
@@ -380,10 +405,9 @@ static enum amana_err window_fill(struct file_state *fs, const char *const *path
 	/* From here on the window covers [start, end) for this transaction,
 	 * whatever is ready in it: files not ready read for themselves, and the
 	 * window is read again only past its end. */
-	w->fresh = true;
 	if (n == 0)
 		return AMANA_OK;
-	enum amana_err err = store_declarations_recent_many(fs->r->store, employers, n, period, window_recent_row, w);
+	enum amana_err err = store_declarations_recent_many(s, employers, n, period, window_recent_row, w);
 	if (err) {
 		window_unready(w);
 		return w->overflow ? AMANA_OK : err;
@@ -402,18 +426,183 @@ static enum amana_err window_fill(struct file_state *fs, const char *const *path
 			continue;
 		}
 		if (lines + wf->prev_lines > WINDOW_LINES || nids + wf->ms.prev_n > STORE_MANY_MAX) {
-			w->end = j;
+			w->end = j > w->start ? j : w->start + 1;
+			if (j == w->start)
+				wf->ready = false;
 			break;
 		}
 		lines += wf->prev_lines;
 		for (unsigned k = 0; k < wf->ms.prev_n; k++)
 			ids[nids++] = (struct store_decl_key){ wf->employer_id, wf->ms.prev_ids[k] };
 	}
-	if (nids && (err = lines_each_many(fs->r, ids, nids, window_line, w))) {
+	if (nids && (err = lines_each_many_on(fs->r, s, ids, nids, window_line, w))) {
 		window_unready(w);
 		return w->overflow ? AMANA_OK : err;
 	}
 	return AMANA_OK;
+}
+
+/*
+ * The window's thread: reads the window starting at a file the import
+ * thread names, for the transaction it names, while the import goes on.
+ * One request at a time; the import thread takes the window read and hands
+ * back the one it is done with.
+ */
+enum prefetch_state { PF_IDLE, PF_ASKED, PF_DONE };
+
+struct prefetch {
+	const struct file_state *fs; /* only what stays unchanged during the import */
+	struct store *store; /* the thread's own connection */
+	const char *const *paths;
+	size_t count;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	enum prefetch_state state;
+	size_t from;
+	uint64_t tx;
+	struct window *w; /* the thread's while asked, else the import thread's */
+	bool failed; /* the connection failed: the import thread reads for itself */
+	bool stop;
+};
+
+static void *prefetch_main(void *arg)
+{
+	struct prefetch *pf = arg;
+	pthread_mutex_lock(&pf->lock);
+	for (;;) {
+		while (!pf->stop && pf->state != PF_ASKED)
+			pthread_cond_wait(&pf->cond, &pf->lock);
+		if (pf->stop)
+			break;
+		size_t from = pf->from;
+		uint64_t tx = pf->tx;
+		pthread_mutex_unlock(&pf->lock);
+		/* another connection sees none of the transaction's writes */
+		enum amana_err err = window_fill(pf->fs, pf->w, pf->store, pf->paths, pf->count, from, tx, 0);
+		if (err)
+			window_unready(pf->w);
+		pthread_mutex_lock(&pf->lock);
+		if (err)
+			pf->failed = true;
+		pf->state = PF_DONE;
+		pthread_cond_broadcast(&pf->cond);
+	}
+	pthread_mutex_unlock(&pf->lock);
+	return NULL;
+}
+
+static void prefetch_stop(struct prefetch *pf)
+{
+	if (!pf)
+		return;
+	pthread_mutex_lock(&pf->lock);
+	pf->stop = true;
+	pthread_cond_broadcast(&pf->cond);
+	pthread_mutex_unlock(&pf->lock);
+	pthread_join(pf->thread, NULL);
+	pthread_cond_destroy(&pf->cond);
+	pthread_mutex_destroy(&pf->lock);
+	store_close(pf->store);
+	window_free(pf->w);
+	free(pf);
+}
+
+/* A window thread with its own connection, or NULL without one (SQLite, a
+ * server that refuses another connection, no memory): the import thread
+ * then reads every window itself. */
+static struct prefetch *prefetch_start(const struct file_state *fs, const char *const *paths, size_t count)
+{
+	struct prefetch *pf = calloc(1, sizeof(*pf));
+	if (!pf)
+		return NULL;
+	pf->fs = fs;
+	pf->paths = paths;
+	pf->count = count;
+	pf->w = window_new();
+	if (!pf->w || registry_store_connection(fs->r, &pf->store) != AMANA_OK) {
+		store_close(pf->store);
+		window_free(pf->w);
+		free(pf);
+		return NULL;
+	}
+	pthread_mutex_init(&pf->lock, NULL);
+	pthread_cond_init(&pf->cond, NULL);
+	if (pthread_create(&pf->thread, NULL, prefetch_main, pf) != 0) {
+		pthread_cond_destroy(&pf->cond);
+		pthread_mutex_destroy(&pf->lock);
+		store_close(pf->store);
+		window_free(pf->w);
+		free(pf);
+		return NULL;
+	}
+	return pf;
+}
+
+/* Called with pf->lock held: wait for the request in flight, if any. */
+static void prefetch_settle(struct prefetch *pf)
+{
+	while (pf->state == PF_ASKED)
+		pthread_cond_wait(&pf->cond, &pf->lock);
+}
+
+static void prefetch_ask(struct prefetch *pf, size_t from, uint64_t tx)
+{
+	pf->from = from;
+	pf->tx = tx;
+	pf->state = PF_ASKED;
+	pthread_cond_broadcast(&pf->cond);
+}
+
+/* The period a file's name says (0: none). */
+static uint32_t period_named(const char *path)
+{
+	uint32_t aff, period;
+	unsigned seq;
+	enum ebds_family fam = ebds_parse_filename(path, &aff, &period, &seq);
+	return fam == EBDS_FAMILY_DECLARATION || fam == EBDS_FAMILY_COMPLEMENTARY ? period : 0;
+}
+
+/* The window for files from paths[from] in the current transaction: the
+ * one read ahead if it is that one, else read now; then the next one is
+ * asked, if it is of the same period (the next period's files are checked
+ * against this one's declarations, written in this transaction, which the
+ * thread's connection does not see: the import thread reads that window
+ * itself). Returns false if the thread's connection failed (the caller
+ * reads). */
+static bool prefetch_take(struct file_state *fs, size_t from)
+{
+	struct prefetch *pf = fs->pf;
+	pthread_mutex_lock(&pf->lock);
+	prefetch_settle(pf);
+	if (!pf->failed && !(pf->state == PF_DONE && pf->from == from && pf->tx == fs->tx_no)) {
+		prefetch_ask(pf, from, fs->tx_no); /* none, or for another file or transaction */
+		prefetch_settle(pf);
+	}
+	if (pf->failed) {
+		pf->state = PF_IDLE;
+		pthread_mutex_unlock(&pf->lock);
+		return false;
+	}
+	struct window *got = pf->w;
+	pf->w = fs->win;
+	fs->win = got;
+	pf->state = PF_IDLE;
+	if (got->end < pf->count && got->period && period_named(pf->paths[got->end]) == got->period)
+		prefetch_ask(pf, got->end, fs->tx_no);
+	pthread_mutex_unlock(&pf->lock);
+	return true;
+}
+
+/* The window covering file i in the current transaction: read on the
+ * thread's connection, unless this transaction wrote declarations of
+ * another period, which the next period's files may be checked against. */
+static enum amana_err window_at(struct file_state *fs, const char *const *paths, size_t count, size_t i)
+{
+	bool other_period = fs->win->tx == fs->tx_no && fs->win->period != period_named(paths[i]);
+	if (fs->pf && !(fs->tx_writes > 0 && other_period) && prefetch_take(fs, i))
+		return AMANA_OK;
+	return window_fill(fs, fs->win, fs->r->store, paths, count, i, fs->tx_no, fs->tx_writes);
 }
 
 /* The current file's entry of a window read in this transaction, if it
@@ -422,7 +611,7 @@ static const struct window_file *window_entry(const struct file_state *fs)
 {
 	const struct window *w = fs->win;
 	size_t i = fs->file_index;
-	if (!w || !w->fresh || i < w->start || i >= w->end || !w->f[i - w->start].ready)
+	if (!w || w->tx != fs->tx_no || i < w->start || i >= w->end || !w->f[i - w->start].ready)
 		return NULL;
 	return &w->f[i - w->start];
 }
@@ -431,8 +620,10 @@ static const struct window_file *window_entry(const struct file_state *fs)
 static const struct window_file *window_take(struct file_state *fs, const struct ebds_record *rec)
 {
 	const struct window_file *wf = window_entry(fs);
-	if (!wf || wf->affiliation != rec->affiliation || wf->period != rec->period ||
-	    wf->employer_id != fs->employer_id || idmap_get(&fs->win->dirty, fs->employer_id, NULL))
+	uint32_t written;
+	if (!wf || fs->tx_untracked || wf->affiliation != rec->affiliation || wf->period != rec->period ||
+	    wf->employer_id != fs->employer_id ||
+	    (idmap_get(&fs->tx_written, fs->employer_id, &written) && written > fs->win->as_of))
 		return NULL;
 	return wf;
 }
@@ -947,8 +1138,9 @@ static void import_one(struct file_state *fs, const char *path, struct file_read
 		if (!fs->fatal && (err = store_declaration_insert(r->store, &d)))
 			fail(fs, err, "writing the declaration");
 		/* What was read ahead for this employer is stale from now on. */
-		if (fs->win && idmap_put(&fs->win->dirty, fs->employer_id, 1) != AMANA_OK)
-			fs->win->fresh = false;
+		if (fs->win && (fs->tx_writes == UINT32_MAX ||
+				idmap_put(&fs->tx_written, fs->employer_id, ++fs->tx_writes) != AMANA_OK))
+			fs->tx_untracked = true;
 	}
 	crypto_wipe(&fs->totals, sizeof(fs->totals));
 
@@ -1059,6 +1251,7 @@ static enum amana_err import_run(struct registry *r, const char *const *paths, s
 			fs->bytes_total += (uint64_t)st.st_size;
 	}
 	idmap_init(&fs->employers);
+	idmap_init(&fs->tx_written);
 	fs->win = count >= 2 ? window_new() : NULL; /* without it, each file reads alone */
 	if (count >= EMPLOYER_CACHE_MIN_FILES) {
 		if ((err = cache_employers(fs)))
@@ -1071,6 +1264,9 @@ static enum amana_err import_run(struct registry *r, const char *const *paths, s
 		ahead.store = NULL;
 	if ((err = file_reader_start(&reader, paths, count, &r->rules, ahead.store ? hire_ahead_block : NULL, &ahead)))
 		goto done;
+	/* Started after the employers' cache, which it reads. */
+	if (fs->win)
+		fs->pf = prefetch_start(fs, paths, count);
 	int64_t batch = opt->batch_lines > 0 ? opt->batch_lines : DEFAULT_BATCH_LINES;
 	int64_t in_batch = 0;
 	size_t npending = 0;
@@ -1081,10 +1277,13 @@ static enum amana_err import_run(struct registry *r, const char *const *paths, s
 			if ((err = store_begin(r->store)))
 				break;
 			open_tx = true;
-			if (fs->win)
-				fs->win->fresh = false; /* others may have written since */
+			fs->tx_no++; /* others may have written since the last one */
+			fs->tx_writes = 0;
+			fs->tx_untracked = false;
+			idmap_reset(&fs->tx_written);
 		}
-		if (fs->win && (!fs->win->fresh || i >= fs->win->end) && (err = window_fill(fs, paths, count, i))) {
+		if (fs->win && (fs->win->tx != fs->tx_no || i >= fs->win->end) &&
+		    (err = window_at(fs, paths, count, i))) {
 			fs->file_index = i;
 			break;
 		}
@@ -1150,11 +1349,13 @@ static enum amana_err import_run(struct registry *r, const char *const *paths, s
 	if (!err && sum->files_rejected)
 		err = AMANA_ERR_INPUT;
 done:
+	prefetch_stop(fs->pf);
 	file_reader_stop(reader);
 	store_close(ahead.store);
 	roster_free(&fs->ro);
 	idmap_free(&fs->seen);
 	idmap_free(&fs->employers);
+	idmap_free(&fs->tx_written);
 	window_free(fs->win);
 out:
 	free(fs);

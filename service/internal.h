@@ -86,6 +86,8 @@ int64_t bidx_name(struct registry *r, const char *normalized_name);
 /* Find by identifier: candidates by blind index, confirmed by decrypting.
  * AMANA_ERR_NOTFOUND if none matches. */
 enum amana_err find_employer(struct registry *r, uint32_t aff, int64_t *id) AMANA_MUST_CHECK;
+/* The same through another connection to the registry's store. */
+enum amana_err find_employer_on(struct registry *r, struct store *s, uint32_t aff, int64_t *id) AMANA_MUST_CHECK;
 enum amana_err find_person_by_reg(struct registry *r, uint32_t reg, int64_t *id) AMANA_MUST_CHECK;
 enum amana_err find_person_by_cin(struct registry *r, const char *cin, int64_t *id, uint32_t *reg) AMANA_MUST_CHECK;
 

@@ -196,7 +196,13 @@ enum amana_err lines_each(struct registry *r, int64_t employer_id, int64_t decla
 enum amana_err lines_each_many(struct registry *r, const struct store_decl_key *declarations, size_t n, decl_line_fn fn,
 			       void *ctx)
 {
+	return lines_each_many_on(r, r->store, declarations, n, fn, ctx);
+}
+
+enum amana_err lines_each_many_on(struct registry *r, struct store *s, const struct store_decl_key *declarations,
+				  size_t n, decl_line_fn fn, void *ctx)
+{
 	uint8_t plain[CHUNK_PLAIN_MAX];
 	struct each_ctx e = { r, NULL, fn, ctx, plain };
-	return store_chunks_of_many(r->store, declarations, n, open_chunk, &e);
+	return store_chunks_of_many(s, declarations, n, open_chunk, &e);
 }

@@ -336,8 +336,13 @@ static enum amana_err match_employer(void *vctx, const struct store_employer *e)
 
 enum amana_err find_employer(struct registry *r, uint32_t aff, int64_t *id)
 {
+	return find_employer_on(r, r->store, aff, id);
+}
+
+enum amana_err find_employer_on(struct registry *r, struct store *s, uint32_t aff, int64_t *id)
+{
 	struct find_ctx c = { .r = r, .want_u32 = aff };
-	enum amana_err err = store_employer_by_bidx(r->store, bidx_affiliation(r, aff), match_employer, &c);
+	enum amana_err err = store_employer_by_bidx(s, bidx_affiliation(r, aff), match_employer, &c);
 	if (c.found) {
 		*id = c.id;
 		return AMANA_OK;

@@ -24,6 +24,7 @@
 #include "internal.h"
 
 #include <libpq-fe.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +74,50 @@ static const char *const migrations[] = {
 	"  DEFERRABLE INITIALLY DEFERRED;"
 	"ALTER TABLE declaration_lines DROP CONSTRAINT declaration_lines_pkey;"
 	"ALTER TABLE declaration_lines ADD PRIMARY KEY (employer_id, declaration_id, chunk);",
+	/* 3: the references to employers and persons are checked once per
+	 * statement, over the rows it wrote, instead of by a foreign key per
+	 * row. A foreign key locks each referenced row (FOR KEY SHARE), which
+	 * writes to the employer's or person's row and to the WAL: a fifth of
+	 * a month's import. The lock guards against deleting the referenced
+	 * row, and no row of employers or persons is ever deleted: no role is
+	 * granted it, and these triggers refuse it to the owner too. On Citus,
+	 * a foreign key from a table distributed by the person to one
+	 * distributed by the employer could not be declared at all. */
+	"ALTER TABLE employments DROP CONSTRAINT employments_person_id_fkey,"
+	"  DROP CONSTRAINT employments_employer_id_fkey;"
+	"ALTER TABLE declarations DROP CONSTRAINT declarations_employer_id_fkey;"
+	"CREATE FUNCTION amana_declarations_refer() RETURNS trigger LANGUAGE plpgsql"
+	"  SET search_path = pg_catalog, public AS $$ BEGIN"
+	"  IF EXISTS (SELECT 1 FROM written w WHERE NOT EXISTS"
+	"      (SELECT 1 FROM public.employers e WHERE e.id = w.employer_id)) THEN"
+	"    RAISE EXCEPTION 'a declaration names an employer not in the registry'"
+	"      USING ERRCODE = 'foreign_key_violation';"
+	"  END IF;"
+	"  RETURN NULL; END $$;"
+	"CREATE FUNCTION amana_employments_refer() RETURNS trigger LANGUAGE plpgsql"
+	"  SET search_path = pg_catalog, public AS $$ BEGIN"
+	"  IF EXISTS (SELECT 1 FROM written w WHERE NOT EXISTS"
+	"      (SELECT 1 FROM public.employers e WHERE e.id = w.employer_id))"
+	"    OR EXISTS (SELECT 1 FROM written w WHERE NOT EXISTS"
+	"      (SELECT 1 FROM public.persons p WHERE p.id = w.person_id)) THEN"
+	"    RAISE EXCEPTION 'an employment names a person or employer not in the registry'"
+	"      USING ERRCODE = 'foreign_key_violation';"
+	"  END IF;"
+	"  RETURN NULL; END $$;"
+	"CREATE FUNCTION amana_never_removed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+	"  RAISE EXCEPTION 'rows of % are never removed: declarations and employments refer to them',"
+	"    TG_TABLE_NAME USING ERRCODE = 'restrict_violation';"
+	"  END $$;"
+	"CREATE TRIGGER declarations_refer AFTER INSERT ON declarations REFERENCING NEW TABLE AS written"
+	"  FOR EACH STATEMENT EXECUTE FUNCTION amana_declarations_refer();"
+	"CREATE TRIGGER employments_refer_insert AFTER INSERT ON employments REFERENCING NEW TABLE AS written"
+	"  FOR EACH STATEMENT EXECUTE FUNCTION amana_employments_refer();"
+	"CREATE TRIGGER employments_refer_update AFTER UPDATE ON employments REFERENCING NEW TABLE AS written"
+	"  FOR EACH STATEMENT EXECUTE FUNCTION amana_employments_refer();"
+	"CREATE TRIGGER employers_kept BEFORE DELETE OR TRUNCATE ON employers"
+	"  FOR EACH STATEMENT EXECUTE FUNCTION amana_never_removed();"
+	"CREATE TRIGGER persons_kept BEFORE DELETE OR TRUNCATE ON persons"
+	"  FOR EACH STATEMENT EXECUTE FUNCTION amana_never_removed();",
 };
 #define MIGRATION_COUNT ((long long)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -236,9 +281,9 @@ static const struct {
  * before it) can only be rolled back (store.h). */
 #define COPY_FLUSH_BYTES (8u << 20)
 /* Past this many bytes of lines, a declaration outside a savepoint (a file
- * done) sends what waits, the lines' COPY left running: the server inserts
- * them while the next files are read, instead of while the import waits at
- * the next read. */
+ * done) hands what waits to the sender thread: the server inserts it while
+ * the next files are read, instead of while the import waits at the next
+ * read or at commit. */
 #define COPY_EARLY_BYTES (128u << 10)
 #define JOBS_FLUSH 65536
 
@@ -300,9 +345,18 @@ struct pg_store {
 	struct copy_buf replay_decls, replay_lines;
 	struct job_queue replay_jobs;
 	bool replay_held;
-	/* The lines' COPY is left to run on the server while the import goes on:
-	 * its result is collected (drain) before the next command. */
-	bool copy_in_flight;
+	/* Held-back writes are sent by a thread of the connection's own, while
+	 * the caller goes on; the connection is the caller's again, with the
+	 * result, once the thread is done (drain, before the next command). */
+	struct sender {
+		bool started, busy, stop;
+		enum amana_err err; /* of the writes sent, not yet reported */
+		pthread_t thread;
+		pthread_mutex_t lock;
+		pthread_cond_t cond;
+		struct copy_buf decls, lines;
+		struct job_queue jobs;
+	} snd;
 };
 
 static struct pg_store *P(struct store *s)
@@ -416,59 +470,50 @@ static void copy_clear(struct copy_buf *b)
 	b->rows = 0;
 }
 
-/* The result of the COPY left running, if any: its error, if it failed. */
+/* The connection back from the sender thread, once it sent what it was
+ * given: the error of those writes, if any (reported once). */
 static enum amana_err drain(struct pg_store *ps)
 {
-	if (!ps->copy_in_flight)
+	struct sender *t = &ps->snd;
+	if (!t->started)
 		return AMANA_OK;
-	ps->copy_in_flight = false;
-	enum amana_err err = AMANA_OK;
-	PGresult *r;
-	while ((r = PQgetResult(ps->conn))) {
-		enum amana_err e2 = result_err(r);
-		if (!err)
-			err = e2;
-		PQclear(r);
-	}
-	if (err && PQstatus(ps->conn) != CONNECTION_OK)
-		err = AMANA_ERR_IO;
+	pthread_mutex_lock(&t->lock);
+	while (t->busy)
+		pthread_cond_wait(&t->cond, &t->lock);
+	enum amana_err err = t->err;
+	t->err = AMANA_OK;
+	pthread_mutex_unlock(&t->lock);
 	return err;
 }
 
-/* A command, once the COPY left running has answered. */
+/* A command, once the sender thread is done. */
 static enum amana_err command(struct pg_store *ps, const char *sql)
 {
 	enum amana_err err = drain(ps);
 	return err ? err : exec_sql(ps->conn, sql);
 }
 
-/* One COPY of buffer b into the table and columns of copy_sql. With
- * leave_running, the data is sent and the server's answer collected only
- * by the next command (drain): the server inserts while the import reads
- * on. */
-static enum amana_err copy_send(struct pg_store *ps, struct copy_buf *b, const char *copy_sql, bool leave_running)
+/* One COPY of buffer b into the table and columns of copy_sql, waiting for
+ * the server's answer (on the sender thread). */
+static enum amana_err copy_send(PGconn *c, struct copy_buf *b, const char *copy_sql)
 {
 	if (b->rows == 0)
 		return AMANA_OK;
-	enum amana_err err = drain(ps);
-	if (err)
-		return err;
-	PGconn *c = ps->conn;
 	copy_be(b, 0xffff, 2); /* the trailer: room was reserved with each row */
 	PGresult *r = PQexec(c, copy_sql);
 	bool in_copy = PQresultStatus(r) == PGRES_COPY_IN;
-	err = in_copy ? AMANA_OK : result_err(r);
+	enum amana_err err = in_copy ? AMANA_OK : result_err(r);
 	PQclear(r);
 	if (in_copy) {
 		if (PQputCopyData(c, (const char *)b->data, (int)b->len) != 1)
 			err = AMANA_ERR_IO;
 		if (PQputCopyEnd(c, err ? "amana: not sent" : NULL) != 1 && !err)
 			err = AMANA_ERR_IO;
-		ps->copy_in_flight = true;
-		if (err || !leave_running) {
-			enum amana_err e2 = drain(ps);
+		while ((r = PQgetResult(c))) {
+			enum amana_err e2 = result_err(r);
 			if (!err)
 				err = e2;
+			PQclear(r);
 		}
 	}
 	copy_clear(b);
@@ -744,12 +789,10 @@ static enum amana_err run_guarded(struct pg_store *ps, enum pq_id id, const stru
 	return AMANA_OK;
 }
 
-/* Run prepared statement id as it is: one round trip. */
-static enum amana_err run_plain(struct pg_store *ps, enum pq_id id, const struct params *p, PGresult **out)
+/* Run prepared statement id as it is: one round trip, on a connection
+ * that is free (the sender thread's own use). */
+static enum amana_err exec_prepared(struct pg_store *ps, enum pq_id id, const struct params *p, PGresult **out)
 {
-	enum amana_err derr = drain(ps);
-	if (derr)
-		return derr;
 	PGresult *r = PQexecPrepared(ps->conn, ps->names[id], p ? p->n : 0, p ? p->v : NULL, p ? p->len : NULL,
 				     p ? p->fmt : NULL, 1);
 	enum amana_err err = result_err(r);
@@ -760,6 +803,13 @@ static enum amana_err run_plain(struct pg_store *ps, enum pq_id id, const struct
 	else
 		PQclear(r);
 	return err;
+}
+
+/* Run prepared statement id as it is, once the sender thread is done. */
+static enum amana_err run_plain(struct pg_store *ps, enum pq_id id, const struct params *p, PGresult **out)
+{
+	enum amana_err derr = drain(ps);
+	return derr ? derr : exec_prepared(ps, id, p, out);
 }
 
 static enum amana_err flush_pending(struct pg_store *ps);
@@ -786,9 +836,9 @@ static enum amana_err run(struct store *s, enum pq_id id, const struct params *p
 /* ---- deferred writes, sent ---- */
 
 /* Opens (open = 1) or closes of queue entries [from, to) as one statement. */
-static enum amana_err jobs_send_kind(struct pg_store *ps, size_t from, size_t to, uint8_t open, int64_t *tmp)
+static enum amana_err jobs_send_kind(struct pg_store *ps, const struct job_queue *q, size_t from, size_t to,
+				     uint8_t open, int64_t *tmp)
 {
-	const struct job_queue *q = &ps->jobs;
 	size_t n = 0;
 	for (size_t i = from; i < to; i++) {
 		if (q->open[i] != open)
@@ -806,7 +856,7 @@ static enum amana_err jobs_send_kind(struct pg_store *ps, size_t from, size_t to
 	for (int k = 0; k < 3 && !err; k++)
 		err = p_array(&p, tmp + (size_t)k * (to - from), n, &arr[k]);
 	if (!err)
-		err = run_plain(ps, open ? P_JOB_OPEN_MANY : P_JOB_CLOSE_MANY, &p, NULL);
+		err = exec_prepared(ps, open ? P_JOB_OPEN_MANY : P_JOB_CLOSE_MANY, &p, NULL);
 	for (int k = 0; k < 3; k++)
 		free(arr[k]);
 	return err;
@@ -816,9 +866,8 @@ static enum amana_err jobs_send_kind(struct pg_store *ps, size_t from, size_t to
  * (person, employer) comes twice, where opens and closes commute; each run
  * is then one insert and one update. A pair is noted by a 64-bit mix of its
  * ids: two pairs that mix alike only end a run early. */
-static enum amana_err jobs_send(struct pg_store *ps)
+static enum amana_err jobs_send(struct pg_store *ps, const struct job_queue *q)
 {
-	const struct job_queue *q = &ps->jobs;
 	if (q->n == 0)
 		return AMANA_OK;
 	int64_t *tmp = malloc(3 * q->n * sizeof(*tmp));
@@ -836,8 +885,8 @@ static enum amana_err jobs_send(struct pg_store *ps)
 				continue;
 			}
 		}
-		if (!(err = jobs_send_kind(ps, from, i, 1, tmp)))
-			err = jobs_send_kind(ps, from, i, 0, tmp);
+		if (!(err = jobs_send_kind(ps, q, from, i, 1, tmp)))
+			err = jobs_send_kind(ps, q, from, i, 0, tmp);
 		from = i; /* i starts the next run */
 		set_clear(&seen);
 		set_add(&seen, pair);
@@ -875,9 +924,67 @@ static enum amana_err keep_prefix(struct pg_store *ps)
 	return AMANA_OK;
 }
 
-/* Send every deferred write. On failure nothing of them is kept and the
- * server has aborted the transaction: only a rollback (to the savepoint
- * before them) goes on from there. */
+/* Send the writes handed to the sender, in order: the employment changes,
+ * the declarations, then their lines. A failure aborts the transaction on
+ * the server: only a rollback (to the savepoint before those writes) goes
+ * on from there. */
+static enum amana_err send_writes(struct pg_store *ps, struct sender *t)
+{
+	enum amana_err err = jobs_send(ps, &t->jobs);
+	if (!err)
+		err = copy_send(ps->conn, &t->decls,
+				"COPY declarations(id, employer_id, period, seq, imported_at, line_count, digest,"
+				" totals_sealed) FROM STDIN (FORMAT binary)");
+	if (!err)
+		err = copy_send(ps->conn, &t->lines,
+				"COPY declaration_lines(employer_id, declaration_id, chunk, line_count, persons,"
+				" payload_sealed) FROM STDIN (FORMAT binary)");
+	if (err && PQstatus(ps->conn) != CONNECTION_OK)
+		err = AMANA_ERR_IO;
+	copy_clear(&t->decls);
+	copy_clear(&t->lines);
+	jobs_clear(&t->jobs);
+	return err;
+}
+
+/* The sender thread: sends what it is given and keeps the first error for
+ * drain. */
+static void *sender_main(void *arg)
+{
+	struct pg_store *ps = arg;
+	struct sender *t = &ps->snd;
+	pthread_mutex_lock(&t->lock);
+	for (;;) {
+		while (!t->busy && !t->stop)
+			pthread_cond_wait(&t->cond, &t->lock);
+		if (!t->busy)
+			break;
+		pthread_mutex_unlock(&t->lock);
+		enum amana_err err = send_writes(ps, t);
+		pthread_mutex_lock(&t->lock);
+		if (!t->err)
+			t->err = err;
+		t->busy = false;
+		pthread_cond_broadcast(&t->cond);
+	}
+	pthread_mutex_unlock(&t->lock);
+	return NULL;
+}
+
+static void swap_bytes(void *a, void *b, size_t n)
+{
+	uint8_t tmp[sizeof(struct job_queue) > sizeof(struct copy_buf) ? sizeof(struct job_queue)
+								       : sizeof(struct copy_buf)];
+	memcpy(tmp, a, n);
+	memcpy(a, b, n);
+	memcpy(b, tmp, n);
+}
+
+/* Hand every held-back write to the sender thread (started on first use),
+ * once it is done with the previous ones; the caller goes on while they
+ * are sent. Their error, if any, is reported by the next call that goes to
+ * the server (drain). Without a thread (none could be started) they are
+ * sent here. */
 static enum amana_err flush_pending(struct pg_store *ps)
 {
 	if (!pending(ps))
@@ -890,23 +997,30 @@ static enum amana_err flush_pending(struct pg_store *ps)
 	}
 	if (ps->sp == SP_SENT && (err = keep_prefix(ps)))
 		return err;
-	/* the lines last: their COPY, the biggest, is left running */
-	err = jobs_send(ps);
-	if (!err)
-		err = copy_send(ps, &ps->decls,
-				"COPY declarations(id, employer_id, period, seq, imported_at, line_count, digest,"
-				" totals_sealed) FROM STDIN (FORMAT binary)",
-				false);
-	if (!err)
-		err = copy_send(ps, &ps->lines,
-				"COPY declaration_lines(employer_id, declaration_id, chunk, line_count, persons,"
-				" payload_sealed)"
-				" FROM STDIN (FORMAT binary)",
-				true);
+	struct sender *t = &ps->snd;
+	if ((err = drain(ps)))
+		return err;
+	if (!t->started) {
+		pthread_mutex_init(&t->lock, NULL);
+		pthread_cond_init(&t->cond, NULL);
+		t->started = pthread_create(&t->thread, NULL, sender_main, ps) == 0;
+		if (!t->started) {
+			pthread_cond_destroy(&t->cond);
+			pthread_mutex_destroy(&t->lock);
+		}
+	}
+	swap_bytes(&t->decls, &ps->decls, sizeof(ps->decls));
+	swap_bytes(&t->lines, &ps->lines, sizeof(ps->lines));
+	swap_bytes(&t->jobs, &ps->jobs, sizeof(ps->jobs));
 	pending_clear(ps);
-	if (err && PQstatus(ps->conn) != CONNECTION_OK)
-		err = AMANA_ERR_IO;
-	return err;
+	if (t->started) {
+		pthread_mutex_lock(&t->lock);
+		t->busy = true;
+		pthread_cond_broadcast(&t->cond);
+		pthread_mutex_unlock(&t->lock);
+		return AMANA_OK;
+	}
+	return send_writes(ps, t);
 }
 
 /* Before a read of employer's declarations or lines: its held-back ones are
@@ -943,7 +1057,7 @@ static void savepoint_forget(struct pg_store *ps)
 static enum amana_err pg_begin(struct store *s)
 {
 	struct pg_store *ps = P(s);
-	enum amana_err err = exec_sql(ps->conn, "BEGIN; SELECT pg_advisory_xact_lock(" WRITER_LOCK ")");
+	enum amana_err err = command(ps, "BEGIN; SELECT pg_advisory_xact_lock(" WRITER_LOCK ")");
 	if (!err)
 		ps->in_tx = true;
 	return err;
@@ -1700,6 +1814,20 @@ static enum amana_err pg_counts(struct store *s, struct store_counts *out)
 static void pg_close(struct store *s)
 {
 	struct pg_store *ps = P(s);
+	struct sender *t = &ps->snd;
+	if (t->started) {
+		(void)drain(ps);
+		pthread_mutex_lock(&t->lock);
+		t->stop = true;
+		pthread_cond_broadcast(&t->cond);
+		pthread_mutex_unlock(&t->lock);
+		pthread_join(t->thread, NULL);
+		pthread_cond_destroy(&t->cond);
+		pthread_mutex_destroy(&t->lock);
+	}
+	free(t->decls.data);
+	free(t->lines.data);
+	jobs_free(&t->jobs);
 	PQfinish(ps->conn);
 	free(ps->decls.data);
 	free(ps->lines.data);

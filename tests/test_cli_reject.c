@@ -763,15 +763,16 @@ static char *run_out(struct ctx *c, int *status, ...)
  * written before it lacks them. The import says so at the same position
  * whether the file reads its list itself (imported alone) or takes it from
  * what was read ahead for a run of files. */
-static void test_complementary_declaration_joins_the_list(void **state)
+/* Write DSC1_<a>_<month>.txt into outdir: employer a's complementary
+ * declaration for month (the headers of its main one, no E02) adding one
+ * person, hired by employer b that month and registered. Returns that
+ * person's registration number. */
+static int64_t write_dsc1(const char *files, const char *outdir, const char *a, const char *b, const char *month,
+			  char *dsc_path, size_t cap)
 {
-	struct ctx *c = *state;
-	const char *a = c->affs[0], *b = c->affs[1];
 	char path[4300];
-
-	/* a person hired by employer b in month 1 */
 	struct records fb;
-	snprintf(path, sizeof(path), "%s/DS_%s_%s.txt", c->g.files, b, MONTH1);
+	snprintf(path, sizeof(path), "%s/DS_%s_%s.txt", files, b, month);
 	records_load(&fb, path);
 	const char *hire = NULL;
 	for (size_t i = 0; i < fb.n && !hire; i++) {
@@ -783,10 +784,8 @@ static void test_complementary_declaration_joins_the_list(void **state)
 	assert_non_null(hire);
 	int64_t reg = field_num(hire, 17, 9);
 
-	/* DSC1 for employer a, month 1: the headers of its declaration, no E02,
-	 * that one person in E04 */
 	struct records fa;
-	snprintf(path, sizeof(path), "%s/DS_%s_%s.txt", c->g.files, a, MONTH1);
+	snprintf(path, sizeof(path), "%s/DS_%s_%s.txt", files, a, month);
 	records_load(&fa, path);
 	static char rec[6][REC_LEN + 1];
 	const char *from[6] = { fa.v[records_find(&fa, "B00")], fa.v[records_find(&fa, "B01")],
@@ -810,16 +809,30 @@ static void test_complementary_declaration_joins_the_list(void **state)
 	totals_write(rec[5], &t);
 	char *v[6] = { rec[0], rec[1], rec[2], rec[3], rec[4], rec[5] };
 	struct records dsc = { .buf = NULL, .n = 6, .v = v };
-	char dsc_path[4300];
-	snprintf(dsc_path, sizeof(dsc_path), "%s/DSC1_%s_%s.txt", c->bad, a, MONTH1);
+	snprintf(dsc_path, cap, "%s/DSC1_%s_%s.txt", outdir, a, month);
 	records_write(&dsc, 6, dsc_path);
+	records_free(&fb);
+	records_free(&fa);
+	return reg;
+}
+
+/* A complementary declaration (DSC1, E records) for month 1 adds a person
+ * to the employer's month-1 declaration: the month-2 pre-filled list has
+ * that person last, after the main declaration's, and a month-2 file
+ * written before it lacks them. The import says so at the same position
+ * whether the file reads its list itself (imported alone) or takes it from
+ * what was read ahead for a run of files. */
+static void test_complementary_declaration_joins_the_list(void **state)
+{
+	struct ctx *c = *state;
+	const char *a = c->affs[0];
+	char dsc_path[4300];
+	int64_t reg = write_dsc1(c->g.files, c->bad, a, c->affs[1], MONTH1, dsc_path, sizeof(dsc_path));
 	struct run_result r;
 	run_on(&r, &c->g, "import", dsc_path, NULL);
 	if (r.status != 0)
 		fail_msg("complementary declaration refused (%d): %s", r.status, r.err);
 	run_result_free(&r);
-	records_free(&fb);
-	records_free(&fa);
 
 	/* the list for month 2 ends with that person */
 	int st;
@@ -863,6 +876,56 @@ static void test_complementary_declaration_joins_the_list(void **state)
 				 r.out);
 		run_result_free(&r);
 	}
+}
+
+/* A complementary declaration imported in the same run as its main one,
+ * in a later window of files read ahead: that window was read before the
+ * main declaration was written (on PostgreSQL by another connection, which
+ * cannot see the import's open transaction), so the file must read for
+ * itself, and is accepted. */
+static void test_complementary_after_its_main_in_one_run(void **state)
+{
+	(void)state;
+	struct registry g;
+	registry_new(&g, "reject-window");
+	run_gen(&g, g.files, "300", "900", "1", "5");
+	char **names;
+	size_t n = list_dir(g.files, "DS_", &names);
+	assert_int_equal(n, 300);
+	char a[8], b[8], dsc[4300];
+	memcpy(a, names[0] + 3, 7);
+	memcpy(b, names[1] + 3, 7);
+	a[7] = b[7] = '\0';
+	free_list(names, n);
+	(void)write_dsc1(g.files, g.files, a, b, MONTH1, dsc, sizeof(dsc));
+
+	struct run_result r;
+	char *dir[] = { g.files };
+	const char *opts[] = { "--json", NULL };
+	run_import(&r, &g, opts, dir, 1);
+	if (r.status != 0)
+		fail_msg("import of 300 files and a complementary one exited %d: %s %.600s", r.status, r.err, r.out);
+	/* the main declaration in the first window (256 files), the
+	 * complementary one past it */
+	const char *files = json_get(json_ws(r.out), "files");
+	assert_non_null(files);
+	char name[4300], main_path[4300];
+	snprintf(main_path, sizeof(main_path), "%s/DS_%s_%s.txt", g.files, a, MONTH1);
+	size_t at_main = SIZE_MAX, at_dsc = SIZE_MAX, count = 0;
+	for (const char *f; (f = json_at(files, count)); count++) {
+		json_str(f, "file", name, sizeof(name));
+		if (!strcmp(name, main_path))
+			at_main = count;
+		if (!strcmp(name, dsc))
+			at_dsc = count;
+	}
+	assert_int_equal(count, 301);
+	assert_true(at_main < 256);
+	assert_int_equal(at_dsc, 300);
+	char status[32];
+	assert_string_equal(json_str(json_at(files, at_dsc), "status", status, sizeof(status)), "accepted");
+	run_result_free(&r);
+	registry_free(&g);
 }
 
 static void test_batch_with_bad_middle_file(void **state)
@@ -957,6 +1020,7 @@ int main(void)
 		T(test_empty_file),
 		T(test_batch_with_bad_middle_file),
 		T(test_complementary_declaration_joins_the_list),
+		cmocka_unit_test(test_complementary_after_its_main_in_one_run),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

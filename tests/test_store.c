@@ -1636,6 +1636,24 @@ static void test_refused_writes_in_a_transaction(void **state)
 		}
 	}
 
+	/* a declaration of a missing employer: the same */
+	{
+		struct store_counts before, after;
+		ASSERT_OK(store_counts(f->s, &before));
+		ASSERT_OK(store_begin(f->s));
+		ASSERT_OK(add_declaration(f->s, 20, e, 202420, 0));
+		err = add_declaration(f->s, 21, 99, 202420, 0);
+		if (err) {
+			ASSERT_OK(store_commit(f->s));
+			ASSERT_OK(store_counts(f->s, &after));
+			assert_int_equal(after.declarations, before.declarations + 1);
+		} else {
+			ASSERT_FAILS(store_commit(f->s));
+			ASSERT_OK(store_counts(f->s, &after));
+			assert_int_equal(after.declarations, before.declarations);
+		}
+	}
+
 	/* a duplicate chunk: the same, whether the lines go to the server at
 	 * once, at commit, or before the transaction's next command */
 	struct store_counts before, after;
@@ -2547,6 +2565,22 @@ static bool app_may(PGconn *c, const char *sql)
 	return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
 }
 
+/* Schema 3 undone: the references held by foreign keys again. */
+#define PG_UNDO_3                                                                                                      \
+	"DROP TRIGGER declarations_refer ON declarations;"                                                             \
+	"DROP TRIGGER employments_refer_insert ON employments;"                                                        \
+	"DROP TRIGGER employments_refer_update ON employments;"                                                        \
+	"DROP TRIGGER employers_kept ON employers;"                                                                    \
+	"DROP TRIGGER persons_kept ON persons;"                                                                        \
+	"DROP FUNCTION amana_declarations_refer(); DROP FUNCTION amana_employments_refer();"                           \
+	"DROP FUNCTION amana_never_removed();"                                                                         \
+	"ALTER TABLE employments ADD CONSTRAINT employments_person_id_fkey"                                            \
+	"  FOREIGN KEY (person_id) REFERENCES persons(id);"                                                            \
+	"ALTER TABLE employments ADD CONSTRAINT employments_employer_id_fkey"                                          \
+	"  FOREIGN KEY (employer_id) REFERENCES employers(id);"                                                        \
+	"ALTER TABLE declarations ADD CONSTRAINT declarations_employer_id_fkey"                                        \
+	"  FOREIGN KEY (employer_id) REFERENCES employers(id);"
+
 /* A PostgreSQL registry of schema 1 (lines without their employer) gets the
  * column, filled from the declarations, and the foreign key that holds it. */
 static void test_pg_lines_migrated_from_schema_1(void **state)
@@ -2569,17 +2603,16 @@ static void test_pg_lines_migrated_from_schema_1(void **state)
 
 	PGconn *c = PQconnectdb(owner);
 	assert_int_equal(PQstatus(c), CONNECTION_OK);
-	PGresult *r =
-	    PQexec(c, "BEGIN;"
-		      "ALTER TABLE declaration_lines DROP CONSTRAINT declaration_lines_declaration_fkey;"
-		      "ALTER TABLE declaration_lines DROP CONSTRAINT declaration_lines_pkey;"
-		      "ALTER TABLE declaration_lines DROP COLUMN employer_id;"
-		      "ALTER TABLE declaration_lines ADD PRIMARY KEY (declaration_id, chunk);"
-		      "ALTER TABLE declaration_lines ADD CONSTRAINT declaration_lines_declaration_id_fkey"
-		      "  FOREIGN KEY (declaration_id) REFERENCES declarations(id) DEFERRABLE INITIALLY DEFERRED;"
-		      "ALTER TABLE declarations DROP CONSTRAINT declarations_employer_id;"
-		      "UPDATE schema_version SET version = 1;"
-		      "COMMIT");
+	PGresult *r = PQexec(
+	    c, "BEGIN;" PG_UNDO_3 "ALTER TABLE declaration_lines DROP CONSTRAINT declaration_lines_declaration_fkey;"
+	       "ALTER TABLE declaration_lines DROP CONSTRAINT declaration_lines_pkey;"
+	       "ALTER TABLE declaration_lines DROP COLUMN employer_id;"
+	       "ALTER TABLE declaration_lines ADD PRIMARY KEY (declaration_id, chunk);"
+	       "ALTER TABLE declaration_lines ADD CONSTRAINT declaration_lines_declaration_id_fkey"
+	       "  FOREIGN KEY (declaration_id) REFERENCES declarations(id) DEFERRABLE INITIALLY DEFERRED;"
+	       "ALTER TABLE declarations DROP CONSTRAINT declarations_employer_id;"
+	       "UPDATE schema_version SET version = 1;"
+	       "COMMIT");
 	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
 	PQclear(r);
 
@@ -2605,10 +2638,71 @@ static void test_pg_lines_migrated_from_schema_1(void **state)
 		      " (SELECT count(*) FROM declaration_lines l JOIN declarations d"
 		      "  ON d.id = l.declaration_id AND d.employer_id = l.employer_id)");
 	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
-	assert_string_equal(PQgetvalue(r, 0, 0), "2");
+	assert_string_equal(PQgetvalue(r, 0, 0), "3");
 	assert_string_equal(PQgetvalue(r, 0, 1), "1");
 	assert_string_equal(PQgetvalue(r, 0, 2), "3");
 	PQclear(r);
+	PQfinish(c);
+}
+
+/* A PostgreSQL registry of schema 2 (foreign keys to employers and persons)
+ * gets statement checks instead: the same rows refused, nothing lost, and
+ * employers and persons never removed, not even by the owner. */
+static void test_pg_references_migrated_from_schema_2(void **state)
+{
+	(void)state;
+	if (is_sqlite())
+		skip();
+	char owner[512], app[512];
+	assert_int_equal(pgtest_new_database("migrate2", owner, app, sizeof(owner)), 0);
+	struct store *s;
+	ASSERT_OK(store_pg_open(owner, 1, &s));
+	ASSERT_OK(add_employer(s, 1, 1));
+	ASSERT_OK(add_person(s, 1, 1, 0));
+	ASSERT_OK(add_declaration(s, 7, 1, 202401, 0));
+	ASSERT_OK(store_employment_open(s, 1, 1, 202401));
+	store_close(s);
+
+	PGconn *c = PQconnectdb(owner);
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	PGresult *r = PQexec(c, "BEGIN;" PG_UNDO_3 "UPDATE schema_version SET version = 2; COMMIT");
+	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+	PQclear(r);
+
+	ASSERT_OK(store_pg_open(owner, 0, &s));
+	expect_counts(s, 1, 1, 1, 1, 0);
+	/* a missing employer or person: refused at once outside a transaction,
+	 * and inside one at the latest by its commit, which keeps nothing */
+	ASSERT_FAILS(add_declaration(s, 8, 2, 202401, 0));
+	ASSERT_FAILS(store_employment_open(s, 2, 1, 202402));
+	ASSERT_FAILS(store_employment_open(s, 1, 2, 202402));
+	ASSERT_OK(store_begin(s));
+	ASSERT_OK(add_declaration(s, 9, 1, 202402, 0));
+	if (add_declaration(s, 10, 3, 202402, 0) == AMANA_OK)
+		ASSERT_FAILS(store_commit(s));
+	else
+		(void)store_rollback(s);
+	expect_counts(s, 1, 1, 1, 1, 0);
+	ASSERT_OK(add_declaration(s, 9, 1, 202402, 0));
+	store_close(s);
+
+	r = PQexec(c, "SELECT (SELECT version FROM schema_version),"
+		      " (SELECT count(*) FROM pg_constraint WHERE contype = 'f'),"
+		      " (SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal)");
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	assert_string_equal(PQgetvalue(r, 0, 0), "3");
+	assert_string_equal(PQgetvalue(r, 0, 1), "1"); /* the lines' */
+	assert_string_equal(PQgetvalue(r, 0, 2), "5");
+	PQclear(r);
+	static const char *const removals[] = {
+		"DELETE FROM employers WHERE id = 1",
+		"DELETE FROM persons",
+		"TRUNCATE employers CASCADE",
+		"TRUNCATE persons CASCADE",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(removals); i++)
+		if (app_may(c, removals[i]))
+			fail_msg("the owner may: %s", removals[i]);
 	PQfinish(c);
 }
 
@@ -2661,6 +2755,10 @@ static void test_pg_application_role_least_privilege(void **state)
 		"UPDATE keyring SET wrapped = ''::bytea",
 		"UPDATE schema_version SET version = 0",
 		"TRUNCATE declarations",
+		"DELETE FROM employers",
+		"ALTER TABLE declarations DISABLE TRIGGER declarations_refer",
+		"DROP TRIGGER employments_refer_insert ON employments",
+		"DROP FUNCTION amana_employments_refer()",
 		"DROP TABLE declarations",
 		"ALTER TABLE persons ADD COLUMN x int",
 		"CREATE TABLE side(a int)",
@@ -2735,6 +2833,7 @@ int main(void)
 		T(test_counts),
 		T(test_lines_around_savepoints),
 		T(test_pg_lines_migrated_from_schema_1),
+		T(test_pg_references_migrated_from_schema_2),
 		T(test_pg_application_role_least_privilege),
 	};
 	return _cmocka_run_group_tests(group, tests, ARRAY_SIZE(tests), NULL, NULL);
