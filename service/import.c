@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -54,6 +55,8 @@ struct file_state {
 	uint32_t tx_writes; /* declarations written in it */
 	bool tx_untracked; /* one of them could not be noted: read ahead no more in it */
 	struct idmap tx_written; /* employer -> its latest one's number in tx_writes */
+	struct idmap tx_cins; /* blind indexes of the CINs it registered */
+	bool tx_cins_untracked; /* one could not be noted: look every CIN up in it */
 	struct import_file_result res;
 	struct ebds_errors *errs; /* the registry's errors of the current file */
 	struct ebds_errors *merged; /* with the codec's, in line order */
@@ -86,7 +89,7 @@ struct file_state {
 	struct job_op jobs[JOB_OPS_MAX];
 	struct audit_entry *note; /* the call's audit entry: what it wrote */
 	size_t read_ahead_used;
-	int64_t hint; /* the current line's person_hint */
+	const struct read_item *item; /* the current line, with what was looked up ahead */
 	size_t hints_used;
 };
 
@@ -866,7 +869,19 @@ static void on_hire(struct file_state *fs, const struct ebds_record *rec)
 	if (h->registration == REGISTRATION_OCCASIONAL) {
 		person_id = 0;
 	} else if (h->registration == REGISTRATION_NONE) {
-		err = find_person_by_cin(r, h->cin, &person_id, &reg);
+		int64_t key = bidx_cin(r, h->cin);
+		key = key ? key : 1;
+		if (fs->item->person_hint) { /* found ahead by the reading thread */
+			person_id = fs->item->person_hint;
+			reg = fs->item->hint_registration;
+			fs->hints_used++;
+			err = AMANA_OK;
+		} else if (fs->item->cin_absent_in_tx == fs->tx_no && !fs->tx_cins_untracked &&
+			   !idmap_get(&fs->tx_cins, key, NULL)) {
+			err = AMANA_ERR_NOTFOUND; /* not committed, and not registered since */
+		} else {
+			err = find_person_by_cin(r, h->cin, &person_id, &reg);
+		}
 		if (err == AMANA_ERR_NOTFOUND) {
 			if (!writing(fs) || !protect(fs))
 				return; /* would register: only when the file is clean so far */
@@ -876,16 +891,19 @@ static void on_hire(struct file_state *fs, const struct ebds_record *rec)
 						"a registration number the registry can assign", "none left");
 				return;
 			}
-			if (!err)
+			if (!err) {
 				fs->res.new_persons++;
+				if (idmap_put(&fs->tx_cins, key, 1) != AMANA_OK)
+					fs->tx_cins_untracked = true;
+			}
 		}
 		if (err) {
 			fail(fs, err, "registering a new hire");
 			return;
 		}
 	} else {
-		if (fs->hint) { /* found ahead by the reading thread */
-			person_id = fs->hint;
+		if (fs->item->person_hint) { /* found ahead by the reading thread */
+			person_id = fs->item->person_hint;
 			fs->hints_used++;
 			err = AMANA_OK;
 		} else {
@@ -940,10 +958,21 @@ static void on_hire(struct file_state *fs, const struct ebds_record *rec)
  * found. A person found there is the one the import thread would find:
  * it was committed, and persons are never removed nor renumbered. One not
  * found (registered by this very import, or unknown) is looked up by the
- * import thread inside its transaction, as before. */
+ * import thread inside its transaction, as before.
+ *
+ * A hire by CIN only (registration 000000000) is looked up the same way,
+ * one line at a time (they are few). Found, the line is marked with the
+ * person. Not found, the line is marked with the import's transaction if
+ * that transaction held the writer lock from before the lookup to after it
+ * (locked_tx, set by the import thread once begin returned and cleared
+ * before it commits or rolls back): no other process can have registered
+ * the CIN in between, so only this transaction can have, and the import
+ * thread notes the CINs it registers. A new person is then registered
+ * without a lookup of the import thread's own. */
 struct hire_ahead {
 	struct registry *r; /* only its keys, read-only */
 	struct store *store; /* the reading thread's own connection */
+	_Atomic uint64_t locked_tx; /* the import's transaction holding the writer lock (0: none) */
 };
 
 struct hint_ctx {
@@ -990,6 +1019,25 @@ static void hire_ahead_block(void *vctx, struct read_block *b)
 		regs[n] = h->registration;
 		item[n++] = i;
 	}
+	for (unsigned i = 0; i < b->n; i++) {
+		struct read_item *it = &b->items[i];
+		if (it->too_long || !it->usable || it->rec.type != EBDS_HIRE)
+			continue;
+		const struct ebds_hire_line *h = &it->rec.u.hire;
+		if (h->blank || h->registration != REGISTRATION_NONE)
+			continue;
+		uint64_t before = atomic_load(&ha->locked_tx);
+		int64_t id;
+		uint32_t reg;
+		enum amana_err err = find_person_by_cin_on(ha->r, ha->store, h->cin, &id, &reg);
+		if (err == AMANA_OK) {
+			it->person_hint = id;
+			it->hint_registration = reg;
+		} else if (err == AMANA_ERR_NOTFOUND && before && atomic_load(&ha->locked_tx) == before) {
+			it->cin_absent_in_tx = before;
+		}
+		crypto_wipe(&reg, sizeof(reg));
+	}
 	if (nk == 0)
 		return;
 	struct hint_ctx c = { ha->r, b, regs, item, n };
@@ -1006,7 +1054,7 @@ static void on_item(struct file_state *fs, const struct read_item *it)
 {
 	const struct ebds_record *rec = &it->rec;
 	fs->codec_errors = it->codec_errors;
-	fs->hint = it->person_hint;
+	fs->item = it;
 	if (it->too_long)
 		return;
 	if (!it->usable && rec->type == EBDS_SALARY && rec->family == EBDS_FAMILY_DECLARATION && fs->employer_ok &&
@@ -1252,6 +1300,7 @@ static enum amana_err import_run(struct registry *r, const char *const *paths, s
 	}
 	idmap_init(&fs->employers);
 	idmap_init(&fs->tx_written);
+	idmap_init(&fs->tx_cins);
 	fs->win = count >= 2 ? window_new() : NULL; /* without it, each file reads alone */
 	if (count >= EMPLOYER_CACHE_MIN_FILES) {
 		if ((err = cache_employers(fs)))
@@ -1281,6 +1330,9 @@ static enum amana_err import_run(struct registry *r, const char *const *paths, s
 			fs->tx_writes = 0;
 			fs->tx_untracked = false;
 			idmap_reset(&fs->tx_written);
+			fs->tx_cins_untracked = false;
+			idmap_reset(&fs->tx_cins);
+			atomic_store(&ahead.locked_tx, fs->tx_no);
 		}
 		if (fs->win && (fs->win->tx != fs->tx_no || i >= fs->win->end) &&
 		    (err = window_at(fs, paths, count, i))) {
@@ -1303,6 +1355,7 @@ static enum amana_err import_run(struct registry *r, const char *const *paths, s
 			if (fs->tx_dirty) {
 				/* Part of the failed file may be in the transaction: none of
 				 * the batch is kept, and every file of it is reported. */
+				atomic_store(&ahead.locked_tx, 0);
 				(void)store_rollback(r->store);
 				open_tx = false;
 				report_pending(opt, pending, &npending, sum, err,
@@ -1321,6 +1374,7 @@ static enum amana_err import_run(struct registry *r, const char *const *paths, s
 		in_batch += fs->res.lines + 1;
 		lines_total += fs->res.lines;
 		if (in_batch >= batch) {
+			atomic_store(&ahead.locked_tx, 0);
 			enum amana_err cerr = store_commit(r->store);
 			open_tx = false;
 			in_batch = 0;
@@ -1335,6 +1389,7 @@ static enum amana_err import_run(struct registry *r, const char *const *paths, s
 	}
 	if (open_tx) {
 		/* Keep what was accepted, even after a failure in a later file. */
+		atomic_store(&ahead.locked_tx, 0);
 		enum amana_err cerr = store_commit(r->store);
 		if (cerr)
 			(void)store_rollback(r->store);
@@ -1356,6 +1411,7 @@ done:
 	idmap_free(&fs->seen);
 	idmap_free(&fs->employers);
 	idmap_free(&fs->tx_written);
+	idmap_free(&fs->tx_cins);
 	window_free(fs->win);
 out:
 	free(fs);

@@ -90,6 +90,8 @@ enum amana_err find_employer(struct registry *r, uint32_t aff, int64_t *id) AMAN
 enum amana_err find_employer_on(struct registry *r, struct store *s, uint32_t aff, int64_t *id) AMANA_MUST_CHECK;
 enum amana_err find_person_by_reg(struct registry *r, uint32_t reg, int64_t *id) AMANA_MUST_CHECK;
 enum amana_err find_person_by_cin(struct registry *r, const char *cin, int64_t *id, uint32_t *reg) AMANA_MUST_CHECK;
+enum amana_err find_person_by_cin_on(struct registry *r, struct store *s, const char *cin, int64_t *id,
+				     uint32_t *reg) AMANA_MUST_CHECK;
 
 /* An employer's profile (no counts), by row id. */
 enum amana_err employer_load(struct registry *r, int64_t id, struct employer_view *out) AMANA_MUST_CHECK;

@@ -93,6 +93,8 @@ static int on_line(void *ctx, const char *line, size_t len, unsigned lineno, boo
 	struct read_item *it = &fr->cur->items[fr->cur->n++];
 	it->too_long = too_long;
 	it->person_hint = 0;
+	it->hint_registration = 0;
+	it->cin_absent_in_tx = 0;
 	if (too_long) {
 		memset(&it->rec, 0, sizeof(it->rec));
 		it->usable = false;

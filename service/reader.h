@@ -29,7 +29,13 @@ struct read_item {
 	bool usable; /* ebds_check_line accepted its fields */
 	bool too_long; /* longer than a record can be: rec is empty */
 	unsigned codec_errors; /* errors the codec found in this file up to this line */
-	int64_t person_hint; /* set by a block hook: the person a B04 line names (0: not known) */
+	/* Set by a block hook, for a B04 line: the person it names (0: not
+	 * known) and their registration number; or, for a hire by CIN found
+	 * nowhere, the transaction (the import's count) whose writer lock was
+	 * held all through that lookup (0: none). */
+	int64_t person_hint;
+	uint32_t hint_registration;
+	uint64_t cin_absent_in_tx;
 };
 
 /* What only the end of a file can tell. */

@@ -398,8 +398,13 @@ static enum amana_err match_cin(void *vctx, const struct store_person *p)
 
 enum amana_err find_person_by_cin(struct registry *r, const char *cin, int64_t *id, uint32_t *reg)
 {
+	return find_person_by_cin_on(r, r->store, cin, id, reg);
+}
+
+enum amana_err find_person_by_cin_on(struct registry *r, struct store *s, const char *cin, int64_t *id, uint32_t *reg)
+{
 	struct find_ctx c = { .r = r, .want_text = cin };
-	enum amana_err err = store_person_by_cin(r->store, bidx_cin(r, cin), match_cin, &c);
+	enum amana_err err = store_person_by_cin(s, bidx_cin(r, cin), match_cin, &c);
 	if (c.found) {
 		*id = c.id;
 		if (reg)

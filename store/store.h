@@ -183,11 +183,12 @@ int store_is_pg(const char *location);
  * Transactions. Outside one, every write is its own transaction. Inside one
  * (store_begin .. store_commit), a write that fails leaves the transaction
  * usable, as in SQLite, with one exception: a backend may hold back
- * declaration_insert, chunk_insert, employment_open and employment_close
- * and send them together (PostgreSQL does: a month of files is then a few
- * round trips per batch). A held-back write that is refused is reported by
- * a later call that goes to the server (a read of its table sends it
- * first), at the latest by store_commit, which then keeps nothing. After
+ * person_insert, declaration_insert, chunk_insert, employment_open and
+ * employment_close and send them together (PostgreSQL does: a month of
+ * files is then a few round trips per batch). A held-back write that is
+ * refused is reported by a later call that goes to the server (a read of
+ * its table sends it first), at the latest by store_commit, which then
+ * keeps nothing. After
  * that, only store_rollback_savepoint (to a savepoint taken before the
  * write) or store_rollback go on. Savepoints do not nest: one at a time, released or
  * rolled back before the next.

@@ -11,9 +11,9 @@
  *   SQLite's BEGIN IMMEDIATE takes the write lock;
  * - a failed statement inside a transaction does not doom the transaction:
  *   writes in a transaction run under a statement savepoint, rolled back
- *   alone on failure; except declarations, their lines and employment
- *   changes, which a transaction holds back and sends in bulk (COPY, one
- *   statement per run of changes), as store.h allows;
+ *   alone on failure; except persons, declarations, their lines and
+ *   employment changes, which a transaction holds back and sends in bulk
+ *   (COPY, one statement per run of changes), as store.h allows;
  * - unique and check violations are AMANA_ERR_EXISTS, a missing parent
  *   (foreign key) AMANA_ERR_CORRUPT, a lost connection AMANA_ERR_IO.
  *
@@ -330,7 +330,7 @@ struct pg_store {
 	unsigned nids;
 	struct id_cache saved_ids[ID_CACHE]; /* at the savepoint */
 	unsigned saved_nids;
-	struct copy_buf decls, lines;
+	struct copy_buf persons, decls, lines;
 	struct job_queue jobs;
 	struct key_set pending_employers;
 	/* The savepoint is taken on the server only when something must go
@@ -338,11 +338,11 @@ struct pg_store {
 	 * held-back writes costs no round trip for its savepoint. */
 	enum { SP_NONE, SP_LAZY, SP_SENT } sp;
 	struct {
-		size_t decls_len, decls_rows, lines_len, lines_rows, jobs;
+		size_t persons_len, persons_rows, decls_len, decls_rows, lines_len, lines_rows, jobs;
 	} mark; /* held-back writes made before the savepoint, not yet sent */
 	/* Those writes, kept when they were sent after the savepoint: a rollback
 	 * to it undoes them on the server, and they wait again. */
-	struct copy_buf replay_decls, replay_lines;
+	struct copy_buf replay_persons, replay_decls, replay_lines;
 	struct job_queue replay_jobs;
 	bool replay_held;
 	/* Held-back writes are sent by a thread of the connection's own, while
@@ -354,7 +354,7 @@ struct pg_store {
 		pthread_t thread;
 		pthread_mutex_t lock;
 		pthread_cond_t cond;
-		struct copy_buf decls, lines;
+		struct copy_buf persons, decls, lines;
 		struct job_queue jobs;
 	} snd;
 };
@@ -440,6 +440,11 @@ static void copy_i64(struct copy_buf *b, int64_t v)
 {
 	copy_be(b, 8, 4);
 	copy_be(b, (uint64_t)v, 8);
+}
+
+static void copy_null(struct copy_buf *b)
+{
+	copy_be(b, 0xffffffffu, 4); /* a field of length -1 */
 }
 
 static void copy_blob(struct copy_buf *b, const struct store_blob *v)
@@ -563,7 +568,7 @@ static enum amana_err jobs_push(struct job_queue *q, int64_t person, int64_t emp
 
 static bool pending(const struct pg_store *ps)
 {
-	return ps->decls.rows || ps->lines.rows || ps->jobs.n;
+	return ps->persons.rows || ps->decls.rows || ps->lines.rows || ps->jobs.n;
 }
 
 static size_t set_slot(const struct key_set *e, int64_t k)
@@ -630,6 +635,7 @@ static void set_add(struct key_set *e, int64_t k)
 
 static void pending_clear(struct pg_store *ps)
 {
+	copy_clear(&ps->persons);
 	copy_clear(&ps->decls);
 	copy_clear(&ps->lines);
 	jobs_clear(&ps->jobs);
@@ -900,13 +906,15 @@ static enum amana_err jobs_send(struct pg_store *ps, const struct job_queue *q)
  * it: kept, to wait again if the savepoint is rolled back. */
 static enum amana_err keep_prefix(struct pg_store *ps)
 {
-	if (ps->replay_held || (ps->mark.decls_rows == 0 && ps->mark.lines_rows == 0 && ps->mark.jobs == 0))
+	if (ps->replay_held ||
+	    (ps->mark.persons_rows == 0 && ps->mark.decls_rows == 0 && ps->mark.lines_rows == 0 && ps->mark.jobs == 0))
 		return AMANA_OK;
-	struct copy_buf *src[2] = { &ps->decls, &ps->lines }, *dst[2] = { &ps->replay_decls, &ps->replay_lines };
-	size_t len[2] = { ps->mark.decls_len, ps->mark.lines_len },
-	       rows[2] = { ps->mark.decls_rows, ps->mark.lines_rows };
+	struct copy_buf *src[3] = { &ps->persons, &ps->decls, &ps->lines },
+			*dst[3] = { &ps->replay_persons, &ps->replay_decls, &ps->replay_lines };
+	size_t len[3] = { ps->mark.persons_len, ps->mark.decls_len, ps->mark.lines_len },
+	       rows[3] = { ps->mark.persons_rows, ps->mark.decls_rows, ps->mark.lines_rows };
 	enum amana_err err = AMANA_OK;
-	for (int i = 0; i < 2 && !err; i++) {
+	for (int i = 0; i < 3 && !err; i++) {
 		copy_clear(dst[i]);
 		if ((err = copy_reserve(dst[i], len[i] + 2)))
 			break;
@@ -924,13 +932,18 @@ static enum amana_err keep_prefix(struct pg_store *ps)
 	return AMANA_OK;
 }
 
-/* Send the writes handed to the sender, in order: the employment changes,
- * the declarations, then their lines. A failure aborts the transaction on
+/* Send the writes handed to the sender, in order: the persons, the
+ * employment changes (which refer to them), the declarations, then their
+ * lines. A failure aborts the transaction on
  * the server: only a rollback (to the savepoint before those writes) goes
  * on from there. */
 static enum amana_err send_writes(struct pg_store *ps, struct sender *t)
 {
-	enum amana_err err = jobs_send(ps, &t->jobs);
+	enum amana_err err = copy_send(ps->conn, &t->persons,
+				       "COPY persons(id, reg_bidx, reg_sealed, cin_bidx, cin_sealed, name_bidx,"
+				       " identity_sealed, created_at) FROM STDIN (FORMAT binary)");
+	if (!err)
+		err = jobs_send(ps, &t->jobs);
 	if (!err)
 		err = copy_send(ps->conn, &t->decls,
 				"COPY declarations(id, employer_id, period, seq, imported_at, line_count, digest,"
@@ -941,6 +954,7 @@ static enum amana_err send_writes(struct pg_store *ps, struct sender *t)
 				" payload_sealed) FROM STDIN (FORMAT binary)");
 	if (err && PQstatus(ps->conn) != CONNECTION_OK)
 		err = AMANA_ERR_IO;
+	copy_clear(&t->persons);
 	copy_clear(&t->decls);
 	copy_clear(&t->lines);
 	jobs_clear(&t->jobs);
@@ -1009,6 +1023,7 @@ static enum amana_err flush_pending(struct pg_store *ps)
 			pthread_mutex_destroy(&t->lock);
 		}
 	}
+	swap_bytes(&t->persons, &ps->persons, sizeof(ps->persons));
 	swap_bytes(&t->decls, &ps->decls, sizeof(ps->decls));
 	swap_bytes(&t->lines, &ps->lines, sizeof(ps->lines));
 	swap_bytes(&t->jobs, &ps->jobs, sizeof(ps->jobs));
@@ -1049,6 +1064,7 @@ static void savepoint_forget(struct pg_store *ps)
 {
 	ps->sp = SP_NONE;
 	ps->replay_held = false;
+	copy_clear(&ps->replay_persons);
 	copy_clear(&ps->replay_decls);
 	copy_clear(&ps->replay_lines);
 	jobs_clear(&ps->replay_jobs);
@@ -1116,6 +1132,8 @@ static enum amana_err pg_savepoint(struct store *s)
 	 * savepoint are marked, to stay if it is rolled back. */
 	memcpy(ps->saved_ids, ps->ids, sizeof(ps->ids));
 	ps->saved_nids = ps->nids;
+	ps->mark.persons_len = ps->persons.len;
+	ps->mark.persons_rows = ps->persons.rows;
 	ps->mark.decls_len = ps->decls.len;
 	ps->mark.decls_rows = ps->decls.rows;
 	ps->mark.lines_len = ps->lines.len;
@@ -1151,6 +1169,7 @@ static enum amana_err pg_rollback_savepoint(struct store *s)
 	if (ps->replay_held) {
 		/* sent after the savepoint, undone with it: they wait again */
 		pending_clear(ps);
+		swap_bufs(&ps->persons, &ps->replay_persons);
 		swap_bufs(&ps->decls, &ps->replay_decls);
 		swap_bufs(&ps->lines, &ps->replay_lines);
 		struct job_queue t = ps->jobs;
@@ -1159,6 +1178,8 @@ static enum amana_err pg_rollback_savepoint(struct store *s)
 		ps->pending_employers.all = true; /* whose they are was not kept */
 	} else {
 		/* what waits past the marks was written after the savepoint */
+		ps->persons.len = ps->mark.persons_len;
+		ps->persons.rows = ps->mark.persons_rows;
 		ps->decls.len = ps->mark.decls_len;
 		ps->decls.rows = ps->mark.decls_rows;
 		ps->lines.len = ps->mark.lines_len;
@@ -1384,6 +1405,28 @@ static enum amana_err pg_employers_each(struct store *s, store_employer_fn fn, v
 
 static enum amana_err pg_person_insert(struct store *s, const struct store_person *pe)
 {
+	struct pg_store *ps = P(s);
+	if (ps->in_tx) { /* held back: a duplicate is refused when it is sent */
+		struct copy_buf *b = &ps->persons;
+		size_t body = 5 * 8 + pe->reg_sealed.len + pe->cin_sealed.len + pe->identity_sealed.len;
+		enum amana_err err = copy_row(b, 8, body);
+		if (err)
+			return err;
+		copy_i64(b, pe->id);
+		copy_i64(b, pe->reg_bidx);
+		copy_blob(b, &pe->reg_sealed);
+		if (pe->cin_sealed.len) {
+			copy_i64(b, pe->cin_bidx);
+			copy_blob(b, &pe->cin_sealed);
+		} else {
+			copy_null(b);
+			copy_null(b);
+		}
+		copy_i64(b, pe->name_bidx);
+		copy_blob(b, &pe->identity_sealed);
+		copy_i64(b, pe->created_at);
+		return b->len >= COPY_FLUSH_BYTES ? flush_pending(ps) : AMANA_OK;
+	}
 	struct params p = { .n = 0 };
 	p_i64(&p, pe->id);
 	p_i64(&p, pe->reg_bidx);
@@ -1422,10 +1465,18 @@ static enum amana_err each_person_row(PGresult *r, store_person_fn fn, void *ctx
 	return err;
 }
 
+/* Before a read of persons: the held-back ones are sent. */
+static enum amana_err flush_persons(struct pg_store *ps)
+{
+	return ps->persons.rows ? flush_pending(ps) : AMANA_OK;
+}
+
 static enum amana_err persons_by(struct store *s, enum pq_id id, int64_t key, store_person_fn fn, void *ctx)
 {
 	PGresult *r;
-	enum amana_err err = select_by(s, id, key, &r);
+	enum amana_err err = flush_persons(P(s));
+	if (!err)
+		err = select_by(s, id, key, &r);
 	return err ? err : each_person_row(r, fn, ctx);
 }
 
@@ -1434,6 +1485,8 @@ static enum amana_err pg_persons_by_reg_many(struct store *s, const int64_t *bid
 {
 	enum amana_err err = store_many_check(bidx, n);
 	if (err || n == 0)
+		return err;
+	if ((err = flush_persons(P(s))))
 		return err;
 	struct params p = { .n = 0 };
 	char *arr;
@@ -1825,12 +1878,15 @@ static void pg_close(struct store *s)
 		pthread_cond_destroy(&t->cond);
 		pthread_mutex_destroy(&t->lock);
 	}
+	free(t->persons.data);
 	free(t->decls.data);
 	free(t->lines.data);
 	jobs_free(&t->jobs);
 	PQfinish(ps->conn);
+	free(ps->persons.data);
 	free(ps->decls.data);
 	free(ps->lines.data);
+	free(ps->replay_persons.data);
 	free(ps->replay_decls.data);
 	free(ps->replay_lines.data);
 	jobs_free(&ps->jobs);

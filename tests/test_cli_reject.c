@@ -928,6 +928,107 @@ static void test_complementary_after_its_main_in_one_run(void **state)
 	registry_free(&g);
 }
 
+/* Rewrite the declaration at path with one more B04 line, before B05: a
+ * new hire by CIN only (registration 000000000), counted in B05 and B06. */
+static void add_cin_hire(const char *path, const char *cin, const char *name)
+{
+	struct records f;
+	records_load(&f, path);
+	size_t i3 = records_find(&f, "B03"), i5 = records_find(&f, "B05"), i6 = records_find(&f, "B06");
+	char line[REC_LEN + 1];
+	memset(line, ' ', REC_LEN);
+	line[REC_LEN] = '\0';
+	memcpy(line, "B04", 3);
+	memcpy(line + 3, f.v[i3] + 3, 13); /* the affiliation and period */
+	const int64_t days = 26, real = 412300, capped = 412300;
+	field_put_num(line, 17, 9, 0);
+	memcpy(line + 25, name, strlen(name));
+	memcpy(line + 85, cin, strlen(cin));
+	field_put_num(line, 94, 2, days);
+	field_put_num(line, 96, 13, real);
+	field_put_num(line, 109, 9, capped);
+	field_put_num(line, 118, 19, days + real + capped);
+	for (size_t k = 0; k < 2; k++) {
+		struct totals t;
+		char *rec = f.v[k ? i6 : i5];
+		totals_read(rec, &t);
+		t.employees++;
+		t.days += days;
+		t.real += real;
+		t.capped += capped;
+		t.controls += days + real + capped;
+		totals_write(rec, &t);
+	}
+	char **v = calloc(f.n + 1, sizeof(*v));
+	assert_non_null(v);
+	for (size_t i = 0, j = 0; i < f.n; i++) {
+		if (i == i5)
+			v[j++] = line;
+		v[j++] = f.v[i];
+	}
+	struct records out = { .buf = NULL, .n = f.n + 1, .v = v };
+	records_write(&out, out.n, path);
+	free(v);
+	records_free(&f);
+}
+
+/* A new person hired by CIN only by two employers in one run is registered
+ * once. On a database server the reading thread looks each CIN up ahead,
+ * on its own connection: for the second file it finds nobody, under the
+ * very transaction that registered the person for the first file (the
+ * files are 39 apart, farther than the reading thread runs ahead), and the
+ * import thread must still find that person. */
+static void test_new_cin_hired_twice_in_one_run(void **state)
+{
+	(void)state;
+	struct registry g;
+	registry_new(&g, "reject-cin-twice");
+	run_gen(&g, g.files, "40", "200", "1", "11");
+	char **names;
+	size_t n = list_dir(g.files, "DS_", &names);
+	assert_int_equal(n, 40);
+	/* gen's own hires by CIN: each a person of their own */
+	int64_t by_cin = 0;
+	for (size_t i = 0; i < n; i++) {
+		char path[4300];
+		snprintf(path, sizeof(path), "%s/%s", g.files, names[i]);
+		struct records f;
+		records_load(&f, path);
+		for (size_t k = 0; k < f.n; k++) {
+			struct person_line pl;
+			by_cin += person_line(f.v[k], &pl) && pl.hire && pl.registration == 0;
+		}
+		records_free(&f);
+	}
+	char first[4300], last[4300];
+	snprintf(first, sizeof(first), "%s/%s", g.files, names[0]);
+	snprintf(last, sizeof(last), "%s/%s", g.files, names[n - 1]);
+	free_list(names, n);
+	add_cin_hire(first, "QQ771199", "TWICEHIRED NOUHAILA");
+	add_cin_hire(last, "QQ771199", "TWICEHIRED NOUHAILA");
+
+	struct run_result r;
+	run_on(&r, &g, "stats", "--json", NULL);
+	assert_int_equal(r.status, 0);
+	int64_t before = json_int(json_ws(r.out), "persons");
+	run_result_free(&r);
+	char *dir[] = { g.files };
+	const char *opts[] = { "--json", NULL };
+	run_import(&r, &g, opts, dir, 1);
+	if (r.status != 0)
+		fail_msg("import exited %d: %s %.600s", r.status, r.err, r.out);
+	const char *o = json_ws(r.out);
+	assert_non_null(json_skip(o));
+	assert_int_equal(json_int(o, "accepted"), 40);
+	assert_int_equal(json_int(o, "new_persons"), by_cin + 1);
+	run_result_free(&r);
+	run_on(&r, &g, "stats", "--json", NULL);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(json_int(json_ws(r.out), "persons"), before + by_cin + 1);
+	run_result_free(&r);
+	registry_free(&g);
+}
+
 static void test_batch_with_bad_middle_file(void **state)
 {
 	struct ctx *c = *state;
@@ -1021,6 +1122,7 @@ int main(void)
 		T(test_batch_with_bad_middle_file),
 		T(test_complementary_declaration_joins_the_list),
 		cmocka_unit_test(test_complementary_after_its_main_in_one_run),
+		cmocka_unit_test(test_new_cin_hired_twice_in_one_run),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1912,6 +1912,66 @@ static void expect_group_decls(const struct seen *many, const struct seen *one, 
 /* Persons by many registration blind indexes: each key's rows together and
  * as store_person_by_reg gives them, shared keys included; unknown keys
  * answer nothing. */
+/* Persons written inside a transaction (a backend may hold them back) are
+ * found by every lookup in it, go with a rollback to a savepoint taken
+ * before them, and a duplicate is refused, at the latest by commit, which
+ * then keeps nothing. */
+static void test_persons_in_a_transaction(void **state)
+{
+	struct fixture *f = *state;
+	struct seen sn;
+	seen_init(&sn);
+
+	ASSERT_OK(store_begin(f->s));
+	ASSERT_OK(add_person(f->s, 1, 100, 500));
+	ASSERT_OK(add_person(f->s, 2, 200, 0));
+	ASSERT_OK(store_person_by_cin(f->s, 500, on_person, &sn));
+	assert_int_equal(sn.calls, 1);
+	expect_person(&sn.per[0], 1, 100, 500);
+	seen_free(&sn);
+	ASSERT_OK(store_person_by_reg(f->s, 200, on_person, &sn));
+	assert_int_equal(sn.calls, 1);
+	expect_person(&sn.per[0], 2, 200, 0);
+	seen_free(&sn);
+
+	/* rolled back before anything went to the server */
+	ASSERT_OK(store_savepoint(f->s));
+	ASSERT_OK(add_person(f->s, 3, 300, 600));
+	ASSERT_OK(store_rollback_savepoint(f->s));
+	/* rolled back after a read sent it */
+	ASSERT_OK(add_person(f->s, 4, 400, 0));
+	ASSERT_OK(store_savepoint(f->s));
+	ASSERT_OK(add_person(f->s, 5, 500 + 1, 700));
+	ASSERT_OK(store_person_get(f->s, 5, on_person, &sn));
+	assert_int_equal(sn.calls, 1);
+	seen_free(&sn);
+	ASSERT_OK(store_rollback_savepoint(f->s));
+	const int64_t regs[] = { 100, 200, 300, 400, 501 };
+	ASSERT_OK(store_persons_by_reg_many(f->s, regs, ARRAY_SIZE(regs), on_person, &sn));
+	assert_int_equal(sn.calls, 3); /* 1, 2 and 4 */
+	seen_free(&sn);
+	ASSERT_OK(store_commit(f->s));
+	expect_counts(f->s, 0, 3, 0, 0, 0);
+	for (int64_t id = 1; id <= 5; id++) {
+		ASSERT_OK(store_person_get(f->s, id, on_person, &sn));
+		assert_int_equal(sn.calls, id == 3 || id == 5 ? 0 : 1);
+		seen_free(&sn);
+	}
+
+	/* a duplicate id */
+	ASSERT_OK(store_begin(f->s));
+	ASSERT_OK(add_person(f->s, 6, 600, 0));
+	enum amana_err err = add_person(f->s, 1, 101, 0);
+	if (err) {
+		ASSERT_ERR(err, AMANA_ERR_EXISTS);
+		ASSERT_OK(store_commit(f->s));
+		expect_counts(f->s, 0, 4, 0, 0, 0);
+	} else {
+		ASSERT_FAILS(store_commit(f->s));
+		expect_counts(f->s, 0, 3, 0, 0, 0);
+	}
+}
+
 static void test_persons_by_reg_many(void **state)
 {
 	struct fixture *f = *state;
@@ -2818,6 +2878,7 @@ int main(void)
 		T(test_last_period_before),
 		T(test_declaration_stats),
 		T(test_declarations_recent),
+		T(test_persons_in_a_transaction),
 		T(test_persons_by_reg_many),
 		T(test_declarations_recent_many),
 		T(test_chunks),
