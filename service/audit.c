@@ -41,19 +41,6 @@ const struct svc_catalog_entry svc_catalog[] = {
 	{ NULL, NULL, false },
 };
 
-const char *role_name(enum role role)
-{
-	switch (role) {
-	case ROLE_CITIZEN: return "citizen";
-	case ROLE_EMPLOYER: return "employer";
-	case ROLE_AGENT: return "agent";
-	case ROLE_SUPERVISOR: return "supervisor";
-	case ROLE_AUDITOR: return "auditor";
-	case ROLE_OPERATOR: return "operator";
-	}
-	return "unknown";
-}
-
 static int64_t wall_ms(void)
 {
 	struct timespec ts;

@@ -127,7 +127,6 @@ enum amana_err authorize_person_read(const struct principal *who, const char *pu
 /* Longest purpose a caller may give (a case reference or a reason). */
 #define PURPOSE_MAX 200
 
-const char *role_name(enum role role);
 /* Start the entry of a call: time, principal, role, action, request. */
 void audit_note(struct audit_entry *e, const struct principal *who, const char *action);
 /* Seal the purpose into the entry (AMANA_ERR_USAGE if too long). */

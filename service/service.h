@@ -19,17 +19,9 @@
 #include "core/error.h"
 #include "core/rules.h"
 #include "audit/log.h"
+#include "policy/policy.h"
 
 struct registry;
-
-enum role {
-	ROLE_CITIZEN,
-	ROLE_EMPLOYER,
-	ROLE_AGENT,
-	ROLE_SUPERVISOR,
-	ROLE_AUDITOR,
-	ROLE_OPERATOR,
-};
 
 /* Who is calling. The CLI acts as an agent named "cli:<user>"; every read of
  * a person needs a purpose (a case id or reason). */
