@@ -12,6 +12,7 @@ packages=(
   libsqlite3-dev    # the embedded store
   libjansson-dev    # parsing JSON: proofs handed to audit check-proof, witness heads
   libpq-dev         # the PostgreSQL store backend
+  liboath-dev       # TOTP second factors (RFC 6238)
   postgresql        # a throwaway server the tests start (initdb in a temporary folder)
   libcmocka-dev     # the test framework
 )
