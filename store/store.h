@@ -16,6 +16,7 @@
 #define AMANA_STORE_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/error.h"
@@ -94,6 +95,35 @@ struct store_decl_key {
 	int64_t declaration_id;
 };
 
+/* A login of amanad (issue 5): a citizen, an employer or its accountant, a
+ * member of staff. What the store keeps of it is sealed but the role; what
+ * changes at each login attempt is its state. */
+struct store_account {
+	int64_t id;
+	int64_t login_bidx; /* blind index of the login name */
+	struct store_blob login_sealed; /* the login name, sealed */
+	int64_t role; /* enum role */
+	struct store_blob secrets_sealed; /* password hash, TOTP secret and scope, sealed together */
+	int64_t created_at;
+};
+
+struct store_account_state {
+	int64_t failures; /* consecutive failed logins */
+	int64_t locked_until; /* unix seconds (0: not locked) */
+	int64_t suspended; /* 1: suspended until a supervisor unlocks */
+	int64_t totp_step; /* the step of the last second-factor code taken */
+};
+
+/* A session: the hash of its token (the token itself is never stored),
+ * whose account it is, until when, and whether it was revoked. */
+#define STORE_TOKEN_HASH_BYTES 32
+struct store_session {
+	uint8_t token_hash[STORE_TOKEN_HASH_BYTES];
+	int64_t account_id;
+	int64_t expires_at; /* unix seconds */
+	bool revoked;
+};
+
 struct store_counts {
 	int64_t employers, persons, employments, declarations, lines; /* lines: sum of chunk line counts */
 };
@@ -106,6 +136,8 @@ typedef enum amana_err (*store_employment_fn)(void *ctx, const struct store_empl
 typedef enum amana_err (*store_declaration_fn)(void *ctx, const struct store_declaration *d);
 typedef enum amana_err (*store_chunk_fn)(void *ctx, const struct store_chunk *c);
 typedef enum amana_err (*store_keyring_fn)(void *ctx, int purpose, uint32_t version, const struct store_blob *wrapped);
+typedef enum amana_err (*store_account_fn)(void *ctx, const struct store_account *a,
+					   const struct store_account_state *st);
 
 struct store_ops {
 	void (*close)(struct store *s);
@@ -153,6 +185,15 @@ struct store_ops {
 	enum amana_err (*chunks_of_many)(struct store *s, const struct store_decl_key *keys, size_t n,
 					 store_chunk_fn fn, void *ctx);
 	enum amana_err (*counts)(struct store *s, struct store_counts *out);
+
+	enum amana_err (*account_insert)(struct store *s, const struct store_account *a);
+	enum amana_err (*accounts_by_login)(struct store *s, int64_t bidx, store_account_fn fn, void *ctx);
+	enum amana_err (*account_get)(struct store *s, int64_t id, store_account_fn fn, void *ctx);
+	enum amana_err (*account_set_state)(struct store *s, int64_t id, const struct store_account_state *st);
+	enum amana_err (*session_insert)(struct store *s, const struct store_session *se);
+	enum amana_err (*session_get)(struct store *s, const uint8_t hash[STORE_TOKEN_HASH_BYTES],
+				      struct store_session *out);
+	enum amana_err (*session_revoke)(struct store *s, const uint8_t hash[STORE_TOKEN_HASH_BYTES]);
 };
 
 /* Every backend's handle starts with this. */
@@ -381,6 +422,48 @@ AMANA_MUST_CHECK static inline enum amana_err store_chunks_of_many(struct store 
 AMANA_MUST_CHECK static inline enum amana_err store_counts(struct store *s, struct store_counts *out)
 {
 	return STORE_CALL(counts, out);
+}
+
+/* Accounts and sessions (amanad). A new account's state is all zero; an id
+ * taken is AMANA_ERR_EXISTS. Logins are found by blind index: the caller
+ * confirms candidates by opening login_sealed. */
+AMANA_MUST_CHECK static inline enum amana_err store_account_insert(struct store *s, const struct store_account *a)
+{
+	return STORE_CALL(account_insert, a);
+}
+AMANA_MUST_CHECK static inline enum amana_err store_accounts_by_login(struct store *s, int64_t bidx,
+								      store_account_fn fn, void *ctx)
+{
+	return STORE_CALL(accounts_by_login, bidx, fn, ctx);
+}
+AMANA_MUST_CHECK static inline enum amana_err store_account_get(struct store *s, int64_t id, store_account_fn fn,
+								void *ctx)
+{
+	return STORE_CALL(account_get, id, fn, ctx);
+}
+/* Replace an account's state; AMANA_ERR_NOTFOUND without that account. */
+AMANA_MUST_CHECK static inline enum amana_err store_account_set_state(struct store *s, int64_t id,
+								      const struct store_account_state *st)
+{
+	return STORE_CALL(account_set_state, id, st);
+}
+/* A token hash taken is AMANA_ERR_EXISTS; an unknown account
+ * AMANA_ERR_CORRUPT (a missing parent). */
+AMANA_MUST_CHECK static inline enum amana_err store_session_insert(struct store *s, const struct store_session *se)
+{
+	return STORE_CALL(session_insert, se);
+}
+/* AMANA_ERR_NOTFOUND for an unknown hash. Expiry is the caller's to judge. */
+AMANA_MUST_CHECK static inline enum amana_err
+store_session_get(struct store *s, const uint8_t hash[STORE_TOKEN_HASH_BYTES], struct store_session *out)
+{
+	return STORE_CALL(session_get, hash, out);
+}
+/* Revoked for good; AMANA_ERR_NOTFOUND for an unknown hash. */
+AMANA_MUST_CHECK static inline enum amana_err store_session_revoke(struct store *s,
+								   const uint8_t hash[STORE_TOKEN_HASH_BYTES])
+{
+	return STORE_CALL(session_revoke, hash);
 }
 #undef STORE_CALL
 

@@ -118,6 +118,26 @@ static const char *const migrations[] = {
 	"  FOR EACH STATEMENT EXECUTE FUNCTION amana_never_removed();"
 	"CREATE TRIGGER persons_kept BEFORE DELETE OR TRUNCATE ON persons"
 	"  FOR EACH STATEMENT EXECUTE FUNCTION amana_never_removed();",
+	/* 4: the accounts and sessions of amanad. The application role may
+	 * change only an account's login state and revoke a session: the
+	 * roles granted the registry's tables before get the same. */
+	"CREATE TABLE accounts(id bigint PRIMARY KEY, login_bidx bigint NOT NULL, login_sealed bytea NOT NULL,"
+	"  role bigint NOT NULL, secrets_sealed bytea NOT NULL, created_at bigint NOT NULL,"
+	"  failures bigint NOT NULL DEFAULT 0, locked_until bigint NOT NULL DEFAULT 0,"
+	"  suspended bigint NOT NULL DEFAULT 0, totp_step bigint NOT NULL DEFAULT 0);"
+	"CREATE INDEX accounts_login ON accounts(login_bidx);"
+	"CREATE TABLE sessions(token_hash bytea PRIMARY KEY CHECK (length(token_hash) = 32),"
+	"  account_id bigint NOT NULL REFERENCES accounts(id), expires_at bigint NOT NULL,"
+	"  revoked bigint NOT NULL DEFAULT 0);"
+	"DO $grants$ DECLARE r record; BEGIN"
+	"  FOR r IN SELECT DISTINCT grantee FROM information_schema.role_table_grants"
+	"      WHERE table_schema = 'public' AND table_name = 'employers' AND privilege_type = 'INSERT'"
+	"      AND grantee <> current_user LOOP"
+	"    EXECUTE format('GRANT SELECT, INSERT ON accounts, sessions TO %I', r.grantee);"
+	"    EXECUTE format('GRANT UPDATE (failures, locked_until, suspended, totp_step) ON accounts TO %I',"
+	"      r.grantee);"
+	"    EXECUTE format('GRANT UPDATE (revoked) ON sessions TO %I', r.grantee);"
+	"  END LOOP; END $grants$;",
 };
 #define MIGRATION_COUNT ((long long)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -156,6 +176,13 @@ enum pq_id {
 	P_LINES_OF,
 	P_LINES_OF_MANY,
 	P_COUNTS,
+	P_ACC_INSERT,
+	P_ACC_BY_LOGIN,
+	P_ACC_GET,
+	P_ACC_STATE,
+	P_SES_INSERT,
+	P_SES_GET,
+	P_SES_REVOKE,
 	P_COUNT
 };
 
@@ -268,6 +295,23 @@ static const struct {
 		       " (SELECT count(*) FROM employments), (SELECT count(*) FROM declarations),"
 		       " (SELECT coalesce(sum(line_count), 0)::bigint FROM declaration_lines)",
 		       0, false, true },
+	[P_ACC_INSERT] = { "INSERT INTO accounts(id, login_bidx, login_sealed, role, secrets_sealed, created_at)"
+			   " VALUES($1, $2, $3, $4, $5, $6)",
+			   6, true, false },
+	[P_ACC_BY_LOGIN] = { "SELECT id, login_bidx, login_sealed, role, secrets_sealed, created_at, failures,"
+			     " locked_until, suspended, totp_step FROM accounts WHERE login_bidx = $1 ORDER BY id",
+			     1, false, false },
+	[P_ACC_GET] = { "SELECT id, login_bidx, login_sealed, role, secrets_sealed, created_at, failures,"
+			" locked_until, suspended, totp_step FROM accounts WHERE id = $1",
+			1, false, false },
+	[P_ACC_STATE] = { "UPDATE accounts SET failures = $2, locked_until = $3, suspended = $4, totp_step = $5"
+			  " WHERE id = $1 RETURNING id",
+			  5, true, false },
+	[P_SES_INSERT] = { "INSERT INTO sessions(token_hash, account_id, expires_at) VALUES($1, $2, $3)", 3, true,
+			   false },
+	[P_SES_GET] = { "SELECT account_id, expires_at, revoked FROM sessions WHERE token_hash = $1", 1, false, false },
+	[P_SES_REVOKE] = { "UPDATE sessions SET revoked = 1 WHERE token_hash = $1 RETURNING account_id", 1, true,
+			   false },
 };
 
 /* Writes inside a transaction that nothing reads back at once wait here
@@ -1864,6 +1908,120 @@ static enum amana_err pg_counts(struct store *s, struct store_counts *out)
 
 /* ---- open and close ---- */
 
+/* ---- accounts and sessions ---- */
+
+static enum amana_err pg_account_insert(struct store *s, const struct store_account *a)
+{
+	struct params p = { .n = 0 };
+	p_i64(&p, a->id);
+	p_i64(&p, a->login_bidx);
+	p_blob(&p, &a->login_sealed);
+	p_i64(&p, a->role);
+	p_blob(&p, &a->secrets_sealed);
+	p_i64(&p, a->created_at);
+	return run(s, P_ACC_INSERT, &p, NULL);
+}
+
+static enum amana_err accounts_by(struct store *s, enum pq_id id, int64_t key, store_account_fn fn, void *ctx)
+{
+	PGresult *r;
+	enum amana_err err = select_by(s, id, key, &r);
+	for (int i = 0; !err && i < PQntuples(r); i++) {
+		struct store_account a = {
+			.id = g_i64(r, i, 0),
+			.login_bidx = g_i64(r, i, 1),
+			.login_sealed = g_blob(r, i, 2),
+			.role = g_i64(r, i, 3),
+			.secrets_sealed = g_blob(r, i, 4),
+			.created_at = g_i64(r, i, 5),
+		};
+		struct store_account_state st = {
+			.failures = g_i64(r, i, 6),
+			.locked_until = g_i64(r, i, 7),
+			.suspended = g_i64(r, i, 8),
+			.totp_step = g_i64(r, i, 9),
+		};
+		err = fn(ctx, &a, &st);
+	}
+	if (r)
+		PQclear(r);
+	return err;
+}
+
+static enum amana_err pg_accounts_by_login(struct store *s, int64_t bidx, store_account_fn fn, void *ctx)
+{
+	return accounts_by(s, P_ACC_BY_LOGIN, bidx, fn, ctx);
+}
+
+static enum amana_err pg_account_get(struct store *s, int64_t id, store_account_fn fn, void *ctx)
+{
+	return accounts_by(s, P_ACC_GET, id, fn, ctx);
+}
+
+/* A statement that returns the row it changed: AMANA_ERR_NOTFOUND for none. */
+static enum amana_err run_one(struct store *s, enum pq_id id, const struct params *p)
+{
+	PGresult *r;
+	enum amana_err err = run(s, id, p, &r);
+	if (err)
+		return err;
+	err = PQntuples(r) == 1 ? AMANA_OK : AMANA_ERR_NOTFOUND;
+	PQclear(r);
+	return err;
+}
+
+static enum amana_err pg_account_set_state(struct store *s, int64_t id, const struct store_account_state *st)
+{
+	struct params p = { .n = 0 };
+	p_i64(&p, id);
+	p_i64(&p, st->failures);
+	p_i64(&p, st->locked_until);
+	p_i64(&p, st->suspended);
+	p_i64(&p, st->totp_step);
+	return run_one(s, P_ACC_STATE, &p);
+}
+
+static enum amana_err pg_session_insert(struct store *s, const struct store_session *se)
+{
+	struct params p = { .n = 0 };
+	struct store_blob h = { se->token_hash, STORE_TOKEN_HASH_BYTES };
+	p_blob(&p, &h);
+	p_i64(&p, se->account_id);
+	p_i64(&p, se->expires_at);
+	return run(s, P_SES_INSERT, &p, NULL);
+}
+
+static enum amana_err pg_session_get(struct store *s, const uint8_t hash[STORE_TOKEN_HASH_BYTES],
+				     struct store_session *out)
+{
+	memset(out, 0, sizeof(*out));
+	struct params p = { .n = 0 };
+	struct store_blob h = { hash, STORE_TOKEN_HASH_BYTES };
+	p_blob(&p, &h);
+	PGresult *r;
+	enum amana_err err = run(s, P_SES_GET, &p, &r);
+	if (err)
+		return err;
+	if (PQntuples(r) == 1) {
+		memcpy(out->token_hash, hash, STORE_TOKEN_HASH_BYTES);
+		out->account_id = g_i64(r, 0, 0);
+		out->expires_at = g_i64(r, 0, 1);
+		out->revoked = g_i64(r, 0, 2) != 0;
+	} else {
+		err = AMANA_ERR_NOTFOUND;
+	}
+	PQclear(r);
+	return err;
+}
+
+static enum amana_err pg_session_revoke(struct store *s, const uint8_t hash[STORE_TOKEN_HASH_BYTES])
+{
+	struct params p = { .n = 0 };
+	struct store_blob h = { hash, STORE_TOKEN_HASH_BYTES };
+	p_blob(&p, &h);
+	return run_one(s, P_SES_REVOKE, &p);
+}
+
 static void pg_close(struct store *s)
 {
 	struct pg_store *ps = P(s);
@@ -1896,6 +2054,13 @@ static void pg_close(struct store *s)
 }
 
 static const struct store_ops pg_ops = {
+	.account_insert = pg_account_insert,
+	.accounts_by_login = pg_accounts_by_login,
+	.account_get = pg_account_get,
+	.account_set_state = pg_account_set_state,
+	.session_insert = pg_session_insert,
+	.session_get = pg_session_get,
+	.session_revoke = pg_session_revoke,
 	.close = pg_close,
 	.begin = pg_begin,
 	.commit = pg_commit,
@@ -2064,6 +2229,9 @@ static const char app_grants[] =
     " EXECUTE format('GRANT SELECT, INSERT ON keyring, employers, persons, declarations,"
     " declaration_lines TO %I', app);"
     " EXECUTE format('GRANT USAGE ON SEQUENCE employments_id_seq TO %I', app);"
+    " EXECUTE format('GRANT SELECT, INSERT ON accounts, sessions TO %I', app);"
+    " EXECUTE format('GRANT UPDATE (failures, locked_until, suspended, totp_step) ON accounts TO %I', app);"
+    " EXECUTE format('GRANT UPDATE (revoked) ON sessions TO %I', app);"
     " END $grants$";
 
 enum amana_err store_pg_grant_app(struct store *s, const char *app_conninfo, char *role, size_t role_cap)

@@ -81,6 +81,16 @@ static const char *const migrations[] = {
 	"DROP TABLE declaration_lines;"
 	"ALTER TABLE declaration_lines_v3 RENAME TO declaration_lines;"
 	"CREATE INDEX declaration_lines_declaration ON declaration_lines(employer_id, declaration_id);",
+	/* 4: the accounts and sessions of amanad. */
+	"CREATE TABLE accounts(id INTEGER PRIMARY KEY, login_bidx INTEGER NOT NULL,"
+	"  login_sealed BLOB NOT NULL, role INTEGER NOT NULL, secrets_sealed BLOB NOT NULL,"
+	"  created_at INTEGER NOT NULL, failures INTEGER NOT NULL DEFAULT 0,"
+	"  locked_until INTEGER NOT NULL DEFAULT 0, suspended INTEGER NOT NULL DEFAULT 0,"
+	"  totp_step INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX accounts_login ON accounts(login_bidx);"
+	"CREATE TABLE sessions(token_hash BLOB PRIMARY KEY, account_id INTEGER NOT NULL REFERENCES accounts(id),"
+	"  expires_at INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0,"
+	"  CHECK(length(token_hash) = 32)) WITHOUT ROWID;",
 };
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -120,6 +130,13 @@ enum stmt_id {
 	Q_COUNT_JOB,
 	Q_COUNT_DECL,
 	Q_COUNT_LINE,
+	Q_ACC_INSERT,
+	Q_ACC_BY_LOGIN,
+	Q_ACC_GET,
+	Q_ACC_STATE,
+	Q_SES_INSERT,
+	Q_SES_GET,
+	Q_SES_REVOKE,
 	Q_COUNT
 };
 
@@ -178,6 +195,17 @@ static const char *const sql[Q_COUNT] = {
 	[Q_COUNT_JOB] = "SELECT count(*) FROM employments",
 	[Q_COUNT_DECL] = "SELECT count(*) FROM declarations",
 	[Q_COUNT_LINE] = "SELECT coalesce(sum(line_count), 0) FROM declaration_lines",
+	[Q_ACC_INSERT] = "INSERT INTO accounts(id, login_bidx, login_sealed, role, secrets_sealed, created_at)"
+			 " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+	[Q_ACC_BY_LOGIN] = "SELECT id, login_bidx, login_sealed, role, secrets_sealed, created_at, failures,"
+			   " locked_until, suspended, totp_step FROM accounts WHERE login_bidx = ?1 ORDER BY id",
+	[Q_ACC_GET] = "SELECT id, login_bidx, login_sealed, role, secrets_sealed, created_at, failures,"
+		      " locked_until, suspended, totp_step FROM accounts WHERE id = ?1",
+	[Q_ACC_STATE] = "UPDATE accounts SET failures = ?2, locked_until = ?3, suspended = ?4, totp_step = ?5"
+			" WHERE id = ?1",
+	[Q_SES_INSERT] = "INSERT INTO sessions(token_hash, account_id, expires_at) VALUES(?1, ?2, ?3)",
+	[Q_SES_GET] = "SELECT account_id, expires_at, revoked FROM sessions WHERE token_hash = ?1",
+	[Q_SES_REVOKE] = "UPDATE sessions SET revoked = 1 WHERE token_hash = ?1",
 };
 
 /* Checkpoints (copying the WAL back into the database file, and its fsync)
@@ -746,6 +774,117 @@ static enum amana_err sq_counts(struct store *s, struct store_counts *out)
 	return AMANA_OK;
 }
 
+/* ---- accounts and sessions ---- */
+
+static enum amana_err sq_account_insert(struct store *s, const struct store_account *a)
+{
+	sqlite3_stmt *q = st(s, Q_ACC_INSERT);
+	sqlite3_bind_int64(q, 1, a->id);
+	sqlite3_bind_int64(q, 2, a->login_bidx);
+	bind_blob(q, 3, &a->login_sealed);
+	sqlite3_bind_int64(q, 4, a->role);
+	bind_blob(q, 5, &a->secrets_sealed);
+	sqlite3_bind_int64(q, 6, a->created_at);
+	return run(q);
+}
+
+static enum amana_err each_account(sqlite3_stmt *q, store_account_fn fn, void *ctx)
+{
+	enum amana_err err = AMANA_OK;
+	int rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct store_account a = {
+			.id = sqlite3_column_int64(q, 0),
+			.login_bidx = sqlite3_column_int64(q, 1),
+			.login_sealed = col_blob(q, 2),
+			.role = sqlite3_column_int64(q, 3),
+			.secrets_sealed = col_blob(q, 4),
+			.created_at = sqlite3_column_int64(q, 5),
+		};
+		struct store_account_state stt = {
+			.failures = sqlite3_column_int64(q, 6),
+			.locked_until = sqlite3_column_int64(q, 7),
+			.suspended = sqlite3_column_int64(q, 8),
+			.totp_step = sqlite3_column_int64(q, 9),
+		};
+		if ((err = fn(ctx, &a, &stt)))
+			break;
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = map_rc(rc);
+	sqlite3_reset(q);
+	return err;
+}
+
+static enum amana_err sq_accounts_by_login(struct store *s, int64_t bidx, store_account_fn fn, void *ctx)
+{
+	sqlite3_stmt *q = st(s, Q_ACC_BY_LOGIN);
+	sqlite3_bind_int64(q, 1, bidx);
+	return each_account(q, fn, ctx);
+}
+
+static enum amana_err sq_account_get(struct store *s, int64_t id, store_account_fn fn, void *ctx)
+{
+	sqlite3_stmt *q = st(s, Q_ACC_GET);
+	sqlite3_bind_int64(q, 1, id);
+	return each_account(q, fn, ctx);
+}
+
+/* Run an UPDATE of one row: AMANA_ERR_NOTFOUND if it changed none. */
+static enum amana_err run_one(struct store *s, sqlite3_stmt *q)
+{
+	enum amana_err err = run(q);
+	return err ? err : sqlite3_changes(S(s)->db) == 1 ? AMANA_OK : AMANA_ERR_NOTFOUND;
+}
+
+static enum amana_err sq_account_set_state(struct store *s, int64_t id, const struct store_account_state *stt)
+{
+	sqlite3_stmt *q = st(s, Q_ACC_STATE);
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_int64(q, 2, stt->failures);
+	sqlite3_bind_int64(q, 3, stt->locked_until);
+	sqlite3_bind_int64(q, 4, stt->suspended);
+	sqlite3_bind_int64(q, 5, stt->totp_step);
+	return run_one(s, q);
+}
+
+static enum amana_err sq_session_insert(struct store *s, const struct store_session *se)
+{
+	sqlite3_stmt *q = st(s, Q_SES_INSERT);
+	sqlite3_bind_blob(q, 1, se->token_hash, STORE_TOKEN_HASH_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, se->account_id);
+	sqlite3_bind_int64(q, 3, se->expires_at);
+	return run(q);
+}
+
+static enum amana_err sq_session_get(struct store *s, const uint8_t hash[STORE_TOKEN_HASH_BYTES],
+				     struct store_session *out)
+{
+	memset(out, 0, sizeof(*out));
+	sqlite3_stmt *q = st(s, Q_SES_GET);
+	sqlite3_bind_blob(q, 1, hash, STORE_TOKEN_HASH_BYTES, SQLITE_STATIC);
+	int rc = sqlite3_step(q);
+	enum amana_err err = AMANA_ERR_NOTFOUND;
+	if (rc == SQLITE_ROW) {
+		memcpy(out->token_hash, hash, STORE_TOKEN_HASH_BYTES);
+		out->account_id = sqlite3_column_int64(q, 0);
+		out->expires_at = sqlite3_column_int64(q, 1);
+		out->revoked = sqlite3_column_int64(q, 2) != 0;
+		err = AMANA_OK;
+	} else if (rc != SQLITE_DONE) {
+		err = map_rc(rc);
+	}
+	sqlite3_reset(q);
+	return err;
+}
+
+static enum amana_err sq_session_revoke(struct store *s, const uint8_t hash[STORE_TOKEN_HASH_BYTES])
+{
+	sqlite3_stmt *q = st(s, Q_SES_REVOKE);
+	sqlite3_bind_blob(q, 1, hash, STORE_TOKEN_HASH_BYTES, SQLITE_STATIC);
+	return run_one(s, q);
+}
+
 /* ---- open and close ---- */
 
 static void *checkpoint_main(void *arg)
@@ -883,6 +1022,13 @@ static const struct store_ops sqlite_ops = {
 	.chunks_of = sq_chunks_of,
 	.chunks_of_many = sq_chunks_of_many,
 	.counts = sq_counts,
+	.account_insert = sq_account_insert,
+	.accounts_by_login = sq_accounts_by_login,
+	.account_get = sq_account_get,
+	.account_set_state = sq_account_set_state,
+	.session_insert = sq_session_insert,
+	.session_get = sq_session_get,
+	.session_revoke = sq_session_revoke,
 };
 
 static enum amana_err exec(sqlite3 *db, const char *text)
@@ -905,7 +1051,7 @@ static enum amana_err migrate(sqlite3 *db)
 	for (int v = version; v < MIGRATION_COUNT && !err; v++) {
 		/* PRAGMA takes no parameters; the version is an integer we own. */
 		static const char *const set_version[] = { "PRAGMA user_version = 1", "PRAGMA user_version = 2",
-							   "PRAGMA user_version = 3" };
+							   "PRAGMA user_version = 3", "PRAGMA user_version = 4" };
 		_Static_assert(sizeof(set_version) / sizeof(set_version[0]) == MIGRATION_COUNT,
 			       "one user_version statement per migration");
 		if ((err = exec(db, "BEGIN IMMEDIATE")))

@@ -1972,6 +1972,132 @@ static void test_persons_in_a_transaction(void **state)
 	}
 }
 
+/* ---- accounts and sessions ---- */
+
+static enum amana_err add_account(struct store *s, int64_t id, int64_t login_bidx, int64_t role)
+{
+	uint8_t login[SEALED_CAP], secrets[SEALED_CAP];
+	struct store_account a = { .id = id, .login_bidx = login_bidx, .role = role, .created_at = created_at_of(id) };
+	a.login_sealed = (struct store_blob){ login, sealed_for(login, sizeof(login), T_REG, id) };
+	a.secrets_sealed = (struct store_blob){ secrets, sealed_for(secrets, sizeof(secrets), T_IDENTITY, id) };
+	return store_account_insert(s, &a);
+}
+
+struct seen_accounts {
+	size_t calls;
+	int64_t id[8], bidx[8], role[8], created[8];
+	struct store_account_state st[8];
+	bool sealed_ok[8];
+};
+
+static enum amana_err on_account(void *ctx, const struct store_account *a, const struct store_account_state *st)
+{
+	struct seen_accounts *sa = ctx;
+	if (sa->calls == 8)
+		return AMANA_ERR_LIMIT;
+	uint8_t login[SEALED_CAP], secrets[SEALED_CAP];
+	size_t nl = sealed_for(login, sizeof(login), T_REG, a->id);
+	size_t ns = sealed_for(secrets, sizeof(secrets), T_IDENTITY, a->id);
+	sa->id[sa->calls] = a->id;
+	sa->bidx[sa->calls] = a->login_bidx;
+	sa->role[sa->calls] = a->role;
+	sa->created[sa->calls] = a->created_at;
+	sa->st[sa->calls] = *st;
+	sa->sealed_ok[sa->calls] = a->login_sealed.len == nl && !memcmp(a->login_sealed.data, login, nl) &&
+				   a->secrets_sealed.len == ns && !memcmp(a->secrets_sealed.data, secrets, ns);
+	sa->calls++;
+	return AMANA_OK;
+}
+
+/* Accounts: found by login index (every candidate) and by id, with their
+ * sealed values byte for byte and a zero state; the state replaced whole;
+ * ids unique. */
+static void test_accounts(void **state)
+{
+	struct fixture *f = *state;
+	ASSERT_OK(add_account(f->s, 1, 700, 2));
+	ASSERT_OK(add_account(f->s, 2, 800, 1));
+	ASSERT_OK(add_account(f->s, 3, 700, 5)); /* the same index: a collision the caller resolves */
+	ASSERT_ERR(add_account(f->s, 1, 900, 2), AMANA_ERR_EXISTS);
+
+	struct seen_accounts sa = { 0 };
+	ASSERT_OK(store_accounts_by_login(f->s, 700, on_account, &sa));
+	assert_int_equal(sa.calls, 2);
+	assert_int_equal(sa.id[0], 1);
+	assert_int_equal(sa.id[1], 3);
+	assert_int_equal(sa.role[1], 5);
+	assert_true(sa.sealed_ok[0] && sa.sealed_ok[1]);
+	assert_int_equal(sa.created[0], created_at_of(1));
+	assert_int_equal(sa.st[0].failures + sa.st[0].locked_until + sa.st[0].suspended + sa.st[0].totp_step, 0);
+	memset(&sa, 0, sizeof(sa));
+	ASSERT_OK(store_accounts_by_login(f->s, 701, on_account, &sa));
+	assert_int_equal(sa.calls, 0);
+
+	const struct store_account_state st = {
+		.failures = 4, .locked_until = 1790000900, .suspended = 1, .totp_step = 59666667
+	};
+	ASSERT_OK(store_account_set_state(f->s, 2, &st));
+	ASSERT_ERR(store_account_set_state(f->s, 9, &st), AMANA_ERR_NOTFOUND);
+	ASSERT_OK(store_account_get(f->s, 2, on_account, &sa));
+	assert_int_equal(sa.calls, 1);
+	assert_int_equal(sa.bidx[0], 800);
+	assert_int_equal(sa.role[0], 1);
+	assert_true(sa.sealed_ok[0]);
+	assert_memory_equal(&sa.st[0], &st, sizeof(st));
+	memset(&sa, 0, sizeof(sa));
+	ASSERT_OK(store_account_get(f->s, 1, on_account, &sa)); /* the others untouched */
+	assert_int_equal(sa.st[0].failures, 0);
+	memset(&sa, 0, sizeof(sa));
+	ASSERT_OK(store_account_get(f->s, 9, on_account, &sa));
+	assert_int_equal(sa.calls, 0);
+
+	/* in a transaction rolled back: nothing stays */
+	ASSERT_OK(store_begin(f->s));
+	ASSERT_OK(add_account(f->s, 4, 1000, 0));
+	const struct store_account_state zero = { 0, 0, 0, 0 };
+	ASSERT_OK(store_account_set_state(f->s, 2, &zero));
+	ASSERT_OK(store_rollback(f->s));
+	ASSERT_OK(store_account_get(f->s, 4, on_account, &sa));
+	assert_int_equal(sa.calls, 0);
+	ASSERT_OK(store_account_get(f->s, 2, on_account, &sa));
+	assert_memory_equal(&sa.st[0], &st, sizeof(st));
+}
+
+/* Sessions: by the token's hash only; revoked for good; a hash used once;
+ * an account that does not exist refused. */
+static void test_sessions(void **state)
+{
+	struct fixture *f = *state;
+	ASSERT_OK(add_account(f->s, 1, 700, 2));
+	struct store_session a = { .account_id = 1, .expires_at = 1790001800 }, b = a, got;
+	memset(a.token_hash, 0xa5, sizeof(a.token_hash));
+	memset(b.token_hash, 0xa5, sizeof(b.token_hash));
+	b.token_hash[31] = 0x5a; /* differs in the last byte only */
+	ASSERT_OK(store_session_insert(f->s, &a));
+	ASSERT_OK(store_session_insert(f->s, &b));
+	ASSERT_ERR(store_session_insert(f->s, &a), AMANA_ERR_EXISTS);
+	struct store_session orphan = a;
+	orphan.token_hash[0] = 1;
+	orphan.account_id = 99;
+	ASSERT_FAILS(store_session_insert(f->s, &orphan));
+
+	ASSERT_OK(store_session_get(f->s, a.token_hash, &got));
+	assert_memory_equal(got.token_hash, a.token_hash, sizeof(a.token_hash));
+	assert_int_equal(got.account_id, 1);
+	assert_int_equal(got.expires_at, 1790001800);
+	assert_false(got.revoked);
+	ASSERT_OK(store_session_revoke(f->s, a.token_hash));
+	ASSERT_OK(store_session_get(f->s, a.token_hash, &got));
+	assert_true(got.revoked);
+	ASSERT_OK(store_session_get(f->s, b.token_hash, &got)); /* its neighbour stands */
+	assert_false(got.revoked);
+	uint8_t unknown[STORE_TOKEN_HASH_BYTES];
+	memset(unknown, 0x11, sizeof(unknown));
+	ASSERT_ERR(store_session_get(f->s, unknown, &got), AMANA_ERR_NOTFOUND);
+	assert_int_equal(got.account_id, 0);
+	ASSERT_ERR(store_session_revoke(f->s, unknown), AMANA_ERR_NOTFOUND);
+}
+
 static void test_persons_by_reg_many(void **state)
 {
 	struct fixture *f = *state;
@@ -2289,6 +2415,7 @@ static void test_sqlite_lines_migrated_from_schema_1(void **state)
 			 "DROP TABLE declaration_lines;"
 			 "ALTER TABLE v1 RENAME TO declaration_lines;"
 			 "DROP INDEX declarations_employer_id;"
+			 "DROP TABLE sessions; DROP TABLE accounts;"
 			 "PRAGMA user_version = 1;"
 			 "COMMIT;",
 			 NULL, NULL, NULL),
@@ -2312,8 +2439,8 @@ static void test_sqlite_lines_migrated_from_schema_1(void **state)
 	store_close(f->s);
 	f->s = NULL;
 
-	/* schema 3 on disk, with the index the foreign key needs, and each
-	 * line's employer that of its declaration */
+	/* schema 4 on disk (3 gave the index the foreign key needs, and each
+	 * line's employer that of its declaration; 4 the accounts) */
 	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	sqlite3_stmt *q;
 	assert_int_equal(sqlite3_prepare_v2(db,
@@ -2321,13 +2448,16 @@ static void test_sqlite_lines_migrated_from_schema_1(void **state)
 					    " (SELECT count(*) FROM sqlite_schema WHERE type = 'index'"
 					    "  AND tbl_name = 'declaration_lines'),"
 					    " (SELECT count(*) FROM declaration_lines l JOIN declarations d"
-					    "  ON d.id = l.declaration_id AND d.employer_id = l.employer_id)",
+					    "  ON d.id = l.declaration_id AND d.employer_id = l.employer_id),"
+					    " (SELECT count(*) FROM sqlite_schema WHERE type = 'table'"
+					    "  AND name IN ('accounts', 'sessions'))",
 					    -1, &q, NULL),
 			 SQLITE_OK);
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(q, 0), 3);
+	assert_int_equal(sqlite3_column_int(q, 0), 4);
 	assert_int_equal(sqlite3_column_int(q, 1), 1);
 	assert_int_equal(sqlite3_column_int(q, 2), 4);
+	assert_int_equal(sqlite3_column_int(q, 3), 2);
 	sqlite3_finalize(q);
 	sqlite3_close(db);
 	reopen(f);
@@ -2625,8 +2755,10 @@ static bool app_may(PGconn *c, const char *sql)
 	return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
 }
 
-/* Schema 3 undone: the references held by foreign keys again. */
+/* Schemas 4 and 3 undone: no accounts, the references held by foreign
+ * keys again. */
 #define PG_UNDO_3                                                                                                      \
+	"DROP TABLE sessions; DROP TABLE accounts;"                                                                    \
 	"DROP TRIGGER declarations_refer ON declarations;"                                                             \
 	"DROP TRIGGER employments_refer_insert ON employments;"                                                        \
 	"DROP TRIGGER employments_refer_update ON employments;"                                                        \
@@ -2698,7 +2830,7 @@ static void test_pg_lines_migrated_from_schema_1(void **state)
 		      " (SELECT count(*) FROM declaration_lines l JOIN declarations d"
 		      "  ON d.id = l.declaration_id AND d.employer_id = l.employer_id)");
 	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
-	assert_string_equal(PQgetvalue(r, 0, 0), "3");
+	assert_string_equal(PQgetvalue(r, 0, 0), "4");
 	assert_string_equal(PQgetvalue(r, 0, 1), "1");
 	assert_string_equal(PQgetvalue(r, 0, 2), "3");
 	PQclear(r);
@@ -2716,7 +2848,9 @@ static void test_pg_references_migrated_from_schema_2(void **state)
 	char owner[512], app[512];
 	assert_int_equal(pgtest_new_database("migrate2", owner, app, sizeof(owner)), 0);
 	struct store *s;
+	char role[64];
 	ASSERT_OK(store_pg_open(owner, 1, &s));
+	ASSERT_OK(store_pg_grant_app(s, app, role, sizeof(role)));
 	ASSERT_OK(add_employer(s, 1, 1));
 	ASSERT_OK(add_person(s, 1, 1, 0));
 	ASSERT_OK(add_declaration(s, 7, 1, 202401, 0));
@@ -2750,8 +2884,8 @@ static void test_pg_references_migrated_from_schema_2(void **state)
 		      " (SELECT count(*) FROM pg_constraint WHERE contype = 'f'),"
 		      " (SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal)");
 	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
-	assert_string_equal(PQgetvalue(r, 0, 0), "3");
-	assert_string_equal(PQgetvalue(r, 0, 1), "1"); /* the lines' */
+	assert_string_equal(PQgetvalue(r, 0, 0), "4");
+	assert_string_equal(PQgetvalue(r, 0, 1), "2"); /* the lines' and the sessions' */
 	assert_string_equal(PQgetvalue(r, 0, 2), "5");
 	PQclear(r);
 	static const char *const removals[] = {
@@ -2763,6 +2897,17 @@ static void test_pg_references_migrated_from_schema_2(void **state)
 	for (size_t i = 0; i < ARRAY_SIZE(removals); i++)
 		if (app_may(c, removals[i]))
 			fail_msg("the owner may: %s", removals[i]);
+	PQfinish(c);
+
+	/* the application role granted before schema 4 uses its tables as a
+	 * new one would, and no more */
+	c = PQconnectdb(app);
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	assert_true(app_may(c, "SELECT count(*) FROM accounts, sessions"));
+	assert_true(app_may(c, "UPDATE accounts SET failures = 1, locked_until = 2, suspended = 0, totp_step = 3"));
+	assert_true(app_may(c, "UPDATE sessions SET revoked = 1"));
+	assert_false(app_may(c, "UPDATE accounts SET role = 4"));
+	assert_false(app_may(c, "DELETE FROM sessions"));
 	PQfinish(c);
 }
 
@@ -2803,6 +2948,8 @@ static void test_pg_application_role_least_privilege(void **state)
 	PGconn *c = PQconnectdb(app);
 	assert_int_equal(PQstatus(c), CONNECTION_OK);
 	assert_true(app_may(c, "SELECT count(*) FROM declarations"));
+	assert_true(app_may(c, "UPDATE accounts SET failures = 0, locked_until = 0, suspended = 0, totp_step = 0"));
+	assert_true(app_may(c, "UPDATE sessions SET revoked = 1 WHERE false"));
 	static const char *const refused[] = {
 		"DELETE FROM declarations",
 		"DELETE FROM declaration_lines",
@@ -2816,6 +2963,13 @@ static void test_pg_application_role_least_privilege(void **state)
 		"UPDATE schema_version SET version = 0",
 		"TRUNCATE declarations",
 		"DELETE FROM employers",
+		"DELETE FROM accounts",
+		"DELETE FROM sessions",
+		"UPDATE accounts SET role = 4",
+		"UPDATE accounts SET secrets_sealed = ''::bytea",
+		"UPDATE accounts SET login_bidx = 0",
+		"UPDATE sessions SET account_id = 0",
+		"UPDATE sessions SET expires_at = 0",
 		"ALTER TABLE declarations DISABLE TRIGGER declarations_refer",
 		"DROP TRIGGER employments_refer_insert ON employments",
 		"DROP FUNCTION amana_employments_refer()",
@@ -2879,6 +3033,8 @@ int main(void)
 		T(test_declaration_stats),
 		T(test_declarations_recent),
 		T(test_persons_in_a_transaction),
+		T(test_accounts),
+		T(test_sessions),
 		T(test_persons_by_reg_many),
 		T(test_declarations_recent_many),
 		T(test_chunks),
