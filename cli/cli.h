@@ -51,5 +51,6 @@ int cmd_contributions(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_account(int argc, char **argv);
 
 #endif

@@ -21,6 +21,7 @@ static const struct command {
 	{ "gen", cmd_gen, "generate a synthetic country: register it, write its declaration files" },
 	{ "stats", cmd_stats, "counts of what the registry holds (no personal data)" },
 	{ "audit", cmd_audit, "the signed audit log: head, verify, proofs, queries, witnesses" },
+	{ "account", cmd_account, "make a login for amanad (account add): password, TOTP, scope" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

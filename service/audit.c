@@ -19,6 +19,19 @@
 #include <string.h>
 #include <time.h>
 
+enum amana_err audit_then_commit(struct registry *r, struct audit_entry *e, enum amana_err err)
+{
+	if (!err) {
+		err = audit_commit(r, e, AMANA_OK);
+		e->action[0] = 0;
+	}
+	if (!err)
+		err = store_commit(r->store);
+	else
+		(void)store_rollback(r->store);
+	return err;
+}
+
 const struct svc_catalog_entry svc_catalog[] = {
 	{ "svc_employer_register", "employer.register", true },
 	{ "svc_employer_show", "employer.show", true },
@@ -29,6 +42,7 @@ const struct svc_catalog_entry svc_catalog[] = {
 	{ "svc_contributions", "contributions", true },
 	{ "svc_gen", "gen", true },
 	{ "svc_audit_query", "audit.query", true },
+	{ "svc_account_add", "account.add", true },
 	/* No personal data: counts, and the log's own structure. */
 	{ "svc_stats", NULL, false },
 	{ "svc_audit_head", NULL, false },

@@ -8,6 +8,7 @@
 #include <limits.h>
 
 #include "core/rules.h"
+#include "crypto/auth.h"
 #include "crypto/crypto.h"
 #include "service.h"
 #include "store/store.h"
@@ -20,13 +21,14 @@
 #define BIDX_BITS_REGISTRATION 22
 #define BIDX_BITS_CIN 22
 #define BIDX_BITS_NAME 16
+#define BIDX_BITS_LOGIN 22
 
 struct registry {
 	struct store *store;
 	struct audit_log *audit;
 	struct crypto_keyring *keys;
 	struct rules rules;
-	struct crypto_bidx_key bx_aff, bx_reg, bx_cin, bx_name;
+	struct crypto_bidx_key bx_aff, bx_reg, bx_cin, bx_name, bx_login;
 	char dir[PATH_MAX];
 };
 
@@ -52,6 +54,18 @@ struct totals_rec {
 	int64_t af_to_pay, af_to_deduct, af_net, af_give_back;
 };
 
+/* What an account keeps sealed beside its login: the password's hash,
+ * the TOTP secret (not for a citizen) and its scope. */
+#define ACCOUNT_EMPLOYERS_MAX 32
+struct account_rec {
+	char password_hash[CRYPTO_PASSWORD_HASH_MAX];
+	bool has_totp;
+	uint8_t totp[CRYPTO_TOTP_SECRET_BYTES];
+	uint32_t person; /* a citizen's registration number */
+	unsigned n_employers;
+	uint32_t employers[ACCOUNT_EMPLOYERS_MAX]; /* an employer account's affiliations */
+};
+
 /* Largest sealed record: a profile plus overhead. */
 #define SEALED_MAX 512
 
@@ -72,6 +86,10 @@ enum amana_err seal_profile(struct registry *r, int64_t employer_id, const struc
 			    uint8_t out[SEALED_MAX], size_t *len) AMANA_MUST_CHECK;
 enum amana_err open_profile(struct registry *r, int64_t employer_id, const struct store_blob *b,
 			    struct profile_rec *out) AMANA_MUST_CHECK;
+enum amana_err seal_account(struct registry *r, int64_t account_id, const struct account_rec *in,
+			    uint8_t out[SEALED_MAX], size_t *len) AMANA_MUST_CHECK;
+enum amana_err open_account(struct registry *r, int64_t account_id, const struct store_blob *b,
+			    struct account_rec *out) AMANA_MUST_CHECK;
 enum amana_err seal_totals(struct registry *r, int64_t declaration_id, const struct totals_rec *in,
 			   uint8_t out[SEALED_MAX], size_t *len) AMANA_MUST_CHECK;
 enum amana_err open_totals(struct registry *r, int64_t declaration_id, const struct store_blob *b,
@@ -82,6 +100,7 @@ int64_t bidx_affiliation(struct registry *r, uint32_t aff);
 int64_t bidx_registration(struct registry *r, uint32_t reg);
 int64_t bidx_cin(struct registry *r, const char *cin);
 int64_t bidx_name(struct registry *r, const char *normalized_name);
+int64_t bidx_login(struct registry *r, const char *login);
 
 /* Find by identifier: candidates by blind index, confirmed by decrypting.
  * AMANA_ERR_NOTFOUND if none matches. */
@@ -137,6 +156,11 @@ enum amana_err audit_open_purpose(struct registry *r, const struct audit_entry *
  * Returns result, or the log's error if the entry could not be written:
  * the caller then returns no data (fail closed). */
 enum amana_err audit_commit(struct registry *r, struct audit_entry *e, enum amana_err result) AMANA_MUST_CHECK;
+/* End a write's transaction: if err is AMANA_OK, append e (marked appended:
+ * its action emptied) and then commit, so nothing lands that the log does
+ * not show; otherwise, or if either fails, roll back. Returns the first
+ * error. */
+enum amana_err audit_then_commit(struct registry *r, struct audit_entry *e, enum amana_err err) AMANA_MUST_CHECK;
 
 /* The built-in copy of data/rules.txt (generated at build time). */
 extern const char amana_default_rules[];

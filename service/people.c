@@ -58,16 +58,9 @@ static enum amana_err employer_register(struct registry *r, const struct employe
 	if (!err)
 		err = employer_create(r, in->affiliation, &p, (int64_t)time(NULL), &id);
 	crypto_wipe(&p, sizeof(p));
-	if (!err) {
-		/* Logged before the write is committed: nothing lands unlogged. */
-		audit_entry_subject(note, AUDIT_SUBJECT_EMPLOYER, id);
-		err = audit_commit(r, note, AMANA_OK);
-		note->action[0] = 0; /* committed */
-	}
 	if (!err)
-		err = store_commit(r->store);
-	else
-		(void)store_rollback(r->store);
+		audit_entry_subject(note, AUDIT_SUBJECT_EMPLOYER, id);
+	err = audit_then_commit(r, note, err);
 	if (err == AMANA_ERR_EXISTS)
 		say(why, why_cap, "an employer with this affiliation number is already registered");
 	return err;
@@ -177,15 +170,9 @@ static enum amana_err person_register(struct registry *r, const struct person_in
 		err = person_create(r, cin, name, in->birth_date, in->children, (int64_t)time(NULL), &id, registration);
 	crypto_wipe(cin, sizeof(cin));
 	crypto_wipe(name, sizeof(name));
-	if (!err) {
-		audit_entry_subject(note, AUDIT_SUBJECT_PERSON, id);
-		err = audit_commit(r, note, AMANA_OK);
-		note->action[0] = 0;
-	}
 	if (!err)
-		err = store_commit(r->store);
-	else
-		(void)store_rollback(r->store);
+		audit_entry_subject(note, AUDIT_SUBJECT_PERSON, id);
+	err = audit_then_commit(r, note, err);
 	if (err == AMANA_ERR_EXISTS)
 		say(why, why_cap, "a person with this CIN is already registered");
 	else if (err == AMANA_ERR_LIMIT)

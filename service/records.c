@@ -282,6 +282,58 @@ enum amana_err open_totals(struct registry *r, int64_t declaration_id, const str
 	return err;
 }
 
+enum amana_err seal_account(struct registry *r, int64_t account_id, const struct account_rec *in,
+			    uint8_t out[SEALED_MAX], size_t *len)
+{
+	struct packer p = { .n = 0 };
+	put_u8(&p, REC_V1);
+	put_str(&p, in->password_hash);
+	put_u8(&p, in->has_totp);
+	if (in->has_totp)
+		put_bytes(&p, in->totp, sizeof(in->totp));
+	put_u64(&p, in->person);
+	if (in->n_employers > ACCOUNT_EMPLOYERS_MAX)
+		p.overflow = true;
+	put_u8(&p, in->n_employers);
+	for (unsigned i = 0; i < in->n_employers && i < ACCOUNT_EMPLOYERS_MAX; i++)
+		put_u64(&p, in->employers[i]);
+	return seal_packed(r, CRYPTO_PURPOSE_IDENTITY, "accounts", "secrets", account_id, 0, &p, out, len);
+}
+
+enum amana_err open_account(struct registry *r, int64_t account_id, const struct store_blob *b, struct account_rec *out)
+{
+	uint8_t plain[PLAIN_MAX];
+	size_t n;
+	memset(out, 0, sizeof(*out));
+	enum amana_err err = open_raw(r, "accounts", "secrets", account_id, 0, b, plain, &n);
+	if (!err) {
+		struct reader rd = { plain, n, false };
+		if (get_u8(&rd) != REC_V1)
+			rd.bad = true;
+		get_str(&rd, out->password_hash, sizeof(out->password_hash));
+		out->has_totp = get_u8(&rd) != 0;
+		for (size_t i = 0; out->has_totp && i < sizeof(out->totp); i++)
+			out->totp[i] = (uint8_t)get_u8(&rd);
+		uint64_t person = get_u64(&rd);
+		out->n_employers = get_u8(&rd);
+		if (person > UINT32_MAX || out->n_employers > ACCOUNT_EMPLOYERS_MAX)
+			rd.bad = true;
+		out->person = (uint32_t)person;
+		for (unsigned i = 0; !rd.bad && i < out->n_employers; i++) {
+			uint64_t aff = get_u64(&rd);
+			if (aff > UINT32_MAX)
+				rd.bad = true;
+			out->employers[i] = (uint32_t)aff;
+		}
+		if (rd.bad || rd.n != 0)
+			err = AMANA_ERR_CORRUPT;
+	}
+	crypto_wipe(plain, sizeof(plain));
+	if (err)
+		crypto_wipe(out, sizeof(*out));
+	return err;
+}
+
 /* ---- blind indexes ---- */
 
 int64_t bidx_affiliation(struct registry *r, uint32_t aff)
@@ -289,6 +341,11 @@ int64_t bidx_affiliation(struct registry *r, uint32_t aff)
 	char s[16];
 	int n = snprintf(s, sizeof(s), "%07u", aff);
 	return (int64_t)crypto_bidx(&r->bx_aff, s, (size_t)n);
+}
+
+int64_t bidx_login(struct registry *r, const char *login)
+{
+	return (int64_t)crypto_bidx(&r->bx_login, login, strlen(login));
 }
 
 int64_t bidx_registration(struct registry *r, uint32_t reg)

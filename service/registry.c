@@ -519,7 +519,8 @@ static enum amana_err open_registry(const char *dir, const char *key_path, bool 
 	if ((err = crypto_bidx_key_derive(r->keys, "employers", "affiliation", BIDX_BITS_AFFILIATION, &r->bx_aff)) ||
 	    (err = crypto_bidx_key_derive(r->keys, "persons", "registration", BIDX_BITS_REGISTRATION, &r->bx_reg)) ||
 	    (err = crypto_bidx_key_derive(r->keys, "persons", "cin", BIDX_BITS_CIN, &r->bx_cin)) ||
-	    (err = crypto_bidx_key_derive(r->keys, "persons", "name", BIDX_BITS_NAME, &r->bx_name))) {
+	    (err = crypto_bidx_key_derive(r->keys, "persons", "name", BIDX_BITS_NAME, &r->bx_name)) ||
+	    (err = crypto_bidx_key_derive(r->keys, "accounts", "login", BIDX_BITS_LOGIN, &r->bx_login))) {
 		say(why, why_cap, "the registry has no blind-index key");
 		goto fail;
 	}
@@ -569,6 +570,7 @@ void registry_close(struct registry *r)
 	crypto_bidx_key_clear(&r->bx_reg);
 	crypto_bidx_key_clear(&r->bx_cin);
 	crypto_bidx_key_clear(&r->bx_name);
+	crypto_bidx_key_clear(&r->bx_login);
 	free(r);
 }
 

@@ -215,6 +215,30 @@ struct registry_stats {
 };
 enum amana_err svc_stats(struct registry *r, const struct principal *who, struct registry_stats *out) AMANA_MUST_CHECK;
 
+/* ---- accounts (the logins of amanad) ---- */
+
+struct account_input {
+	enum role role;
+	const char *login; /* 3-64 characters: a-z 0-9 . _ @ - */
+	const char *password; /* 12-1024 bytes */
+	size_t password_len;
+	const uint32_t *employers; /* an employer account: the affiliations it acts for (1-32) */
+	size_t n_employers;
+	uint32_t person; /* a citizen account: its registration number */
+};
+
+struct account_created {
+	int64_t id;
+	char totp_secret[40]; /* base32, for an authenticator app; empty for a citizen. Shown once. */
+};
+
+/* Make an account (an agent or a supervisor may). The login must be free;
+ * an employer account names registered employers, a citizen account a
+ * registered person, others no scope. Every role but citizen gets a TOTP
+ * secret, returned once in out; the caller wipes out. */
+enum amana_err svc_account_add(struct registry *r, const struct principal *who, const struct account_input *in,
+			       struct account_created *out, char *why, size_t why_cap) AMANA_MUST_CHECK;
+
 /* ---- the audit log (auditor and operator roles) ---- */
 
 /* Every function of this header, and whether it touches personal data (then

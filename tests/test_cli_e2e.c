@@ -783,8 +783,8 @@ static void test_init_refuses_to_overwrite(void **state)
 static void test_help_of_each_command(void **state)
 {
 	(void)state;
-	static const char *const cmds[] = { "init",   "employer",      "person", "prefill",
-					    "import", "contributions", "gen",    "stats" };
+	static const char *const cmds[] = { "init",          "employer", "person", "prefill", "import",
+					    "contributions", "gen",      "stats",  "account" };
 	struct run_result r;
 	run_on(&r, NULL, "--help", NULL);
 	assert_int_equal(r.status, 0);

@@ -210,6 +210,26 @@ static enum amana_err call_audit_query(struct fixture *f)
 	return svc_audit_query(f->r, &f->auditor, &q, NULL, NULL);
 }
 
+static enum amana_err call_account_add(struct fixture *f)
+{
+	static const char pw[] = "a long enough password";
+	const uint32_t employers[] = { f->aff };
+	struct account_input in = {
+		.role = ROLE_EMPLOYER,
+		.login = "accountant.fes",
+		.password = pw,
+		.password_len = sizeof(pw) - 1,
+		.employers = employers,
+		.n_employers = 1,
+	};
+	struct account_created out;
+	char why[200] = "";
+	enum amana_err err = svc_account_add(f->r, &f->agent, &in, &out, why, sizeof(why));
+	if (!err && strlen(out.totp_secret) != 32)
+		return AMANA_ERR_CORRUPT;
+	return err;
+}
+
 static const struct {
 	const char *function;
 	enum amana_err (*call)(struct fixture *f);
@@ -224,6 +244,7 @@ static const struct {
 	{ "svc_prefill", call_prefill },
 	{ "svc_contributions", call_contributions },
 	{ "svc_audit_query", call_audit_query },
+	{ "svc_account_add", call_account_add },
 };
 
 static const struct svc_catalog_entry *catalog_find(const char *name)
