@@ -11,6 +11,7 @@
  */
 #include "internal.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -180,4 +181,232 @@ enum amana_err svc_account_add(struct registry *r, const struct principal *who, 
 	if (err)
 		crypto_wipe(out, sizeof(*out));
 	return err;
+}
+
+/* ---- sessions ---- */
+
+/* Five wrong tries lock an account for a quarter of an hour; a session
+ * lasts half an hour. */
+#define LOGIN_FAILURES_MAX 5
+#define LOCKOUT_SECONDS 900
+#define SESSION_SECONDS 1800
+
+/* n bytes as 2n lower-case hex digits and a NUL. */
+static void token_hex_n(const uint8_t *raw, size_t n, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hex[raw[i] >> 4];
+		out[2 * i + 1] = hex[raw[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+struct found_account {
+	struct registry *r;
+	const char *login;
+	bool found;
+	int64_t id;
+	enum role role;
+	struct account_rec rec;
+	struct store_account_state st;
+};
+
+static enum amana_err account_match(void *vctx, const struct store_account *a, const struct store_account_state *st)
+{
+	struct found_account *c = vctx;
+	char login[LOGIN_MAX + 1];
+	enum amana_err err = open_text(c->r, "accounts", "login", a->id, &a->login_sealed, login, sizeof(login));
+	if (!err && !c->found && strcmp(login, c->login) == 0) {
+		if ((unsigned)a->role >= ROLE_COUNT)
+			err = AMANA_ERR_CORRUPT;
+		else if (!(err = open_account(c->r, a->id, &a->secrets_sealed, &c->rec))) {
+			c->found = true;
+			c->id = a->id;
+			c->role = (enum role)a->role;
+			c->st = *st;
+		}
+	}
+	crypto_wipe(login, sizeof(login));
+	return err;
+}
+
+/* A hash of nothing anyone knows, made once, checked against when a login
+ * does not exist. */
+static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
+static char dummy_hash[CRYPTO_PASSWORD_HASH_MAX];
+
+static void dummy_make(void)
+{
+	uint8_t raw[24];
+	char filler[49];
+	crypto_random_bytes(raw, sizeof(raw));
+	token_hex_n(raw, sizeof(raw), filler);
+	if (crypto_password_hash(filler, sizeof(filler) - 1, dummy_hash) != AMANA_OK)
+		dummy_hash[0] = '\0'; /* verify then refuses at once: still refused */
+	crypto_wipe(filler, sizeof(filler));
+	crypto_wipe(raw, sizeof(raw));
+}
+
+static void token_hex(const uint8_t raw[SESSION_TOKEN_BYTES], char out[SESSION_TOKEN_CHARS + 1])
+{
+	token_hex_n(raw, SESSION_TOKEN_BYTES, out);
+}
+
+/* The stored hash of a token given as text; false if it is not one. */
+static bool token_hash(const char *token, size_t len, uint8_t hash[STORE_TOKEN_HASH_BYTES])
+{
+	if (len != SESSION_TOKEN_CHARS)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((token[i] >= '0' && token[i] <= '9') || (token[i] >= 'a' && token[i] <= 'f')))
+			return false;
+	crypto_sha256(token, len, hash);
+	return true;
+}
+
+static enum amana_err session_open(struct registry *r, const struct session_request *req, struct session_opened *out,
+				   struct audit_entry *note, struct found_account *fa)
+{
+	if (!req->login || !login_valid(req->login))
+		return AMANA_ERR_DENIED;
+	enum amana_err err = store_accounts_by_login(r->store, bidx_login(r, req->login), account_match, fa);
+	if (err)
+		return err;
+	if (!fa->found) {
+		/* as long as a wrong password, so that timing does not say
+		 * which logins exist */
+		pthread_once(&dummy_once, dummy_make);
+		if (crypto_password_verify(dummy_hash, req->password, req->password_len) == AMANA_OK)
+			return AMANA_ERR_DENIED; /* the filler itself: still no account */
+		snprintf(note->reason, sizeof(note->reason), "no such login, or a wrong password or code");
+		return AMANA_ERR_DENIED;
+	}
+	if (fa->st.suspended) {
+		snprintf(note->reason, sizeof(note->reason), "suspended until a supervisor unlocks the account");
+		return AMANA_ERR_DENIED;
+	}
+	if (fa->st.locked_until > req->now) {
+		snprintf(note->reason, sizeof(note->reason), "locked after repeated failures");
+		return AMANA_ERR_DENIED;
+	}
+	bool ok = crypto_password_verify(fa->rec.password_hash, req->password, req->password_len) == AMANA_OK;
+	uint64_t step = 0;
+	if (ok && fa->rec.has_totp)
+		ok = req->totp && crypto_totp_check(fa->rec.totp, req->now, req->totp, req->totp_len,
+						    (uint64_t)fa->st.totp_step, &step) == AMANA_OK;
+	struct store_account_state st = fa->st;
+	if (!ok) {
+		st.failures++;
+		if (st.failures >= LOGIN_FAILURES_MAX) {
+			st.locked_until = req->now + LOCKOUT_SECONDS;
+			st.failures = 0;
+		}
+		snprintf(note->reason, sizeof(note->reason), "no such login, or a wrong password or code");
+		err = store_account_set_state(r->store, fa->id, &st);
+		return err ? err : AMANA_ERR_DENIED;
+	}
+	st.failures = 0;
+	st.locked_until = 0;
+	if (step)
+		st.totp_step = (int64_t)step;
+	uint8_t raw[SESSION_TOKEN_BYTES];
+	crypto_random_bytes(raw, sizeof(raw));
+	token_hex(raw, out->token);
+	crypto_wipe(raw, sizeof(raw));
+	struct store_session se = { .account_id = fa->id, .expires_at = req->now + SESSION_SECONDS, .revoked = false };
+	crypto_sha256(out->token, SESSION_TOKEN_CHARS, se.token_hash);
+	if ((err = store_begin(r->store)))
+		return err;
+	err = store_account_set_state(r->store, fa->id, &st);
+	if (!err)
+		err = store_session_insert(r->store, &se);
+	err = audit_then_commit(r, note, err);
+	if (!err) {
+		out->account_id = fa->id;
+		out->role = fa->role;
+		out->expires_at = se.expires_at;
+	}
+	return err;
+}
+
+enum amana_err svc_session_open(struct registry *r, const struct principal *who, const struct session_request *req,
+				struct session_opened *out)
+{
+	memset(out, 0, sizeof(*out));
+	struct audit_entry note;
+	audit_note(&note, who, "session.open");
+	struct found_account fa = { .r = r, .login = req->login };
+	enum amana_err err = session_open(r, req, out, &note, &fa);
+	crypto_wipe(&fa.rec, sizeof(fa.rec));
+	if (note.action[0])
+		err = audit_commit(r, &note, err);
+	if (err)
+		crypto_wipe(out, sizeof(*out));
+	return err;
+}
+
+struct account_by_id {
+	struct registry *r;
+	bool found;
+	enum role role;
+	struct account_rec rec;
+	struct store_account_state st;
+};
+
+static enum amana_err account_by_id(void *vctx, const struct store_account *a, const struct store_account_state *st)
+{
+	struct account_by_id *c = vctx;
+	if ((unsigned)a->role >= ROLE_COUNT)
+		return AMANA_ERR_CORRUPT;
+	enum amana_err err = open_account(c->r, a->id, &a->secrets_sealed, &c->rec);
+	if (!err) {
+		c->found = true;
+		c->role = (enum role)a->role;
+		c->st = *st;
+	}
+	return err;
+}
+
+enum amana_err svc_session_check(struct registry *r, const char *token, size_t len, int64_t now,
+				 struct session_principal *out)
+{
+	memset(out, 0, sizeof(*out));
+	uint8_t hash[STORE_TOKEN_HASH_BYTES];
+	if (!token || !token_hash(token, len, hash))
+		return AMANA_ERR_DENIED;
+	struct store_session se;
+	enum amana_err err = store_session_get(r->store, hash, &se);
+	if (err == AMANA_ERR_NOTFOUND)
+		return AMANA_ERR_DENIED;
+	if (err)
+		return err;
+	if (se.revoked || se.expires_at <= now)
+		return AMANA_ERR_DENIED;
+	struct account_by_id c = { .r = r };
+	if ((err = store_account_get(r->store, se.account_id, account_by_id, &c)))
+		return err;
+	if (!c.found)
+		return AMANA_ERR_CORRUPT; /* a session outlived its account */
+	if (c.st.suspended) {
+		crypto_wipe(&c.rec, sizeof(c.rec));
+		return AMANA_ERR_DENIED;
+	}
+	out->account_id = se.account_id;
+	out->role = c.role;
+	out->expires_at = se.expires_at;
+	out->person = c.rec.person;
+	out->n_employers = c.rec.n_employers;
+	memcpy(out->employers, c.rec.employers, sizeof(out->employers));
+	crypto_wipe(&c.rec, sizeof(c.rec));
+	return AMANA_OK;
+}
+
+enum amana_err svc_session_close(struct registry *r, const char *token, size_t len)
+{
+	uint8_t hash[STORE_TOKEN_HASH_BYTES];
+	if (!token || !token_hash(token, len, hash))
+		return AMANA_ERR_DENIED;
+	enum amana_err err = store_session_revoke(r->store, hash);
+	return err == AMANA_ERR_NOTFOUND ? AMANA_ERR_DENIED : err;
 }

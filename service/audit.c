@@ -43,6 +43,11 @@ const struct svc_catalog_entry svc_catalog[] = {
 	{ "svc_gen", "gen", true },
 	{ "svc_audit_query", "audit.query", true },
 	{ "svc_account_add", "account.add", true },
+	{ "svc_session_open", "session.open", true },
+	/* The caller's own session: no one else's data. The calls made with
+	 * it are audited, each. */
+	{ "svc_session_check", NULL, false },
+	{ "svc_session_close", NULL, false },
 	/* No personal data: counts, and the log's own structure. */
 	{ "svc_stats", NULL, false },
 	{ "svc_audit_head", NULL, false },

@@ -239,6 +239,51 @@ struct account_created {
 enum amana_err svc_account_add(struct registry *r, const struct principal *who, const struct account_input *in,
 			       struct account_created *out, char *why, size_t why_cap) AMANA_MUST_CHECK;
 
+/* Sessions. A login takes the password and, for every role but citizen, a
+ * TOTP code of the account's secret (each code once); five failures in a
+ * row lock the account for 15 minutes, and a suspended account cannot log
+ * in. A session is a random token (64 hex characters) the registry keeps
+ * only hashed, good for 30 minutes or until closed. now: unix seconds. */
+#define SESSION_TOKEN_BYTES 32
+#define SESSION_TOKEN_CHARS (2 * SESSION_TOKEN_BYTES)
+
+struct session_request {
+	const char *login;
+	const char *password;
+	size_t password_len;
+	const char *totp; /* six digits (NULL for a citizen) */
+	size_t totp_len;
+	int64_t now;
+};
+
+struct session_opened {
+	char token[SESSION_TOKEN_CHARS + 1]; /* handed to the caller once */
+	int64_t account_id;
+	enum role role;
+	int64_t expires_at;
+};
+
+/* Whom a valid token stands for: role and scope, for policy/. */
+struct session_principal {
+	int64_t account_id;
+	enum role role;
+	int64_t expires_at;
+	uint32_t person; /* a citizen's registration number */
+	unsigned n_employers;
+	uint32_t employers[32]; /* an employer account's affiliations */
+};
+
+/* AMANA_ERR_DENIED for a wrong login, password or code, a locked or
+ * suspended account, alike (the entry's reason tells the auditor which). */
+enum amana_err svc_session_open(struct registry *r, const struct principal *who, const struct session_request *req,
+				struct session_opened *out) AMANA_MUST_CHECK;
+/* AMANA_ERR_DENIED for a token unknown, expired, closed, or of a suspended
+ * account. */
+enum amana_err svc_session_check(struct registry *r, const char *token, size_t len, int64_t now,
+				 struct session_principal *out) AMANA_MUST_CHECK;
+/* Close (revoke) a session; AMANA_ERR_DENIED for an unknown token. */
+enum amana_err svc_session_close(struct registry *r, const char *token, size_t len) AMANA_MUST_CHECK;
+
 /* ---- the audit log (auditor and operator roles) ---- */
 
 /* Every function of this header, and whether it touches personal data (then

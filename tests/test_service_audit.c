@@ -33,6 +33,7 @@ struct fixture {
 	struct registry *r;
 	struct principal agent, auditor, operator_;
 	uint32_t aff, reg, period;
+	char totp[40]; /* the TOTP secret of the account call_account_add made */
 	char **paths;
 	size_t npaths;
 };
@@ -212,13 +213,12 @@ static enum amana_err call_audit_query(struct fixture *f)
 
 static enum amana_err call_account_add(struct fixture *f)
 {
-	static const char pw[] = "a long enough password";
 	const uint32_t employers[] = { f->aff };
 	struct account_input in = {
 		.role = ROLE_EMPLOYER,
 		.login = "accountant.fes",
-		.password = pw,
-		.password_len = sizeof(pw) - 1,
+		.password = "a long enough password",
+		.password_len = 22,
 		.employers = employers,
 		.n_employers = 1,
 	};
@@ -226,6 +226,46 @@ static enum amana_err call_account_add(struct fixture *f)
 	char why[200] = "";
 	enum amana_err err = svc_account_add(f->r, &f->agent, &in, &out, why, sizeof(why));
 	if (!err && strlen(out.totp_secret) != 32)
+		return AMANA_ERR_CORRUPT;
+	memcpy(f->totp, out.totp_secret, sizeof(f->totp));
+	return err;
+}
+
+/* The six-digit code of a base32 TOTP secret at time now. */
+static void totp_now(const char *b32, int64_t now, char code[7])
+{
+	uint8_t secret[CRYPTO_TOTP_SECRET_BYTES] = { 0 };
+	unsigned bits = 0, acc = 0;
+	size_t n = 0;
+	for (const char *p = b32; *p && n < sizeof(secret); p++) {
+		unsigned v = *p >= 'A' && *p <= 'Z' ? (unsigned)(*p - 'A') : (unsigned)(*p - '2' + 26);
+		acc = (acc << 5) | v;
+		bits += 5;
+		if (bits >= 8) {
+			secret[n++] = (uint8_t)(acc >> (bits - 8));
+			bits -= 8;
+		}
+	}
+	assert_int_equal(n, sizeof(secret));
+	assert_int_equal(crypto_totp_code(secret, now, code), AMANA_OK);
+}
+
+static const char ACCOUNT_PW[] = "a long enough password";
+
+static enum amana_err call_session_open(struct fixture *f)
+{
+	const int64_t now = 1790000000;
+	char code[7];
+	totp_now(f->totp, now, code);
+	struct session_request req = { .login = "accountant.fes",
+				       .password = ACCOUNT_PW,
+				       .password_len = sizeof(ACCOUNT_PW) - 1,
+				       .totp = code,
+				       .totp_len = 6,
+				       .now = now };
+	struct session_opened out;
+	enum amana_err err = svc_session_open(f->r, &f->agent, &req, &out);
+	if (!err && strlen(out.token) != SESSION_TOKEN_CHARS)
 		return AMANA_ERR_CORRUPT;
 	return err;
 }
@@ -245,6 +285,7 @@ static const struct {
 	{ "svc_contributions", call_contributions },
 	{ "svc_audit_query", call_audit_query },
 	{ "svc_account_add", call_account_add },
+	{ "svc_session_open", call_session_open },
 };
 
 static const struct svc_catalog_entry *catalog_find(const char *name)
@@ -380,6 +421,91 @@ static void test_refusals_logged(void **state)
 	assert_int_equal(e.outcome, AUDIT_DENIED);
 }
 
+/* Logins: the password and the code of the step, each code once; five
+ * failures lock for 15 minutes; tokens good until they expire or are
+ * closed; every attempt logged, refusals with their reason. */
+static void test_sessions(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(call_employer_register(f), AMANA_OK);
+	assert_int_equal(call_account_add(f), AMANA_OK);
+	int64_t now = 1790000000;
+	char code[7];
+	totp_now(f->totp, now, code);
+	struct session_request req = { .login = "accountant.fes",
+				       .password = ACCOUNT_PW,
+				       .password_len = sizeof(ACCOUNT_PW) - 1,
+				       .totp = code,
+				       .totp_len = 6,
+				       .now = now };
+	struct session_opened s1, s2;
+	assert_int_equal(svc_session_open(f->r, &f->agent, &req, &s1), AMANA_OK);
+	assert_int_equal(s1.role, ROLE_EMPLOYER);
+	assert_int_equal(s1.expires_at, now + 1800);
+	/* the same code again: a replay */
+	assert_int_equal(svc_session_open(f->r, &f->agent, &req, &s2), AMANA_ERR_DENIED);
+	struct audit_entry e;
+	last_entry(f, &e);
+	assert_string_equal(e.action, "session.open");
+	assert_int_equal(e.outcome, AUDIT_DENIED);
+	assert_int_equal(s2.token[0], 0);
+
+	/* the token stands for the account and its scope */
+	struct session_principal sp;
+	assert_int_equal(svc_session_check(f->r, s1.token, strlen(s1.token), now + 60, &sp), AMANA_OK);
+	assert_int_equal(sp.role, ROLE_EMPLOYER);
+	assert_int_equal(sp.n_employers, 1);
+	assert_int_equal(sp.employers[0], f->aff);
+	assert_int_equal(svc_session_check(f->r, s1.token, strlen(s1.token), now + 1800, &sp), AMANA_ERR_DENIED);
+	char forged[SESSION_TOKEN_CHARS + 1];
+	memcpy(forged, s1.token, sizeof(forged));
+	forged[0] = forged[0] == 'a' ? 'b' : 'a';
+	assert_int_equal(svc_session_check(f->r, forged, strlen(forged), now, &sp), AMANA_ERR_DENIED);
+	assert_int_equal(svc_session_check(f->r, "' OR 1=1 --", 11, now, &sp), AMANA_ERR_DENIED);
+	assert_int_equal(svc_session_check(f->r, s1.token, 10, now, &sp), AMANA_ERR_DENIED);
+
+	/* the next step's code logs in again; closing ends that session only */
+	now += 30;
+	totp_now(f->totp, now, code);
+	req.now = now;
+	assert_int_equal(svc_session_open(f->r, &f->agent, &req, &s2), AMANA_OK);
+	assert_string_not_equal(s1.token, s2.token);
+	assert_int_equal(svc_session_close(f->r, s2.token, strlen(s2.token)), AMANA_OK);
+	assert_int_equal(svc_session_check(f->r, s2.token, strlen(s2.token), now, &sp), AMANA_ERR_DENIED);
+	assert_int_equal(svc_session_check(f->r, s1.token, strlen(s1.token), now, &sp), AMANA_OK);
+	assert_int_equal(svc_session_close(f->r, forged, strlen(forged)), AMANA_ERR_DENIED);
+
+	/* a wrong code, then wrong passwords: locked at the fifth failure,
+	 * even for the right password and code, until 15 minutes pass */
+	now += 30;
+	req.now = now;
+	char wrong[7];
+	totp_now(f->totp, now + 3600, wrong);
+	req.totp = wrong;
+	assert_int_equal(svc_session_open(f->r, &f->agent, &req, &s2), AMANA_ERR_DENIED);
+	req.totp = code;
+	req.password = "not the password at all";
+	req.password_len = strlen(req.password);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(svc_session_open(f->r, &f->agent, &req, &s2), AMANA_ERR_DENIED);
+	totp_now(f->totp, now, code);
+	req.password = ACCOUNT_PW;
+	req.password_len = sizeof(ACCOUNT_PW) - 1;
+	assert_int_equal(svc_session_open(f->r, &f->agent, &req, &s2), AMANA_ERR_DENIED);
+	last_entry(f, &e);
+	assert_string_equal(e.reason, "locked after repeated failures");
+	now += 901;
+	totp_now(f->totp, now, code);
+	req.now = now;
+	assert_int_equal(svc_session_open(f->r, &f->agent, &req, &s2), AMANA_OK);
+
+	/* an unknown login: refused like a wrong password */
+	req.login = "nobody.here";
+	assert_int_equal(svc_session_open(f->r, &f->agent, &req, &s2), AMANA_ERR_DENIED);
+	req.login = "NOT A LOGIN";
+	assert_int_equal(svc_session_open(f->r, &f->agent, &req, &s2), AMANA_ERR_DENIED);
+}
+
 /* If the log cannot be written, reads fail and return nothing. */
 static void test_unwritable_log_fails_closed(void **state)
 {
@@ -415,6 +541,7 @@ int main(void)
 		cmocka_unit_test(test_catalog_matches_header),
 		cmocka_unit_test_setup_teardown(test_each_call_one_entry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals_logged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unwritable_log_fails_closed, setup, teardown),
 	};
 	if (crypto_init() != AMANA_OK)
