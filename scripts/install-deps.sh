@@ -13,6 +13,7 @@ packages=(
   libjansson-dev    # parsing JSON: proofs handed to audit check-proof, witness heads
   libpq-dev         # the PostgreSQL store backend
   liboath-dev       # TOTP second factors (RFC 6238)
+  libmicrohttpd-dev # amanad's HTTP server
   postgresql        # a throwaway server the tests start (initdb in a temporary folder)
   libcmocka-dev     # the test framework
 )

@@ -30,7 +30,7 @@ run_suite() {
 }
 
 echo "== formatting (clang-format, .clang-format)"
-mapfile -t sources < <(find core crypto store audit policy service cli bench fuzz tests -name '*.[ch]')
+mapfile -t sources < <(find core crypto store audit policy service http cli bench fuzz tests -name '*.[ch]')
 clang-format --style=file --dry-run --Werror "${sources[@]}"
 
 echo "== banned functions"

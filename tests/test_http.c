@@ -1,0 +1,332 @@
+/* test_http.c - amanad on a free loopback port, driven over real HTTP:
+ * health, logins with password and TOTP, the session's account, logout,
+ * password guessing locked out, malformed and oversized input refused,
+ * every login attempt on the audit log. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "crypto/auth.h"
+#include "crypto/crypto.h"
+#include "harness.h"
+
+struct ctx {
+	struct registry g;
+	pid_t pid;
+	uint16_t port;
+	char pw[4200];
+	char totp[64]; /* the agent account's secret, base32 */
+	char reg[16];
+};
+
+struct response {
+	int status;
+	char head[8192];
+	char body[80000];
+};
+
+/* One request on a new connection (Connection: close); the response read
+ * to its end. body may be NULL; extra is more header lines ("" if none). */
+static void request(const struct ctx *c, const char *method, const char *path, const char *extra, const char *body,
+		    size_t body_len, struct response *out)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(c->port) };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	static char head[65536];
+	int n = snprintf(head, sizeof(head),
+			 "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%sContent-Length: %zu\r\n\r\n",
+			 method, path, extra, body ? body_len : 0);
+	assert_true(n > 0 && (size_t)n < sizeof(head));
+	assert_int_equal(write(fd, head, (size_t)n), n);
+	for (size_t off = 0; body && off < body_len;) {
+		ssize_t k = write(fd, body + off, body_len - off);
+		if (k <= 0)
+			break; /* the server may answer and close before the end */
+		off += (size_t)k;
+	}
+	static char buf[200000];
+	size_t len = 0;
+	for (;;) {
+		ssize_t k = read(fd, buf + len, sizeof(buf) - 1 - len);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		len += (size_t)k;
+	}
+	close(fd);
+	buf[len] = '\0';
+	memset(out, 0, sizeof(*out));
+	assert_true(sscanf(buf, "HTTP/1.1 %d", &out->status) == 1);
+	char *sep = strstr(buf, "\r\n\r\n");
+	assert_non_null(sep);
+	size_t hl = (size_t)(sep - buf);
+	assert_true(hl < sizeof(out->head));
+	memcpy(out->head, buf, hl);
+	snprintf(out->body, sizeof(out->body), "%s", sep + 4);
+}
+
+static void login(const struct ctx *c, const char *login_name, const char *password, const char *totp,
+		  struct response *out)
+{
+	char body[512];
+	int n = totp ? snprintf(body, sizeof(body), "{\"login\":\"%s\",\"password\":\"%s\",\"totp\":\"%s\"}",
+				login_name, password, totp)
+		     : snprintf(body, sizeof(body), "{\"login\":\"%s\",\"password\":\"%s\"}", login_name, password);
+	request(c, "POST", "/v1/sessions", "Content-Type: application/json\r\n", body, (size_t)n, out);
+}
+
+static void totp_code(const char *b32, int64_t now, char code[7])
+{
+	uint8_t secret[CRYPTO_TOTP_SECRET_BYTES] = { 0 };
+	unsigned bits = 0, acc = 0;
+	size_t n = 0;
+	for (const char *p = b32; *p && n < sizeof(secret); p++) {
+		unsigned v = *p >= 'A' && *p <= 'Z' ? (unsigned)(*p - 'A') : (unsigned)(*p - '2' + 26);
+		acc = (acc << 5) | v;
+		bits += 5;
+		if (bits >= 8) {
+			secret[n++] = (uint8_t)(acc >> (bits - 8));
+			bits -= 8;
+		}
+	}
+	assert_int_equal(crypto_totp_code(secret, now, code), AMANA_OK);
+}
+
+static int setup(void **state)
+{
+	struct ctx *c = calloc(1, sizeof(*c));
+	if (!c || crypto_init() != AMANA_OK)
+		return -1;
+	*state = c;
+	registry_new(&c->g, "http");
+	struct run_result r;
+	run_on(&r, &c->g, "person", "register", "--cin", "QB654321", "--name", "Said Alaoui", "--birth", "1985-05-06",
+	       "--json", NULL);
+	assert_exit(&r, 0, "person register");
+	assert_non_null(json_str(json_ws(r.out), "registration", c->reg, sizeof(c->reg)));
+	run_result_free(&r);
+	snprintf(c->pw, sizeof(c->pw), "%s/pw", c->g.dir);
+	static const char pw[] = "correct horse battery\n";
+	assert_int_equal(write_file(c->pw, pw, strlen(pw)), 0);
+	run_on(&r, &c->g, "account", "add", "--role", "citizen", "--login", "said", "--person", c->reg,
+	       "--password-file", c->pw, NULL);
+	assert_exit(&r, 0, "account add citizen");
+	run_result_free(&r);
+	run_on(&r, &c->g, "account", "add", "--role", "agent", "--login", "agent.7", "--password-file", c->pw, "--json",
+	       NULL);
+	assert_exit(&r, 0, "account add agent");
+	assert_non_null(json_str(json_ws(r.out), "totp_secret", c->totp, sizeof(c->totp)));
+	run_result_free(&r);
+
+	/* amanad on a free port: it prints the port on its first line */
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	c->pid = fork();
+	assert_true(c->pid >= 0);
+	if (c->pid == 0) {
+		dup2(p[1], 1);
+		close(p[0]);
+		close(p[1]);
+		const char *bin = getenv("AMANAD_BIN");
+		execl(bin, bin, "-d", c->g.home, "--key", c->g.key, "--listen", "127.0.0.1:0", (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	char line[256];
+	size_t len = 0;
+	while (len < sizeof(line) - 1) {
+		ssize_t k = read(p[0], line + len, 1);
+		if (k <= 0 || line[len] == '\n')
+			break;
+		len++;
+	}
+	line[len] = '\0';
+	close(p[0]);
+	unsigned port = 0;
+	const char *colon = strrchr(line, ':');
+	if (!colon || sscanf(colon + 1, "%u", &port) != 1 || port == 0 || port > 65535) {
+		fprintf(stderr, "amanad said: %s\n", line);
+		return -1;
+	}
+	c->port = (uint16_t)port;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct ctx *c = *state;
+	if (c->pid > 0) {
+		kill(c->pid, SIGTERM);
+		int st;
+		waitpid(c->pid, &st, 0);
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+			fprintf(stderr, "amanad did not stop cleanly\n");
+			return -1;
+		}
+	}
+	registry_free(&c->g);
+	free(c);
+	return 0;
+}
+
+static void test_health_and_headers(void **state)
+{
+	struct ctx *c = *state;
+	struct response r;
+	request(c, "GET", "/healthz", "", NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "{\"status\":\"ok\"}");
+	static const char *const headers[] = { "Content-Type: application/json", "Cache-Control: no-store",
+					       "X-Content-Type-Options: nosniff", "X-Frame-Options: DENY",
+					       "Content-Security-Policy: default-src 'none'" };
+	for (size_t i = 0; i < sizeof(headers) / sizeof(headers[0]); i++)
+		if (!strstr(r.head, headers[i]))
+			fail_msg("missing header %s in:\n%s", headers[i], r.head);
+	request(c, "GET", "/v1/nothing", "", NULL, 0, &r);
+	assert_int_equal(r.status, 404);
+	assert_non_null(strstr(r.body, "\"error\":\"not found\""));
+	request(c, "PUT", "/healthz", "", NULL, 0, &r);
+	assert_int_equal(r.status, 405);
+}
+
+/* A citizen (no second factor) and an agent (TOTP): the token opens
+ * /v1/me with the account's scope; logout closes it. */
+static void test_login_me_logout(void **state)
+{
+	struct ctx *c = *state;
+	struct response r;
+	login(c, "said", "correct horse battery", NULL, &r);
+	assert_int_equal(r.status, 201);
+	char token[80];
+	assert_non_null(json_str(r.body, "token", token, sizeof(token)));
+	assert_int_equal(strlen(token), 64);
+	char auth[200];
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s\r\n", token);
+	request(c, "GET", "/v1/me", auth, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	char buf[32];
+	assert_string_equal(json_str(r.body, "role", buf, sizeof(buf)), "citizen");
+	assert_string_equal(json_str(r.body, "person", buf, sizeof(buf)), c->reg);
+	request(c, "DELETE", "/v1/sessions/current", auth, NULL, 0, &r);
+	assert_int_equal(r.status, 204);
+	request(c, "GET", "/v1/me", auth, NULL, 0, &r);
+	assert_int_equal(r.status, 401);
+	request(c, "GET", "/v1/me", "", NULL, 0, &r);
+	assert_int_equal(r.status, 401);
+	request(c, "GET", "/v1/me", "Authorization: Bearer 1234\r\n", NULL, 0, &r);
+	assert_int_equal(r.status, 401);
+
+	/* the agent: without its code refused, with it let in */
+	login(c, "agent.7", "correct horse battery", NULL, &r);
+	assert_int_equal(r.status, 401);
+	char code[7];
+	totp_code(c->totp, (int64_t)time(NULL), code);
+	login(c, "agent.7", "correct horse battery", code, &r);
+	assert_int_equal(r.status, 201);
+	assert_non_null(json_str(r.body, "token", token, sizeof(token)));
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s\r\n", token);
+	request(c, "GET", "/v1/me", auth, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(json_str(r.body, "role", buf, sizeof(buf)), "agent");
+}
+
+/* Guessing the password locks the account: five wrong tries, then the
+ * right password is refused too. Every attempt is on the audit log. */
+static void test_guessing_locks(void **state)
+{
+	struct ctx *c = *state;
+	struct response r;
+	for (int i = 0; i < 5; i++) {
+		login(c, "said", "wrong password number", NULL, &r);
+		assert_int_equal(r.status, 401);
+		assert_null(strstr(r.body, "said")); /* nothing echoed */
+	}
+	login(c, "said", "correct horse battery", NULL, &r);
+	assert_int_equal(r.status, 401);
+	/* what the log says: the refusals, with why */
+	struct run_result q;
+	run_on(&q, &c->g, "audit", "query", "--principal", "http:anonymous", "--json", NULL);
+	assert_exit(&q, 0, "audit query");
+	size_t opened = 0, locked = 0;
+	for (const char *p = q.out; (p = strstr(p, "\"action\":\"session.open\"")); p++)
+		opened++;
+	for (const char *p = q.out; (p = strstr(p, "locked after repeated failures")); p++)
+		locked++;
+	assert_int_equal(opened, 6);
+	assert_int_equal(locked, 1);
+	assert_non_null(strstr(q.out, "\"client\":\"127.0.0.1\""));
+	run_result_free(&q);
+}
+
+/* Malformed, injection-shaped and oversized input: 4xx, nothing changed,
+ * the server still up. */
+static void test_bad_input(void **state)
+{
+	struct ctx *c = *state;
+	struct response r;
+	static const char *const bodies[] = {
+		"",
+		"not json",
+		"[1,2,3]",
+		"{\"login\":1,\"password\":2}",
+		"{\"login\":\"said\"}",
+		"{\"login\":\"said\",\"password\":\"correct horse battery\",\"extra\":1,\"more\":2}",
+		"{\"login\":\"said\",\"login\":\"x\",\"password\":\"correct horse battery\"}",
+		"{\"login\":\"sa\\u0000id\",\"password\":\"correct horse battery\"}",
+		"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"
+		"]]"
+		"]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+	};
+	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		request(c, "POST", "/v1/sessions", "", bodies[i], strlen(bodies[i]), &r);
+		if (r.status != 400)
+			fail_msg("body %zu: status %d, %s", i, r.status, r.body);
+		assert_non_null(strstr(r.body, "\"error\":\"bad request\""));
+	}
+	login(c, "said' OR '1'='1", "x' OR '1'='1' --", NULL, &r);
+	assert_int_equal(r.status, 401);
+	static char big[70000];
+	memset(big, 'a', sizeof(big));
+	request(c, "POST", "/v1/sessions", "", big, sizeof(big), &r);
+	assert_int_equal(r.status, 413);
+	/* a header block larger than the server keeps per connection */
+	static char huge[40000];
+	memset(huge, 'x', sizeof(huge) - 4);
+	memcpy(huge, "X-A: ", 5);
+	memcpy(huge + sizeof(huge) - 4, "\r\n", 3);
+	request(c, "GET", "/healthz", huge, NULL, 0, &r);
+	assert_true(r.status == 413 || r.status == 431 || r.status == 400);
+	request(c, "GET", "/healthz", "", NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_health_and_headers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_login_me_logout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_guessing_locks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+	};
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests_name("amanad over HTTP", tests, NULL, NULL);
+}
