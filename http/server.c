@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "crypto/crypto.h"
+#include "request.h"
 #include "service/service.h"
 
 struct http_server {
@@ -129,46 +130,25 @@ static bool authenticated(struct http_server *s, struct MHD_Connection *c, struc
 	return false;
 }
 
-static const char *json_string_of(json_t *o, const char *key, size_t *len)
-{
-	json_t *v = json_object_get(o, key);
-	if (!json_is_string(v))
-		return NULL;
-	*len = json_string_length(v);
-	return json_string_value(v);
-}
-
 static enum MHD_Result sessions_post(struct http_server *s, struct MHD_Connection *c, const struct upload *up)
 {
-	json_error_t jerr;
-	json_t *body = json_loadb(up->data ? up->data : "", up->len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!json_is_object(body)) {
-		json_decref(body);
+	struct http_login in;
+	if (http_login_parse(up->data, up->len, &in) != AMANA_OK)
 		return send_error(c, MHD_HTTP_BAD_REQUEST, "bad request",
 				  "the body is a JSON object {\"login\", \"password\", \"totp\"}");
-	}
-	size_t login_len = 0, pw_len = 0, totp_len = 0;
-	const char *login = json_string_of(body, "login", &login_len);
-	const char *password = json_string_of(body, "password", &pw_len);
-	const char *totp = json_string_of(body, "totp", &totp_len);
-	if (!login || !password || strlen(login) != login_len || json_object_size(body) > 3) {
-		json_decref(body);
-		return send_error(c, MHD_HTTP_BAD_REQUEST, "bad request",
-				  "the body is a JSON object {\"login\", \"password\", \"totp\"}");
-	}
 	struct principal who;
 	caller(c, &who, "http:anonymous", ROLE_CITIZEN);
 	struct session_request req = {
-		.login = login,
-		.password = password,
-		.password_len = pw_len,
-		.totp = totp,
-		.totp_len = totp ? totp_len : 0,
+		.login = in.login,
+		.password = in.password,
+		.password_len = in.password_len,
+		.totp = in.has_totp ? in.totp : NULL,
+		.totp_len = in.has_totp ? 6 : 0,
 		.now = (int64_t)time(NULL),
 	};
 	struct session_opened out;
 	enum amana_err err = svc_session_open(s->r, &who, &req, &out);
-	json_decref(body);
+	crypto_wipe(&in, sizeof(in));
 	if (err == AMANA_ERR_DENIED)
 		return send_error(c, MHD_HTTP_UNAUTHORIZED, "unauthorized",
 				  "wrong login, password or code, or the account is locked");

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "http/request.h"
 #include "http/server.h"
 
 #define OPS_MAX 64
@@ -86,10 +87,59 @@ static void test_routes_match_openapi(void **state)
 	}
 }
 
+/* The body of POST /v1/sessions: exactly what the API documents. */
+static void test_login_body(void **state)
+{
+	(void)state;
+	struct http_login in;
+	static const char good[] = "{\"login\":\"agent.7\",\"password\":\"correct horse\",\"totp\":\"012345\"}";
+	assert_int_equal(http_login_parse(good, strlen(good), &in), AMANA_OK);
+	assert_string_equal(in.login, "agent.7");
+	assert_string_equal(in.password, "correct horse");
+	assert_int_equal(in.password_len, 13);
+	assert_true(in.has_totp);
+	assert_string_equal(in.totp, "012345");
+	static const char no_code[] = "  {\"password\":\"p\\u00e9\",\"login\":\"said\"}  ";
+	assert_int_equal(http_login_parse(no_code, strlen(no_code), &in), AMANA_OK);
+	assert_false(in.has_totp);
+	assert_string_equal(in.password, "p\xc3\xa9");
+	static const char *const bad[] = {
+		"",
+		"null",
+		"{}",
+		"{\"login\":\"a\"}",
+		"{\"login\":\"a\",\"password\":\"b\",\"x\":1}",
+		"{\"login\":\"a\",\"login\":\"c\",\"password\":\"b\"}",
+		"{\"login\":\"a\\u0000b\",\"password\":\"b\"}",
+		"{\"login\":1,\"password\":\"b\"}",
+		"{\"login\":\"a\",\"password\":\"b\",\"totp\":\"12345\"}",
+		"{\"login\":\"a\",\"password\":\"b\",\"totp\":\"1234567\"}",
+		"{\"login\":\"a\",\"password\":\"b\",\"totp\":\"12a456\"}",
+		"{\"login\":\"a\",\"password\":\"b\",\"totp\":123456}",
+		"{\"login\":\"a\",\"password\":\"b\",\"n\":[[[[[[[[[1]]]]]]]]]}",
+		"{\"login\":\"a\",\"password\":\"b\"} trailing",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (http_login_parse(bad[i], strlen(bad[i]), &in) != AMANA_ERR_USAGE)
+			fail_msg("accepted: %s", bad[i]);
+		static const struct http_login zero;
+		assert_memory_equal(&in, &zero, sizeof(in));
+	}
+	/* a login of 65 bytes, a password of 1025 */
+	char big[1200];
+	int n = snprintf(big, sizeof(big), "{\"login\":\"%065d\",\"password\":\"p\"}", 0);
+	assert_int_equal(http_login_parse(big, (size_t)n, &in), AMANA_ERR_USAGE);
+	n = snprintf(big, sizeof(big), "{\"login\":\"a\",\"password\":\"%01025d\"}", 0);
+	assert_int_equal(http_login_parse(big, (size_t)n, &in), AMANA_ERR_USAGE);
+	n = snprintf(big, sizeof(big), "{\"login\":\"a\",\"password\":\"%01024d\"}", 0);
+	assert_int_equal(http_login_parse(big, (size_t)n, &in), AMANA_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_routes_match_openapi),
+		cmocka_unit_test(test_login_body),
 	};
 	return cmocka_run_group_tests_name("http routes", tests, NULL, NULL);
 }
