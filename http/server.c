@@ -79,9 +79,7 @@ static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, con
 
 static enum MHD_Result send_err(struct MHD_Connection *c, enum amana_err err, const char *detail)
 {
-	unsigned status = http_status_for(err);
-	const char *name = status == MHD_HTTP_UNAUTHORIZED ? "unauthorized" : amana_strerror(err);
-	return send_error(c, status, name, detail);
+	return send_error(c, http_status_for(err), amana_strerror(err), detail);
 }
 
 /* The caller, for the audit log: its address, and a fresh request id. */
@@ -161,8 +159,9 @@ static enum MHD_Result sessions_post(struct http_server *s, struct MHD_Connectio
 	return rc;
 }
 
-static enum MHD_Result sessions_delete(struct http_server *s, struct MHD_Connection *c)
+static enum MHD_Result sessions_delete(struct http_server *s, struct MHD_Connection *c, const struct upload *up)
 {
+	(void)up;
 	struct session_principal sp;
 	enum MHD_Result rc;
 	if (!authenticated(s, c, &sp, &rc))
@@ -176,8 +175,9 @@ static enum MHD_Result sessions_delete(struct http_server *s, struct MHD_Connect
 	return send_json(c, MHD_HTTP_NO_CONTENT, NULL);
 }
 
-static enum MHD_Result me_get(struct http_server *s, struct MHD_Connection *c)
+static enum MHD_Result me_get(struct http_server *s, struct MHD_Connection *c, const struct upload *up)
 {
+	(void)up;
 	struct session_principal sp;
 	enum MHD_Result rc;
 	if (!authenticated(s, c, &sp, &rc))
@@ -206,18 +206,6 @@ static enum MHD_Result healthz_get(struct http_server *s, struct MHD_Connection 
 	return send_json(c, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"));
 }
 
-static enum MHD_Result sessions_delete_route(struct http_server *s, struct MHD_Connection *c, const struct upload *up)
-{
-	(void)up;
-	return sessions_delete(s, c);
-}
-
-static enum MHD_Result me_get_route(struct http_server *s, struct MHD_Connection *c, const struct upload *up)
-{
-	(void)up;
-	return me_get(s, c);
-}
-
 const struct http_route http_routes[] = {
 	{ "GET", "/healthz" },
 	{ "POST", "/v1/sessions" },
@@ -226,7 +214,7 @@ const struct http_route http_routes[] = {
 };
 
 typedef enum MHD_Result (*route_fn)(struct http_server *s, struct MHD_Connection *c, const struct upload *up);
-static const route_fn handlers[] = { healthz_get, sessions_post, sessions_delete_route, me_get_route };
+static const route_fn handlers[] = { healthz_get, sessions_post, sessions_delete, me_get };
 _Static_assert(sizeof(handlers) / sizeof(handlers[0]) == HTTP_ROUTE_COUNT, "a handler per route");
 _Static_assert(sizeof(http_routes) / sizeof(http_routes[0]) == HTTP_ROUTE_COUNT, "HTTP_ROUTE_COUNT routes");
 

@@ -43,22 +43,45 @@ static bool login_valid(const char *login)
 	return true;
 }
 
-struct login_ctx {
+/* An account found by login (login: the one wanted; NULL: whichever row is
+ * handed over, found by id), with its secrets opened if want_secrets. */
+struct account_lookup {
 	struct registry *r;
 	const char *login;
-	bool taken;
+	bool want_secrets;
+	bool found;
+	int64_t id;
+	enum role role;
+	struct account_rec rec;
+	struct store_account_state st;
 };
 
-static enum amana_err login_match(void *vctx, const struct store_account *a, const struct store_account_state *st)
+static enum amana_err account_take(void *vctx, const struct store_account *a, const struct store_account_state *st)
 {
-	(void)st;
-	struct login_ctx *c = vctx;
-	char login[LOGIN_MAX + 1];
-	enum amana_err err = open_text(c->r, "accounts", "login", a->id, &a->login_sealed, login, sizeof(login));
-	if (!err && strcmp(login, c->login) == 0)
-		c->taken = true;
-	crypto_wipe(login, sizeof(login));
-	return err;
+	struct account_lookup *c = vctx;
+	if (c->found)
+		return AMANA_OK;
+	if (c->login) {
+		char login[LOGIN_MAX + 1];
+		enum amana_err err =
+		    open_text(c->r, "accounts", "login", a->id, &a->login_sealed, login, sizeof(login));
+		bool same = !err && strcmp(login, c->login) == 0;
+		crypto_wipe(login, sizeof(login));
+		if (err || !same)
+			return err;
+	}
+	if ((unsigned)a->role >= ROLE_COUNT)
+		return AMANA_ERR_CORRUPT;
+	if (c->want_secrets) {
+		enum amana_err err = open_account(c->r, a->id, &a->secrets_sealed, &c->rec);
+		if (err)
+			return err;
+	}
+	c->found = true;
+	c->id = a->id;
+	c->role = (enum role)a->role;
+	c->st = *st;
+	return AMANA_OK;
 }
 
 /* The scope a role needs, checked against the registry into rec. */
@@ -126,12 +149,12 @@ static enum amana_err account_add(struct registry *r, const struct principal *wh
 	if (err == AMANA_ERR_INPUT)
 		say(why, why_cap, "a password is 12 to 1024 bytes, with no NUL");
 	if (!err && (err = store_begin(r->store)) == AMANA_OK) {
-		struct login_ctx lc = { r, in->login, false };
+		struct account_lookup lc = { .r = r, .login = in->login };
 		int64_t id = 0;
 		uint8_t login_sealed[SEALED_MAX], secrets_sealed[SEALED_MAX];
 		size_t login_len = 0, secrets_len = 0;
-		err = store_accounts_by_login(r->store, bidx_login(r, in->login), login_match, &lc);
-		if (!err && lc.taken) {
+		err = store_accounts_by_login(r->store, bidx_login(r, in->login), account_take, &lc);
+		if (!err && lc.found) {
 			say(why, why_cap, "this login is taken");
 			err = AMANA_ERR_EXISTS;
 		}
@@ -202,35 +225,6 @@ static void token_hex_n(const uint8_t *raw, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-struct found_account {
-	struct registry *r;
-	const char *login;
-	bool found;
-	int64_t id;
-	enum role role;
-	struct account_rec rec;
-	struct store_account_state st;
-};
-
-static enum amana_err account_match(void *vctx, const struct store_account *a, const struct store_account_state *st)
-{
-	struct found_account *c = vctx;
-	char login[LOGIN_MAX + 1];
-	enum amana_err err = open_text(c->r, "accounts", "login", a->id, &a->login_sealed, login, sizeof(login));
-	if (!err && !c->found && strcmp(login, c->login) == 0) {
-		if ((unsigned)a->role >= ROLE_COUNT)
-			err = AMANA_ERR_CORRUPT;
-		else if (!(err = open_account(c->r, a->id, &a->secrets_sealed, &c->rec))) {
-			c->found = true;
-			c->id = a->id;
-			c->role = (enum role)a->role;
-			c->st = *st;
-		}
-	}
-	crypto_wipe(login, sizeof(login));
-	return err;
-}
-
 /* A hash of nothing anyone knows, made once, checked against when a login
  * does not exist. */
 static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
@@ -248,11 +242,6 @@ static void dummy_make(void)
 	crypto_wipe(raw, sizeof(raw));
 }
 
-static void token_hex(const uint8_t raw[SESSION_TOKEN_BYTES], char out[SESSION_TOKEN_CHARS + 1])
-{
-	token_hex_n(raw, SESSION_TOKEN_BYTES, out);
-}
-
 /* The stored hash of a token given as text; false if it is not one. */
 static bool token_hash(const char *token, size_t len, uint8_t hash[STORE_TOKEN_HASH_BYTES])
 {
@@ -266,11 +255,11 @@ static bool token_hash(const char *token, size_t len, uint8_t hash[STORE_TOKEN_H
 }
 
 static enum amana_err session_open(struct registry *r, const struct session_request *req, struct session_opened *out,
-				   struct audit_entry *note, struct found_account *fa)
+				   struct audit_entry *note, struct account_lookup *fa)
 {
 	if (!req->login || !login_valid(req->login))
 		return AMANA_ERR_DENIED;
-	enum amana_err err = store_accounts_by_login(r->store, bidx_login(r, req->login), account_match, fa);
+	enum amana_err err = store_accounts_by_login(r->store, bidx_login(r, req->login), account_take, fa);
 	if (err)
 		return err;
 	if (!fa->found) {
@@ -312,7 +301,7 @@ static enum amana_err session_open(struct registry *r, const struct session_requ
 		st.totp_step = (int64_t)step;
 	uint8_t raw[SESSION_TOKEN_BYTES];
 	crypto_random_bytes(raw, sizeof(raw));
-	token_hex(raw, out->token);
+	token_hex_n(raw, sizeof(raw), out->token);
 	crypto_wipe(raw, sizeof(raw));
 	struct store_session se = { .account_id = fa->id, .expires_at = req->now + SESSION_SECONDS, .revoked = false };
 	crypto_sha256(out->token, SESSION_TOKEN_CHARS, se.token_hash);
@@ -336,35 +325,13 @@ enum amana_err svc_session_open(struct registry *r, const struct principal *who,
 	memset(out, 0, sizeof(*out));
 	struct audit_entry note;
 	audit_note(&note, who, "session.open");
-	struct found_account fa = { .r = r, .login = req->login };
+	struct account_lookup fa = { .r = r, .login = req->login, .want_secrets = true };
 	enum amana_err err = session_open(r, req, out, &note, &fa);
 	crypto_wipe(&fa.rec, sizeof(fa.rec));
 	if (note.action[0])
 		err = audit_commit(r, &note, err);
 	if (err)
 		crypto_wipe(out, sizeof(*out));
-	return err;
-}
-
-struct account_by_id {
-	struct registry *r;
-	bool found;
-	enum role role;
-	struct account_rec rec;
-	struct store_account_state st;
-};
-
-static enum amana_err account_by_id(void *vctx, const struct store_account *a, const struct store_account_state *st)
-{
-	struct account_by_id *c = vctx;
-	if ((unsigned)a->role >= ROLE_COUNT)
-		return AMANA_ERR_CORRUPT;
-	enum amana_err err = open_account(c->r, a->id, &a->secrets_sealed, &c->rec);
-	if (!err) {
-		c->found = true;
-		c->role = (enum role)a->role;
-		c->st = *st;
-	}
 	return err;
 }
 
@@ -383,8 +350,8 @@ enum amana_err svc_session_check(struct registry *r, const char *token, size_t l
 		return err;
 	if (se.revoked || se.expires_at <= now)
 		return AMANA_ERR_DENIED;
-	struct account_by_id c = { .r = r };
-	if ((err = store_account_get(r->store, se.account_id, account_by_id, &c)))
+	struct account_lookup c = { .r = r, .want_secrets = true };
+	if ((err = store_account_get(r->store, se.account_id, account_take, &c)))
 		return err;
 	if (!c.found)
 		return AMANA_ERR_CORRUPT; /* a session outlived its account */

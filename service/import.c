@@ -523,23 +523,17 @@ static struct prefetch *prefetch_start(const struct file_state *fs, const char *
 	pf->paths = paths;
 	pf->count = count;
 	pf->w = window_new();
-	if (!pf->w || registry_store_connection(fs->r, &pf->store) != AMANA_OK) {
-		store_close(pf->store);
-		window_free(pf->w);
-		free(pf);
-		return NULL;
-	}
 	pthread_mutex_init(&pf->lock, NULL);
 	pthread_cond_init(&pf->cond, NULL);
-	if (pthread_create(&pf->thread, NULL, prefetch_main, pf) != 0) {
-		pthread_cond_destroy(&pf->cond);
-		pthread_mutex_destroy(&pf->lock);
-		store_close(pf->store);
-		window_free(pf->w);
-		free(pf);
-		return NULL;
-	}
-	return pf;
+	if (pf->w && registry_store_connection(fs->r, &pf->store) == AMANA_OK &&
+	    pthread_create(&pf->thread, NULL, prefetch_main, pf) == 0)
+		return pf;
+	pthread_cond_destroy(&pf->cond);
+	pthread_mutex_destroy(&pf->lock);
+	store_close(pf->store);
+	window_free(pf->w);
+	free(pf);
+	return NULL;
 }
 
 /* Called with pf->lock held: wait for the request in flight, if any. */

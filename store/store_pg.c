@@ -1029,13 +1029,18 @@ static void *sender_main(void *arg)
 	return NULL;
 }
 
-static void swap_bytes(void *a, void *b, size_t n)
+static void swap_bufs(struct copy_buf *a, struct copy_buf *b)
 {
-	uint8_t tmp[sizeof(struct job_queue) > sizeof(struct copy_buf) ? sizeof(struct job_queue)
-								       : sizeof(struct copy_buf)];
-	memcpy(tmp, a, n);
-	memcpy(a, b, n);
-	memcpy(b, tmp, n);
+	struct copy_buf t = *a;
+	*a = *b;
+	*b = t;
+}
+
+static void swap_jobs(struct job_queue *a, struct job_queue *b)
+{
+	struct job_queue t = *a;
+	*a = *b;
+	*b = t;
 }
 
 /* Hand every held-back write to the sender thread (started on first use),
@@ -1067,10 +1072,10 @@ static enum amana_err flush_pending(struct pg_store *ps)
 			pthread_mutex_destroy(&t->lock);
 		}
 	}
-	swap_bytes(&t->persons, &ps->persons, sizeof(ps->persons));
-	swap_bytes(&t->decls, &ps->decls, sizeof(ps->decls));
-	swap_bytes(&t->lines, &ps->lines, sizeof(ps->lines));
-	swap_bytes(&t->jobs, &ps->jobs, sizeof(ps->jobs));
+	swap_bufs(&t->persons, &ps->persons);
+	swap_bufs(&t->decls, &ps->decls);
+	swap_bufs(&t->lines, &ps->lines);
+	swap_jobs(&t->jobs, &ps->jobs);
 	pending_clear(ps);
 	if (t->started) {
 		pthread_mutex_lock(&t->lock);
@@ -1196,13 +1201,6 @@ static enum amana_err pg_release(struct store *s)
 	return sent ? command(ps, "RELEASE SAVEPOINT amana_unit") : AMANA_OK;
 }
 
-static void swap_bufs(struct copy_buf *a, struct copy_buf *b)
-{
-	struct copy_buf t = *a;
-	*a = *b;
-	*b = t;
-}
-
 static enum amana_err pg_rollback_savepoint(struct store *s)
 {
 	struct pg_store *ps = P(s);
@@ -1216,9 +1214,7 @@ static enum amana_err pg_rollback_savepoint(struct store *s)
 		swap_bufs(&ps->persons, &ps->replay_persons);
 		swap_bufs(&ps->decls, &ps->replay_decls);
 		swap_bufs(&ps->lines, &ps->replay_lines);
-		struct job_queue t = ps->jobs;
-		ps->jobs = ps->replay_jobs;
-		ps->replay_jobs = t;
+		swap_jobs(&ps->jobs, &ps->replay_jobs);
 		ps->pending_employers.all = true; /* whose they are was not kept */
 	} else {
 		/* what waits past the marks was written after the savepoint */
