@@ -124,6 +124,23 @@ struct store_session {
 	bool revoked;
 };
 
+/* A mark on a person or an employer (sensitive, bait), under a key the
+ * service derives from the subject with a secret key: a reader of the
+ * database cannot tell which rows are marked. */
+#define STORE_MARK_BYTES 32
+
+/* An alert raised by an access (policy.h): who, what, about which row. */
+struct store_alert {
+	int64_t id;
+	int64_t at_ms; /* unix milliseconds */
+	int64_t account_id; /* the amanad account (0: another principal, e.g. the CLI) */
+	const char *principal; /* as on the audit log */
+	int64_t kinds; /* enum policy_alert bits */
+	int64_t subject_kind; /* enum audit_subject_kind */
+	int64_t subject_id;
+	const char *reason; /* the policy's words: no personal data */
+};
+
 struct store_counts {
 	int64_t employers, persons, employments, declarations, lines; /* lines: sum of chunk line counts */
 };
@@ -136,6 +153,7 @@ typedef enum amana_err (*store_employment_fn)(void *ctx, const struct store_empl
 typedef enum amana_err (*store_declaration_fn)(void *ctx, const struct store_declaration *d);
 typedef enum amana_err (*store_chunk_fn)(void *ctx, const struct store_chunk *c);
 typedef enum amana_err (*store_keyring_fn)(void *ctx, int purpose, uint32_t version, const struct store_blob *wrapped);
+typedef enum amana_err (*store_alert_fn)(void *ctx, const struct store_alert *a);
 typedef enum amana_err (*store_account_fn)(void *ctx, const struct store_account *a,
 					   const struct store_account_state *st);
 
@@ -194,6 +212,12 @@ struct store_ops {
 	enum amana_err (*session_get)(struct store *s, const uint8_t hash[STORE_TOKEN_HASH_BYTES],
 				      struct store_session *out);
 	enum amana_err (*session_revoke)(struct store *s, const uint8_t hash[STORE_TOKEN_HASH_BYTES]);
+
+	enum amana_err (*mark_put)(struct store *s, const uint8_t key[STORE_MARK_BYTES], int64_t kinds);
+	enum amana_err (*mark_get)(struct store *s, const uint8_t key[STORE_MARK_BYTES], int64_t *kinds);
+	enum amana_err (*alert_insert)(struct store *s, const struct store_alert *a);
+	enum amana_err (*alerts_after)(struct store *s, int64_t after_id, int64_t limit, store_alert_fn fn,
+				       void *ctx);
 };
 
 /* Every backend's handle starts with this. */
@@ -464,6 +488,30 @@ AMANA_MUST_CHECK static inline enum amana_err store_session_revoke(struct store 
 								   const uint8_t hash[STORE_TOKEN_HASH_BYTES])
 {
 	return STORE_CALL(session_revoke, hash);
+}
+/* Set a subject's marks (kinds: bits; 0 clears them). */
+AMANA_MUST_CHECK static inline enum amana_err store_mark_put(struct store *s, const uint8_t key[STORE_MARK_BYTES],
+							     int64_t kinds)
+{
+	return STORE_CALL(mark_put, key, kinds);
+}
+/* A subject's marks: *kinds = 0 when it has none. */
+AMANA_MUST_CHECK static inline enum amana_err store_mark_get(struct store *s, const uint8_t key[STORE_MARK_BYTES],
+							     int64_t *kinds)
+{
+	return STORE_CALL(mark_get, key, kinds);
+}
+/* AMANA_ERR_EXISTS if the id is taken; principal and reason at most 255
+ * bytes. */
+AMANA_MUST_CHECK static inline enum amana_err store_alert_insert(struct store *s, const struct store_alert *a)
+{
+	return STORE_CALL(alert_insert, a);
+}
+/* Alerts with id > after_id, in id order, at most limit (1-10,000). */
+AMANA_MUST_CHECK static inline enum amana_err store_alerts_after(struct store *s, int64_t after_id, int64_t limit,
+								 store_alert_fn fn, void *ctx)
+{
+	return STORE_CALL(alerts_after, after_id, limit, fn, ctx);
 }
 #undef STORE_CALL
 

@@ -138,6 +138,20 @@ static const char *const migrations[] = {
 	"      r.grantee);"
 	"    EXECUTE format('GRANT UPDATE (revoked) ON sessions TO %I', r.grantee);"
 	"  END LOOP; END $grants$;",
+	/* 5: marks (sensitive, bait) under keyed subject hashes, and alerts.
+	 * Alerts are kept: the application role may add and read them only. */
+	"CREATE TABLE marks(mark bytea PRIMARY KEY CHECK (length(mark) = 32), kinds bigint NOT NULL);"
+	"CREATE TABLE alerts(id bigint PRIMARY KEY, at_ms bigint NOT NULL, account_id bigint NOT NULL,"
+	"  principal text NOT NULL CHECK (length(principal) <= 255), kinds bigint NOT NULL,"
+	"  subject_kind bigint NOT NULL, subject_id bigint NOT NULL,"
+	"  reason text NOT NULL CHECK (length(reason) <= 255));"
+	"DO $grants$ DECLARE r record; BEGIN"
+	"  FOR r IN SELECT DISTINCT grantee FROM information_schema.role_table_grants"
+	"      WHERE table_schema = 'public' AND table_name = 'employers' AND privilege_type = 'INSERT'"
+	"      AND grantee <> current_user LOOP"
+	"    EXECUTE format('GRANT SELECT, INSERT ON marks, alerts TO %I', r.grantee);"
+	"    EXECUTE format('GRANT UPDATE (kinds) ON marks TO %I', r.grantee);"
+	"  END LOOP; END $grants$;",
 };
 #define MIGRATION_COUNT ((long long)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -183,6 +197,10 @@ enum pq_id {
 	P_SES_INSERT,
 	P_SES_GET,
 	P_SES_REVOKE,
+	P_MARK_PUT,
+	P_MARK_GET,
+	P_ALERT_INSERT,
+	P_ALERTS_AFTER,
 	P_COUNT
 };
 
@@ -312,6 +330,16 @@ static const struct {
 	[P_SES_GET] = { "SELECT account_id, expires_at, revoked FROM sessions WHERE token_hash = $1", 1, false, false },
 	[P_SES_REVOKE] = { "UPDATE sessions SET revoked = 1 WHERE token_hash = $1 RETURNING account_id", 1, true,
 			   false },
+	[P_MARK_PUT] = { "INSERT INTO marks(mark, kinds) VALUES($1, $2)"
+			 " ON CONFLICT(mark) DO UPDATE SET kinds = excluded.kinds",
+			 2, true, false },
+	[P_MARK_GET] = { "SELECT kinds FROM marks WHERE mark = $1", 1, false, false },
+	[P_ALERT_INSERT] = { "INSERT INTO alerts(id, at_ms, account_id, principal, kinds, subject_kind, subject_id,"
+			     " reason) VALUES($1, $2, $3, $4, $5, $6, $7, $8)",
+			     8, true, false },
+	[P_ALERTS_AFTER] = { "SELECT id, at_ms, account_id, principal, kinds, subject_kind, subject_id, reason"
+			     " FROM alerts WHERE id > $1 ORDER BY id LIMIT $2",
+			     2, false, false },
 };
 
 /* Writes inside a transaction that nothing reads back at once wait here
@@ -2018,6 +2046,80 @@ static enum amana_err pg_session_revoke(struct store *s, const uint8_t hash[STOR
 	return run_one(s, P_SES_REVOKE, &p);
 }
 
+/* ---- marks and alerts ---- */
+
+static enum amana_err pg_mark_put(struct store *s, const uint8_t key[STORE_MARK_BYTES], int64_t kinds)
+{
+	struct params p = { .n = 0 };
+	struct store_blob k = { key, STORE_MARK_BYTES };
+	p_blob(&p, &k);
+	p_i64(&p, kinds);
+	return run(s, P_MARK_PUT, &p, NULL);
+}
+
+static enum amana_err pg_mark_get(struct store *s, const uint8_t key[STORE_MARK_BYTES], int64_t *kinds)
+{
+	*kinds = 0;
+	struct params p = { .n = 0 };
+	struct store_blob k = { key, STORE_MARK_BYTES };
+	p_blob(&p, &k);
+	PGresult *r;
+	enum amana_err err = run(s, P_MARK_GET, &p, &r);
+	if (err)
+		return err;
+	if (PQntuples(r) == 1)
+		*kinds = g_i64(r, 0, 0);
+	PQclear(r);
+	return AMANA_OK;
+}
+
+static enum amana_err pg_alert_insert(struct store *s, const struct store_alert *a)
+{
+	if (!a->principal || !a->reason || strlen(a->principal) > 255 || strlen(a->reason) > 255)
+		return AMANA_ERR_USAGE;
+	struct params p = { .n = 0 };
+	p_i64(&p, a->id);
+	p_i64(&p, a->at_ms);
+	p_i64(&p, a->account_id);
+	p_text(&p, a->principal);
+	p_i64(&p, a->kinds);
+	p_i64(&p, a->subject_kind);
+	p_i64(&p, a->subject_id);
+	p_text(&p, a->reason);
+	return run(s, P_ALERT_INSERT, &p, NULL);
+}
+
+static enum amana_err pg_alerts_after(struct store *s, int64_t after_id, int64_t limit, store_alert_fn fn, void *ctx)
+{
+	if (limit < 1 || limit > 10000)
+		return AMANA_ERR_USAGE;
+	struct params p = { .n = 0 };
+	p_i64(&p, after_id);
+	p_i64(&p, limit);
+	PGresult *r;
+	enum amana_err err = run(s, P_ALERTS_AFTER, &p, &r);
+	if (err)
+		return err;
+	char principal[256], reason[256];
+	for (int i = 0; i < PQntuples(r) && !err; i++) {
+		snprintf(principal, sizeof(principal), "%.*s", PQgetlength(r, i, 3), PQgetvalue(r, i, 3));
+		snprintf(reason, sizeof(reason), "%.*s", PQgetlength(r, i, 7), PQgetvalue(r, i, 7));
+		struct store_alert a = {
+			.id = g_i64(r, i, 0),
+			.at_ms = g_i64(r, i, 1),
+			.account_id = g_i64(r, i, 2),
+			.principal = principal,
+			.kinds = g_i64(r, i, 4),
+			.subject_kind = g_i64(r, i, 5),
+			.subject_id = g_i64(r, i, 6),
+			.reason = reason,
+		};
+		err = fn(ctx, &a);
+	}
+	PQclear(r);
+	return err;
+}
+
 static void pg_close(struct store *s)
 {
 	struct pg_store *ps = P(s);
@@ -2057,6 +2159,10 @@ static const struct store_ops pg_ops = {
 	.session_insert = pg_session_insert,
 	.session_get = pg_session_get,
 	.session_revoke = pg_session_revoke,
+	.mark_put = pg_mark_put,
+	.mark_get = pg_mark_get,
+	.alert_insert = pg_alert_insert,
+	.alerts_after = pg_alerts_after,
 	.close = pg_close,
 	.begin = pg_begin,
 	.commit = pg_commit,
@@ -2228,6 +2334,8 @@ static const char app_grants[] =
     " EXECUTE format('GRANT SELECT, INSERT ON accounts, sessions TO %I', app);"
     " EXECUTE format('GRANT UPDATE (failures, locked_until, suspended, totp_step) ON accounts TO %I', app);"
     " EXECUTE format('GRANT UPDATE (revoked) ON sessions TO %I', app);"
+    " EXECUTE format('GRANT SELECT, INSERT ON marks, alerts TO %I', app);"
+    " EXECUTE format('GRANT UPDATE (kinds) ON marks TO %I', app);"
     " END $grants$";
 
 enum amana_err store_pg_grant_app(struct store *s, const char *app_conninfo, char *role, size_t role_cap)

@@ -91,6 +91,13 @@ static const char *const migrations[] = {
 	"CREATE TABLE sessions(token_hash BLOB PRIMARY KEY, account_id INTEGER NOT NULL REFERENCES accounts(id),"
 	"  expires_at INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0,"
 	"  CHECK(length(token_hash) = 32)) WITHOUT ROWID;",
+	/* 5: marks (sensitive, bait) under keyed subject hashes, and alerts. */
+	"CREATE TABLE marks(mark BLOB PRIMARY KEY, kinds INTEGER NOT NULL,"
+	"  CHECK(length(mark) = 32)) WITHOUT ROWID;"
+	"CREATE TABLE alerts(id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, account_id INTEGER NOT NULL,"
+	"  principal TEXT NOT NULL CHECK(length(principal) <= 255), kinds INTEGER NOT NULL,"
+	"  subject_kind INTEGER NOT NULL, subject_id INTEGER NOT NULL,"
+	"  reason TEXT NOT NULL CHECK(length(reason) <= 255));",
 };
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -137,6 +144,10 @@ enum stmt_id {
 	Q_SES_INSERT,
 	Q_SES_GET,
 	Q_SES_REVOKE,
+	Q_MARK_PUT,
+	Q_MARK_GET,
+	Q_ALERT_INSERT,
+	Q_ALERTS_AFTER,
 	Q_COUNT
 };
 
@@ -206,6 +217,13 @@ static const char *const sql[Q_COUNT] = {
 	[Q_SES_INSERT] = "INSERT INTO sessions(token_hash, account_id, expires_at) VALUES(?1, ?2, ?3)",
 	[Q_SES_GET] = "SELECT account_id, expires_at, revoked FROM sessions WHERE token_hash = ?1",
 	[Q_SES_REVOKE] = "UPDATE sessions SET revoked = 1 WHERE token_hash = ?1",
+	[Q_MARK_PUT] = "INSERT INTO marks(mark, kinds) VALUES(?1, ?2)"
+		       " ON CONFLICT(mark) DO UPDATE SET kinds = excluded.kinds",
+	[Q_MARK_GET] = "SELECT kinds FROM marks WHERE mark = ?1",
+	[Q_ALERT_INSERT] = "INSERT INTO alerts(id, at_ms, account_id, principal, kinds, subject_kind, subject_id,"
+			   " reason) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[Q_ALERTS_AFTER] = "SELECT id, at_ms, account_id, principal, kinds, subject_kind, subject_id, reason"
+			   " FROM alerts WHERE id > ?1 ORDER BY id LIMIT ?2",
 };
 
 /* Checkpoints (copying the WAL back into the database file, and its fsync)
@@ -885,6 +903,80 @@ static enum amana_err sq_session_revoke(struct store *s, const uint8_t hash[STOR
 	return run_one(s, q);
 }
 
+/* ---- marks and alerts ---- */
+
+static enum amana_err sq_mark_put(struct store *s, const uint8_t key[STORE_MARK_BYTES], int64_t kinds)
+{
+	sqlite3_stmt *q = st(s, Q_MARK_PUT);
+	sqlite3_bind_blob(q, 1, key, STORE_MARK_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, kinds);
+	return run(q);
+}
+
+static enum amana_err sq_mark_get(struct store *s, const uint8_t key[STORE_MARK_BYTES], int64_t *kinds)
+{
+	*kinds = 0;
+	sqlite3_stmt *q = st(s, Q_MARK_GET);
+	sqlite3_bind_blob(q, 1, key, STORE_MARK_BYTES, SQLITE_STATIC);
+	int rc = sqlite3_step(q);
+	enum amana_err err = AMANA_OK;
+	if (rc == SQLITE_ROW)
+		*kinds = sqlite3_column_int64(q, 0);
+	else if (rc != SQLITE_DONE)
+		err = map_rc(rc);
+	sqlite3_reset(q);
+	return err;
+}
+
+static enum amana_err sq_alert_insert(struct store *s, const struct store_alert *a)
+{
+	if (!a->principal || !a->reason || strlen(a->principal) > 255 || strlen(a->reason) > 255)
+		return AMANA_ERR_USAGE;
+	sqlite3_stmt *q = st(s, Q_ALERT_INSERT);
+	sqlite3_bind_int64(q, 1, a->id);
+	sqlite3_bind_int64(q, 2, a->at_ms);
+	sqlite3_bind_int64(q, 3, a->account_id);
+	sqlite3_bind_text(q, 4, a->principal, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 5, a->kinds);
+	sqlite3_bind_int64(q, 6, a->subject_kind);
+	sqlite3_bind_int64(q, 7, a->subject_id);
+	sqlite3_bind_text(q, 8, a->reason, -1, SQLITE_STATIC);
+	return run(q);
+}
+
+static enum amana_err sq_alerts_after(struct store *s, int64_t after_id, int64_t limit, store_alert_fn fn, void *ctx)
+{
+	if (limit < 1 || limit > 10000)
+		return AMANA_ERR_USAGE;
+	sqlite3_stmt *q = st(s, Q_ALERTS_AFTER);
+	sqlite3_bind_int64(q, 1, after_id);
+	sqlite3_bind_int64(q, 2, limit);
+	enum amana_err err = AMANA_OK;
+	int rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct store_alert a = {
+			.id = sqlite3_column_int64(q, 0),
+			.at_ms = sqlite3_column_int64(q, 1),
+			.account_id = sqlite3_column_int64(q, 2),
+			.principal = (const char *)sqlite3_column_text(q, 3),
+			.kinds = sqlite3_column_int64(q, 4),
+			.subject_kind = sqlite3_column_int64(q, 5),
+			.subject_id = sqlite3_column_int64(q, 6),
+			.reason = (const char *)sqlite3_column_text(q, 7),
+		};
+		if (!a.principal || !a.reason) {
+			err = AMANA_ERR_NOMEM;
+			break;
+		}
+		if ((err = fn(ctx, &a)))
+			break;
+	}
+	if (!err && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		err = map_rc(rc);
+	sqlite3_reset(q);
+	return err;
+}
+
 /* ---- open and close ---- */
 
 static void *checkpoint_main(void *arg)
@@ -1029,6 +1121,10 @@ static const struct store_ops sqlite_ops = {
 	.session_insert = sq_session_insert,
 	.session_get = sq_session_get,
 	.session_revoke = sq_session_revoke,
+	.mark_put = sq_mark_put,
+	.mark_get = sq_mark_get,
+	.alert_insert = sq_alert_insert,
+	.alerts_after = sq_alerts_after,
 };
 
 static enum amana_err exec(sqlite3 *db, const char *text)
@@ -1051,7 +1147,8 @@ static enum amana_err migrate(sqlite3 *db)
 	for (int v = version; v < MIGRATION_COUNT && !err; v++) {
 		/* PRAGMA takes no parameters; the version is an integer we own. */
 		static const char *const set_version[] = { "PRAGMA user_version = 1", "PRAGMA user_version = 2",
-							   "PRAGMA user_version = 3", "PRAGMA user_version = 4" };
+							   "PRAGMA user_version = 3", "PRAGMA user_version = 4",
+							   "PRAGMA user_version = 5" };
 		_Static_assert(sizeof(set_version) / sizeof(set_version[0]) == MIGRATION_COUNT,
 			       "one user_version statement per migration");
 		if ((err = exec(db, "BEGIN IMMEDIATE")))

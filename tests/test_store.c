@@ -2415,7 +2415,7 @@ static void test_sqlite_lines_migrated_from_schema_1(void **state)
 			 "DROP TABLE declaration_lines;"
 			 "ALTER TABLE v1 RENAME TO declaration_lines;"
 			 "DROP INDEX declarations_employer_id;"
-			 "DROP TABLE sessions; DROP TABLE accounts;"
+			 "DROP TABLE marks; DROP TABLE alerts; DROP TABLE sessions; DROP TABLE accounts;"
 			 "PRAGMA user_version = 1;"
 			 "COMMIT;",
 			 NULL, NULL, NULL),
@@ -2439,8 +2439,9 @@ static void test_sqlite_lines_migrated_from_schema_1(void **state)
 	store_close(f->s);
 	f->s = NULL;
 
-	/* schema 4 on disk (3 gave the index the foreign key needs, and each
-	 * line's employer that of its declaration; 4 the accounts) */
+	/* schema 5 on disk (3 gave the index the foreign key needs, and each
+	 * line's employer that of its declaration; 4 the accounts; 5 marks
+	 * and alerts) */
 	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	sqlite3_stmt *q;
 	assert_int_equal(sqlite3_prepare_v2(db,
@@ -2454,7 +2455,7 @@ static void test_sqlite_lines_migrated_from_schema_1(void **state)
 					    -1, &q, NULL),
 			 SQLITE_OK);
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(q, 0), 4);
+	assert_int_equal(sqlite3_column_int(q, 0), 5);
 	assert_int_equal(sqlite3_column_int(q, 1), 1);
 	assert_int_equal(sqlite3_column_int(q, 2), 4);
 	assert_int_equal(sqlite3_column_int(q, 3), 2);
@@ -2758,7 +2759,7 @@ static bool app_may(PGconn *c, const char *sql)
 /* Schemas 4 and 3 undone: no accounts, the references held by foreign
  * keys again. */
 #define PG_UNDO_3                                                                                                      \
-	"DROP TABLE sessions; DROP TABLE accounts;"                                                                    \
+	"DROP TABLE marks; DROP TABLE alerts; DROP TABLE sessions; DROP TABLE accounts;"                               \
 	"DROP TRIGGER declarations_refer ON declarations;"                                                             \
 	"DROP TRIGGER employments_refer_insert ON employments;"                                                        \
 	"DROP TRIGGER employments_refer_update ON employments;"                                                        \
@@ -2830,7 +2831,7 @@ static void test_pg_lines_migrated_from_schema_1(void **state)
 		      " (SELECT count(*) FROM declaration_lines l JOIN declarations d"
 		      "  ON d.id = l.declaration_id AND d.employer_id = l.employer_id)");
 	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
-	assert_string_equal(PQgetvalue(r, 0, 0), "4");
+	assert_string_equal(PQgetvalue(r, 0, 0), "5");
 	assert_string_equal(PQgetvalue(r, 0, 1), "1");
 	assert_string_equal(PQgetvalue(r, 0, 2), "3");
 	PQclear(r);
@@ -2884,7 +2885,7 @@ static void test_pg_references_migrated_from_schema_2(void **state)
 		      " (SELECT count(*) FROM pg_constraint WHERE contype = 'f'),"
 		      " (SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal)");
 	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
-	assert_string_equal(PQgetvalue(r, 0, 0), "4");
+	assert_string_equal(PQgetvalue(r, 0, 0), "5");
 	assert_string_equal(PQgetvalue(r, 0, 1), "2"); /* the lines' and the sessions' */
 	assert_string_equal(PQgetvalue(r, 0, 2), "5");
 	PQclear(r);
@@ -2908,6 +2909,9 @@ static void test_pg_references_migrated_from_schema_2(void **state)
 	assert_true(app_may(c, "UPDATE sessions SET revoked = 1"));
 	assert_false(app_may(c, "UPDATE accounts SET role = 4"));
 	assert_false(app_may(c, "DELETE FROM sessions"));
+	assert_true(app_may(c, "SELECT count(*) FROM alerts, marks"));
+	assert_true(app_may(c, "UPDATE marks SET kinds = 0"));
+	assert_false(app_may(c, "DELETE FROM alerts"));
 	PQfinish(c);
 }
 
@@ -2950,6 +2954,8 @@ static void test_pg_application_role_least_privilege(void **state)
 	assert_true(app_may(c, "SELECT count(*) FROM declarations"));
 	assert_true(app_may(c, "UPDATE accounts SET failures = 0, locked_until = 0, suspended = 0, totp_step = 0"));
 	assert_true(app_may(c, "UPDATE sessions SET revoked = 1 WHERE false"));
+	assert_true(app_may(c, "UPDATE marks SET kinds = 0 WHERE false"));
+	assert_true(app_may(c, "SELECT count(*) FROM alerts, marks"));
 	static const char *const refused[] = {
 		"DELETE FROM declarations",
 		"DELETE FROM declaration_lines",
@@ -2970,6 +2976,10 @@ static void test_pg_application_role_least_privilege(void **state)
 		"UPDATE accounts SET login_bidx = 0",
 		"UPDATE sessions SET account_id = 0",
 		"UPDATE sessions SET expires_at = 0",
+		"DELETE FROM alerts",
+		"UPDATE alerts SET kinds = 0",
+		"DELETE FROM marks",
+		"UPDATE marks SET mark = ''::bytea",
 		"ALTER TABLE declarations DISABLE TRIGGER declarations_refer",
 		"DROP TRIGGER employments_refer_insert ON employments",
 		"DROP FUNCTION amana_employments_refer()",
@@ -2981,6 +2991,100 @@ static void test_pg_application_role_least_privilege(void **state)
 		if (app_may(c, refused[i]))
 			fail_msg("the application role may: %s", refused[i]);
 	PQfinish(c);
+}
+
+/* Marks: set, changed, cleared; a key differing in one byte is another
+ * subject's. */
+static void test_marks(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t a[STORE_MARK_BYTES], b[STORE_MARK_BYTES];
+	memset(a, 0x3c, sizeof(a));
+	memcpy(b, a, sizeof(b));
+	b[STORE_MARK_BYTES - 1] ^= 1;
+	int64_t kinds = 99;
+	ASSERT_OK(store_mark_get(f->s, a, &kinds));
+	assert_int_equal(kinds, 0);
+	ASSERT_OK(store_mark_put(f->s, a, 2));
+	ASSERT_OK(store_mark_get(f->s, a, &kinds));
+	assert_int_equal(kinds, 2);
+	ASSERT_OK(store_mark_get(f->s, b, &kinds));
+	assert_int_equal(kinds, 0);
+	ASSERT_OK(store_mark_put(f->s, a, 3));
+	ASSERT_OK(store_mark_get(f->s, a, &kinds));
+	assert_int_equal(kinds, 3);
+	/* in a transaction, and rolled back with it */
+	ASSERT_OK(store_begin(f->s));
+	ASSERT_OK(store_mark_put(f->s, b, 1));
+	ASSERT_OK(store_mark_get(f->s, b, &kinds));
+	assert_int_equal(kinds, 1);
+	(void)store_rollback(f->s);
+	ASSERT_OK(store_mark_get(f->s, b, &kinds));
+	assert_int_equal(kinds, 0);
+	ASSERT_OK(store_mark_put(f->s, a, 0));
+	ASSERT_OK(store_mark_get(f->s, a, &kinds));
+	assert_int_equal(kinds, 0);
+}
+
+struct alerts_seen {
+	int n;
+	int64_t id[8], kinds[8], subject[8];
+	char principal[8][256], reason[8][256];
+};
+
+static enum amana_err on_alert(void *ctx, const struct store_alert *a)
+{
+	struct alerts_seen *as = ctx;
+	if (as->n >= 8)
+		return AMANA_ERR_LIMIT;
+	as->id[as->n] = a->id;
+	as->kinds[as->n] = a->kinds;
+	as->subject[as->n] = a->subject_id;
+	snprintf(as->principal[as->n], sizeof(as->principal[0]), "%s", a->principal);
+	snprintf(as->reason[as->n], sizeof(as->reason[0]), "%s", a->reason);
+	as->n++;
+	return AMANA_OK;
+}
+
+/* Alerts come back in id order, after the id asked, at most the limit,
+ * with every field as written; an id is used once. */
+static void test_alerts(void **state)
+{
+	struct fixture *f = *state;
+	for (int64_t i = 1; i <= 5; i++) {
+		char who[32];
+		snprintf(who, sizeof(who), "account:%lld", (long long)i);
+		struct store_alert a = { .id = 10 * i,
+					 .at_ms = 1790000000000 + i,
+					 .account_id = i,
+					 .principal = who,
+					 .kinds = i,
+					 .subject_kind = 1,
+					 .subject_id = 100 + i,
+					 .reason = "a bait record was read" };
+		ASSERT_OK(store_alert_insert(f->s, &a));
+	}
+	struct store_alert dup = { .id = 10, .principal = "x", .reason = "y" };
+	ASSERT_ERR(store_alert_insert(f->s, &dup), AMANA_ERR_EXISTS);
+	char long_text[300];
+	memset(long_text, 'a', sizeof(long_text) - 1);
+	long_text[sizeof(long_text) - 1] = 0;
+	struct store_alert too_long = { .id = 99, .principal = long_text, .reason = "y" };
+	ASSERT_ERR(store_alert_insert(f->s, &too_long), AMANA_ERR_USAGE);
+
+	struct alerts_seen as = { .n = 0 };
+	ASSERT_OK(store_alerts_after(f->s, 10, 3, on_alert, &as));
+	assert_int_equal(as.n, 3);
+	assert_int_equal(as.id[0], 20);
+	assert_int_equal(as.id[2], 40);
+	assert_int_equal(as.kinds[1], 3);
+	assert_int_equal(as.subject[2], 104);
+	assert_string_equal(as.principal[0], "account:2");
+	assert_string_equal(as.reason[2], "a bait record was read");
+	memset(&as, 0, sizeof(as));
+	ASSERT_OK(store_alerts_after(f->s, 50, 10, on_alert, &as));
+	assert_int_equal(as.n, 0);
+	ASSERT_ERR(store_alerts_after(f->s, 0, 0, on_alert, &as), AMANA_ERR_USAGE);
 }
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -3035,6 +3139,8 @@ int main(void)
 		T(test_persons_in_a_transaction),
 		T(test_accounts),
 		T(test_sessions),
+		T(test_marks),
+		T(test_alerts),
 		T(test_persons_by_reg_many),
 		T(test_declarations_recent_many),
 		T(test_chunks),
