@@ -216,8 +216,7 @@ struct store_ops {
 	enum amana_err (*mark_put)(struct store *s, const uint8_t key[STORE_MARK_BYTES], int64_t kinds);
 	enum amana_err (*mark_get)(struct store *s, const uint8_t key[STORE_MARK_BYTES], int64_t *kinds);
 	enum amana_err (*alert_insert)(struct store *s, const struct store_alert *a);
-	enum amana_err (*alerts_after)(struct store *s, int64_t after_id, int64_t limit, store_alert_fn fn,
-				       void *ctx);
+	enum amana_err (*alerts_after)(struct store *s, int64_t after_id, int64_t limit, store_alert_fn fn, void *ctx);
 };
 
 /* Every backend's handle starts with this. */
