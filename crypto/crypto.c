@@ -445,6 +445,12 @@ uint64_t crypto_bidx(const struct crypto_bidx_key *key, const void *value, size_
 	return v & ((UINT64_C(1) << bits) - 1);
 }
 
+void crypto_keyed_hash(const struct crypto_bidx_key *key, const void *value, size_t len,
+		       uint8_t out[CRYPTO_KEYED_HASH_BYTES])
+{
+	(void)crypto_generichash(out, CRYPTO_KEYED_HASH_BYTES, value, len, key->key, CRYPTO_KEY_BYTES);
+}
+
 void crypto_bidx_key_clear(struct crypto_bidx_key *key)
 {
 	if (key)

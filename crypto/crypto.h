@@ -119,6 +119,11 @@ enum amana_err crypto_bidx_key_derive(const struct crypto_keyring *kr, const cha
 /* Keyed BLAKE2b of value (already normalized by the caller), truncated to
  * key->bits bits, returned as a non-negative integer (fits in int64). */
 uint64_t crypto_bidx(const struct crypto_bidx_key *key, const void *value, size_t len);
+/* The whole 32-byte keyed BLAKE2b of value under a derived key: a name
+ * for a row that only the key's holder can link to it (marks). */
+#define CRYPTO_KEYED_HASH_BYTES 32
+void crypto_keyed_hash(const struct crypto_bidx_key *key, const void *value, size_t len,
+		       uint8_t out[CRYPTO_KEYED_HASH_BYTES]);
 /* Wipe a derived key. */
 void crypto_bidx_key_clear(struct crypto_bidx_key *key);
 

@@ -220,7 +220,7 @@ static void budget(const struct policy_limits *l, const struct policy_object *o,
 	const char *over = NULL;
 	if (o->new_person && (uint64_t)u->persons_hour + 1 > l->persons_per_hour)
 		over = "past the budget of distinct persons per hour: suspended until a supervisor unlocks";
-	else if (o->new_person && (uint64_t)u->persons_day + 1 > l->persons_per_day)
+	else if (o->new_person && !o->seen_today && (uint64_t)u->persons_day + 1 > l->persons_per_day)
 		over = "past the budget of distinct persons per day: suspended until a supervisor unlocks";
 	else if (o->document && (uint64_t)u->documents_day + 1 > l->documents_per_day)
 		over = "past the budget of documents per day: suspended until a supervisor unlocks";

@@ -85,7 +85,8 @@ struct policy_object {
 	bool purpose; /* a purpose (case id) was stated */
 	bool sensitive; /* the person or employer is flagged sensitive */
 	bool honeytoken; /* the person or employer is bait */
-	bool new_person; /* a person this principal has not read in the current hour and day */
+	bool new_person; /* a person this principal has not read in the current hour */
+	bool seen_today; /* ... but has read earlier today: it counts against the hour only */
 	bool document; /* a document download: counts against documents per day */
 };
 

@@ -44,6 +44,10 @@ const struct svc_catalog_entry svc_catalog[] = {
 	{ "svc_audit_query", "audit.query", true },
 	{ "svc_account_add", "account.add", true },
 	{ "svc_session_open", "session.open", true },
+	{ "svc_mark", "mark", true },
+	{ "svc_alerts", "alerts.read", true },
+	/* A staff account's state: audited as the supervisor's act. */
+	{ "svc_principal_unlock", "principal.unlock", true },
 	/* The caller's own session: no one else's data. The calls made with
 	 * it are audited, each. */
 	{ "svc_session_check", NULL, false },

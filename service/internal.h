@@ -23,14 +23,45 @@
 #define BIDX_BITS_NAME 16
 #define BIDX_BITS_LOGIN 22
 
+struct guard;
+
 struct registry {
 	struct store *store;
 	struct audit_log *audit;
 	struct crypto_keyring *keys;
 	struct rules rules;
-	struct crypto_bidx_key bx_aff, bx_reg, bx_cin, bx_name, bx_login;
+	struct crypto_bidx_key bx_aff, bx_reg, bx_cin, bx_name, bx_login, bx_mark;
+	struct guard *guard; /* budgets, suspensions, the alert sink */
+	struct registry *parent; /* a worker's: it owns all but the store */
 	char dir[PATH_MAX];
 };
+
+/* ---- guard.c: the count in "authorize, count, act, audit" ---- */
+
+enum amana_err guard_new(struct guard **out) AMANA_MUST_CHECK;
+void guard_free(struct guard *g);
+
+/* What an access is to, as service/ found it. */
+struct guard_request {
+	enum policy_act act;
+	char subject_kind; /* AUDIT_SUBJECT_PERSON or _EMPLOYER, 0: none */
+	int64_t subject_id; /* its row */
+	uint32_t person; /* the person's registration number, 0: none */
+	uint32_t employer; /* the employer's affiliation, 0: none */
+	bool employed; /* the person worked for that employer in the periods asked */
+	bool purpose; /* a purpose was stated */
+	bool document; /* a document download */
+};
+
+/* Decide who's access: scope, marks, budgets (policy.h). Alerts are
+ * stored and handed to the sink whatever the outcome; past a budget the
+ * account is suspended. AMANA_OK to go on; otherwise the refusal
+ * (AMANA_ERR_DENIED, or AMANA_ERR_LIMIT past a budget), its reason in
+ * note->reason. The CLI (no session) is held to its purpose rule only. */
+enum amana_err guard_access(struct registry *r, const struct principal *who, const struct guard_request *q,
+			    struct audit_entry *note) AMANA_MUST_CHECK;
+/* A subject's marks (enum policy_alert bits). */
+enum amana_err marks_of(struct registry *r, char subject_kind, int64_t id, int64_t *kinds) AMANA_MUST_CHECK;
 
 /* Sealed record layouts (plaintext side). */
 struct identity_rec {
@@ -137,9 +168,6 @@ enum amana_err employer_create(struct registry *r, uint32_t aff, const struct pr
 /* Family allowance owed for a number of children in a period (A02 fields). */
 enum amana_err family_allowance(const struct rules *rules, uint32_t period, unsigned children,
 				int64_t *amount) AMANA_MUST_CHECK;
-
-/* Fail-closed authorization of the CLI era: reading a person needs a purpose. */
-enum amana_err authorize_person_read(const struct principal *who, const char *purpose) AMANA_MUST_CHECK;
 
 /* ---- the audit entry of a call (audit.c) ---- */
 

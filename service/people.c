@@ -243,20 +243,24 @@ enum amana_err svc_person_show(struct registry *r, const struct principal *who, 
 	struct audit_entry note;
 	audit_note(&note, who, "person.show");
 	enum amana_err err = audit_note_purpose(r, &note, purpose);
-	if (!err)
-		err = authorize_person_read(who, purpose);
-	if (err == AMANA_ERR_DENIED)
-		snprintf(note.reason, sizeof(note.reason), "%s",
-			 purpose && purpose[0] ? "role may not read persons" : "no purpose given");
 	/* Whom the call was about is logged even when it is refused: a
 	 * person's access history shows the attempts too. */
 	int64_t id = 0;
-	enum amana_err ferr = find_person_by_reg(r, registration, &id);
+	enum amana_err ferr = err ? err : find_person_by_reg(r, registration, &id);
 	if (ferr == AMANA_OK)
 		audit_entry_subject(&note, AUDIT_SUBJECT_PERSON, id);
-	if (!err)
-		err = ferr;
-	if (err)
+	else if (ferr != AMANA_ERR_NOTFOUND)
+		return audit_commit(r, &note, ferr);
+	/* Scope first, found or not: who may not read this number learns
+	 * nothing of whether it exists. */
+	struct guard_request q = {
+		.act = ACT_PERSON_READ,
+		.subject_kind = ferr ? 0 : AUDIT_SUBJECT_PERSON,
+		.subject_id = id,
+		.person = registration,
+		.purpose = purpose && purpose[0],
+	};
+	if ((err = guard_access(r, who, &q, &note)) || (err = ferr))
 		return audit_commit(r, &note, err);
 	struct person_get_ctx c = { r, out, false };
 	if ((err = store_person_get(r->store, id, person_get_cb, &c)))

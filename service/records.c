@@ -593,14 +593,3 @@ enum amana_err family_allowance(const struct rules *rules, uint32_t period, unsi
 	*amount = a * first + b * next;
 	return AMANA_OK;
 }
-
-enum amana_err authorize_person_read(const struct principal *who, const char *purpose)
-{
-	if (!who)
-		return AMANA_ERR_DENIED;
-	if (!purpose || !purpose[0])
-		return AMANA_ERR_DENIED; /* no read of a person without a stated purpose */
-	if (who->role == ROLE_OPERATOR)
-		return AMANA_ERR_DENIED; /* operations never need plaintext */
-	return AMANA_OK;
-}

@@ -520,10 +520,13 @@ static enum amana_err open_registry(const char *dir, const char *key_path, bool 
 	    (err = crypto_bidx_key_derive(r->keys, "persons", "registration", BIDX_BITS_REGISTRATION, &r->bx_reg)) ||
 	    (err = crypto_bidx_key_derive(r->keys, "persons", "cin", BIDX_BITS_CIN, &r->bx_cin)) ||
 	    (err = crypto_bidx_key_derive(r->keys, "persons", "name", BIDX_BITS_NAME, &r->bx_name)) ||
-	    (err = crypto_bidx_key_derive(r->keys, "accounts", "login", BIDX_BITS_LOGIN, &r->bx_login))) {
+	    (err = crypto_bidx_key_derive(r->keys, "accounts", "login", BIDX_BITS_LOGIN, &r->bx_login)) ||
+	    (err = crypto_bidx_key_derive(r->keys, "marks", "subject", 63, &r->bx_mark))) {
 		say(why, why_cap, "the registry has no blind-index key");
 		goto fail;
 	}
+	if ((err = guard_new(&r->guard)))
+		goto fail;
 	if ((err = read_small_file(rules_path, &rules_text, &rules_len))) {
 		say(why, why_cap, "cannot read the rules %s", rules_path);
 		goto fail;
@@ -557,10 +560,45 @@ fail:
 	return err;
 }
 
+enum amana_err registry_worker_open(struct registry *r, struct registry **w)
+{
+	*w = NULL;
+	char location[1024];
+	enum amana_err err = store_location(r->dir, location, sizeof(location));
+	if (err)
+		return err;
+	struct registry *n = malloc(sizeof(*n));
+	if (!n)
+		return AMANA_ERR_NOMEM;
+	*n = *r;
+	n->parent = r;
+	if ((err = store_open(location, 0, &n->store))) {
+		crypto_wipe(n, sizeof(*n));
+		free(n);
+		return err;
+	}
+	*w = n;
+	return AMANA_OK;
+}
+
+void registry_worker_close(struct registry *w)
+{
+	if (!w)
+		return;
+	store_close(w->store);
+	crypto_wipe(w, sizeof(*w)); /* copies of the parent's derived keys */
+	free(w);
+}
+
 void registry_close(struct registry *r)
 {
 	if (!r)
 		return;
+	if (r->parent) {
+		registry_worker_close(r);
+		return;
+	}
+	guard_free(r->guard);
 	/* A head for this process's entries; if it cannot be signed now,
 	 * the next open signs it (the entries themselves are durable). */
 	(void)audit_close(r->audit);
@@ -571,6 +609,7 @@ void registry_close(struct registry *r)
 	crypto_bidx_key_clear(&r->bx_cin);
 	crypto_bidx_key_clear(&r->bx_name);
 	crypto_bidx_key_clear(&r->bx_login);
+	crypto_bidx_key_clear(&r->bx_mark);
 	free(r);
 }
 

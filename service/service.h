@@ -25,12 +25,17 @@ struct registry;
 
 /* Who is calling. The CLI acts as an agent named "cli:<user>"; every read of
  * a person needs a purpose (a case id or reason). */
+struct session_principal;
 struct principal {
 	char id[64];
 	enum role role;
 	/* The request this call serves, for the audit log. */
 	char client[64]; /* the caller's address; "" means local (the CLI) */
 	char request_id[64];
+	/* An amanad caller: its account and scope, from svc_session_check.
+	 * The policy (scope on every object, budgets, suspension) applies to
+	 * it; NULL for the CLI, which runs with the operator's own key file. */
+	const struct session_principal *session;
 };
 
 /* ---- the registry ---- */
@@ -54,6 +59,21 @@ enum amana_err registry_open(const char *dir, const char *key_path, struct regis
 			     size_t why_cap) AMANA_MUST_CHECK;
 void registry_close(struct registry *r);
 const struct rules *registry_rules(const struct registry *r);
+
+/* Worker connections, for a server's threads: w shares r's keys, audit
+ * log, policy and budgets, and has a store connection of its own. Close
+ * every worker before r. */
+enum amana_err registry_worker_open(struct registry *r, struct registry **w) AMANA_MUST_CHECK;
+void registry_worker_close(struct registry *w);
+
+/* The budgets (policy.h) of amanad's principals: the defaults until set. */
+void registry_set_policy(struct registry *r, const struct policy_config *c);
+
+/* Alerts (policy.h) are stored, and each is handed as a JSON line (no
+ * personal data: internal row ids and the policy's reason) to the sink, if
+ * one is set: amanad writes them to its log. Called from any thread. */
+typedef void (*alert_sink_fn)(void *ctx, const char *json_line);
+void registry_set_alert_sink(struct registry *r, alert_sink_fn fn, void *ctx);
 
 /* ---- employers ---- */
 
@@ -283,6 +303,36 @@ enum amana_err svc_session_check(struct registry *r, const char *token, size_t l
 				 struct session_principal *out) AMANA_MUST_CHECK;
 /* Close (revoke) a session; AMANA_ERR_DENIED for an unknown token. */
 enum amana_err svc_session_close(struct registry *r, const char *token, size_t len) AMANA_MUST_CHECK;
+
+/* ---- marks, alerts and suspensions ---- */
+
+/* Mark a person (registration) or an employer (affiliation): kinds are
+ * enum policy_alert bits, ALERT_SENSITIVE and ALERT_HONEYTOKEN (0 clears
+ * them). Every later access to it alerts. An agent or supervisor may. */
+enum mark_subject { MARK_PERSON, MARK_EMPLOYER };
+enum amana_err svc_mark(struct registry *r, const struct principal *who, enum mark_subject kind, uint32_t number,
+			unsigned kinds, char *why, size_t why_cap) AMANA_MUST_CHECK;
+
+struct alert_view {
+	int64_t id;
+	int64_t at_ms;
+	int64_t account_id; /* 0: not an amanad account */
+	char principal[64];
+	unsigned kinds; /* enum policy_alert bits */
+	char subject_kind; /* 'p' person, 'e' employer, 0 none */
+	uint32_t subject; /* its registration or affiliation number */
+	char reason[128];
+};
+typedef enum amana_err (*alert_fn)(void *ctx, const struct alert_view *a);
+/* Alerts with id > after, oldest first, at most limit (1-1000): for a
+ * supervisor or an auditor. */
+enum amana_err svc_alerts(struct registry *r, const struct principal *who, int64_t after, unsigned limit, alert_fn fn,
+			  void *ctx) AMANA_MUST_CHECK;
+
+/* Lift an account's suspension and lockout, and start its budgets afresh:
+ * a supervisor may, for another account. AMANA_ERR_NOTFOUND if none. */
+enum amana_err svc_principal_unlock(struct registry *r, const struct principal *who,
+				    int64_t account_id) AMANA_MUST_CHECK;
 
 /* ---- the audit log (auditor and operator roles) ---- */
 

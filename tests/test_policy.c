@@ -185,6 +185,13 @@ static void test_budgets(void **state)
 	assert_false(d.allow);
 	assert_non_null(strstr(d.reason, "per day"));
 	assert_true(d.suspend);
+	o.seen_today = true; /* read earlier today: the day's budget is spent on it already */
+	assert_true(decide(&p, &o, &u).allow);
+	u.persons_hour = l->persons_per_hour; /* but it is new this hour */
+	d = decide(&p, &o, &u);
+	assert_false(d.allow);
+	assert_non_null(strstr(d.reason, "per hour"));
+	o.seen_today = false;
 
 	struct policy_object doc = {
 		.act = ACT_DECLARATION_READ, .employer = OWN[0], .purpose = true, .document = true

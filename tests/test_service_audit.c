@@ -263,6 +263,30 @@ static enum amana_err call_session_open(struct fixture *f)
 	return err;
 }
 
+static enum amana_err call_mark(struct fixture *f)
+{
+	char why[160];
+	return svc_mark(f->r, &f->agent, MARK_PERSON, f->reg, ALERT_SENSITIVE, why, sizeof(why));
+}
+
+static enum amana_err count_alert(void *ctx, const struct alert_view *a)
+{
+	(void)a;
+	(*(unsigned *)ctx)++;
+	return AMANA_OK;
+}
+
+static enum amana_err call_alerts(struct fixture *f)
+{
+	unsigned n = 0;
+	return svc_alerts(f->r, &f->auditor, 0, 100, count_alert, &n);
+}
+
+static enum amana_err call_unlock(struct fixture *f)
+{
+	return svc_principal_unlock(f->r, &f->agent, 1);
+}
+
 static const struct {
 	const char *function;
 	enum amana_err (*call)(struct fixture *f);
@@ -279,6 +303,9 @@ static const struct {
 	{ "svc_audit_query", call_audit_query },
 	{ "svc_account_add", call_account_add },
 	{ "svc_session_open", call_session_open },
+	{ "svc_mark", call_mark },
+	{ "svc_alerts", call_alerts },
+	{ "svc_principal_unlock", call_unlock },
 };
 
 static const struct svc_catalog_entry *catalog_find(const char *name)
@@ -357,7 +384,9 @@ static void test_each_call_one_entry(void **state)
 		assert_string_equal(e.action, c->action);
 		assert_int_equal(e.outcome, AUDIT_ALLOWED);
 		assert_string_equal(e.principal,
-				    !strcmp(c->function, "svc_audit_query") ? "auditor:test" : "agent:test");
+				    !strcmp(c->function, "svc_audit_query") || !strcmp(c->function, "svc_alerts")
+					? "auditor:test"
+					: "agent:test");
 		assert_true(e.request_id[0] != 0);
 	}
 	/* functions without personal data append nothing */
@@ -528,6 +557,141 @@ static void test_unwritable_log_fails_closed(void **state)
 	assert_memory_equal(&v, &zero, sizeof(v));
 }
 
+/* An agent's session, opened now: its principal in who (id "account:N"). */
+static void agent_session(struct fixture *f, const char *login, char totp[40], struct session_principal *sp,
+			  struct principal *who, char token[SESSION_TOKEN_CHARS + 1])
+{
+	struct account_input in = {
+		.role = ROLE_AGENT, .login = login, .password = ACCOUNT_PW, .password_len = sizeof(ACCOUNT_PW) - 1
+	};
+	struct account_created out;
+	char why[200] = "";
+	if (totp[0] == 0) {
+		assert_int_equal(svc_account_add(f->r, &f->agent, &in, &out, why, sizeof(why)), AMANA_OK);
+		memcpy(totp, out.totp_secret, 40);
+	}
+	int64_t now = (int64_t)time(NULL);
+	char code[7];
+	totp_now(totp, now, code);
+	struct session_request req = { .login = login,
+				       .password = ACCOUNT_PW,
+				       .password_len = sizeof(ACCOUNT_PW) - 1,
+				       .totp = code,
+				       .totp_len = 6,
+				       .now = now };
+	struct session_opened so;
+	assert_int_equal(svc_session_open(f->r, &f->agent, &req, &so), AMANA_OK);
+	assert_int_equal(svc_session_check(f->r, so.token, strlen(so.token), now, sp), AMANA_OK);
+	memcpy(token, so.token, SESSION_TOKEN_CHARS + 1);
+	principal(who, "", ROLE_AGENT);
+	snprintf(who->id, sizeof(who->id), "account:%lld", (long long)sp->account_id);
+	who->session = sp;
+}
+
+struct sink {
+	unsigned n;
+	char last[512];
+};
+
+static void on_alert_line(void *ctx, const char *line)
+{
+	struct sink *k = ctx;
+	k->n++;
+	snprintf(k->last, sizeof(k->last), "%s", line);
+}
+
+struct alert_log {
+	unsigned n;
+	struct alert_view last;
+};
+
+static enum amana_err keep_alert(void *ctx, const struct alert_view *a)
+{
+	struct alert_log *l = ctx;
+	l->n++;
+	l->last = *a;
+	return AMANA_OK;
+}
+
+/* An agent's session under budgets: distinct persons per hour counted,
+ * rereads free; past the budget refused (429's error), alerted, the
+ * account suspended for every session until unlocked; a bait record's
+ * read alerts with whom it was; the log line names no person. */
+static void test_budgets_alerts_suspension(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t regs[5];
+	for (int i = 0; i < 5; i++) {
+		char cin[16], why[160];
+		snprintf(cin, sizeof(cin), "BK%06d", 100 + i);
+		struct person_input in = { .cin = cin, .name = "SAMIRA BENNANI", .birth_date = 19800101 };
+		assert_int_equal(svc_person_register(f->r, &f->agent, &in, &regs[i], why, sizeof(why)), AMANA_OK);
+	}
+	struct policy_config pc;
+	policy_defaults(&pc);
+	pc.limits[ROLE_AGENT].persons_per_hour = 3;
+	registry_set_policy(f->r, &pc);
+	struct sink sink = { 0, "" };
+	registry_set_alert_sink(f->r, on_alert_line, &sink);
+
+	char totp[40] = "";
+	struct session_principal sp;
+	struct principal who;
+	char token[SESSION_TOKEN_CHARS + 1];
+	agent_session(f, "agent.one", totp, &sp, &who, token);
+	struct person_view v;
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(svc_person_show(f->r, &who, regs[i], "case 7", &v), AMANA_OK);
+	assert_int_equal(svc_person_show(f->r, &who, regs[0], "case 7", &v), AMANA_OK); /* a reread is free */
+	assert_int_equal(svc_person_show(f->r, &who, regs[3], NULL, &v), AMANA_ERR_DENIED); /* no purpose */
+	assert_int_equal(sink.n, 0);
+	assert_int_equal(svc_person_show(f->r, &who, regs[3], "case 7", &v), AMANA_ERR_LIMIT);
+	struct audit_entry e;
+	last_entry(f, &e);
+	assert_int_equal(e.outcome, AUDIT_FAILED);
+	assert_non_null(strstr(e.reason, "per hour"));
+	assert_int_equal(sink.n, 1);
+	assert_non_null(strstr(sink.last, "\"budget\""));
+	/* suspended: every session of the account, and a new login */
+	assert_int_equal(svc_person_show(f->r, &who, regs[0], "case 7", &v), AMANA_ERR_DENIED);
+	struct session_principal again;
+	assert_int_equal(svc_session_check(f->r, token, strlen(token), (int64_t)time(NULL), &again), AMANA_ERR_DENIED);
+	struct alert_log al = { 0 };
+	assert_int_equal(svc_alerts(f->r, &f->auditor, 0, 10, keep_alert, &al), AMANA_OK);
+	assert_int_equal(al.n, 1);
+	assert_int_equal(al.last.kinds, ALERT_BUDGET);
+	assert_int_equal(al.last.account_id, sp.account_id);
+	assert_int_equal(al.last.subject_kind, 'p');
+	assert_int_equal(al.last.subject, regs[3]);
+
+	/* a supervisor's unlock: budgets afresh */
+	assert_int_equal(svc_principal_unlock(f->r, &f->agent, sp.account_id), AMANA_OK);
+	assert_int_equal(svc_principal_unlock(f->r, &f->agent, 999), AMANA_ERR_NOTFOUND);
+	assert_int_equal(svc_session_check(f->r, token, strlen(token), (int64_t)time(NULL), &again), AMANA_OK);
+	assert_int_equal(svc_person_show(f->r, &who, regs[3], "case 7", &v), AMANA_OK);
+
+	/* bait: every read alerts, with the principal and the record */
+	assert_int_equal(svc_mark(f->r, &f->agent, MARK_PERSON, regs[4], ALERT_HONEYTOKEN, NULL, 0), AMANA_OK);
+	assert_int_equal(svc_person_show(f->r, &who, regs[4], "case 7", &v), AMANA_OK);
+	assert_int_equal(sink.n, 2);
+	assert_non_null(strstr(sink.last, "\"honeytoken\""));
+	char reg_text[16];
+	snprintf(reg_text, sizeof(reg_text), "%09u", regs[4]);
+	assert_null(strstr(sink.last, reg_text));
+	memset(&al, 0, sizeof(al));
+	assert_int_equal(svc_alerts(f->r, &f->auditor, 1, 10, keep_alert, &al), AMANA_OK);
+	assert_int_equal(al.n, 1);
+	assert_int_equal(al.last.kinds, ALERT_HONEYTOKEN);
+	assert_int_equal(al.last.subject, regs[4]);
+	assert_string_equal(al.last.principal, who.id);
+	/* the CLI's reads of it alert too */
+	assert_int_equal(svc_person_show(f->r, &f->agent, regs[4], "case 8", &v), AMANA_OK);
+	assert_int_equal(sink.n, 3);
+	/* only those who may read alerts do */
+	assert_int_equal(svc_alerts(f->r, &who, 0, 10, keep_alert, &al), AMANA_ERR_DENIED);
+	person_view_clear(&v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -536,6 +700,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refusals_logged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unwritable_log_fails_closed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_budgets_alerts_suspension, setup, teardown),
 	};
 	if (crypto_init() != AMANA_OK)
 		return 1;
