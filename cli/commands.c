@@ -37,8 +37,56 @@ enum {
 	OPT_BATCH,
 	OPT_QUIET,
 	OPT_STORE,
-	OPT_APP_STORE
+	OPT_APP_STORE,
+	OPT_SENSITIVE,
+	OPT_HONEYTOKEN,
+	OPT_CLEAR
 };
+
+#define FLAG_LONG                                                                                                      \
+	{ "sensitive", no_argument, NULL, OPT_SENSITIVE }, { "honeytoken", no_argument, NULL, OPT_HONEYTOKEN },        \
+	{                                                                                                              \
+		"clear", no_argument, NULL, OPT_CLEAR                                                                  \
+	}
+
+/* The marks of `person flag` / `employer flag`: bits, or -1 for none given. */
+static bool flag_opt(int c, int *kinds)
+{
+	if (c != OPT_SENSITIVE && c != OPT_HONEYTOKEN && c != OPT_CLEAR)
+		return false;
+	if (*kinds < 0)
+		*kinds = 0;
+	if (c == OPT_SENSITIVE)
+		*kinds |= ALERT_SENSITIVE;
+	else if (c == OPT_HONEYTOKEN)
+		*kinds |= ALERT_HONEYTOKEN;
+	else
+		*kinds |= 0x100; /* --clear: alone */
+	return true;
+}
+
+/* Run `flag` on an open registry and print the outcome. */
+static enum amana_err flag_run(struct registry *r, const struct common *cm, enum mark_subject kind, uint32_t number,
+			       int kinds, char *why, size_t why_cap)
+{
+	unsigned k = kinds == 0x100 ? 0 : (unsigned)kinds;
+	enum amana_err err = svc_mark(r, &cm->who, kind, number, k, why, why_cap);
+	if (err)
+		return err;
+	const char *what = kind == MARK_PERSON ? "person" : "employer";
+	if (cm->json)
+		printf(kind == MARK_PERSON ? "{\"registration\":\"%09u\",\"sensitive\":%s,\"honeytoken\":%s}\n"
+					   : "{\"affiliation\":\"%07u\",\"sensitive\":%s,\"honeytoken\":%s}\n",
+		       number, k & ALERT_SENSITIVE ? "true" : "false", k & ALERT_HONEYTOKEN ? "true" : "false");
+	else if (k == 0)
+		printf(kind == MARK_PERSON ? "%s %09u: no mark\n" : "%s %07u: no mark\n", what, number);
+	else
+		printf(kind == MARK_PERSON ? "%s %09u marked%s%s: every access to it now raises an alert\n"
+					   : "%s %07u marked%s%s: every access to it now raises an alert\n",
+		       what, number, k & ALERT_SENSITIVE ? " sensitive" : "",
+		       k & ALERT_HONEYTOKEN ? " honeytoken" : "");
+	return AMANA_OK;
+}
 
 #define COMMON_LONG                                                                                                    \
 	{ "dir", required_argument, NULL, 'd' }, { "key", required_argument, NULL, OPT_KEY },                          \
@@ -201,24 +249,31 @@ int cmd_employer(int argc, char **argv)
 		{ "address", required_argument, NULL, OPT_ADDRESS },
 		{ "city", required_argument, NULL, OPT_CITY },
 		{ "postcode", required_argument, NULL, OPT_POSTCODE },
+		FLAG_LONG,
 		{ 0, 0, 0, 0 },
 	};
 	static const char help[] =
 	    "usage: amana employer register --affiliation N --name NAME [--ice ICE] [--activity A]\n"
 	    "                               [--address A] [--city C] [--postcode P]\n"
-	    "       amana employer show AFFILIATION\n\n"
+	    "       amana employer show AFFILIATION\n"
+	    "       amana employer flag AFFILIATION --sensitive|--honeytoken|--clear\n\n"
 	    "register: add an employer. N is its 7-digit affiliation number (the last digit is a\n"
 	    "check digit). Text is upper-cased and stripped of accents and punctuation, as the\n"
 	    "e-BDS files need. Everything is sealed in the database.\n"
-	    "show: the employer's details and how many declarations it has filed.\n\n";
+	    "show: the employer's details and how many declarations it has filed.\n"
+	    "flag: mark the employer sensitive (reads need a case) or as bait (a honeytoken\n"
+	    "no legitimate work touches); every access to a marked record raises an alert.\n"
+	    "--clear removes the marks. Marks are kept under a keyed hash: the database does\n"
+	    "not show which records bear them.\n\n";
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		printf("%s%s", help, common_help);
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;
 	}
 	const char *sub = argv[1];
-	bool reg = !strcmp(sub, "register"), show = !strcmp(sub, "show");
-	if (!reg && !show)
-		return usage_error("employer", "unknown subcommand '%s' (register or show)", sub);
+	bool reg = !strcmp(sub, "register"), show = !strcmp(sub, "show"), flag = !strcmp(sub, "flag");
+	int kinds = -1;
+	if (!reg && !show && !flag)
+		return usage_error("employer", "unknown subcommand '%s' (register, show or flag)", sub);
 	struct common cm;
 	common_defaults(&cm);
 	struct employer_input in;
@@ -227,7 +282,7 @@ int cmd_employer(int argc, char **argv)
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc - 1, argv + 1, "d:h", longs, NULL)) != -1) {
-		if (common_opt(&cm, c))
+		if (common_opt(&cm, c) || (flag && flag_opt(c, &kinds)))
 			continue;
 		switch (c) {
 		case OPT_AFF: aff_text = optarg; break;
@@ -243,10 +298,12 @@ int cmd_employer(int argc, char **argv)
 	}
 	char **rest = argv + 1 + optind;
 	int nrest = argc - 1 - optind;
-	if (show) {
+	if (show || flag) {
 		if (nrest != 1)
-			return usage_error("employer", "show takes one affiliation number");
+			return usage_error("employer", "%s takes one affiliation number", sub);
 		aff_text = rest[0];
+		if (flag && (kinds < 0 || (kinds & 0x100 && kinds != 0x100)))
+			return usage_error("employer", "flag takes --sensitive and/or --honeytoken, or --clear alone");
 	} else if (nrest != 0) {
 		return usage_error("employer", "unexpected argument '%s'", rest[0]);
 	}
@@ -260,7 +317,9 @@ int cmd_employer(int argc, char **argv)
 		return rc;
 	char why[256] = "";
 	enum amana_err err;
-	if (reg) {
+	if (flag) {
+		err = flag_run(r, &cm, MARK_EMPLOYER, in.affiliation, kinds, why, sizeof(why));
+	} else if (reg) {
 		err = svc_employer_register(r, &cm.who, &in, why, sizeof(why));
 		if (!err) {
 			if (cm.json)
@@ -337,23 +396,29 @@ int cmd_person(int argc, char **argv)
 		{ "birth", required_argument, NULL, OPT_BIRTH },
 		{ "children", required_argument, NULL, OPT_CHILDREN },
 		{ "purpose", required_argument, NULL, OPT_PURPOSE },
+		FLAG_LONG,
 		{ 0, 0, 0, 0 },
 	};
 	static const char help[] =
 	    "usage: amana person register --cin CIN --name NAME --birth YYYY-MM-DD [--children N]\n"
-	    "       amana person show REGISTRATION --purpose TEXT\n\n"
+	    "       amana person show REGISTRATION --purpose TEXT\n"
+	    "       amana person flag REGISTRATION --sensitive|--honeytoken|--clear\n\n"
 	    "register: add an insured person; the registry assigns and prints a 9-digit\n"
 	    "registration number with a valid check digit. The CIN must not be registered yet.\n"
 	    "show: the person's identity and employments. Reading a person needs a purpose\n"
-	    "(a case id or reason), which is recorded with the access.\n\n";
+	    "(a case id or reason), which is recorded with the access.\n"
+	    "flag: mark the person sensitive (a public figure: reads need a case) or as bait\n"
+	    "(a honeytoken no legitimate work touches); every access to a marked record raises\n"
+	    "an alert (amanad's GET /v1/alerts, and its log). --clear removes the marks.\n\n";
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		printf("%s%s", help, common_help);
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;
 	}
 	const char *sub = argv[1];
-	bool reg = !strcmp(sub, "register"), show = !strcmp(sub, "show");
-	if (!reg && !show)
-		return usage_error("person", "unknown subcommand '%s' (register or show)", sub);
+	bool reg = !strcmp(sub, "register"), show = !strcmp(sub, "show"), flag = !strcmp(sub, "flag");
+	int kinds = -1;
+	if (!reg && !show && !flag)
+		return usage_error("person", "unknown subcommand '%s' (register, show or flag)", sub);
 	struct common cm;
 	common_defaults(&cm);
 	struct person_input in;
@@ -362,7 +427,7 @@ int cmd_person(int argc, char **argv)
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc - 1, argv + 1, "d:h", longs, NULL)) != -1) {
-		if (common_opt(&cm, c))
+		if (common_opt(&cm, c) || (flag && flag_opt(c, &kinds)))
 			continue;
 		switch (c) {
 		case OPT_CIN: in.cin = optarg; break;
@@ -390,7 +455,9 @@ int cmd_person(int argc, char **argv)
 		in.children = n;
 	} else {
 		if (nrest != 1 || strlen(rest[0]) != 9 || !parse_u32(rest[0], &regno))
-			return usage_error("person", "show takes one 9-digit registration number");
+			return usage_error("person", "%s takes one 9-digit registration number", sub);
+		if (flag && (kinds < 0 || (kinds & 0x100 && kinds != 0x100)))
+			return usage_error("person", "flag takes --sensitive and/or --honeytoken, or --clear alone");
 		/* Without --purpose the service refuses, and logs the attempt. */
 	}
 	struct registry *r;
@@ -399,7 +466,9 @@ int cmd_person(int argc, char **argv)
 		return rc;
 	char why[256] = "";
 	enum amana_err err;
-	if (reg) {
+	if (flag) {
+		err = flag_run(r, &cm, MARK_PERSON, regno, kinds, why, sizeof(why));
+	} else if (reg) {
 		err = svc_person_register(r, &cm.who, &in, &regno, why, sizeof(why));
 		if (!err) {
 			if (cm.json)
@@ -986,10 +1055,11 @@ int cmd_gen(int argc, char **argv)
 	if (err)
 		return fail(err, "gen: %s", why[0] ? why : amana_strerror(err));
 	if (cm.json) {
-		printf("{\"employers\":%u,\"persons\":%u,\"unregistered_hires\":%u,\"files\":%u,\"lines\":%llu,"
-		       "\"first_period\":%u,\"last_period\":%u,\"output\":",
-		       s.employers, s.persons, s.unregistered, s.files, (unsigned long long)s.lines, s.first_period,
-		       s.last_period);
+		printf("{\"employers\":%u,\"persons\":%u,\"unregistered_hires\":%u,\"honeytoken_employers\":%u,"
+		       "\"honeytoken_persons\":%u,\"files\":%u,\"lines\":%llu,\"first_period\":%u,\"last_period\":%u,"
+		       "\"output\":",
+		       s.employers, s.persons, s.unregistered, s.honeytoken_employers, s.honeytoken_persons, s.files,
+		       (unsigned long long)s.lines, s.first_period, s.last_period);
 		json_str(stdout, opt.out_dir);
 		printf(",\"seconds\":%.3f}\n", el);
 	} else {
@@ -997,6 +1067,9 @@ int cmd_gen(int argc, char **argv)
 		       "%04u-%02u to %04u-%02u into %s in %.1f s\n",
 		       s.employers, s.persons, s.files, (unsigned long long)s.lines, s.first_period / 100,
 		       s.first_period % 100, s.last_period / 100, s.last_period % 100, opt.out_dir, el);
+		printf("planted %u bait employers and %u bait persons (honeytokens: any access to one raises "
+		       "an alert)\n",
+		       s.honeytoken_employers, s.honeytoken_persons);
 		printf("next: import the months in order, e.g. amana import %s/DS_*_%06u.txt\n", opt.out_dir,
 		       s.first_period);
 	}

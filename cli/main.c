@@ -13,8 +13,8 @@ static const struct command {
 	const char *summary;
 } commands[] = {
 	{ "init", cmd_init, "create a registry and its key file" },
-	{ "employer", cmd_employer, "register or show an employer (employer register|show)" },
-	{ "person", cmd_person, "register or show an insured person (person register|show)" },
+	{ "employer", cmd_employer, "register, show or flag an employer (employer register|show|flag)" },
+	{ "person", cmd_person, "register, show or flag an insured person (person register|show|flag)" },
 	{ "prefill", cmd_prefill, "write an employer's pre-filled list (e-BDS A file) for a period" },
 	{ "import", cmd_import, "ingest declaration files (e-BDS B/E), each all or nothing" },
 	{ "contributions", cmd_contributions, "contributions an employer owes for a period" },

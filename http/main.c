@@ -11,14 +11,67 @@
 #include "server.h"
 #include "service/service.h"
 
-static const char usage[] = "usage: amanad -d DIR --key KEYFILE [--listen HOST:PORT]\n"
+static const char usage[] = "usage: amanad -d DIR --key KEYFILE [--listen HOST:PORT] [--threads N] [--policy FILE]\n"
 			    "\n"
 			    "Serve the registry in DIR (default $AMANA_HOME; its key-encryption key from\n"
-			    "KEYFILE, default $AMANA_KEY_FILE) as a JSON API: POST /v1/sessions, DELETE\n"
-			    "/v1/sessions/current, GET /v1/me, GET /healthz (docs/openapi.yaml). HOST:PORT\n"
-			    "defaults to 127.0.0.1:8470; port 0 takes a free one. Plain HTTP is served on\n"
-			    "loopback only: put a TLS proxy in front for anything else. The bound address is\n"
-			    "printed on the first line of standard output. SIGINT or SIGTERM stop it.\n";
+			    "KEYFILE, default $AMANA_KEY_FILE) as a JSON API (docs/openapi.yaml lists the\n"
+			    "routes). Every principal logs in (POST /v1/sessions) and sees only its scope;\n"
+			    "every read of personal data is on the audit log; reading past a budget\n"
+			    "suspends the account until a supervisor unlocks it.\n"
+			    "\n"
+			    "  --listen HOST:PORT  default 127.0.0.1:8470; port 0 takes a free one. Plain\n"
+			    "                      HTTP is served on loopback only: put a TLS proxy in front.\n"
+			    "  --threads N         server threads, each with its own store connection\n"
+			    "                      (default 16, at most 256)\n"
+			    "  --policy FILE       budgets, lines \"ROLE.LIMIT = N\" (LIMIT: persons_per_hour,\n"
+			    "                      persons_per_day, documents_per_day); the rest keep their\n"
+			    "                      defaults (docs/internals/policy.md)\n"
+			    "\n"
+			    "The bound address is printed on the first line of standard output. Alerts\n"
+			    "(bait or sensitive records read, budgets exceeded) go to standard error as\n"
+			    "JSON lines, with no personal data. SIGINT or SIGTERM stop the server.\n"
+			    "\n"
+			    "example:\n"
+			    "  amanad -d reg --key reg.key --listen 127.0.0.1:8470 &\n"
+			    "  curl -s -X POST localhost:8470/v1/sessions \\\n"
+			    "       -d '{\"login\":\"agent.1\",\"password\":\"...\",\"totp\":\"123456\"}'\n"
+			    "  curl -s -H 'Authorization: Bearer TOKEN' -H 'X-Purpose: case 42' \\\n"
+			    "       localhost:8470/v1/persons/100000034\n";
+
+/* Alerts, one JSON line each, as they are raised (any thread). */
+static void alert_line(void *ctx, const char *line)
+{
+	(void)ctx;
+	flockfile(stderr);
+	fputs(line, stderr);
+	fputc('\n', stderr);
+	funlockfile(stderr);
+	fflush(stderr);
+}
+
+/* The budgets of --policy FILE over the defaults. */
+static int read_policy(const char *path, struct policy_config *pc)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "amanad: cannot read the policy %s\n", path);
+		return 2;
+	}
+	char text[16384];
+	size_t n = fread(text, 1, sizeof(text), f);
+	bool whole = feof(f) && !ferror(f);
+	fclose(f);
+	if (!whole) {
+		fprintf(stderr, "amanad: the policy %s is over 16 KiB or unreadable\n", path);
+		return 2;
+	}
+	char why[160];
+	if (policy_config_parse(pc, text, n, why, sizeof(why)) != AMANA_OK) {
+		fprintf(stderr, "amanad: %s: %s\n", path, why);
+		return 2;
+	}
+	return 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -26,16 +79,21 @@ int main(int argc, char **argv)
 		{ "dir", required_argument, NULL, 'd' },
 		{ "key", required_argument, NULL, 'k' },
 		{ "listen", required_argument, NULL, 'l' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "policy", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0, 0, 0, 0 },
 	};
 	const char *dir = getenv("AMANA_HOME"), *key = getenv("AMANA_KEY_FILE"), *listen = "127.0.0.1:8470";
+	const char *threads_arg = NULL, *policy = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "d:h", longs, NULL)) != -1) {
 		switch (c) {
 		case 'd': dir = optarg; break;
 		case 'k': key = optarg; break;
 		case 'l': listen = optarg; break;
+		case 't': threads_arg = optarg; break;
+		case 'p': policy = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: fputs(usage, stderr); return 2;
 		}
@@ -55,6 +113,19 @@ int main(int argc, char **argv)
 	}
 	memcpy(host, listen, (size_t)(colon - listen));
 	host[colon - listen] = '\0';
+	unsigned long threads = 0;
+	if (threads_arg) {
+		threads = strtoul(threads_arg, &end, 10);
+		if (!*threads_arg || *end || threads < 1 || threads > HTTP_THREADS_MAX) {
+			fprintf(stderr, "amanad: --threads takes 1 to %d\n", HTTP_THREADS_MAX);
+			return 2;
+		}
+	}
+	struct policy_config pc;
+	policy_defaults(&pc);
+	int prc = policy ? read_policy(policy, &pc) : 0;
+	if (prc)
+		return prc;
 	if (crypto_init() != AMANA_OK) {
 		fprintf(stderr, "amanad: cannot initialize the cryptography\n");
 		return 1;
@@ -73,9 +144,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "amanad: %s\n", why[0] ? why : amana_strerror(err));
 		return 1;
 	}
+	registry_set_policy(r, &pc);
+	registry_set_alert_sink(r, alert_line, NULL);
 	struct http_server *s;
 	uint16_t bound = 0;
-	err = http_server_start(r, host, (uint16_t)port, &s, &bound);
+	struct http_options o = { .host = host, .port = (uint16_t)port, .threads = (unsigned)threads };
+	err = http_server_start(r, &o, &s, &bound);
 	if (err) {
 		fprintf(stderr, "amanad: cannot listen on %s: %s\n", listen,
 			err == AMANA_ERR_DENIED ? "plain HTTP is served on loopback (127.x.x.x) only"

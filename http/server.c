@@ -5,6 +5,8 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,9 +18,33 @@
 #include "request.h"
 #include "service/service.h"
 
+/* Every status a response can have, for the metrics. */
+static const unsigned statuses[] = { 200, 201, 204, 400, 401, 403, 404, 405, 409, 413, 422, 429, 500, 503 };
+#define STATUS_COUNT (sizeof(statuses) / sizeof(statuses[0]))
+
 struct http_server {
 	struct MHD_Daemon *daemon;
 	struct registry *r;
+	/* Each pool thread's own registry (its store connection), made on
+	 * its first request; all closed at stop. */
+	pthread_key_t worker_key;
+	pthread_mutex_t workers_lock;
+	struct registry *workers[HTTP_THREADS_MAX];
+	unsigned n_workers;
+	/* requests answered, by route (the last: no route) and status */
+	atomic_uint_fast64_t answered[HTTP_ROUTE_COUNT + 1][STATUS_COUNT];
+	atomic_uint_fast64_t worker_failures;
+};
+
+/* One request as a handler sees it. */
+#define PARAMS_MAX 3
+struct call {
+	struct http_server *s;
+	struct MHD_Connection *c;
+	const struct upload *up;
+	struct registry *r; /* this thread's */
+	size_t route;
+	char param[PARAMS_MAX][40]; /* the {…} segments of the path, in order */
 };
 
 /* A request's body, gathered as it arrives. */
@@ -42,53 +68,73 @@ unsigned http_status_for(enum amana_err err)
 	}
 }
 
-static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json_t *body)
+static void count(struct call *k, unsigned status)
 {
-	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	json_decref(body);
+	for (size_t i = 0; i < STATUS_COUNT; i++)
+		if (statuses[i] == status)
+			atomic_fetch_add_explicit(&k->s->answered[k->route][i], 1, memory_order_relaxed);
+}
+
+static const char *const security_headers[][2] = {
+	{ "Cache-Control", "no-store" },
+	{ "X-Content-Type-Options", "nosniff" },
+	{ "X-Frame-Options", "DENY" },
+	{ "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'" },
+	{ "Referrer-Policy", "no-referrer" },
+};
+
+/* Queue a response of text (copied, then wiped: it may hold personal
+ * data or a token) with the security headers. */
+static enum MHD_Result send_text(struct call *k, unsigned status, const char *type, char *text, size_t n)
+{
 	struct MHD_Response *resp;
 	if (text) {
-		size_t n = strlen(text);
 		resp = MHD_create_response_from_buffer(n, text, MHD_RESPMEM_MUST_COPY);
-		crypto_wipe(text, n); /* a token or a scope may be in it */
-		free(text);
+		crypto_wipe(text, n);
 	} else {
 		resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 	}
 	if (!resp)
 		return MHD_NO;
-	static const char *const headers[][2] = {
-		{ "Content-Type", "application/json" },
-		{ "Cache-Control", "no-store" },
-		{ "X-Content-Type-Options", "nosniff" },
-		{ "X-Frame-Options", "DENY" },
-		{ "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'" },
-		{ "Referrer-Policy", "no-referrer" },
-	};
-	for (size_t i = 0; i < sizeof(headers) / sizeof(headers[0]); i++)
-		MHD_add_response_header(resp, headers[i][0], headers[i][1]);
-	enum MHD_Result rc = MHD_queue_response(c, status, resp);
+	MHD_add_response_header(resp, "Content-Type", type);
+	for (size_t i = 0; i < sizeof(security_headers) / sizeof(security_headers[0]); i++)
+		MHD_add_response_header(resp, security_headers[i][0], security_headers[i][1]);
+	count(k, status);
+	enum MHD_Result rc = MHD_queue_response(k->c, status, resp);
 	MHD_destroy_response(resp);
 	return rc;
 }
 
-static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, const char *error, const char *detail)
+static enum MHD_Result send_json(struct call *k, unsigned status, json_t *body)
 {
-	return send_json(c, status, json_pack("{s:s, s:s}", "error", error, "detail", detail));
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	json_decref(body);
+	if (body && !text)
+		return MHD_NO;
+	enum MHD_Result rc = send_text(k, status, "application/json", text, text ? strlen(text) : 0);
+	free(text);
+	return rc;
 }
 
-static enum MHD_Result send_err(struct MHD_Connection *c, enum amana_err err, const char *detail)
+static enum MHD_Result send_error(struct call *k, unsigned status, const char *error, const char *detail)
 {
-	return send_error(c, http_status_for(err), amana_strerror(err), detail);
+	return send_json(k, status, json_pack("{s:s, s:s}", "error", error, "detail", detail));
+}
+
+static enum MHD_Result send_err(struct call *k, enum amana_err err, const char *detail)
+{
+	unsigned status = http_status_for(err);
+	const char *kind = status == MHD_HTTP_TOO_MANY_REQUESTS ? "too many requests" : amana_strerror(err);
+	return send_error(k, status, kind, detail);
 }
 
 /* The caller, for the audit log: its address, and a fresh request id. */
-static void caller(struct MHD_Connection *c, struct principal *who, const char *id, enum role role)
+static void caller(struct call *k, struct principal *who, const char *id, enum role role)
 {
 	memset(who, 0, sizeof(*who));
 	snprintf(who->id, sizeof(who->id), "%s", id);
 	who->role = role;
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(k->c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)ci->client_addr)->sin_addr, who->client,
 			  sizeof(who->client));
@@ -111,31 +157,65 @@ static const char *bearer(struct MHD_Connection *c, size_t *len)
 	return h + 7;
 }
 
-/* The session of the request: AMANA_OK and *sp, or the response sent. */
-static bool authenticated(struct http_server *s, struct MHD_Connection *c, struct session_principal *sp,
-			  enum MHD_Result *rc)
+/* The session of the request: true with *sp, and who set for the audit log
+ * ("account:N", its role and scope); or false, the response sent. */
+static bool authenticated(struct call *k, struct session_principal *sp, struct principal *who, enum MHD_Result *rc)
 {
 	size_t len = 0;
-	const char *token = bearer(c, &len);
-	enum amana_err err = token ? svc_session_check(s->r, token, len, (int64_t)time(NULL), sp) : AMANA_ERR_DENIED;
-	if (err == AMANA_OK)
+	const char *token = bearer(k->c, &len);
+	enum amana_err err = token ? svc_session_check(k->r, token, len, (int64_t)time(NULL), sp) : AMANA_ERR_DENIED;
+	if (err == AMANA_OK) {
+		if (who) {
+			char id[32];
+			snprintf(id, sizeof(id), "account:%lld", (long long)sp->account_id);
+			caller(k, who, id, sp->role);
+			who->session = sp;
+		}
 		return true;
+	}
 	if (err == AMANA_ERR_DENIED)
-		*rc = send_error(c, MHD_HTTP_UNAUTHORIZED, "unauthorized",
+		*rc = send_error(k, MHD_HTTP_UNAUTHORIZED, "unauthorized",
 				 "a valid session token is needed (Authorization: Bearer TOKEN; POST /v1/sessions)");
 	else
-		*rc = send_err(c, err, "the session could not be checked");
+		*rc = send_err(k, err, "the session could not be checked");
 	return false;
 }
 
-static enum MHD_Result sessions_post(struct http_server *s, struct MHD_Connection *c, const struct upload *up)
+/* A path segment of exactly digits digits (1-18), as a number. */
+static bool param_number(const char *p, size_t digits, uint64_t *out)
+{
+	size_t n = strlen(p);
+	if (n == 0 || n > 18 || (digits && n != digits))
+		return false;
+	uint64_t v = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return false;
+		v = v * 10 + (uint64_t)(p[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+/* A query argument as a number (absent: dflt). */
+static bool query_number(struct call *k, const char *name, uint64_t dflt, uint64_t *out)
+{
+	const char *v = MHD_lookup_connection_value(k->c, MHD_GET_ARGUMENT_KIND, name);
+	if (!v) {
+		*out = dflt;
+		return true;
+	}
+	return param_number(v, 0, out);
+}
+
+static enum MHD_Result sessions_post(struct call *k)
 {
 	struct http_login in;
-	if (http_login_parse(up->data, up->len, &in) != AMANA_OK)
-		return send_error(c, MHD_HTTP_BAD_REQUEST, "bad request",
+	if (http_login_parse(k->up->data, k->up->len, &in) != AMANA_OK)
+		return send_error(k, MHD_HTTP_BAD_REQUEST, "bad request",
 				  "the body is a JSON object {\"login\", \"password\", \"totp\"}");
 	struct principal who;
-	caller(c, &who, "http:anonymous", ROLE_CITIZEN);
+	caller(k, &who, "http:anonymous", ROLE_CITIZEN);
 	struct session_request req = {
 		.login = in.login,
 		.password = in.password,
@@ -145,42 +225,40 @@ static enum MHD_Result sessions_post(struct http_server *s, struct MHD_Connectio
 		.now = (int64_t)time(NULL),
 	};
 	struct session_opened out;
-	enum amana_err err = svc_session_open(s->r, &who, &req, &out);
+	enum amana_err err = svc_session_open(k->r, &who, &req, &out);
 	crypto_wipe(&in, sizeof(in));
 	if (err == AMANA_ERR_DENIED)
-		return send_error(c, MHD_HTTP_UNAUTHORIZED, "unauthorized",
+		return send_error(k, MHD_HTTP_UNAUTHORIZED, "unauthorized",
 				  "wrong login, password or code, or the account is locked");
 	if (err)
-		return send_err(c, err, "the session could not be opened");
-	enum MHD_Result rc = send_json(c, MHD_HTTP_CREATED,
+		return send_err(k, err, "the session could not be opened");
+	enum MHD_Result rc = send_json(k, MHD_HTTP_CREATED,
 				       json_pack("{s:s, s:I, s:s}", "token", out.token, "expires_at",
 						 (json_int_t)out.expires_at, "role", role_name(out.role)));
 	crypto_wipe(&out, sizeof(out));
 	return rc;
 }
 
-static enum MHD_Result sessions_delete(struct http_server *s, struct MHD_Connection *c, const struct upload *up)
+static enum MHD_Result sessions_delete(struct call *k)
 {
-	(void)up;
 	struct session_principal sp;
 	enum MHD_Result rc;
-	if (!authenticated(s, c, &sp, &rc))
+	if (!authenticated(k, &sp, NULL, &rc))
 		return rc;
 	size_t len = 0;
-	const char *token = bearer(c, &len);
-	enum amana_err err = svc_session_close(s->r, token, len);
+	const char *token = bearer(k->c, &len);
+	enum amana_err err = svc_session_close(k->r, token, len);
 	crypto_wipe(&sp, sizeof(sp));
 	if (err)
-		return send_err(c, err, "the session could not be closed");
-	return send_json(c, MHD_HTTP_NO_CONTENT, NULL);
+		return send_err(k, err, "the session could not be closed");
+	return send_json(k, MHD_HTTP_NO_CONTENT, NULL);
 }
 
-static enum MHD_Result me_get(struct http_server *s, struct MHD_Connection *c, const struct upload *up)
+static enum MHD_Result me_get(struct call *k)
 {
-	(void)up;
 	struct session_principal sp;
 	enum MHD_Result rc;
-	if (!authenticated(s, c, &sp, &rc))
+	if (!authenticated(k, &sp, NULL, &rc))
 		return rc;
 	json_t *employers = json_array();
 	for (unsigned i = 0; i < sp.n_employers; i++) {
@@ -196,27 +274,236 @@ static enum MHD_Result me_get(struct http_server *s, struct MHD_Connection *c, c
 	if (me && sp.person)
 		json_object_set_new(me, "person", json_string(reg));
 	crypto_wipe(&sp, sizeof(sp));
-	return send_json(c, MHD_HTTP_OK, me);
+	return send_json(k, MHD_HTTP_OK, me);
 }
 
-static enum MHD_Result healthz_get(struct http_server *s, struct MHD_Connection *c, const struct upload *up)
+/* YYYYMMDD as "YYYY-MM-DD", or JSON null for 0. */
+static json_t *json_date(uint32_t d)
 {
-	(void)s;
-	(void)up;
-	return send_json(c, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"));
+	if (!d)
+		return json_null();
+	char s[16];
+	snprintf(s, sizeof(s), "%04u-%02u-%02u", d / 10000, d / 100 % 100, d % 100);
+	return json_string(s);
 }
+
+static json_t *json_period(uint32_t p)
+{
+	if (!p)
+		return json_null();
+	char s[16];
+	snprintf(s, sizeof(s), "%06u", p);
+	return json_string(s);
+}
+
+static enum MHD_Result person_get(struct call *k)
+{
+	struct session_principal sp;
+	struct principal who;
+	enum MHD_Result rc;
+	if (!authenticated(k, &sp, &who, &rc))
+		return rc;
+	uint64_t reg;
+	if (!param_number(k->param[0], 9, &reg))
+		return send_error(k, MHD_HTTP_BAD_REQUEST, "bad request", "a registration number is 9 digits");
+	const char *purpose = MHD_lookup_connection_value(k->c, MHD_HEADER_KIND, "X-Purpose");
+	struct person_view v;
+	enum amana_err err = svc_person_show(k->r, &who, (uint32_t)reg, purpose, &v);
+	if (err == AMANA_ERR_DENIED)
+		return send_error(k, MHD_HTTP_FORBIDDEN, "forbidden",
+				  "outside this account's scope, without a purpose (X-Purpose: a case id), or the "
+				  "account is suspended");
+	if (err == AMANA_ERR_LIMIT)
+		return send_error(k, MHD_HTTP_TOO_MANY_REQUESTS, "too many requests",
+				  "past this account's budget of persons read: it is suspended until a supervisor "
+				  "unlocks it");
+	if (err == AMANA_ERR_USAGE)
+		return send_error(k, MHD_HTTP_BAD_REQUEST, "bad request", "the purpose is at most 200 bytes");
+	if (err)
+		return send_err(k, err,
+				err == AMANA_ERR_NOTFOUND ? "no person with this registration number"
+							  : "the person could not be read");
+	json_t *jobs = json_array();
+	for (unsigned i = 0; i < v.job_count; i++) {
+		char aff[16];
+		snprintf(aff, sizeof(aff), "%07u", v.jobs[i].affiliation);
+		json_array_append_new(jobs, json_pack("{s:s, s:o, s:o}", "affiliation", aff, "start",
+						      json_period(v.jobs[i].start_period), "end",
+						      json_period(v.jobs[i].end_period)));
+	}
+	char regs[16];
+	snprintf(regs, sizeof(regs), "%09u", v.registration);
+	json_t *out =
+	    json_pack("{s:s, s:s, s:s, s:o, s:i, s:I, s:o, s:i}", "registration", regs, "cin", v.cin, "name", v.name,
+		      "birth_date", json_date(v.birth_date), "children", (int)v.children, "created_at",
+		      (json_int_t)v.created_at, "employments", jobs, "employments_total", (int)v.job_total);
+	person_view_clear(&v);
+	return send_json(k, MHD_HTTP_OK, out);
+}
+
+static enum amana_err alert_to_json(void *ctx, const struct alert_view *a)
+{
+	json_t *list = ctx, *kinds = json_array();
+	for (unsigned bit = ALERT_HONEYTOKEN; bit <= ALERT_BUDGET; bit <<= 1)
+		if (a->kinds & bit)
+			json_array_append_new(kinds, json_string(policy_alert_name((enum policy_alert)bit)));
+	char subject[24] = "";
+	if (a->subject_kind == 'p')
+		snprintf(subject, sizeof(subject), "%09u", a->subject);
+	else if (a->subject_kind == 'e')
+		snprintf(subject, sizeof(subject), "%07u", a->subject);
+	const char *kind = a->subject_kind == 'p' ? "person" : a->subject_kind == 'e' ? "employer" : "none";
+	json_t *o = json_pack("{s:I, s:I, s:I, s:s, s:o, s:s, s:s}", "id", (json_int_t)a->id, "at_ms",
+			      (json_int_t)a->at_ms, "account", (json_int_t)a->account_id, "principal", a->principal,
+			      "kinds", kinds, "reason", a->reason, "subject_kind", kind);
+	if (!o)
+		return AMANA_ERR_NOMEM;
+	if (subject[0])
+		json_object_set_new(o, "subject", json_string(subject));
+	json_array_append_new(list, o);
+	return AMANA_OK;
+}
+
+static enum MHD_Result alerts_get(struct call *k)
+{
+	struct session_principal sp;
+	struct principal who;
+	enum MHD_Result rc;
+	if (!authenticated(k, &sp, &who, &rc))
+		return rc;
+	uint64_t after, limit;
+	if (!query_number(k, "after", 0, &after) || !query_number(k, "limit", 100, &limit) || limit < 1 || limit > 1000)
+		return send_error(k, MHD_HTTP_BAD_REQUEST, "bad request",
+				  "after is an alert id (default 0), limit 1 to 1000 (default 100)");
+	json_t *list = json_array();
+	enum amana_err err = svc_alerts(k->r, &who, (int64_t)after, (unsigned)limit, alert_to_json, list);
+	if (err) {
+		json_decref(list);
+		return send_err(k, err,
+				err == AMANA_ERR_DENIED ? "alerts are for supervisors and auditors"
+							: "the alerts could not be read");
+	}
+	return send_json(k, MHD_HTTP_OK, json_pack("{s:o}", "alerts", list));
+}
+
+static enum MHD_Result unlock_post(struct call *k)
+{
+	struct session_principal sp;
+	struct principal who;
+	enum MHD_Result rc;
+	if (!authenticated(k, &sp, &who, &rc))
+		return rc;
+	uint64_t id;
+	if (!param_number(k->param[0], 0, &id))
+		return send_error(k, MHD_HTTP_BAD_REQUEST, "bad request", "a principal is its account number");
+	enum amana_err err = svc_principal_unlock(k->r, &who, (int64_t)id);
+	if (err)
+		return send_err(k, err,
+				err == AMANA_ERR_DENIED     ? "a supervisor unlocks another account"
+				: err == AMANA_ERR_NOTFOUND ? "no such account"
+							    : "the account could not be unlocked");
+	return send_json(k, MHD_HTTP_OK, json_pack("{s:I, s:b}", "account", (json_int_t)id, "suspended", 0));
+}
+
+static enum MHD_Result healthz_get(struct call *k)
+{
+	return send_json(k, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"));
+}
+
+static enum MHD_Result metrics_get(struct call *k);
 
 const struct http_route http_routes[] = {
-	{ "GET", "/healthz" },
-	{ "POST", "/v1/sessions" },
-	{ "DELETE", "/v1/sessions/current" },
-	{ "GET", "/v1/me" },
+	{ "GET", "/healthz" },      { "GET", "/metrics" },
+	{ "POST", "/v1/sessions" }, { "DELETE", "/v1/sessions/current" },
+	{ "GET", "/v1/me" },        { "GET", "/v1/persons/{reg}" },
+	{ "GET", "/v1/alerts" },    { "POST", "/v1/principals/{id}/unlock" },
 };
 
-typedef enum MHD_Result (*route_fn)(struct http_server *s, struct MHD_Connection *c, const struct upload *up);
-static const route_fn handlers[] = { healthz_get, sessions_post, sessions_delete, me_get };
+typedef enum MHD_Result (*route_fn)(struct call *k);
+static const route_fn handlers[] = { healthz_get, metrics_get, sessions_post, sessions_delete,
+				     me_get,      person_get,  alerts_get,    unlock_post };
 _Static_assert(sizeof(handlers) / sizeof(handlers[0]) == HTTP_ROUTE_COUNT, "a handler per route");
 _Static_assert(sizeof(http_routes) / sizeof(http_routes[0]) == HTTP_ROUTE_COUNT, "HTTP_ROUTE_COUNT routes");
+
+/* Prometheus text format: requests by route and status, and the
+ * server's workers. Counts only: no personal data. */
+static enum MHD_Result metrics_get(struct call *k)
+{
+	size_t cap = 256 + (HTTP_ROUTE_COUNT + 1) * STATUS_COUNT * 128, n = 0;
+	char *text = malloc(cap);
+	if (!text)
+		return MHD_NO;
+	n += (size_t)snprintf(text + n, cap - n,
+			      "# HELP amanad_requests_total Requests answered, by route and status.\n"
+			      "# TYPE amanad_requests_total counter\n");
+	for (size_t r = 0; r <= HTTP_ROUTE_COUNT; r++)
+		for (size_t i = 0; i < STATUS_COUNT; i++) {
+			uint64_t v = atomic_load_explicit(&k->s->answered[r][i], memory_order_relaxed);
+			if (!v)
+				continue;
+			n += (size_t)snprintf(text + n, cap - n,
+					      "amanad_requests_total{route=\"%s %s\",code=\"%u\"} %llu\n",
+					      r < HTTP_ROUTE_COUNT ? http_routes[r].method : "",
+					      r < HTTP_ROUTE_COUNT ? http_routes[r].path : "unrouted", statuses[i],
+					      (unsigned long long)v);
+		}
+	pthread_mutex_lock(&k->s->workers_lock);
+	unsigned workers = k->s->n_workers;
+	pthread_mutex_unlock(&k->s->workers_lock);
+	n += (size_t)snprintf(text + n, cap - n,
+			      "# HELP amanad_workers Server threads with their own store connection.\n"
+			      "# TYPE amanad_workers gauge\namanad_workers %u\n"
+			      "# HELP amanad_worker_failures_total Store connections a worker could not open.\n"
+			      "# TYPE amanad_worker_failures_total counter\namanad_worker_failures_total %llu\n",
+			      workers,
+			      (unsigned long long)atomic_load_explicit(&k->s->worker_failures, memory_order_relaxed));
+	if (n >= cap)
+		n = cap - 1;
+	enum MHD_Result rc = send_text(k, MHD_HTTP_OK, "text/plain; version=0.0.4", text, n);
+	free(text);
+	return rc;
+}
+
+/* This thread's registry: made on its first request. */
+static struct registry *worker(struct http_server *s)
+{
+	struct registry *w = pthread_getspecific(s->worker_key);
+	if (w)
+		return w;
+	pthread_mutex_lock(&s->workers_lock);
+	if (s->n_workers < HTTP_THREADS_MAX && registry_worker_open(s->r, &w) == AMANA_OK) {
+		s->workers[s->n_workers++] = w;
+		pthread_setspecific(s->worker_key, w);
+	} else {
+		w = NULL;
+		atomic_fetch_add_explicit(&s->worker_failures, 1, memory_order_relaxed);
+	}
+	pthread_mutex_unlock(&s->workers_lock);
+	return w;
+}
+
+/* Does path match the route's template? Each {name} takes one segment
+ * (1-39 bytes) into k->param. */
+static bool match(const char *tmpl, const char *path, struct call *k)
+{
+	size_t np = 0;
+	while (*tmpl && *path) {
+		if (*tmpl == '{') {
+			const char *end = strchr(path, '/');
+			size_t n = end ? (size_t)(end - path) : strlen(path);
+			if (n == 0 || n >= sizeof(k->param[0]) || np == PARAMS_MAX)
+				return false;
+			memcpy(k->param[np], path, n);
+			k->param[np++][n] = '\0';
+			path += n;
+			tmpl = strchr(tmpl, '}') + 1;
+			continue;
+		}
+		if (*tmpl++ != *path++)
+			return false;
+	}
+	return *tmpl == '\0' && *path == '\0';
+}
 
 static enum MHD_Result route(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 			     const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
@@ -245,20 +532,26 @@ static enum MHD_Result route(void *cls, struct MHD_Connection *c, const char *ur
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	struct call k = { .s = s, .c = c, .up = up, .route = HTTP_ROUTE_COUNT };
 	if (up->too_large)
-		return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "too large", "the request body is over 64 KiB");
+		return send_error(&k, MHD_HTTP_CONTENT_TOO_LARGE, "too large", "the request body is over 64 KiB");
 	bool known_path = false;
 	for (size_t i = 0; i < HTTP_ROUTE_COUNT; i++) {
-		if (strcmp(url, http_routes[i].path) != 0)
+		if (!match(http_routes[i].path, url, &k))
 			continue;
 		known_path = true;
-		if (!strcmp(method, http_routes[i].method))
-			return handlers[i](s, c, up);
+		if (strcmp(method, http_routes[i].method) != 0)
+			continue;
+		k.route = i;
+		if (!(k.r = worker(s)))
+			return send_error(&k, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+					  "the registry cannot be reached; try again");
+		return handlers[i](&k);
 	}
 	if (known_path)
-		return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed",
+		return send_error(&k, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed",
 				  "see docs/openapi.yaml for the methods of each route");
-	return send_error(c, MHD_HTTP_NOT_FOUND, "not found", "no such route (docs/openapi.yaml lists them)");
+	return send_error(&k, MHD_HTTP_NOT_FOUND, "not found", "no such route (docs/openapi.yaml lists them)");
 }
 
 static void request_done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
@@ -277,34 +570,45 @@ static void request_done(void *cls, struct MHD_Connection *c, void **con_cls, en
 	}
 }
 
-enum amana_err http_server_start(struct registry *r, const char *host, uint16_t port, struct http_server **out,
+enum amana_err http_server_start(struct registry *r, const struct http_options *o, struct http_server **out,
 				 uint16_t *bound)
 {
 	*out = NULL;
 	struct sockaddr_in addr;
 	memset(&addr, 0, sizeof(addr));
 	addr.sin_family = AF_INET;
-	addr.sin_port = htons(port);
-	if (inet_pton(AF_INET, host, &addr.sin_addr) != 1)
+	addr.sin_port = htons(o->port);
+	if (inet_pton(AF_INET, o->host, &addr.sin_addr) != 1)
 		return AMANA_ERR_USAGE;
 	if ((ntohl(addr.sin_addr.s_addr) >> 24) != 127)
 		return AMANA_ERR_DENIED; /* plain HTTP on loopback only */
+	unsigned threads = o->threads ? o->threads : HTTP_THREADS_DEFAULT;
+	if (threads > HTTP_THREADS_MAX)
+		return AMANA_ERR_USAGE;
 	struct http_server *s = calloc(1, sizeof(*s));
 	if (!s)
 		return AMANA_ERR_NOMEM;
 	s->r = r;
-	s->daemon = MHD_start_daemon(
-	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY, port, NULL, NULL, route, s,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTIONS_MAX,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_SECONDS, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-	    (size_t)(32 * 1024), MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_NOTIFY_COMPLETED,
-	    request_done, NULL, MHD_OPTION_END);
+	if (pthread_key_create(&s->worker_key, NULL) != 0) {
+		free(s);
+		return AMANA_ERR_NOMEM;
+	}
+	pthread_mutex_init(&s->workers_lock, NULL);
+	s->daemon =
+	    MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY, o->port, NULL, NULL, route, s,
+			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, threads,
+			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTIONS_MAX, MHD_OPTION_CONNECTION_TIMEOUT,
+			     (unsigned)HTTP_TIMEOUT_SECONDS, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
+			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTIONS_MAX,
+			     MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL, MHD_OPTION_END);
 	if (!s->daemon) {
+		pthread_key_delete(s->worker_key);
+		pthread_mutex_destroy(&s->workers_lock);
 		free(s);
 		return AMANA_ERR_IO;
 	}
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-	*bound = info ? info->port : port;
+	*bound = info ? info->port : o->port;
 	*out = s;
 	return AMANA_OK;
 }
@@ -314,5 +618,9 @@ void http_server_stop(struct http_server *s)
 	if (!s)
 		return;
 	MHD_stop_daemon(s->daemon);
+	for (unsigned i = 0; i < s->n_workers; i++)
+		registry_worker_close(s->workers[i]);
+	pthread_key_delete(s->worker_key);
+	pthread_mutex_destroy(&s->workers_lock);
 	free(s);
 }

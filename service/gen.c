@@ -150,6 +150,58 @@ static enum amana_err register_persons(struct gen *G)
 	return err;
 }
 
+/* Bait: persons and employers no declaration names and no legitimate
+ * work touches, registered like the others after them and marked
+ * honeytoken. Any read of one raises an alert with its reader. */
+static enum amana_err plant_honeytokens(struct gen *G)
+{
+	struct registry *r = G->r;
+	int64_t now = (int64_t)time(NULL);
+	int64_t minimum = minimum_wage(G, G->opt->first_period);
+	uint32_t np = 1 + G->P / 20000, ne = 1 + G->E / 20000;
+	enum amana_err err = store_begin(r->store);
+	for (uint32_t i = 0; i < np && !err; i++) {
+		struct synth_person sp;
+		synth_person(G->opt->seed, G->P + G->U + i, minimum, &sp);
+		int64_t id;
+		uint32_t reg;
+		err = person_create(r, sp.cin, sp.name, sp.birth_date, sp.children, now, &id, &reg);
+		crypto_wipe(&sp, sizeof(sp));
+		if (!err)
+			err = mark_subject(r, AUDIT_SUBJECT_PERSON, id, ALERT_HONEYTOKEN);
+		if (!err)
+			G->sum->honeytoken_persons++;
+	}
+	for (uint32_t i = 0; i < ne && !err; i++) {
+		struct synth_employer se;
+		synth_employer(G->opt->seed, G->E + i, &se);
+		struct profile_rec p;
+		memset(&p, 0, sizeof(p));
+		memcpy(p.name, se.name, sizeof(p.name));
+		memcpy(p.activity, se.activity, sizeof(p.activity));
+		memcpy(p.address, se.address, sizeof(p.address));
+		memcpy(p.city, se.city, sizeof(p.city));
+		memcpy(p.postcode, se.postcode, sizeof(p.postcode));
+		memcpy(p.ice, se.ice, sizeof(p.ice));
+		int64_t id;
+		err = employer_create(r, affiliation_make(synth_affiliation_prefix(G->opt->seed, G->E + i)), &p, now,
+				      &id);
+		if (err == AMANA_ERR_EXISTS) { /* a prefix taken: one bait fewer */
+			err = AMANA_OK;
+			continue;
+		}
+		if (!err)
+			err = mark_subject(r, AUDIT_SUBJECT_EMPLOYER, id, ALERT_HONEYTOKEN);
+		if (!err)
+			G->sum->honeytoken_employers++;
+	}
+	if (!err)
+		err = store_commit(r->store);
+	else
+		(void)store_rollback(r->store);
+	return err;
+}
+
 /* Employer sizes: a Zipf-Mandelbrot law, so a few employers are large and
  * most are small, as in the real registry. */
 static enum amana_err assign_initial(struct gen *G)
@@ -475,6 +527,8 @@ static enum amana_err gen_run(struct registry *r, const struct gen_options *opt,
 		out->last_period = period;
 		period = period_next(period);
 	}
+	if (!err)
+		err = plant_honeytokens(&G);
 	out->employers = G.E;
 	out->persons = G.P;
 	out->unregistered = G.next_unregistered - G.P;
@@ -501,6 +555,6 @@ enum amana_err svc_gen(struct registry *r, const struct principal *who, const st
 	audit_note(&note, who, "gen");
 	enum amana_err err = gen_run(r, opt, out, why, why_cap);
 	/* Bulk registration: counted, not listed. */
-	note.subjects_total = out->employers + out->persons;
+	note.subjects_total = out->employers + out->persons + out->honeytoken_employers + out->honeytoken_persons;
 	return audit_commit(r, &note, err);
 }

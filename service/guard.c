@@ -130,6 +130,13 @@ static void mark_key(struct registry *r, char subject_kind, int64_t id, uint8_t 
 	crypto_keyed_hash(&r->bx_mark, in, sizeof(in), out);
 }
 
+enum amana_err mark_subject(struct registry *r, char subject_kind, int64_t id, int64_t kinds)
+{
+	uint8_t key[STORE_MARK_BYTES];
+	mark_key(r, subject_kind, id, key);
+	return store_mark_put(r->store, key, kinds);
+}
+
 enum amana_err marks_of(struct registry *r, char subject_kind, int64_t id, int64_t *kinds)
 {
 	uint8_t key[STORE_MARK_BYTES];
@@ -337,9 +344,7 @@ enum amana_err svc_mark(struct registry *r, const struct principal *who, enum ma
 	}
 	if (!err) {
 		audit_entry_subject(&note, subject, id);
-		uint8_t key[STORE_MARK_BYTES];
-		mark_key(r, subject, id, key);
-		err = store_mark_put(r->store, key, (int64_t)kinds);
+		err = mark_subject(r, subject, id, (int64_t)kinds);
 	}
 	return audit_commit(r, &note, err);
 }

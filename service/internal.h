@@ -60,6 +60,8 @@ struct guard_request {
  * note->reason. The CLI (no session) is held to its purpose rule only. */
 enum amana_err guard_access(struct registry *r, const struct principal *who, const struct guard_request *q,
 			    struct audit_entry *note) AMANA_MUST_CHECK;
+/* Set a subject's marks (gen's bait). */
+enum amana_err mark_subject(struct registry *r, char subject_kind, int64_t id, int64_t kinds) AMANA_MUST_CHECK;
 /* A subject's marks (enum policy_alert bits). */
 enum amana_err marks_of(struct registry *r, char subject_kind, int64_t id, int64_t *kinds) AMANA_MUST_CHECK;
 

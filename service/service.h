@@ -221,6 +221,7 @@ struct gen_options {
 
 struct gen_summary {
 	uint32_t employers, persons, unregistered, files;
+	uint32_t honeytoken_employers, honeytoken_persons; /* bait planted besides */
 	uint64_t lines;
 	uint32_t first_period, last_period;
 };

@@ -1,9 +1,12 @@
 /* test_http.c - amanad on a free loopback port, driven over real HTTP:
  * health, logins with password and TOTP, the session's account, logout,
  * password guessing locked out, malformed and oversized input refused,
- * every login attempt on the audit log. */
+ * every login attempt on the audit log; each role's reads of persons
+ * allowed and refused, an agent stopped at its budget, suspended, alerted
+ * and unlocked by a supervisor, a bait record's read alerting. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -32,7 +35,10 @@ struct ctx {
 	uint16_t port;
 	char pw[4200];
 	char totp[64]; /* the agent account's secret, base32 */
-	char reg[16];
+	char sup_totp[64]; /* the supervisor's */
+	char reg[16]; /* the citizen's own registration */
+	char regs[4][16]; /* other persons; the last one bait */
+	char log[4200]; /* amanad's standard error */
 };
 
 struct response {
@@ -118,6 +124,23 @@ static int setup(void **state)
 	assert_exit(&r, 0, "person register");
 	assert_non_null(json_str(json_ws(r.out), "registration", c->reg, sizeof(c->reg)));
 	run_result_free(&r);
+	for (int i = 0; i < 4; i++) {
+		char cin[16];
+		snprintf(cin, sizeof(cin), "QB65433%d", i);
+		run_on(&r, &c->g, "person", "register", "--cin", cin, "--name", "Nadia Tazi", "--birth", "1990-01-02",
+		       "--json", NULL);
+		assert_exit(&r, 0, "person register");
+		assert_non_null(json_str(json_ws(r.out), "registration", c->regs[i], sizeof(c->regs[i])));
+		run_result_free(&r);
+	}
+	run_on(&r, &c->g, "person", "flag", c->regs[3], "--honeytoken", NULL);
+	assert_exit(&r, 0, "person flag");
+	run_result_free(&r);
+	char policy[4200];
+	snprintf(policy, sizeof(policy), "%s/policy", c->g.dir);
+	static const char budgets[] = "# the tests' budgets\nagent.persons_per_hour = 3\n";
+	assert_int_equal(write_file(policy, budgets, strlen(budgets)), 0);
+	snprintf(c->log, sizeof(c->log), "%s/amanad.log", c->g.dir);
 	snprintf(c->pw, sizeof(c->pw), "%s/pw", c->g.dir);
 	static const char pw[] = "correct horse battery\n";
 	assert_int_equal(write_file(c->pw, pw, strlen(pw)), 0);
@@ -130,6 +153,11 @@ static int setup(void **state)
 	assert_exit(&r, 0, "account add agent");
 	assert_non_null(json_str(json_ws(r.out), "totp_secret", c->totp, sizeof(c->totp)));
 	run_result_free(&r);
+	run_on(&r, &c->g, "account", "add", "--role", "supervisor", "--login", "sup.1", "--password-file", c->pw,
+	       "--json", NULL);
+	assert_exit(&r, 0, "account add supervisor");
+	assert_non_null(json_str(json_ws(r.out), "totp_secret", c->sup_totp, sizeof(c->sup_totp)));
+	run_result_free(&r);
 
 	/* amanad on a free port: it prints the port on its first line */
 	int p[2];
@@ -140,8 +168,12 @@ static int setup(void **state)
 		dup2(p[1], 1);
 		close(p[0]);
 		close(p[1]);
+		int log = open(c->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (log >= 0)
+			dup2(log, 2);
 		const char *bin = getenv("AMANAD_BIN");
-		execl(bin, bin, "-d", c->g.home, "--key", c->g.key, "--listen", "127.0.0.1:0", (char *)NULL);
+		execl(bin, bin, "-d", c->g.home, "--key", c->g.key, "--listen", "127.0.0.1:0", "--threads", "4",
+		      "--policy", policy, (char *)NULL);
 		_exit(127);
 	}
 	close(p[1]);
@@ -313,6 +345,177 @@ static void test_bad_input(void **state)
 	assert_int_equal(r.status, 200);
 }
 
+/* Log in (with the account's code when totp is set) and make the
+ * Authorization header line of the session into auth. */
+static void session(struct ctx *c, const char *login_name, const char *totp, char auth[200])
+{
+	struct response r;
+	char code[7];
+	if (totp)
+		totp_code(totp, (int64_t)time(NULL), code);
+	login(c, login_name, "correct horse battery", totp ? code : NULL, &r);
+	if (r.status != 201)
+		fail_msg("login %s: %d %s", login_name, r.status, r.body);
+	char token[80];
+	assert_non_null(json_str(r.body, "token", token, sizeof(token)));
+	snprintf(auth, 200, "Authorization: Bearer %s\r\n", token);
+}
+
+/* GET /v1/persons/REG with auth and, if purpose, X-Purpose. */
+static int read_person(struct ctx *c, const char *auth, const char *reg, const char *purpose, struct response *r)
+{
+	char path[64], head[400];
+	snprintf(path, sizeof(path), "/v1/persons/%s", reg);
+	snprintf(head, sizeof(head), "%s%s%s%s", auth, purpose ? "X-Purpose: " : "", purpose ? purpose : "",
+		 purpose ? "\r\n" : "");
+	request(c, "GET", path, head, NULL, 0, r);
+	return r->status;
+}
+
+static size_t count_of(const char *hay, const char *needle)
+{
+	size_t n = 0;
+	for (const char *p = hay; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+/* Each role on GET /v1/persons/{reg}: the citizen itself only, the agent
+ * with a purpose, the supervisor never; who may not read a number learns
+ * nothing of whether it exists; every read, refused or not, logged. */
+static void test_person_reads_by_role(void **state)
+{
+	struct ctx *c = *state;
+	struct response r;
+	char citizen[200], agent[200], sup[200];
+	session(c, "said", NULL, citizen);
+	session(c, "agent.7", c->totp, agent);
+	session(c, "sup.1", c->sup_totp, sup);
+
+	assert_int_equal(read_person(c, citizen, c->reg, NULL, &r), 200);
+	char buf[64];
+	assert_string_equal(json_str(r.body, "registration", buf, sizeof(buf)), c->reg);
+	assert_string_equal(json_str(r.body, "name", buf, sizeof(buf)), "SAID ALAOUI");
+	assert_string_equal(json_str(r.body, "birth_date", buf, sizeof(buf)), "1985-05-06");
+	assert_int_equal(read_person(c, citizen, c->regs[0], NULL, &r), 403);
+	assert_null(strstr(r.body, "NADIA"));
+	assert_int_equal(read_person(c, citizen, "199999990", NULL, &r), 403); /* no such person: the same */
+
+	assert_int_equal(read_person(c, agent, c->regs[0], NULL, &r), 403); /* no purpose */
+	assert_int_equal(read_person(c, agent, c->regs[0], "case 2026-114", &r), 200);
+	assert_string_equal(json_str(r.body, "name", buf, sizeof(buf)), "NADIA TAZI");
+	assert_int_equal(read_person(c, agent, "199999990", "case 2026-114", &r), 404);
+	assert_int_equal(read_person(c, agent, "12345", "case 2026-114", &r), 400);
+	assert_int_equal(read_person(c, agent, "1000000x8", "case 2026-114", &r), 400);
+	assert_int_equal(read_person(c, agent, "199999990' OR '1'='1", "case", &r), 400);
+	assert_int_equal(read_person(c, "", c->regs[0], "case 2026-114", &r), 401);
+
+	assert_int_equal(read_person(c, sup, c->regs[0], "case 2026-114", &r), 403);
+	request(c, "GET", "/v1/alerts", agent, NULL, 0, &r);
+	assert_int_equal(r.status, 403);
+	request(c, "GET", "/v1/alerts", citizen, NULL, 0, &r);
+	assert_int_equal(r.status, 403);
+	request(c, "GET", "/v1/alerts?limit=0", sup, NULL, 0, &r);
+	assert_int_equal(r.status, 400);
+	request(c, "POST", "/v1/principals/1/unlock", agent, NULL, 0, &r);
+	assert_int_equal(r.status, 403);
+	request(c, "GET", "/v1/persons/", agent, NULL, 0, &r);
+	assert_int_equal(r.status, 404);
+
+	/* on the audit log, each of those reads of the person: allowed or not */
+	struct run_result q;
+	run_on(&q, &c->g, "audit", "query", "--subject", c->regs[0], "--json", NULL);
+	assert_exit(&q, 0, "audit query");
+	assert_int_equal(count_of(q.out, "\"action\":\"person.show\""), 4);
+	assert_int_equal(count_of(q.out, "\"action\":\"person.show\",\"outcome\":\"allowed\""), 1);
+	assert_int_equal(count_of(q.out, "\"action\":\"person.show\",\"outcome\":\"denied\""), 3);
+	run_result_free(&q);
+}
+
+/* An agent reading past its budget (3 persons an hour here): refused with
+ * 429, alerted, suspended (its token stops working) until a supervisor
+ * unlocks it, then it reads again. */
+static void test_budget_suspends_until_unlocked(void **state)
+{
+	struct ctx *c = *state;
+	struct response r;
+	char agent[200], sup[200];
+	session(c, "agent.7", c->totp, agent);
+	session(c, "sup.1", c->sup_totp, sup);
+	request(c, "GET", "/v1/me", agent, NULL, 0, &r);
+	long long agent_id = json_int(r.body, "account");
+	request(c, "GET", "/v1/me", sup, NULL, 0, &r);
+	long long sup_id = json_int(r.body, "account");
+	assert_true(agent_id > 0 && sup_id > 0);
+
+	assert_int_equal(read_person(c, agent, c->reg, "case 1", &r), 200);
+	assert_int_equal(read_person(c, agent, c->regs[0], "case 1", &r), 200);
+	assert_int_equal(read_person(c, agent, c->regs[1], "case 1", &r), 200);
+	assert_int_equal(read_person(c, agent, c->reg, "case 1", &r), 200); /* a reread costs nothing */
+	assert_int_equal(read_person(c, agent, c->regs[2], "case 1", &r), 429);
+	assert_non_null(strstr(r.body, "suspended"));
+	assert_int_equal(read_person(c, agent, c->reg, "case 1", &r), 401);
+
+	request(c, "GET", "/v1/alerts", sup, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	char want[64];
+	snprintf(want, sizeof(want), "\"account\":%lld", agent_id);
+	assert_non_null(strstr(r.body, want));
+	assert_non_null(strstr(r.body, "\"kinds\":[\"budget\"]"));
+	snprintf(want, sizeof(want), "\"subject\":\"%s\"", c->regs[2]);
+	assert_non_null(strstr(r.body, want));
+
+	char path[64];
+	snprintf(path, sizeof(path), "/v1/principals/%lld/unlock", sup_id);
+	request(c, "POST", path, sup, NULL, 0, &r);
+	assert_int_equal(r.status, 403); /* not one's own */
+	request(c, "POST", "/v1/principals/99999/unlock", sup, NULL, 0, &r);
+	assert_int_equal(r.status, 404);
+	snprintf(path, sizeof(path), "/v1/principals/%lld/unlock", agent_id);
+	request(c, "POST", path, sup, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(read_person(c, agent, c->regs[2], "case 1", &r), 200);
+
+	/* the alert went to the server's log as a JSON line, naming no one */
+	size_t len = 0;
+	char *log = read_file(c->log, &len);
+	assert_non_null(log);
+	assert_non_null(strstr(log, "{\"alert\":"));
+	assert_non_null(strstr(log, "\"budget\""));
+	assert_null(strstr(log, c->regs[2]));
+	assert_null(strstr(log, "NADIA"));
+	free(log);
+}
+
+/* A bait record read: served as any other, alerted with the reader. */
+static void test_honeytoken_read_alerts(void **state)
+{
+	struct ctx *c = *state;
+	struct response r;
+	char agent[200], sup[200];
+	session(c, "agent.7", c->totp, agent);
+	session(c, "sup.1", c->sup_totp, sup);
+	request(c, "GET", "/v1/alerts", sup, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "{\"alerts\":[]}");
+	assert_int_equal(read_person(c, agent, c->regs[3], "case 9", &r), 200);
+	assert_non_null(strstr(r.body, "NADIA TAZI"));
+	request(c, "GET", "/v1/alerts", sup, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "\"kinds\":[\"honeytoken\"]"));
+	char want[64];
+	snprintf(want, sizeof(want), "\"subject\":\"%s\"", c->regs[3]);
+	assert_non_null(strstr(r.body, want));
+	request(c, "GET", "/v1/alerts?after=1", sup, NULL, 0, &r);
+	assert_string_equal(r.body, "{\"alerts\":[]}");
+	/* the metrics count the calls, and say nothing of whom */
+	request(c, "GET", "/metrics", "", NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.head, "text/plain"));
+	assert_non_null(strstr(r.body, "amanad_requests_total{route=\"GET /v1/persons/{reg}\",code=\"200\"} 1"));
+	assert_null(strstr(r.body, c->regs[3]));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -320,6 +523,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_login_me_logout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_guessing_locks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_person_reads_by_role, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_budget_suspends_until_unlocked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_honeytoken_read_alerts, setup, teardown),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests_name("amanad over HTTP", tests, NULL, NULL);
