@@ -34,6 +34,14 @@ struct http_server {
 	/* requests answered, by route (the last: no route) and status */
 	atomic_uint_fast64_t answered[HTTP_ROUTE_COUNT + 1][STATUS_COUNT];
 	atomic_uint_fast64_t worker_failures;
+	/* Responses waiting for their audit entry to be durable, in the order
+	 * their entries were queued; the waiter thread resumes each. */
+	pthread_t waiter;
+	pthread_mutex_t wait_lock;
+	pthread_cond_t wait_cond;
+	struct held_request *ring[HTTP_CONNECTIONS_MAX + 1];
+	size_t ring_head, ring_len;
+	bool stopping, waiter_started;
 };
 
 /* One request as a handler sees it. */
@@ -41,17 +49,30 @@ struct http_server {
 struct call {
 	struct http_server *s;
 	struct MHD_Connection *c;
-	const struct upload *up;
+	struct upload *up;
 	struct registry *r; /* this thread's */
 	size_t route;
 	char param[PARAMS_MAX][40]; /* the {…} segments of the path, in order */
 };
 
-/* A request's body, gathered as it arrives. */
+/* A request's body, gathered as it arrives; and its response while the
+ * connection is suspended, waiting for the request's audit entry. */
+struct held_request {
+	struct MHD_Connection *c;
+	struct MHD_Response *resp;
+	unsigned status;
+	size_t route;
+	uint64_t ticket;
+	bool durable; /* set by the waiter before it resumes the connection */
+};
+
 struct upload {
 	char *data;
 	size_t len;
 	bool too_large;
+	uint64_t ticket; /* the last audit entry this request's calls queued (0: none) */
+	struct held_request held;
+	bool holding;
 };
 
 unsigned http_status_for(enum amana_err err)
@@ -73,6 +94,56 @@ static void count(struct call *k, unsigned status)
 	for (size_t i = 0; i < STATUS_COUNT; i++)
 		if (statuses[i] == status)
 			atomic_fetch_add_explicit(&k->s->answered[k->route][i], 1, memory_order_relaxed);
+}
+
+static enum MHD_Result audit_failed(struct call *k);
+
+/* Suspend the connection with its response until the waiter thread finds
+ * the request's audit entry durable. False (the caller waits itself) when
+ * the server is stopping. */
+static bool hold(struct call *k, struct MHD_Response *resp, unsigned status)
+{
+	struct http_server *s = k->s;
+	struct held_request *h = &k->up->held;
+	*h = (struct held_request){
+		.c = k->c, .resp = resp, .status = status, .route = k->route, .ticket = k->up->ticket, .durable = false
+	};
+	pthread_mutex_lock(&s->wait_lock);
+	bool ok = !s->stopping && s->waiter_started && s->ring_len < sizeof(s->ring) / sizeof(s->ring[0]);
+	if (ok) {
+		k->up->holding = true;
+		MHD_suspend_connection(k->c);
+		s->ring[(s->ring_head + s->ring_len++) % (sizeof(s->ring) / sizeof(s->ring[0]))] = h;
+		pthread_cond_signal(&s->wait_cond);
+	}
+	pthread_mutex_unlock(&s->wait_lock);
+	if (!ok)
+		h->resp = NULL;
+	return ok;
+}
+
+/* The waiter: in the order the entries were queued, wait until each is
+ * durable (one fsync covers many) and resume its connection. */
+static void *waiter_main(void *arg)
+{
+	struct http_server *s = arg;
+	const size_t cap = sizeof(s->ring) / sizeof(s->ring[0]);
+	pthread_mutex_lock(&s->wait_lock);
+	for (;;) {
+		while (s->ring_len == 0 && !s->stopping)
+			pthread_cond_wait(&s->wait_cond, &s->wait_lock);
+		if (s->ring_len == 0)
+			break;
+		struct held_request *h = s->ring[s->ring_head];
+		s->ring_head = (s->ring_head + 1) % cap;
+		s->ring_len--;
+		pthread_mutex_unlock(&s->wait_lock);
+		h->durable = svc_audit_wait(s->r, h->ticket) == AMANA_OK;
+		MHD_resume_connection(h->c);
+		pthread_mutex_lock(&s->wait_lock);
+	}
+	pthread_mutex_unlock(&s->wait_lock);
+	return NULL;
 }
 
 static const char *const security_headers[][2] = {
@@ -99,6 +170,12 @@ static enum MHD_Result send_text(struct call *k, unsigned status, const char *ty
 	MHD_add_response_header(resp, "Content-Type", type);
 	for (size_t i = 0; i < sizeof(security_headers) / sizeof(security_headers[0]); i++)
 		MHD_add_response_header(resp, security_headers[i][0], security_headers[i][1]);
+	if (k->up && k->up->ticket && hold(k, resp, status))
+		return MHD_YES; /* sent once its audit entry is durable */
+	if (k->up && k->up->ticket && svc_audit_wait(k->r, k->up->ticket) != AMANA_OK) {
+		MHD_destroy_response(resp);
+		return audit_failed(k);
+	}
 	count(k, status);
 	enum MHD_Result rc = MHD_queue_response(k->c, status, resp);
 	MHD_destroy_response(resp);
@@ -119,6 +196,15 @@ static enum MHD_Result send_json(struct call *k, unsigned status, json_t *body)
 static enum MHD_Result send_error(struct call *k, unsigned status, const char *error, const char *detail)
 {
 	return send_json(k, status, json_pack("{s:s, s:s}", "error", error, "detail", detail));
+}
+
+/* The audit entry could not be made durable: nothing of the answer
+ * leaves (fail closed). */
+static enum MHD_Result audit_failed(struct call *k)
+{
+	k->up->ticket = 0;
+	return send_error(k, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error",
+			  "the access could not be written to the audit log; nothing was sent");
 }
 
 static enum MHD_Result send_err(struct call *k, enum amana_err err, const char *detail)
@@ -533,6 +619,22 @@ static enum MHD_Result route(void *cls, struct MHD_Connection *c, const char *ur
 		return MHD_YES;
 	}
 	struct call k = { .s = s, .c = c, .up = up, .route = HTTP_ROUTE_COUNT };
+	if (up->holding) { /* resumed: the entry is durable, or could not be made so */
+		struct held_request *h = &up->held;
+		up->holding = false;
+		up->ticket = 0;
+		k.route = h->route;
+		if (!h->durable) {
+			MHD_destroy_response(h->resp);
+			h->resp = NULL;
+			return audit_failed(&k);
+		}
+		count(&k, h->status);
+		enum MHD_Result rc = MHD_queue_response(c, h->status, h->resp);
+		MHD_destroy_response(h->resp);
+		h->resp = NULL;
+		return rc;
+	}
 	if (up->too_large)
 		return send_error(&k, MHD_HTTP_CONTENT_TOO_LARGE, "too large", "the request body is over 64 KiB");
 	bool known_path = false;
@@ -546,7 +648,12 @@ static enum MHD_Result route(void *cls, struct MHD_Connection *c, const char *ur
 		if (!(k.r = worker(s)))
 			return send_error(&k, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
 					  "the registry cannot be reached; try again");
-		return handlers[i](&k);
+		/* The calls queue their audit entries; the response waits
+		 * for them (send_text), not the thread. */
+		registry_defer_audit(k.r, &up->ticket);
+		enum MHD_Result rc = handlers[i](&k);
+		registry_defer_audit(k.r, NULL);
+		return rc;
 	}
 	if (known_path)
 		return send_error(&k, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed",
@@ -561,6 +668,8 @@ static void request_done(void *cls, struct MHD_Connection *c, void **con_cls, en
 	(void)toe;
 	struct upload *up = *con_cls;
 	if (up) {
+		if (up->held.resp)
+			MHD_destroy_response(up->held.resp);
 		if (up->data) {
 			crypto_wipe(up->data, up->len); /* passwords come in bodies */
 			free(up->data);
@@ -568,6 +677,21 @@ static void request_done(void *cls, struct MHD_Connection *c, void **con_cls, en
 		free(up);
 		*con_cls = NULL;
 	}
+}
+
+/* Resume every held connection, then end the waiter: later responses
+ * wait for their entries on their own threads. */
+static void stop_waiter(struct http_server *s)
+{
+	pthread_mutex_lock(&s->wait_lock);
+	s->stopping = true;
+	pthread_cond_signal(&s->wait_cond);
+	pthread_mutex_unlock(&s->wait_lock);
+	pthread_mutex_lock(&s->wait_lock);
+	bool started = s->waiter_started;
+	pthread_mutex_unlock(&s->wait_lock);
+	if (started)
+		pthread_join(s->waiter, NULL);
 }
 
 enum amana_err http_server_start(struct registry *r, const struct http_options *o, struct http_server **out,
@@ -594,14 +718,20 @@ enum amana_err http_server_start(struct registry *r, const struct http_options *
 		return AMANA_ERR_NOMEM;
 	}
 	pthread_mutex_init(&s->workers_lock, NULL);
-	s->daemon =
-	    MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY, o->port, NULL, NULL, route, s,
-			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, threads,
-			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTIONS_MAX, MHD_OPTION_CONNECTION_TIMEOUT,
-			     (unsigned)HTTP_TIMEOUT_SECONDS, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
-			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTIONS_MAX,
-			     MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL, MHD_OPTION_END);
+	pthread_mutex_init(&s->wait_lock, NULL);
+	pthread_cond_init(&s->wait_cond, NULL);
+	s->waiter_started = pthread_create(&s->waiter, NULL, waiter_main, s) == 0;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY | MHD_ALLOW_SUSPEND_RESUME;
+	s->daemon = MHD_start_daemon(
+	    flags, o->port, NULL, NULL, route, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+	    MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTIONS_MAX,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_SECONDS, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    (size_t)(32 * 1024), MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTIONS_MAX,
+	    MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL, MHD_OPTION_END);
 	if (!s->daemon) {
+		stop_waiter(s);
+		pthread_cond_destroy(&s->wait_cond);
+		pthread_mutex_destroy(&s->wait_lock);
 		pthread_key_delete(s->worker_key);
 		pthread_mutex_destroy(&s->workers_lock);
 		free(s);
@@ -617,7 +747,10 @@ void http_server_stop(struct http_server *s)
 {
 	if (!s)
 		return;
+	stop_waiter(s);
 	MHD_stop_daemon(s->daemon);
+	pthread_cond_destroy(&s->wait_cond);
+	pthread_mutex_destroy(&s->wait_lock);
 	for (unsigned i = 0; i < s->n_workers; i++)
 		registry_worker_close(s->workers[i]);
 	pthread_key_delete(s->worker_key);

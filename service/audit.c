@@ -22,7 +22,12 @@
 enum amana_err audit_then_commit(struct registry *r, struct audit_entry *e, enum amana_err err)
 {
 	if (!err) {
+		/* A write is committed only once its entry is durable: it
+		 * waits, deferral or not. */
+		uint64_t *defer = r->audit_defer;
+		r->audit_defer = NULL;
 		err = audit_commit(r, e, AMANA_OK);
+		r->audit_defer = defer;
 		e->action[0] = 0;
 	}
 	if (!err)
@@ -53,6 +58,7 @@ const struct svc_catalog_entry svc_catalog[] = {
 	{ "svc_session_check", NULL, false },
 	{ "svc_session_close", NULL, false },
 	/* No personal data: counts, and the log's own structure. */
+	{ "svc_audit_wait", NULL, false },
 	{ "svc_stats", NULL, false },
 	{ "svc_audit_head", NULL, false },
 	{ "svc_audit_prove", NULL, false },
@@ -137,7 +143,14 @@ enum amana_err audit_commit(struct registry *r, struct audit_entry *e, enum aman
 		if (!e->reason[0])
 			field(e->reason, sizeof(e->reason), amana_strerror(result));
 	}
-	enum amana_err err = audit_append(r->audit, e, NULL);
+	enum amana_err err;
+	if (r->audit_defer) {
+		uint64_t ticket = 0;
+		if (!(err = audit_submit(r->audit, e, &ticket)))
+			*r->audit_defer = ticket; /* entries are durable in order: the last covers all */
+	} else {
+		err = audit_append(r->audit, e, NULL);
+	}
 	crypto_wipe(e->purpose_sealed, sizeof(e->purpose_sealed));
 	/* The call's own failure comes first; then a log that cannot be
 	 * written fails the call (fail closed). */
@@ -373,4 +386,16 @@ enum amana_err svc_audit_witness(struct registry *r, const struct principal *who
 		return err;
 	out->appended = true;
 	return AMANA_OK;
+}
+
+void registry_defer_audit(struct registry *w, uint64_t *ticket)
+{
+	if (ticket)
+		*ticket = 0;
+	w->audit_defer = ticket;
+}
+
+enum amana_err svc_audit_wait(struct registry *r, uint64_t ticket)
+{
+	return ticket ? audit_wait(r->audit, ticket) : AMANA_OK;
 }

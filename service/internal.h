@@ -33,6 +33,7 @@ struct registry {
 	struct crypto_bidx_key bx_aff, bx_reg, bx_cin, bx_name, bx_login, bx_mark;
 	struct guard *guard; /* budgets, suspensions, the alert sink */
 	struct registry *parent; /* a worker's: it owns all but the store */
+	uint64_t *audit_defer; /* registry_defer_audit: where the last queued entry's ticket goes */
 	char dir[PATH_MAX];
 };
 

@@ -66,6 +66,16 @@ const struct rules *registry_rules(const struct registry *r);
 enum amana_err registry_worker_open(struct registry *r, struct registry **w) AMANA_MUST_CHECK;
 void registry_worker_close(struct registry *w);
 
+/* For a server with many requests in flight: while a worker registry
+ * defers (ticket non-NULL), its calls queue the audit entries of their
+ * reads instead of waiting for each to be durable, and leave the last
+ * one's ticket in *ticket (0: none). Whatever such a call returned may
+ * leave the process only once svc_audit_wait(w, *ticket) succeeds; if it
+ * fails, nothing of it may. Writes still wait for their entry before they
+ * commit. NULL stops deferring. */
+void registry_defer_audit(struct registry *w, uint64_t *ticket);
+enum amana_err svc_audit_wait(struct registry *r, uint64_t ticket) AMANA_MUST_CHECK;
+
 /* The budgets (policy.h) of amanad's principals: the defaults until set. */
 void registry_set_policy(struct registry *r, const struct policy_config *c);
 
