@@ -32,8 +32,22 @@ struct usage {
 	struct idmap seen; /* person row -> unix hour last read, today */
 };
 
+/* Sessions checked in the last second, by token hash: a request then
+ * costs no query for its session. A session closed, or an account
+ * suspended or unlocked, in this process leaves the cache at once; one
+ * closed or suspended by another process is refused by this one within
+ * SESSION_CACHE_MS. */
+#define SESSION_CACHE_SLOTS 4096
+#define SESSION_CACHE_MS 1000
+struct session_slot {
+	uint8_t hash[STORE_TOKEN_HASH_BYTES];
+	int64_t cached_ms; /* monotonic; 0: empty */
+	struct session_principal sp;
+};
+
 struct guard {
 	pthread_mutex_t m;
+	struct session_slot *sessions; /* SESSION_CACHE_SLOTS, direct-mapped */
 	struct policy_config config;
 	struct usage *u; /* by account, unsorted: a server has hundreds, not millions */
 	size_t n, cap;
@@ -46,7 +60,9 @@ enum amana_err guard_new(struct guard **out)
 	struct guard *g = calloc(1, sizeof(*g));
 	if (!g)
 		return AMANA_ERR_NOMEM;
-	if (pthread_mutex_init(&g->m, NULL) != 0) {
+	g->sessions = calloc(SESSION_CACHE_SLOTS, sizeof(*g->sessions));
+	if (!g->sessions || pthread_mutex_init(&g->m, NULL) != 0) {
+		free(g->sessions);
 		free(g);
 		return AMANA_ERR_NOMEM;
 	}
@@ -62,6 +78,8 @@ void guard_free(struct guard *g)
 	for (size_t i = 0; i < g->n; i++)
 		idmap_free(&g->u[i].seen);
 	free(g->u);
+	crypto_wipe(g->sessions, SESSION_CACHE_SLOTS * sizeof(*g->sessions));
+	free(g->sessions);
 	pthread_mutex_destroy(&g->m);
 	free(g);
 }
@@ -117,6 +135,64 @@ static struct usage *usage_of(struct guard *g, int64_t account, int64_t now)
 		u->persons_hour = 0;
 	}
 	return u;
+}
+
+/* ---- the session cache ---- */
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 1; /* never 0 */
+}
+
+static struct session_slot *slot_of(struct guard *g, const uint8_t hash[STORE_TOKEN_HASH_BYTES])
+{
+	uint32_t h;
+	memcpy(&h, hash, sizeof(h)); /* a SHA-256: uniform */
+	return &g->sessions[h % SESSION_CACHE_SLOTS];
+}
+
+bool session_cache_get(struct registry *r, const uint8_t hash[STORE_TOKEN_HASH_BYTES], int64_t now,
+		       struct session_principal *out)
+{
+	struct guard *g = r->guard;
+	pthread_mutex_lock(&g->m);
+	struct session_slot *sl = slot_of(g, hash);
+	bool hit = sl->cached_ms && mono_ms() - sl->cached_ms < SESSION_CACHE_MS &&
+		   memcmp(sl->hash, hash, STORE_TOKEN_HASH_BYTES) == 0 && sl->sp.expires_at > now;
+	if (hit)
+		*out = sl->sp;
+	pthread_mutex_unlock(&g->m);
+	return hit;
+}
+
+void session_cache_put(struct registry *r, const uint8_t hash[STORE_TOKEN_HASH_BYTES],
+		       const struct session_principal *sp)
+{
+	struct guard *g = r->guard;
+	pthread_mutex_lock(&g->m);
+	struct session_slot *sl = slot_of(g, hash);
+	memcpy(sl->hash, hash, STORE_TOKEN_HASH_BYTES);
+	sl->sp = *sp;
+	sl->cached_ms = mono_ms();
+	pthread_mutex_unlock(&g->m);
+}
+
+void session_cache_drop(struct registry *r, const uint8_t *hash, int64_t account)
+{
+	struct guard *g = r->guard;
+	pthread_mutex_lock(&g->m);
+	if (hash) {
+		struct session_slot *sl = slot_of(g, hash);
+		if (memcmp(sl->hash, hash, STORE_TOKEN_HASH_BYTES) == 0)
+			sl->cached_ms = 0;
+	} else {
+		for (size_t i = 0; i < SESSION_CACHE_SLOTS; i++)
+			if (g->sessions[i].sp.account_id == account)
+				g->sessions[i].cached_ms = 0;
+	}
+	pthread_mutex_unlock(&g->m);
 }
 
 /* ---- marks ---- */
@@ -226,6 +302,7 @@ static enum amana_err set_suspended(struct registry *r, int64_t account, bool su
 		c.st.failures = 0;
 		c.st.locked_until = 0;
 	}
+	session_cache_drop(r, NULL, account);
 	return store_account_set_state(r->store, account, &c.st);
 }
 

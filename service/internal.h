@@ -63,6 +63,13 @@ enum amana_err guard_access(struct registry *r, const struct principal *who, con
 			    struct audit_entry *note) AMANA_MUST_CHECK;
 /* Set a subject's marks (gen's bait). */
 enum amana_err mark_subject(struct registry *r, char subject_kind, int64_t id, int64_t kinds) AMANA_MUST_CHECK;
+/* Sessions recently checked (svc_session_check): a hit for a valid,
+ * unexpired one; drop one token's, or (hash NULL) an account's. */
+bool session_cache_get(struct registry *r, const uint8_t hash[STORE_TOKEN_HASH_BYTES], int64_t now,
+		       struct session_principal *out);
+void session_cache_put(struct registry *r, const uint8_t hash[STORE_TOKEN_HASH_BYTES],
+		       const struct session_principal *sp);
+void session_cache_drop(struct registry *r, const uint8_t *hash, int64_t account);
 /* A subject's marks (enum policy_alert bits). */
 enum amana_err marks_of(struct registry *r, char subject_kind, int64_t id, int64_t *kinds) AMANA_MUST_CHECK;
 
@@ -142,6 +149,15 @@ enum amana_err find_employer(struct registry *r, uint32_t aff, int64_t *id) AMAN
 /* The same through another connection to the registry's store. */
 enum amana_err find_employer_on(struct registry *r, struct store *s, uint32_t aff, int64_t *id) AMANA_MUST_CHECK;
 enum amana_err find_person_by_reg(struct registry *r, uint32_t reg, int64_t *id) AMANA_MUST_CHECK;
+/* The same, keeping the row's sealed identity and CIN (opened only once
+ * the read is authorized): one query for a read of a person. */
+struct person_sealed {
+	uint8_t identity[SEALED_MAX], cin[SEALED_MAX];
+	size_t identity_len, cin_len;
+	int64_t created_at;
+};
+enum amana_err find_person_sealed(struct registry *r, uint32_t reg, int64_t *id,
+				  struct person_sealed *out) AMANA_MUST_CHECK;
 enum amana_err find_person_by_cin(struct registry *r, const char *cin, int64_t *id, uint32_t *reg) AMANA_MUST_CHECK;
 enum amana_err find_person_by_cin_on(struct registry *r, struct store *s, const char *cin, int64_t *id,
 				     uint32_t *reg) AMANA_MUST_CHECK;

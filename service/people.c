@@ -246,7 +246,8 @@ enum amana_err svc_person_show(struct registry *r, const struct principal *who, 
 	/* Whom the call was about is logged even when it is refused: a
 	 * person's access history shows the attempts too. */
 	int64_t id = 0;
-	enum amana_err ferr = err ? err : find_person_by_reg(r, registration, &id);
+	struct person_sealed ps;
+	enum amana_err ferr = err ? err : find_person_sealed(r, registration, &id, &ps);
 	if (ferr == AMANA_OK)
 		audit_entry_subject(&note, AUDIT_SUBJECT_PERSON, id);
 	else if (ferr != AMANA_ERR_NOTFOUND)
@@ -262,13 +263,16 @@ enum amana_err svc_person_show(struct registry *r, const struct principal *who, 
 	};
 	if ((err = guard_access(r, who, &q, &note)) || (err = ferr))
 		return audit_commit(r, &note, err);
+	/* the row found above, opened now that the read is allowed */
 	struct person_get_ctx c = { r, out, false };
-	if ((err = store_person_get(r->store, id, person_get_cb, &c)))
+	struct store_person row = {
+		.id = id,
+		.cin_sealed = { ps.cin, ps.cin_len },
+		.identity_sealed = { ps.identity, ps.identity_len },
+		.created_at = ps.created_at,
+	};
+	if ((err = person_get_cb(&c, &row)))
 		goto fail;
-	if (!c.found) {
-		err = AMANA_ERR_NOTFOUND;
-		goto fail;
-	}
 	out->registration = registration;
 	struct jobs_ctx jc = { r, out };
 	if ((err = store_employment_of_person(r->store, id, job_cb, &jc)))

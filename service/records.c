@@ -422,6 +422,39 @@ static enum amana_err match_reg(void *vctx, const struct store_person *p)
 	return AMANA_OK;
 }
 
+struct keep_ctx {
+	struct find_ctx f;
+	struct person_sealed *out;
+};
+
+static enum amana_err match_reg_keep(void *vctx, const struct store_person *p)
+{
+	struct keep_ctx *c = vctx;
+	enum amana_err err = match_reg(&c->f, p);
+	if (err != AMANA_ERR_EXISTS)
+		return err;
+	struct person_sealed *o = c->out;
+	if (p->identity_sealed.len > sizeof(o->identity) || p->cin_sealed.len > sizeof(o->cin))
+		return AMANA_ERR_CORRUPT;
+	memcpy(o->identity, p->identity_sealed.data, p->identity_sealed.len);
+	o->identity_len = p->identity_sealed.len;
+	memcpy(o->cin, p->cin_sealed.data, p->cin_sealed.len);
+	o->cin_len = p->cin_sealed.len;
+	o->created_at = p->created_at;
+	return AMANA_ERR_EXISTS;
+}
+
+enum amana_err find_person_sealed(struct registry *r, uint32_t reg, int64_t *id, struct person_sealed *out)
+{
+	struct keep_ctx c = { .f = { .r = r, .want_u32 = reg }, .out = out };
+	enum amana_err err = store_person_by_reg(r->store, bidx_registration(r, reg), match_reg_keep, &c);
+	if (c.f.found) {
+		*id = c.f.id;
+		return AMANA_OK;
+	}
+	return err && err != AMANA_ERR_EXISTS ? err : AMANA_ERR_NOTFOUND;
+}
+
 enum amana_err find_person_by_reg(struct registry *r, uint32_t reg, int64_t *id)
 {
 	struct find_ctx c = { .r = r, .want_u32 = reg };

@@ -572,7 +572,9 @@ enum amana_err registry_worker_open(struct registry *r, struct registry **w)
 		return AMANA_ERR_NOMEM;
 	*n = *r;
 	n->parent = r;
-	if ((err = store_open(location, 0, &n->store))) {
+	n->store = NULL;
+	if ((err = store_open(location, 0, &n->store)) || (err = store_serve_reads(n->store))) {
+		store_close(n->store);
 		crypto_wipe(n, sizeof(*n));
 		free(n);
 		return err;

@@ -213,6 +213,8 @@ struct store_ops {
 				      struct store_session *out);
 	enum amana_err (*session_revoke)(struct store *s, const uint8_t hash[STORE_TOKEN_HASH_BYTES]);
 
+	enum amana_err (*serve_reads)(struct store *s);
+
 	enum amana_err (*mark_put)(struct store *s, const uint8_t key[STORE_MARK_BYTES], int64_t kinds);
 	enum amana_err (*mark_get)(struct store *s, const uint8_t key[STORE_MARK_BYTES], int64_t *kinds);
 	enum amana_err (*alert_insert)(struct store *s, const struct store_alert *a);
@@ -487,6 +489,14 @@ AMANA_MUST_CHECK static inline enum amana_err store_session_revoke(struct store 
 								   const uint8_t hash[STORE_TOKEN_HASH_BYTES])
 {
 	return STORE_CALL(session_revoke, hash);
+}
+/* Tune a connection that will serve mostly random reads (a server
+ * worker's). SQLite maps the database file (reads without a system call
+ * each; an I/O error on it then stops the process, which fails closed);
+ * PostgreSQL needs nothing. */
+AMANA_MUST_CHECK static inline enum amana_err store_serve_reads(struct store *s)
+{
+	return STORE_CALL(serve_reads);
 }
 /* Set a subject's marks (kinds: bits; 0 clears them). */
 AMANA_MUST_CHECK static inline enum amana_err store_mark_put(struct store *s, const uint8_t key[STORE_MARK_BYTES],

@@ -2046,6 +2046,12 @@ static enum amana_err pg_session_revoke(struct store *s, const uint8_t hash[STOR
 	return run_one(s, P_SES_REVOKE, &p);
 }
 
+static enum amana_err pg_serve_reads(struct store *s)
+{
+	(void)s; /* the server keeps its own cache */
+	return AMANA_OK;
+}
+
 /* ---- marks and alerts ---- */
 
 static enum amana_err pg_mark_put(struct store *s, const uint8_t key[STORE_MARK_BYTES], int64_t kinds)
@@ -2159,6 +2165,7 @@ static const struct store_ops pg_ops = {
 	.session_insert = pg_session_insert,
 	.session_get = pg_session_get,
 	.session_revoke = pg_session_revoke,
+	.serve_reads = pg_serve_reads,
 	.mark_put = pg_mark_put,
 	.mark_get = pg_mark_get,
 	.alert_insert = pg_alert_insert,
