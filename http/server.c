@@ -382,6 +382,22 @@ static json_t *json_period(uint32_t p)
 	return json_string(s);
 }
 
+/* An X-Purpose header: printable ASCII (it is sealed into the audit
+ * entry and shown back to the person read). NULL or valid: true. */
+static bool purpose_ok(const char *p)
+{
+	for (; p && *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+			return false;
+	return true;
+}
+
+static enum MHD_Result bad_purpose(struct call *k)
+{
+	return send_error(k, MHD_HTTP_BAD_REQUEST, "bad request",
+			  "X-Purpose is printable ASCII, at most 200 bytes (a case id)");
+}
+
 static enum MHD_Result person_get(struct call *k)
 {
 	struct session_principal sp;
@@ -393,6 +409,8 @@ static enum MHD_Result person_get(struct call *k)
 	if (!param_number(k->param[0], 9, &reg))
 		return send_error(k, MHD_HTTP_BAD_REQUEST, "bad request", "a registration number is 9 digits");
 	const char *purpose = MHD_lookup_connection_value(k->c, MHD_HEADER_KIND, "X-Purpose");
+	if (!purpose_ok(purpose))
+		return bad_purpose(k);
 	struct person_view v;
 	enum amana_err err = svc_person_show(k->r, &who, (uint32_t)reg, purpose, &v);
 	if (err == AMANA_ERR_DENIED)
@@ -491,6 +509,287 @@ static enum MHD_Result unlock_post(struct call *k)
 	return send_json(k, MHD_HTTP_OK, json_pack("{s:I, s:b}", "account", (json_int_t)id, "suspended", 0));
 }
 
+/* A period path segment: YYYYMM. */
+static bool param_period(const char *p, uint32_t *out)
+{
+	uint64_t v;
+	if (!param_number(p, 6, &v) || v % 100 < 1 || v % 100 > 12 || v / 100 < 1900)
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+static enum MHD_Result me_career_get(struct call *k)
+{
+	struct session_principal sp;
+	struct principal who;
+	enum MHD_Result rc;
+	if (!authenticated(k, &sp, &who, &rc))
+		return rc;
+	if (!sp.person)
+		return send_error(k, MHD_HTTP_FORBIDDEN, "forbidden", "a career is a citizen account's own");
+	struct person_view v;
+	enum amana_err err = svc_person_show(k->r, &who, sp.person, NULL, &v);
+	if (err)
+		return send_err(k, err, "the career could not be read");
+	json_t *jobs = json_array();
+	for (unsigned i = 0; i < v.job_count; i++) {
+		char aff[16];
+		snprintf(aff, sizeof(aff), "%07u", v.jobs[i].affiliation);
+		json_array_append_new(jobs, json_pack("{s:s, s:o, s:o}", "affiliation", aff, "start",
+						      json_period(v.jobs[i].start_period), "end",
+						      json_period(v.jobs[i].end_period)));
+	}
+	char regs[16];
+	snprintf(regs, sizeof(regs), "%09u", v.registration);
+	json_t *out = json_pack("{s:s, s:o, s:i}", "registration", regs, "employments", jobs, "employments_total",
+				(int)v.job_total);
+	person_view_clear(&v);
+	return send_json(k, MHD_HTTP_OK, out);
+}
+
+#define ACCESS_LOG_MAX 1000
+struct access_list {
+	json_t *list;
+	size_t n;
+	bool truncated;
+};
+
+static enum amana_err access_entry(void *ctx, uint64_t seq, const struct audit_entry *e, const char *purpose)
+{
+	struct access_list *a = ctx;
+	if (a->n == ACCESS_LOG_MAX) { /* the most recent ones: drop the oldest */
+		json_array_remove(a->list, 0);
+		a->n--;
+		a->truncated = true;
+	}
+	static const char *const outcomes[] = { "allowed", "denied", "failed" };
+	const char *outcome = (unsigned)e->outcome < 3 ? outcomes[e->outcome] : "?";
+	/* Text of older entries that is not UTF-8 (the CLI took any purpose)
+	 * shows as "?" rather than failing the whole history. */
+	json_t *o = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s}", "seq", (json_int_t)seq, "time_ms",
+			      (json_int_t)e->time_ms, "principal", e->principal, "role", e->role, "action", e->action,
+			      "outcome", outcome, "reason", e->reason, "purpose", purpose ? purpose : "");
+	if (!o)
+		o = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s}", "seq", (json_int_t)seq, "time_ms",
+			      (json_int_t)e->time_ms, "principal", "?", "role", e->role, "action", e->action, "outcome",
+			      outcome, "reason", "?", "purpose", "?");
+	if (!o)
+		return AMANA_ERR_NOMEM;
+	json_array_append_new(a->list, o);
+	a->n++;
+	return AMANA_OK;
+}
+
+static enum MHD_Result me_access_log_get(struct call *k)
+{
+	struct session_principal sp;
+	struct principal who;
+	enum MHD_Result rc;
+	if (!authenticated(k, &sp, &who, &rc))
+		return rc;
+	struct access_list a = { json_array(), 0, false };
+	enum amana_err err = svc_access_log(k->r, &who, access_entry, &a);
+	if (err) {
+		json_decref(a.list);
+		return send_err(k, err,
+				err == AMANA_ERR_DENIED ? "the access history is a citizen account's own"
+							: "the access history could not be read");
+	}
+	return send_json(k, MHD_HTTP_OK, json_pack("{s:o, s:b}", "entries", a.list, "truncated", a.truncated));
+}
+
+/* The employer and period of /v1/employers/{aff}/.../{period}, and the
+ * caller's purpose (X-Purpose, for an agent). */
+static bool employer_period(struct call *k, uint32_t *aff, uint32_t *period, enum MHD_Result *rc)
+{
+	uint64_t a;
+	if (!param_number(k->param[0], 7, &a) || !param_period(k->param[1], period)) {
+		*rc = send_error(k, MHD_HTTP_BAD_REQUEST, "bad request",
+				 "an affiliation number is 7 digits, a period YYYYMM");
+		return false;
+	}
+	*aff = (uint32_t)a;
+	return true;
+}
+
+static enum MHD_Result contributions_get(struct call *k)
+{
+	struct session_principal sp;
+	struct principal who;
+	enum MHD_Result rc;
+	if (!authenticated(k, &sp, &who, &rc))
+		return rc;
+	uint32_t aff, period;
+	if (!employer_period(k, &aff, &period, &rc))
+		return rc;
+	who.purpose = MHD_lookup_connection_value(k->c, MHD_HEADER_KIND, "X-Purpose");
+	if (!purpose_ok(who.purpose))
+		return bad_purpose(k);
+	struct contributions_view v;
+	enum amana_err err = svc_contributions(k->r, &who, aff, period, &v);
+	if (err)
+		return send_err(k, err,
+				err == AMANA_ERR_DENIED     ? "outside this account's employers, or without a purpose"
+				: err == AMANA_ERR_NOTFOUND ? "no declaration of this employer for this period"
+							    : "the contributions could not be computed");
+	json_t *branches = json_array();
+	for (int i = 0; i < BRANCH_COUNT; i++) {
+		const struct contribution_line *b = &v.c.branches[i];
+		json_array_append_new(branches,
+				      json_pack("{s:s, s:I, s:I, s:I}", "branch", branch_name(b->branch), "base",
+						(json_int_t)b->base, "employer", (json_int_t)b->employer, "employee",
+						(json_int_t)b->employee));
+	}
+	char affs[16], per[16];
+	snprintf(affs, sizeof(affs), "%07u", aff);
+	snprintf(per, sizeof(per), "%06u", period);
+	json_t *out =
+	    json_pack("{s:s, s:s, s:I, s:i, s:I, s:I, s:o, s:I, s:I, s:s}", "affiliation", affs, "period", per,
+		      "employees", (json_int_t)v.employees, "declarations", (int)v.declarations, "real_salaries",
+		      (json_int_t)v.c.real_salaries, "capped_salaries", (json_int_t)v.c.capped_salaries, "branches",
+		      branches, "total_employer", (json_int_t)v.c.total_employer, "total_employee",
+		      (json_int_t)v.c.total_employee, "unit", "centimes");
+	crypto_wipe(&v, sizeof(v));
+	return send_json(k, MHD_HTTP_OK, out);
+}
+
+static enum MHD_Result prefilled_get(struct call *k)
+{
+	struct session_principal sp;
+	struct principal who;
+	enum MHD_Result rc;
+	if (!authenticated(k, &sp, &who, &rc))
+		return rc;
+	uint32_t aff, period;
+	if (!employer_period(k, &aff, &period, &rc))
+		return rc;
+	who.purpose = MHD_lookup_connection_value(k->c, MHD_HEADER_KIND, "X-Purpose");
+	if (!purpose_ok(who.purpose))
+		return bad_purpose(k);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (!f)
+		return send_err(k, AMANA_ERR_NOMEM, "out of memory");
+	unsigned persons = 0;
+	enum amana_err err = svc_prefill(k->r, &who, aff, period, f, &persons);
+	if (fclose(f) != 0 && !err)
+		err = AMANA_ERR_NOMEM;
+	if (err) {
+		if (text)
+			crypto_wipe(text, len);
+		free(text);
+		return send_err(k, err,
+				err == AMANA_ERR_DENIED  ? "outside this account's employers, or without a purpose"
+				: err == AMANA_ERR_LIMIT ? "past this account's budget of documents: suspended until "
+							   "a supervisor unlocks it"
+				: err == AMANA_ERR_NOTFOUND ? "no such employer"
+							    : "the pre-filled list could not be written");
+	}
+	enum MHD_Result r = send_text(k, MHD_HTTP_OK, "text/plain; charset=us-ascii", text, len);
+	free(text);
+	return r;
+}
+
+static void hex(const uint8_t *b, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+static json_t *head_json(const struct audit_head_view *h)
+{
+	char root[2 * MERKLE_HASH_BYTES + 1], sig[2 * AUDIT_SIGNATURE_BYTES + 1], pk[2 * AUDIT_PUBLIC_KEY_BYTES + 1];
+	hex(h->head.root, MERKLE_HASH_BYTES, root);
+	hex(h->head.signature, AUDIT_SIGNATURE_BYTES, sig);
+	hex(h->public_key, AUDIT_PUBLIC_KEY_BYTES, pk);
+	return json_pack("{s:I, s:I, s:s, s:s, s:s}", "tree_size", (json_int_t)h->head.size, "timestamp_ms",
+			 (json_int_t)h->head.time_ms, "root_hash", root, "signature", sig, "public_key", pk);
+}
+
+static enum MHD_Result audit_sth_get(struct call *k)
+{
+	struct session_principal sp;
+	struct principal who;
+	enum MHD_Result rc;
+	if (!authenticated(k, &sp, &who, &rc))
+		return rc;
+	struct audit_head_view h;
+	enum amana_err err = svc_audit_head(k->r, &who, &h);
+	if (err)
+		return send_err(k, err, err == AMANA_ERR_DENIED ? "the audit log is for auditors" : "no signed head");
+	return send_json(k, MHD_HTTP_OK, head_json(&h));
+}
+
+static enum MHD_Result audit_proof_get(struct call *k)
+{
+	struct session_principal sp;
+	struct principal who;
+	enum MHD_Result rc;
+	if (!authenticated(k, &sp, &who, &rc))
+		return rc;
+	uint64_t seq;
+	if (!param_number(k->param[0], 0, &seq))
+		return send_error(k, MHD_HTTP_BAD_REQUEST, "bad request", "an entry's sequence number, from 0");
+	struct audit_proof_view *p = malloc(sizeof(*p));
+	if (!p)
+		return send_err(k, AMANA_ERR_NOMEM, "out of memory");
+	enum amana_err err = svc_audit_prove(k->r, &who, seq, p);
+	if (err) {
+		free(p);
+		return send_err(k, err,
+				err == AMANA_ERR_DENIED ? "the audit log is for auditors"
+							: "no such entry under the latest signed head");
+	}
+	json_t *path = json_array();
+	for (size_t i = 0; i < p->path_len; i++) {
+		char h[2 * MERKLE_HASH_BYTES + 1];
+		hex(p->path[i], MERKLE_HASH_BYTES, h);
+		json_array_append_new(path, json_string(h));
+	}
+	char leaf[2 * MERKLE_HASH_BYTES + 1];
+	hex(p->leaf_hash, MERKLE_HASH_BYTES, leaf);
+	json_t *out = json_pack("{s:I, s:s, s:o, s:o}", "leaf_index", (json_int_t)p->leaf_index, "leaf_hash", leaf,
+				"path", path, "head", head_json(&p->head));
+	crypto_wipe(p, sizeof(*p));
+	free(p);
+	return send_json(k, MHD_HTTP_OK, out);
+}
+
+static enum MHD_Result audit_entries_get(struct call *k)
+{
+	struct session_principal sp;
+	struct principal who;
+	enum MHD_Result rc;
+	if (!authenticated(k, &sp, &who, &rc))
+		return rc;
+	struct audit_query q = { .registration = 0 };
+	uint64_t person = 0, employer = 0, since = 0, until = 0;
+	if (!query_number(k, "person", 0, &person) || !query_number(k, "employer", 0, &employer) ||
+	    !query_number(k, "since_ms", 0, &since) || !query_number(k, "until_ms", 0, &until) || person > 999999999 ||
+	    employer > 9999999)
+		return send_error(k, MHD_HTTP_BAD_REQUEST, "bad request",
+				  "filters: person (9 digits), employer (7 digits), principal, since_ms, until_ms");
+	q.registration = (uint32_t)person;
+	q.affiliation = (uint32_t)employer;
+	q.principal = MHD_lookup_connection_value(k->c, MHD_GET_ARGUMENT_KIND, "principal");
+	q.since_ms = (int64_t)since;
+	q.until_ms = (int64_t)until;
+	struct access_list a = { json_array(), 0, false };
+	enum amana_err err = svc_audit_query(k->r, &who, &q, access_entry, &a);
+	if (err) {
+		json_decref(a.list);
+		return send_err(k, err,
+				err == AMANA_ERR_DENIED     ? "the audit log is for auditors"
+				: err == AMANA_ERR_NOTFOUND ? "no such person or employer"
+							    : "the audit log could not be read");
+	}
+	return send_json(k, MHD_HTTP_OK,
+			 json_pack("{s:o, s:I, s:b}", "entries", a.list, "matched", (json_int_t)q.matched, "truncated",
+				   a.truncated));
+}
+
 static enum MHD_Result healthz_get(struct call *k)
 {
 	return send_json(k, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"));
@@ -499,15 +798,29 @@ static enum MHD_Result healthz_get(struct call *k)
 static enum MHD_Result metrics_get(struct call *k);
 
 const struct http_route http_routes[] = {
-	{ "GET", "/healthz" },      { "GET", "/metrics" },
-	{ "POST", "/v1/sessions" }, { "DELETE", "/v1/sessions/current" },
-	{ "GET", "/v1/me" },        { "GET", "/v1/persons/{reg}" },
-	{ "GET", "/v1/alerts" },    { "POST", "/v1/principals/{id}/unlock" },
+	{ "GET", "/healthz" },
+	{ "GET", "/metrics" },
+	{ "POST", "/v1/sessions" },
+	{ "DELETE", "/v1/sessions/current" },
+	{ "GET", "/v1/me" },
+	{ "GET", "/v1/me/career" },
+	{ "GET", "/v1/me/access-log" },
+	{ "GET", "/v1/persons/{reg}" },
+	{ "GET", "/v1/employers/{aff}/contributions/{period}" },
+	{ "GET", "/v1/employers/{aff}/prefilled/{period}" },
+	{ "GET", "/v1/alerts" },
+	{ "POST", "/v1/principals/{id}/unlock" },
+	{ "GET", "/v1/audit/sth" },
+	{ "GET", "/v1/audit/proof/{seq}" },
+	{ "GET", "/v1/audit/entries" },
 };
 
 typedef enum MHD_Result (*route_fn)(struct call *k);
-static const route_fn handlers[] = { healthz_get, metrics_get, sessions_post, sessions_delete,
-				     me_get,      person_get,  alerts_get,    unlock_post };
+static const route_fn handlers[] = {
+	healthz_get,   metrics_get,       sessions_post, sessions_delete,   me_get,
+	me_career_get, me_access_log_get, person_get,    contributions_get, prefilled_get,
+	alerts_get,    unlock_post,       audit_sth_get, audit_proof_get,   audit_entries_get,
+};
 _Static_assert(sizeof(handlers) / sizeof(handlers[0]) == HTTP_ROUTE_COUNT, "a handler per route");
 _Static_assert(sizeof(http_routes) / sizeof(http_routes[0]) == HTTP_ROUTE_COUNT, "HTTP_ROUTE_COUNT routes");
 

@@ -53,6 +53,7 @@ const struct svc_catalog_entry svc_catalog[] = {
 	{ "svc_alerts", "alerts.read", true },
 	/* A staff account's state: audited as the supervisor's act. */
 	{ "svc_principal_unlock", "principal.unlock", true },
+	{ "svc_access_log", "access_log.read", true },
 	/* The caller's own session: no one else's data. The calls made with
 	 * it are audited, each. */
 	{ "svc_session_check", NULL, false },
@@ -282,6 +283,30 @@ enum amana_err svc_audit_query(struct registry *r, const struct principal *who, 
 	c->ctx = ctx;
 	err = audit_each(r->audit, 0, query_one, c);
 	q->matched = c->matched;
+	crypto_wipe(c, sizeof(*c));
+	free(c);
+	return err;
+}
+
+enum amana_err svc_access_log(struct registry *r, const struct principal *who, audit_query_fn fn, void *ctx)
+{
+	struct audit_entry note;
+	audit_note(&note, who, "access_log.read");
+	struct audit_query q = { .registration = 0 };
+	enum amana_err err = AMANA_OK;
+	if (!who->session || who->session->role != ROLE_CITIZEN || !who->session->person) {
+		snprintf(note.reason, sizeof(note.reason), "only a citizen reads their own access history");
+		err = AMANA_ERR_DENIED;
+	}
+	if (!err && (err = find_person_by_reg(r, who->session->person, &q.person_id)) == AMANA_OK)
+		audit_entry_subject(&note, AUDIT_SUBJECT_PERSON, q.person_id);
+	if ((err = audit_commit(r, &note, err)))
+		return err;
+	struct query_ctx *c = calloc(1, sizeof(*c));
+	if (!c)
+		return AMANA_ERR_NOMEM;
+	*c = (struct query_ctx){ .r = r, .q = &q, .fn = fn, .ctx = ctx };
+	err = audit_each(r->audit, 0, query_one, c);
 	crypto_wipe(c, sizeof(*c));
 	free(c);
 	return err;

@@ -315,15 +315,28 @@ static enum amana_err add_totals(void *vctx, const struct store_declaration *d)
 	return AMANA_OK;
 }
 
-static enum amana_err contributions(struct registry *r, uint32_t affiliation, uint32_t period,
-				    struct contributions_view *out, struct audit_entry *note)
+static enum amana_err contributions(struct registry *r, const struct principal *who, const char *purpose,
+				    uint32_t affiliation, uint32_t period, struct contributions_view *out,
+				    struct audit_entry *note)
 {
 	memset(out, 0, sizeof(*out));
-	int64_t id;
-	enum amana_err err = find_employer(r, affiliation, &id);
-	if (err)
+	int64_t id = 0;
+	enum amana_err ferr = find_employer(r, affiliation, &id);
+	if (ferr && ferr != AMANA_ERR_NOTFOUND)
+		return ferr;
+	if (!ferr)
+		audit_entry_subject(note, AUDIT_SUBJECT_EMPLOYER, id);
+	/* scope first: who may not see this employer learns nothing of it */
+	struct guard_request q = {
+		.act = ACT_CONTRIBUTIONS_READ,
+		.subject_kind = ferr ? 0 : AUDIT_SUBJECT_EMPLOYER,
+		.subject_id = id,
+		.employer = affiliation,
+		.purpose = purpose && purpose[0],
+	};
+	enum amana_err err = guard_access(r, who, &q, note);
+	if (err || (err = ferr))
 		return err;
-	audit_entry_subject(note, AUDIT_SUBJECT_EMPLOYER, id);
 	struct contrib_ctx c = { .r = r, .note = note };
 	if ((err = store_declarations_of(r->store, id, period, add_totals, &c)))
 		return err;
@@ -343,7 +356,7 @@ enum amana_err svc_contributions(struct registry *r, const struct principal *who
 {
 	struct audit_entry note;
 	audit_note(&note, who, "contributions");
-	enum amana_err err = contributions(r, affiliation, period, out, &note);
+	enum amana_err err = contributions(r, who, who->purpose, affiliation, period, out, &note);
 	if ((err = audit_commit(r, &note, err)))
 		crypto_wipe(out, sizeof(*out));
 	return err;

@@ -26,11 +26,24 @@ enum amana_err svc_prefill(struct registry *r, const struct principal *who, uint
 {
 	struct audit_entry note;
 	audit_note(&note, who, "prefill");
-	int64_t employer_id;
-	enum amana_err err = find_employer(r, affiliation, &employer_id);
-	if (err)
+	int64_t employer_id = 0;
+	enum amana_err ferr = find_employer(r, affiliation, &employer_id);
+	if (ferr && ferr != AMANA_ERR_NOTFOUND)
+		return audit_commit(r, &note, ferr);
+	if (!ferr)
+		audit_entry_subject(&note, AUDIT_SUBJECT_EMPLOYER, employer_id);
+	/* scope first: who may not see this employer learns nothing of it */
+	struct guard_request q = {
+		.act = ACT_PREFILL_READ,
+		.subject_kind = ferr ? 0 : AUDIT_SUBJECT_EMPLOYER,
+		.subject_id = employer_id,
+		.employer = affiliation,
+		.purpose = who->purpose && who->purpose[0],
+		.document = true,
+	};
+	enum amana_err err = guard_access(r, who, &q, &note);
+	if (err || (err = ferr))
 		return audit_commit(r, &note, err);
-	audit_entry_subject(&note, AUDIT_SUBJECT_EMPLOYER, employer_id);
 	struct roster ro;
 	roster_init(&ro);
 	err = roster_load(r, employer_id, period, true, &ro);

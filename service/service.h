@@ -36,6 +36,9 @@ struct principal {
 	 * The policy (scope on every object, budgets, suspension) applies to
 	 * it; NULL for the CLI, which runs with the operator's own key file. */
 	const struct session_principal *session;
+	/* What the call is for (a case id), for calls on employers' data by an
+	 * agent: checked by the policy, sealed in the audit entry. */
+	const char *purpose;
 };
 
 /* ---- the registry ---- */
@@ -408,6 +411,12 @@ struct audit_query {
 typedef enum amana_err (*audit_query_fn)(void *ctx, uint64_t seq, const struct audit_entry *e, const char *purpose);
 enum amana_err svc_audit_query(struct registry *r, const struct principal *who, struct audit_query *q,
 			       audit_query_fn fn, void *ctx) AMANA_MUST_CHECK;
+
+/* A citizen's own access history: every entry of the log about the
+ * caller's record (who read it, when, why, allowed or not), through fn.
+ * For a citizen's session only; audited as access_log.read. */
+enum amana_err svc_access_log(struct registry *r, const struct principal *who, audit_query_fn fn,
+			      void *ctx) AMANA_MUST_CHECK;
 
 /* Recompute the whole log from its entries (see audit_verify), with the
  * registry's own signing key, unsealed with the KEK, as the trusted key:

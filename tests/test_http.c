@@ -25,6 +25,7 @@
 #include <cmocka.h>
 #include <liboath/oath.h>
 
+#include "core/ids.h"
 #include "crypto/auth.h"
 #include "crypto/crypto.h"
 #include "harness.h"
@@ -37,6 +38,9 @@ struct ctx {
 	char totp[64]; /* the agent account's secret, base32 */
 	char sup_totp[64]; /* the supervisor's */
 	char reg[16]; /* the citizen's own registration */
+	char aff[2][16]; /* two employers; the employer account acts for the first */
+	char emp_totp[64]; /* the employer account's secret */
+	char aud_totp[64]; /* the auditor's */
 	char regs[4][16]; /* other persons; the last one bait */
 	char log[4200]; /* amanad's standard error */
 };
@@ -152,6 +156,22 @@ static int setup(void **state)
 	       NULL);
 	assert_exit(&r, 0, "account add agent");
 	assert_non_null(json_str(json_ws(r.out), "totp_secret", c->totp, sizeof(c->totp)));
+	run_result_free(&r);
+	for (int i = 0; i < 2; i++) {
+		snprintf(c->aff[i], sizeof(c->aff[i]), "%07u", affiliation_make(270389 + (uint32_t)i));
+		run_on(&r, &c->g, "employer", "register", "--affiliation", c->aff[i], "--name", "Atlas Textile", NULL);
+		assert_exit(&r, 0, "employer register");
+		run_result_free(&r);
+	}
+	run_on(&r, &c->g, "account", "add", "--role", "employer", "--login", "acct.fes", "--employer", c->aff[0],
+	       "--password-file", c->pw, "--json", NULL);
+	assert_exit(&r, 0, "account add employer");
+	assert_non_null(json_str(json_ws(r.out), "totp_secret", c->emp_totp, sizeof(c->emp_totp)));
+	run_result_free(&r);
+	run_on(&r, &c->g, "account", "add", "--role", "auditor", "--login", "aud.1", "--password-file", c->pw, "--json",
+	       NULL);
+	assert_exit(&r, 0, "account add auditor");
+	assert_non_null(json_str(json_ws(r.out), "totp_secret", c->aud_totp, sizeof(c->aud_totp)));
 	run_result_free(&r);
 	run_on(&r, &c->g, "account", "add", "--role", "supervisor", "--login", "sup.1", "--password-file", c->pw,
 	       "--json", NULL);
@@ -516,6 +536,112 @@ static void test_honeytoken_read_alerts(void **state)
 	assert_null(strstr(r.body, c->regs[3]));
 }
 
+/* A citizen sees who read their record and why, and their career;
+ * nobody else's, and no one else sees theirs. */
+static void test_citizen_access_log_and_career(void **state)
+{
+	struct ctx *c = *state;
+	struct response r;
+	char citizen[200], agent[200];
+	session(c, "said", NULL, citizen);
+	session(c, "agent.7", c->totp, agent);
+	assert_int_equal(read_person(c, agent, c->reg, "case 2026-77 benefit claim", &r), 200);
+	assert_int_equal(read_person(c, agent, c->regs[0], "case 2026-78", &r), 200);
+	request(c, "GET", "/v1/me/access-log", citizen, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "\"purpose\":\"case 2026-77 benefit claim\""));
+	assert_non_null(strstr(r.body, "\"role\":\"agent\""));
+	assert_null(strstr(r.body, "case 2026-78")); /* another person's read */
+	assert_non_null(strstr(r.body, "\"truncated\":false"));
+	request(c, "GET", "/v1/me/access-log", agent, NULL, 0, &r);
+	assert_int_equal(r.status, 403);
+	request(c, "GET", "/v1/me/career", citizen, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	char buf[32];
+	assert_string_equal(json_str(r.body, "registration", buf, sizeof(buf)), c->reg);
+	request(c, "GET", "/v1/me/career", agent, NULL, 0, &r);
+	assert_int_equal(r.status, 403);
+	/* a purpose that is not printable ASCII */
+	assert_int_equal(read_person(c, agent, c->regs[0], "case \x01", &r), 400);
+}
+
+/* An employer account walking other employers' numbers gets nothing but
+ * 403, exists or not; its own gets its data. */
+static void test_employer_scope(void **state)
+{
+	struct ctx *c = *state;
+	struct response r;
+	char emp[200], agent[200];
+	session(c, "acct.fes", c->emp_totp, emp);
+	session(c, "agent.7", c->totp, agent);
+	char path[128];
+	for (uint32_t p = 270380; p < 270400; p++) {
+		char aff[16];
+		snprintf(aff, sizeof(aff), "%07u", affiliation_make(p));
+		if (!strcmp(aff, c->aff[0]))
+			continue;
+		snprintf(path, sizeof(path), "/v1/employers/%s/contributions/202501", aff);
+		request(c, "GET", path, emp, NULL, 0, &r);
+		if (r.status != 403)
+			fail_msg("%s: %d %s", path, r.status, r.body);
+		snprintf(path, sizeof(path), "/v1/employers/%s/prefilled/202502", aff);
+		request(c, "GET", path, emp, NULL, 0, &r);
+		if (r.status != 403)
+			fail_msg("%s: %d %s", path, r.status, r.body);
+		assert_null(strstr(r.body, "A00"));
+	}
+	snprintf(path, sizeof(path), "/v1/employers/%s/contributions/202501", c->aff[0]);
+	request(c, "GET", path, emp, NULL, 0, &r);
+	assert_int_equal(r.status, 404); /* its own: nothing declared yet */
+	snprintf(path, sizeof(path), "/v1/employers/%s/prefilled/202502", c->aff[0]);
+	request(c, "GET", path, emp, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.head, "text/plain"));
+	assert_true(strncmp(r.body, "A00", 3) == 0);
+	snprintf(path, sizeof(path), "/v1/employers/%s/prefilled/202513", c->aff[0]);
+	request(c, "GET", path, emp, NULL, 0, &r);
+	assert_int_equal(r.status, 400);
+	/* an agent reads an employer's only with a purpose */
+	snprintf(path, sizeof(path), "/v1/employers/%s/contributions/202501", c->aff[1]);
+	request(c, "GET", path, agent, NULL, 0, &r);
+	assert_int_equal(r.status, 403);
+	char head[400];
+	snprintf(head, sizeof(head), "%sX-Purpose: case 5\r\n", agent);
+	request(c, "GET", path, head, NULL, 0, &r);
+	assert_int_equal(r.status, 404);
+}
+
+/* The audit routes: an auditor's; nobody else's. */
+static void test_audit_routes(void **state)
+{
+	struct ctx *c = *state;
+	struct response r;
+	char aud[200], agent[200];
+	session(c, "aud.1", c->aud_totp, aud);
+	session(c, "agent.7", c->totp, agent);
+	assert_int_equal(read_person(c, agent, c->regs[1], "case 3", &r), 200);
+	request(c, "GET", "/v1/audit/sth", agent, NULL, 0, &r);
+	assert_int_equal(r.status, 403);
+	request(c, "GET", "/v1/audit/entries", agent, NULL, 0, &r);
+	assert_int_equal(r.status, 403);
+	request(c, "GET", "/v1/audit/sth", aud, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	long long size = json_int(r.body, "tree_size");
+	assert_true(size > 5);
+	request(c, "GET", "/v1/audit/proof/0", aud, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "\"leaf_index\":0"));
+	request(c, "GET", "/v1/audit/proof/99999999", aud, NULL, 0, &r);
+	assert_int_equal(r.status, 404);
+	char path[128];
+	snprintf(path, sizeof(path), "/v1/audit/entries?person=%s", c->regs[1]);
+	request(c, "GET", path, aud, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "\"purpose\":\"case 3\""));
+	request(c, "GET", "/v1/audit/entries?person=abc", aud, NULL, 0, &r);
+	assert_int_equal(r.status, 400);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -526,6 +652,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_person_reads_by_role, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_budget_suspends_until_unlocked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_honeytoken_read_alerts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_citizen_access_log_and_career, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_employer_scope, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_routes, setup, teardown),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests_name("amanad over HTTP", tests, NULL, NULL);

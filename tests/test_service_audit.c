@@ -282,6 +282,15 @@ static enum amana_err call_alerts(struct fixture *f)
 	return svc_alerts(f->r, &f->auditor, 0, 100, count_alert, &n);
 }
 
+static enum amana_err call_access_log(struct fixture *f)
+{
+	struct session_principal sp = { .account_id = 1, .role = ROLE_CITIZEN, .person = f->reg };
+	struct principal who;
+	principal(&who, "citizen:test", ROLE_CITIZEN);
+	who.session = &sp;
+	return svc_access_log(f->r, &who, NULL, NULL);
+}
+
 static enum amana_err call_unlock(struct fixture *f)
 {
 	return svc_principal_unlock(f->r, &f->agent, 1);
@@ -306,6 +315,7 @@ static const struct {
 	{ "svc_mark", call_mark },
 	{ "svc_alerts", call_alerts },
 	{ "svc_principal_unlock", call_unlock },
+	{ "svc_access_log", call_access_log },
 };
 
 static const struct svc_catalog_entry *catalog_find(const char *name)
@@ -386,7 +396,8 @@ static void test_each_call_one_entry(void **state)
 		assert_string_equal(e.principal,
 				    !strcmp(c->function, "svc_audit_query") || !strcmp(c->function, "svc_alerts")
 					? "auditor:test"
-					: "agent:test");
+				    : !strcmp(c->function, "svc_access_log") ? "citizen:test"
+									     : "agent:test");
 		assert_true(e.request_id[0] != 0);
 	}
 	/* functions without personal data append nothing */
