@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "crypto/crypto.h"
@@ -68,7 +70,7 @@ struct held_request {
 
 struct upload {
 	char *data;
-	size_t len;
+	size_t len, limit; /* limit: HTTP_BODY_MAX, or HTTP_UPLOAD_MAX for a declaration */
 	bool too_large;
 	uint64_t ticket; /* the last audit entry this request's calls queued (0: none) */
 	struct held_request held;
@@ -790,6 +792,101 @@ static enum MHD_Result audit_entries_get(struct call *k)
 				   a.truncated));
 }
 
+/* What the import said of the one file uploaded. */
+struct upload_result {
+	bool reported;
+	enum amana_err err;
+	uint32_t period;
+	unsigned seq;
+	int64_t lines, hires, new_persons, leavers;
+	json_t *errors;
+	unsigned errors_total;
+};
+
+static void upload_report(void *ctx, const struct import_file_result *res)
+{
+	struct upload_result *u = ctx;
+	u->reported = true;
+	u->err = res->err;
+	u->period = res->period;
+	u->seq = res->seq;
+	u->lines = res->lines;
+	u->hires = res->hires;
+	u->new_persons = res->new_persons;
+	u->leavers = res->leavers;
+	if (res->err != AMANA_ERR_INPUT || !res->errors)
+		return;
+	u->errors_total = ebds_errors_total(res->errors);
+	for (unsigned i = 0; i < res->errors->count; i++) {
+		const struct ebds_error *e = &res->errors->list[i];
+		json_t *o = json_pack("{s:i, s:i, s:s, s:s, s:s}", "line", (int)e->line, "column", (int)e->column,
+				      "field", e->field, "expected", e->expected, "found", e->found);
+		if (o)
+			json_array_append_new(u->errors, o);
+	}
+}
+
+/* POST /v1/employers/{aff}/declarations: the body is one e-BDS file
+ * (B or E records), checked and written all or nothing by the import
+ * (every rule of amana import), for the employer of the path only. The
+ * body reaches the import through an anonymous memory file: it never
+ * touches a disk. */
+static enum MHD_Result declarations_post(struct call *k)
+{
+	struct session_principal sp;
+	struct principal who;
+	enum MHD_Result rc;
+	if (!authenticated(k, &sp, &who, &rc))
+		return rc;
+	uint64_t aff;
+	if (!param_number(k->param[0], 7, &aff))
+		return send_error(k, MHD_HTTP_BAD_REQUEST, "bad request", "an affiliation number is 7 digits");
+	if (k->up->len == 0)
+		return send_error(k, MHD_HTTP_BAD_REQUEST, "bad request", "the body is an e-BDS declaration file");
+	int fd = memfd_create("amana-declaration", MFD_CLOEXEC);
+	if (fd < 0)
+		return send_err(k, AMANA_ERR_IO, "the declaration could not be received");
+	size_t off = 0;
+	while (off < k->up->len) {
+		ssize_t n = write(fd, k->up->data + off, k->up->len - off);
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	if (off != k->up->len) {
+		close(fd);
+		return send_err(k, AMANA_ERR_IO, "the declaration could not be received");
+	}
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	const char *paths[1] = { path };
+	struct upload_result u = { .errors = json_array() };
+	struct import_options opt = { .report = upload_report, .ctx = &u, .only_affiliation = (uint32_t)aff };
+	struct import_summary sum;
+	enum amana_err err = svc_import(k->r, &who, paths, 1, &opt, &sum);
+	if (ftruncate(fd, 0) != 0) { /* the pages go back now; close does it otherwise */
+	}
+	close(fd);
+	char affs[16], per[16];
+	snprintf(affs, sizeof(affs), "%07u", (unsigned)aff);
+	snprintf(per, sizeof(per), "%06u", u.period);
+	if (err == AMANA_ERR_INPUT && u.reported)
+		return send_json(k, MHD_HTTP_UNPROCESSABLE_CONTENT,
+				 json_pack("{s:s, s:s, s:o, s:i}", "error", "input rejected", "detail",
+					   "the declaration was rejected; nothing of it was written", "errors",
+					   u.errors, "errors_total", (int)u.errors_total));
+	json_decref(u.errors);
+	if (err)
+		return send_err(k, err,
+				err == AMANA_ERR_DENIED ? "an employer account sends its own employers' declarations"
+				: err == AMANA_ERR_NOTFOUND ? "no such employer"
+							    : "the declaration could not be imported");
+	return send_json(k, MHD_HTTP_CREATED,
+			 json_pack("{s:s, s:s, s:i, s:I, s:I, s:I, s:I}", "affiliation", affs, "period", per, "seq",
+				   (int)u.seq, "lines", (json_int_t)u.lines, "hires", (json_int_t)u.hires,
+				   "new_persons", (json_int_t)u.new_persons, "leavers", (json_int_t)u.leavers));
+}
+
 static enum MHD_Result healthz_get(struct call *k)
 {
 	return send_json(k, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"));
@@ -806,6 +903,7 @@ const struct http_route http_routes[] = {
 	{ "GET", "/v1/me/career" },
 	{ "GET", "/v1/me/access-log" },
 	{ "GET", "/v1/persons/{reg}" },
+	{ "POST", "/v1/employers/{aff}/declarations" },
 	{ "GET", "/v1/employers/{aff}/contributions/{period}" },
 	{ "GET", "/v1/employers/{aff}/prefilled/{period}" },
 	{ "GET", "/v1/alerts" },
@@ -817,9 +915,9 @@ const struct http_route http_routes[] = {
 
 typedef enum MHD_Result (*route_fn)(struct call *k);
 static const route_fn handlers[] = {
-	healthz_get,   metrics_get,       sessions_post, sessions_delete,   me_get,
-	me_career_get, me_access_log_get, person_get,    contributions_get, prefilled_get,
-	alerts_get,    unlock_post,       audit_sth_get, audit_proof_get,   audit_entries_get,
+	healthz_get,       metrics_get,   sessions_post,     sessions_delete,   me_get,        me_career_get,
+	me_access_log_get, person_get,    declarations_post, contributions_get, prefilled_get, alerts_get,
+	unlock_post,       audit_sth_get, audit_proof_get,   audit_entries_get,
 };
 _Static_assert(sizeof(handlers) / sizeof(handlers[0]) == HTTP_ROUTE_COUNT, "a handler per route");
 _Static_assert(sizeof(http_routes) / sizeof(http_routes[0]) == HTTP_ROUTE_COUNT, "HTTP_ROUTE_COUNT routes");
@@ -914,11 +1012,16 @@ static enum MHD_Result route(void *cls, struct MHD_Connection *c, const char *ur
 		up = calloc(1, sizeof(*up));
 		if (!up)
 			return MHD_NO;
+		/* a declaration file may be large; every other body is small */
+		struct call probe = { .s = s };
+		up->limit = !strcmp(method, "POST") && match("/v1/employers/{aff}/declarations", url, &probe)
+				? HTTP_UPLOAD_MAX
+				: HTTP_BODY_MAX;
 		*con_cls = up;
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
-		if (!up->too_large && up->len + *upload_data_size <= HTTP_BODY_MAX) {
+		if (!up->too_large && up->len + *upload_data_size <= up->limit) {
 			char *n = realloc(up->data, up->len + *upload_data_size);
 			if (!n)
 				return MHD_NO;
@@ -949,7 +1052,9 @@ static enum MHD_Result route(void *cls, struct MHD_Connection *c, const char *ur
 		return rc;
 	}
 	if (up->too_large)
-		return send_error(&k, MHD_HTTP_CONTENT_TOO_LARGE, "too large", "the request body is over 64 KiB");
+		return send_error(&k, MHD_HTTP_CONTENT_TOO_LARGE, "too large",
+				  up->limit == HTTP_UPLOAD_MAX ? "a declaration file is at most 64 MiB"
+							       : "the request body is over 64 KiB");
 	bool known_path = false;
 	for (size_t i = 0; i < HTTP_ROUTE_COUNT; i++) {
 		if (!match(http_routes[i].path, url, &k))

@@ -23,6 +23,7 @@ struct registry;
 struct http_server;
 
 #define HTTP_BODY_MAX (64 * 1024) /* a JSON request body; larger: 413 */
+#define HTTP_UPLOAD_MAX (64 * 1024 * 1024) /* a declaration file (about 200,000 lines) */
 #define HTTP_CONNECTIONS_MAX 256
 #define HTTP_TIMEOUT_SECONDS 15
 #define HTTP_THREADS_DEFAULT 16
@@ -39,7 +40,7 @@ struct http_route {
 	const char *method;
 	const char *path;
 };
-#define HTTP_ROUTE_COUNT 15
+#define HTTP_ROUTE_COUNT 16
 extern const struct http_route http_routes[HTTP_ROUTE_COUNT];
 
 /* The HTTP status for a service error (one place). */

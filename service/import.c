@@ -652,6 +652,11 @@ static void on_employer(struct file_state *fs, const struct ebds_record *rec)
 				"a pre-filled list (A records)");
 		return;
 	}
+	if (fs->opt->only_affiliation && rec->affiliation != fs->opt->only_affiliation) {
+		ebds_errors_add(fs->errs, lineno, 4, "affiliation", "the employer the file was sent for",
+				"%07u (another employer)", rec->affiliation);
+		return;
+	}
 	/* The window looked the employer up by the file's name already. */
 	const struct window_file *named = window_entry(fs);
 	enum amana_err err = AMANA_OK;
@@ -1425,7 +1430,30 @@ enum amana_err svc_import(struct registry *r, const struct principal *who, const
 {
 	struct audit_entry note;
 	audit_note(&note, who, "import");
-	enum amana_err err = import_run(r, paths, count, opt, sum, &note);
+	enum amana_err err = AMANA_OK;
+	if (who->session) { /* an amanad caller: its own employer's files only */
+		int64_t id = 0;
+		enum amana_err ferr = opt->only_affiliation ? find_employer(r, opt->only_affiliation, &id) : AMANA_OK;
+		if (ferr && ferr != AMANA_ERR_NOTFOUND)
+			err = ferr;
+		if (!ferr && id)
+			audit_entry_subject(&note, AUDIT_SUBJECT_EMPLOYER, id);
+		struct guard_request q = {
+			.act = ACT_DECLARATION_UPLOAD,
+			.subject_kind = id ? AUDIT_SUBJECT_EMPLOYER : 0,
+			.subject_id = id,
+			.employer = opt->only_affiliation,
+		};
+		if (!err && !opt->only_affiliation)
+			err = AMANA_ERR_USAGE;
+		if (!err && (err = guard_access(r, who, &q, &note)) == AMANA_OK)
+			err = ferr;
+		if (err) {
+			memset(sum, 0, sizeof(*sum));
+			return audit_commit(r, &note, err);
+		}
+	}
+	err = import_run(r, paths, count, opt, sum, &note);
 	enum amana_err aerr = audit_commit(r, &note, err == AMANA_ERR_INPUT ? AMANA_OK : err);
 	return err ? err : aerr;
 }

@@ -186,6 +186,10 @@ struct import_options {
 	import_progress_fn progress; /* called now and then; may be NULL */
 	void *ctx;
 	int64_t batch_lines; /* commit after about this many lines (0: default) */
+	/* Non-zero: every file must declare this employer (others are
+	 * rejected). An amanad caller must set it: its scope is checked
+	 * against it before anything is read. */
+	uint32_t only_affiliation;
 };
 
 struct import_summary {

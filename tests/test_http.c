@@ -642,6 +642,73 @@ static void test_audit_routes(void **state)
 	assert_int_equal(r.status, 400);
 }
 
+/* A declaration sent over HTTP by its employer's account: accepted once
+ * (201), refused the second time with the errors (422, nothing written),
+ * refused for another employer's number (403), refused when the file
+ * declares another employer than the one it was sent for (422). */
+static void test_declaration_upload(void **state)
+{
+	struct ctx *c = *state;
+	struct response r;
+	run_gen(&c->g, c->g.files, "2", "12", "1", "11");
+	char **names;
+	size_t n = list_dir(c->g.files, "DS_", &names);
+	assert_int_equal(n, 2);
+	char aff[2][8];
+	for (int i = 0; i < 2; i++)
+		snprintf(aff[i], sizeof(aff[i]), "%.7s", names[i] + 3);
+	struct run_result q;
+	run_on(&q, &c->g, "account", "add", "--role", "employer", "--login", "hr.upload", "--employer", aff[0],
+	       "--password-file", c->pw, "--json", NULL);
+	assert_exit(&q, 0, "account add employer");
+	char totp[64];
+	assert_non_null(json_str(json_ws(q.out), "totp_secret", totp, sizeof(totp)));
+	run_result_free(&q);
+	char emp[200];
+	session(c, "hr.upload", totp, emp);
+
+	char path[4200];
+	size_t len[2];
+	char *body[2];
+	for (int i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s", c->g.files, names[i]);
+		body[i] = read_file(path, &len[i]);
+		assert_non_null(body[i]);
+	}
+	char url[128];
+	snprintf(url, sizeof(url), "/v1/employers/%s/declarations", aff[1]);
+	request(c, "POST", url, emp, body[1], len[1], &r); /* another employer's */
+	assert_int_equal(r.status, 403);
+	snprintf(url, sizeof(url), "/v1/employers/%s/declarations", aff[0]);
+	request(c, "POST", url, emp, body[1], len[1], &r); /* its own number, another's file */
+	assert_int_equal(r.status, 422);
+	assert_non_null(strstr(r.body, "another employer"));
+	request(c, "POST", url, emp, "B00 not a declaration\r\n", 23, &r);
+	assert_int_equal(r.status, 422);
+	assert_non_null(strstr(r.body, "\"errors\":["));
+	request(c, "POST", url, emp, body[0], len[0], &r);
+	if (r.status != 201)
+		fail_msg("upload: %d %s", r.status, r.body);
+	char buf[32];
+	assert_string_equal(json_str(r.body, "affiliation", buf, sizeof(buf)), aff[0]);
+	assert_true(json_int(r.body, "lines") > 0);
+	request(c, "POST", url, emp, body[0], len[0], &r); /* the same period again */
+	assert_int_equal(r.status, 422);
+	assert_non_null(strstr(r.body, "already declared"));
+	/* what was accepted is the registry's now: its contributions */
+	char per[8];
+	snprintf(per, sizeof(per), "%.6s", names[0] + 11);
+	snprintf(url, sizeof(url), "/v1/employers/%s/contributions/%s", aff[0], per);
+	request(c, "GET", url, emp, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	assert_true(json_int(r.body, "total_employer") > 0);
+	for (int i = 0; i < 2; i++) {
+		free(body[i]);
+		free(names[i]);
+	}
+	free(names);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -655,6 +722,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_citizen_access_log_and_career, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_employer_scope, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_routes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_declaration_upload, setup, teardown),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests_name("amanad over HTTP", tests, NULL, NULL);
