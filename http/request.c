@@ -80,3 +80,40 @@ enum amana_err http_login_parse(const char *body, size_t len, struct http_login 
 	}
 	return AMANA_OK;
 }
+
+bool http_path_match(const char *tmpl, const char *path, char params[HTTP_PARAMS_MAX][HTTP_PARAM_MAX], size_t *n)
+{
+	*n = 0;
+	while (*tmpl && *path) {
+		if (*tmpl == '{') {
+			const char *close = strchr(tmpl, '}');
+			const char *end = strchr(path, '/');
+			size_t len = end ? (size_t)(end - path) : strlen(path);
+			if (!close || len == 0 || len >= HTTP_PARAM_MAX || *n == HTTP_PARAMS_MAX)
+				return false;
+			memcpy(params[*n], path, len);
+			params[(*n)++][len] = '\0';
+			path += len;
+			tmpl = close + 1;
+			continue;
+		}
+		if (*tmpl++ != *path++)
+			return false;
+	}
+	return *tmpl == '\0' && *path == '\0';
+}
+
+bool http_decimal(const char *s, size_t digits, uint64_t *out)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 18 || (digits && n != digits))
+		return false;
+	uint64_t v = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	*out = v;
+	return true;
+}

@@ -1,12 +1,14 @@
 /*
- * request.h - reading request bodies, apart from the server so that they
- * can be fuzzed alone (fuzz/fuzz_http.c). Pure: no registry, no I/O.
+ * request.h - reading requests (bodies, paths, numbers), apart from the
+ * server so that they can be fuzzed alone (fuzz/fuzz_http.c). Pure: no
+ * registry, no I/O.
  */
 #ifndef AMANA_HTTP_REQUEST_H
 #define AMANA_HTTP_REQUEST_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/error.h"
 
@@ -28,5 +30,16 @@ struct http_login {
  * login at most 64 bytes, password at most 1024, totp six digits.
  * AMANA_ERR_USAGE otherwise, and out is wiped. The caller wipes out. */
 enum amana_err http_login_parse(const char *body, size_t len, struct http_login *out) AMANA_MUST_CHECK;
+
+/* Paths. A route's template is a path whose segments may be {name}: each
+ * takes one whole non-empty segment of at most HTTP_PARAM_MAX - 1 bytes.
+ * True if path fits the template, the segments taken in params[0..*n). */
+#define HTTP_PARAM_MAX 40
+#define HTTP_PARAMS_MAX 3
+bool http_path_match(const char *tmpl, const char *path, char params[HTTP_PARAMS_MAX][HTTP_PARAM_MAX],
+		     size_t *n) AMANA_MUST_CHECK;
+
+/* A decimal number of exactly digits digits (0: 1 to 18), nothing else. */
+bool http_decimal(const char *s, size_t digits, uint64_t *out) AMANA_MUST_CHECK;
 
 #endif

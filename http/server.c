@@ -47,14 +47,13 @@ struct http_server {
 };
 
 /* One request as a handler sees it. */
-#define PARAMS_MAX 3
 struct call {
 	struct http_server *s;
 	struct MHD_Connection *c;
 	struct upload *up;
 	struct registry *r; /* this thread's */
 	size_t route;
-	char param[PARAMS_MAX][40]; /* the {…} segments of the path, in order */
+	char param[HTTP_PARAMS_MAX][HTTP_PARAM_MAX]; /* the {…} segments of the path, in order */
 };
 
 /* A request's body, gathered as it arrives; and its response while the
@@ -269,22 +268,6 @@ static bool authenticated(struct call *k, struct session_principal *sp, struct p
 	return false;
 }
 
-/* A path segment of exactly digits digits (1-18), as a number. */
-static bool param_number(const char *p, size_t digits, uint64_t *out)
-{
-	size_t n = strlen(p);
-	if (n == 0 || n > 18 || (digits && n != digits))
-		return false;
-	uint64_t v = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] < '0' || p[i] > '9')
-			return false;
-		v = v * 10 + (uint64_t)(p[i] - '0');
-	}
-	*out = v;
-	return true;
-}
-
 /* A query argument as a number (absent: dflt). */
 static bool query_number(struct call *k, const char *name, uint64_t dflt, uint64_t *out)
 {
@@ -293,7 +276,7 @@ static bool query_number(struct call *k, const char *name, uint64_t dflt, uint64
 		*out = dflt;
 		return true;
 	}
-	return param_number(v, 0, out);
+	return http_decimal(v, 0, out);
 }
 
 static enum MHD_Result sessions_post(struct call *k)
@@ -408,7 +391,7 @@ static enum MHD_Result person_get(struct call *k)
 	if (!authenticated(k, &sp, &who, &rc))
 		return rc;
 	uint64_t reg;
-	if (!param_number(k->param[0], 9, &reg))
+	if (!http_decimal(k->param[0], 9, &reg))
 		return send_error(k, MHD_HTTP_BAD_REQUEST, "bad request", "a registration number is 9 digits");
 	const char *purpose = MHD_lookup_connection_value(k->c, MHD_HEADER_KIND, "X-Purpose");
 	if (!purpose_ok(purpose))
@@ -500,7 +483,7 @@ static enum MHD_Result unlock_post(struct call *k)
 	if (!authenticated(k, &sp, &who, &rc))
 		return rc;
 	uint64_t id;
-	if (!param_number(k->param[0], 0, &id))
+	if (!http_decimal(k->param[0], 0, &id))
 		return send_error(k, MHD_HTTP_BAD_REQUEST, "bad request", "a principal is its account number");
 	enum amana_err err = svc_principal_unlock(k->r, &who, (int64_t)id);
 	if (err)
@@ -515,7 +498,7 @@ static enum MHD_Result unlock_post(struct call *k)
 static bool param_period(const char *p, uint32_t *out)
 {
 	uint64_t v;
-	if (!param_number(p, 6, &v) || v % 100 < 1 || v % 100 > 12 || v / 100 < 1900)
+	if (!http_decimal(p, 6, &v) || v % 100 < 1 || v % 100 > 12 || v / 100 < 1900)
 		return false;
 	*out = (uint32_t)v;
 	return true;
@@ -606,7 +589,7 @@ static enum MHD_Result me_access_log_get(struct call *k)
 static bool employer_period(struct call *k, uint32_t *aff, uint32_t *period, enum MHD_Result *rc)
 {
 	uint64_t a;
-	if (!param_number(k->param[0], 7, &a) || !param_period(k->param[1], period)) {
+	if (!http_decimal(k->param[0], 7, &a) || !param_period(k->param[1], period)) {
 		*rc = send_error(k, MHD_HTTP_BAD_REQUEST, "bad request",
 				 "an affiliation number is 7 digits, a period YYYYMM");
 		return false;
@@ -732,7 +715,7 @@ static enum MHD_Result audit_proof_get(struct call *k)
 	if (!authenticated(k, &sp, &who, &rc))
 		return rc;
 	uint64_t seq;
-	if (!param_number(k->param[0], 0, &seq))
+	if (!http_decimal(k->param[0], 0, &seq))
 		return send_error(k, MHD_HTTP_BAD_REQUEST, "bad request", "an entry's sequence number, from 0");
 	struct audit_proof_view *p = malloc(sizeof(*p));
 	if (!p)
@@ -839,7 +822,7 @@ static enum MHD_Result declarations_post(struct call *k)
 	if (!authenticated(k, &sp, &who, &rc))
 		return rc;
 	uint64_t aff;
-	if (!param_number(k->param[0], 7, &aff))
+	if (!http_decimal(k->param[0], 7, &aff))
 		return send_error(k, MHD_HTTP_BAD_REQUEST, "bad request", "an affiliation number is 7 digits");
 	if (k->up->len == 0)
 		return send_error(k, MHD_HTTP_BAD_REQUEST, "bad request", "the body is an e-BDS declaration file");
@@ -979,27 +962,11 @@ static struct registry *worker(struct http_server *s)
 	return w;
 }
 
-/* Does path match the route's template? Each {name} takes one segment
- * (1-39 bytes) into k->param. */
+/* Does path match the route's template? Its {…} segments into k->param. */
 static bool match(const char *tmpl, const char *path, struct call *k)
 {
-	size_t np = 0;
-	while (*tmpl && *path) {
-		if (*tmpl == '{') {
-			const char *end = strchr(path, '/');
-			size_t n = end ? (size_t)(end - path) : strlen(path);
-			if (n == 0 || n >= sizeof(k->param[0]) || np == PARAMS_MAX)
-				return false;
-			memcpy(k->param[np], path, n);
-			k->param[np++][n] = '\0';
-			path += n;
-			tmpl = strchr(tmpl, '}') + 1;
-			continue;
-		}
-		if (*tmpl++ != *path++)
-			return false;
-	}
-	return *tmpl == '\0' && *path == '\0';
+	size_t n;
+	return http_path_match(tmpl, path, k->param, &n);
 }
 
 static enum MHD_Result route(void *cls, struct MHD_Connection *c, const char *url, const char *method,
