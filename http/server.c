@@ -693,6 +693,94 @@ static json_t *head_json(const struct audit_head_view *h)
 			 (json_int_t)h->head.time_ms, "root_hash", root, "signature", sig, "public_key", pk);
 }
 
+static enum amana_err declaration_to_json(void *ctx, const struct declaration_view *d)
+{
+	char digest[65];
+	hex(d->digest, sizeof(d->digest), digest);
+	json_t *o = json_pack("{s:i, s:I, s:I, s:s, s:I, s:I, s:I, s:I, s:I}", "seq", (int)d->seq, "imported_at",
+			      (json_int_t)d->imported_at, "lines", (json_int_t)d->lines, "sha256", digest, "employees",
+			      (json_int_t)d->employees, "days", (json_int_t)d->days, "real_salaries",
+			      (json_int_t)d->real_salaries, "capped_salaries", (json_int_t)d->capped_salaries,
+			      "family_allowances", (json_int_t)d->family_allowances);
+	if (!o)
+		return AMANA_ERR_NOMEM;
+	json_array_append_new(ctx, o);
+	return AMANA_OK;
+}
+
+static enum MHD_Result declarations_get(struct call *k)
+{
+	struct session_principal sp;
+	struct principal who;
+	enum MHD_Result rc;
+	if (!authenticated(k, &sp, &who, &rc))
+		return rc;
+	uint32_t aff, period;
+	if (!employer_period(k, &aff, &period, &rc))
+		return rc;
+	who.purpose = MHD_lookup_connection_value(k->c, MHD_HEADER_KIND, "X-Purpose");
+	if (!purpose_ok(who.purpose))
+		return bad_purpose(k);
+	json_t *list = json_array();
+	enum amana_err err = svc_declarations(k->r, &who, aff, period, declaration_to_json, list);
+	if (err) {
+		json_decref(list);
+		return send_err(k, err,
+				err == AMANA_ERR_DENIED     ? "outside this account's employers, or without a purpose"
+				: err == AMANA_ERR_NOTFOUND ? "no declaration of this employer for this period"
+							    : "the declarations could not be read");
+	}
+	char affs[16], per[16];
+	snprintf(affs, sizeof(affs), "%07u", aff);
+	snprintf(per, sizeof(per), "%06u", period);
+	return send_json(k, MHD_HTTP_OK,
+			 json_pack("{s:s, s:s, s:o, s:s}", "affiliation", affs, "period", per, "declarations", list,
+				   "unit", "centimes"));
+}
+
+static enum amana_err employee_to_json(void *ctx, const struct employee_view *e)
+{
+	char reg[16];
+	snprintf(reg, sizeof(reg), "%09u", e->registration);
+	json_t *o = json_pack("{s:s, s:s, s:i}", "registration", reg, "name", e->name, "children", (int)e->children);
+	if (!o)
+		return AMANA_ERR_NOMEM;
+	json_array_append_new(ctx, o);
+	return AMANA_OK;
+}
+
+static enum MHD_Result employees_get(struct call *k)
+{
+	struct session_principal sp;
+	struct principal who;
+	enum MHD_Result rc;
+	if (!authenticated(k, &sp, &who, &rc))
+		return rc;
+	uint64_t aff;
+	if (!http_decimal(k->param[0], 7, &aff))
+		return send_error(k, MHD_HTTP_BAD_REQUEST, "bad request", "an affiliation number is 7 digits");
+	who.purpose = MHD_lookup_connection_value(k->c, MHD_HEADER_KIND, "X-Purpose");
+	if (!purpose_ok(who.purpose))
+		return bad_purpose(k);
+	json_t *list = json_array();
+	uint32_t from = 0;
+	enum amana_err err = svc_employees(k->r, &who, (uint32_t)aff, employee_to_json, list, &from);
+	if (err) {
+		json_decref(list);
+		return send_err(k, err,
+				err == AMANA_ERR_DENIED  ? "outside this account's employers, or without a purpose"
+				: err == AMANA_ERR_LIMIT ? "past this account's budget of documents: suspended until "
+							   "a supervisor unlocks it"
+				: err == AMANA_ERR_NOTFOUND ? "no such employer"
+							    : "the employees could not be read");
+	}
+	char affs[16];
+	snprintf(affs, sizeof(affs), "%07u", (unsigned)aff);
+	json_t *out =
+	    json_pack("{s:s, s:o, s:o}", "affiliation", affs, "as_of_period", json_period(from), "employees", list);
+	return send_json(k, MHD_HTTP_OK, out);
+}
+
 static enum MHD_Result audit_sth_get(struct call *k)
 {
 	struct session_principal sp;
@@ -887,6 +975,8 @@ const struct http_route http_routes[] = {
 	{ "GET", "/v1/me/access-log" },
 	{ "GET", "/v1/persons/{reg}" },
 	{ "POST", "/v1/employers/{aff}/declarations" },
+	{ "GET", "/v1/employers/{aff}/declarations/{period}" },
+	{ "GET", "/v1/employers/{aff}/employees" },
 	{ "GET", "/v1/employers/{aff}/contributions/{period}" },
 	{ "GET", "/v1/employers/{aff}/prefilled/{period}" },
 	{ "GET", "/v1/alerts" },
@@ -898,9 +988,9 @@ const struct http_route http_routes[] = {
 
 typedef enum MHD_Result (*route_fn)(struct call *k);
 static const route_fn handlers[] = {
-	healthz_get,       metrics_get,   sessions_post,     sessions_delete,   me_get,        me_career_get,
-	me_access_log_get, person_get,    declarations_post, contributions_get, prefilled_get, alerts_get,
-	unlock_post,       audit_sth_get, audit_proof_get,   audit_entries_get,
+	healthz_get,       metrics_get, sessions_post,     sessions_delete,  me_get,          me_career_get,
+	me_access_log_get, person_get,  declarations_post, declarations_get, employees_get,   contributions_get,
+	prefilled_get,     alerts_get,  unlock_post,       audit_sth_get,    audit_proof_get, audit_entries_get,
 };
 _Static_assert(sizeof(handlers) / sizeof(handlers[0]) == HTTP_ROUTE_COUNT, "a handler per route");
 _Static_assert(sizeof(http_routes) / sizeof(http_routes[0]) == HTTP_ROUTE_COUNT, "HTTP_ROUTE_COUNT routes");

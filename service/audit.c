@@ -54,6 +54,8 @@ const struct svc_catalog_entry svc_catalog[] = {
 	/* A staff account's state: audited as the supervisor's act. */
 	{ "svc_principal_unlock", "principal.unlock", true },
 	{ "svc_access_log", "access_log.read", true },
+	{ "svc_declarations", "declarations.read", true },
+	{ "svc_employees", "employees.read", true },
 	/* The caller's own session: no one else's data. The calls made with
 	 * it are audited, each. */
 	{ "svc_session_check", NULL, false },

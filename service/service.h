@@ -223,6 +223,36 @@ struct contributions_view {
 enum amana_err svc_contributions(struct registry *r, const struct principal *who, uint32_t affiliation, uint32_t period,
 				 struct contributions_view *out) AMANA_MUST_CHECK;
 
+/* ---- an employer's own data ---- */
+
+struct declaration_view {
+	unsigned seq; /* 0 the main declaration, k the k-th complementary */
+	int64_t imported_at; /* unix seconds */
+	int64_t lines;
+	uint8_t digest[32]; /* SHA-256 of the file as received */
+	int64_t employees, days;
+	int64_t real_salaries, capped_salaries, family_allowances; /* centimes */
+};
+typedef enum amana_err (*declaration_fn)(void *ctx, const struct declaration_view *d);
+/* An employer's accepted declarations of a period, main first
+ * (ACT_DECLARATION_READ). AMANA_ERR_NOTFOUND if there is none. Audited as
+ * declarations.read with each declaration. */
+enum amana_err svc_declarations(struct registry *r, const struct principal *who, uint32_t affiliation,
+				uint32_t period, declaration_fn fn, void *ctx) AMANA_MUST_CHECK;
+
+struct employee_view {
+	uint32_t registration;
+	char name[61];
+	unsigned children;
+};
+typedef enum amana_err (*employee_fn)(void *ctx, const struct employee_view *e);
+/* The employer's employees: the persons of its latest accepted declaration,
+ * without those who left (*from_period: that declaration's period, 0 if
+ * none). A document (ACT_EMPLOYEES_LIST). Audited as employees.read with
+ * every person listed. */
+enum amana_err svc_employees(struct registry *r, const struct principal *who, uint32_t affiliation, employee_fn fn,
+			     void *ctx, uint32_t *from_period) AMANA_MUST_CHECK;
+
 /* ---- synthetic country ---- */
 
 struct gen_options {

@@ -702,6 +702,22 @@ static void test_declaration_upload(void **state)
 	request(c, "GET", url, emp, NULL, 0, &r);
 	assert_int_equal(r.status, 200);
 	assert_true(json_int(r.body, "total_employer") > 0);
+	snprintf(url, sizeof(url), "/v1/employers/%s/declarations/%s", aff[0], per);
+	request(c, "GET", url, emp, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "\"seq\":0"));
+	assert_non_null(strstr(r.body, "\"sha256\":\""));
+	snprintf(url, sizeof(url), "/v1/employers/%s/employees", aff[0]);
+	request(c, "GET", url, emp, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "\"registration\":\"1"));
+	assert_string_equal(json_str(r.body, "as_of_period", buf, sizeof(buf)), per);
+	snprintf(url, sizeof(url), "/v1/employers/%s/employees", aff[1]);
+	request(c, "GET", url, emp, NULL, 0, &r);
+	assert_int_equal(r.status, 403);
+	snprintf(url, sizeof(url), "/v1/employers/%s/declarations/%s", aff[1], per);
+	request(c, "GET", url, emp, NULL, 0, &r);
+	assert_int_equal(r.status, 403);
 	for (int i = 0; i < 2; i++) {
 		free(body[i]);
 		free(names[i]);

@@ -206,6 +206,35 @@ static enum amana_err call_contributions(struct fixture *f)
 	return svc_contributions(f->r, &f->agent, f->aff, f->period, &v);
 }
 
+static enum amana_err count_decl(void *ctx, const struct declaration_view *d)
+{
+	(void)d;
+	(*(unsigned *)ctx)++;
+	return AMANA_OK;
+}
+
+static enum amana_err call_declarations(struct fixture *f)
+{
+	unsigned n = 0;
+	enum amana_err err = svc_declarations(f->r, &f->agent, f->aff, f->period, count_decl, &n);
+	return err ? err : n == 1 ? AMANA_OK : AMANA_ERR_CORRUPT;
+}
+
+static enum amana_err count_employee(void *ctx, const struct employee_view *e)
+{
+	(void)e;
+	(*(unsigned *)ctx)++;
+	return AMANA_OK;
+}
+
+static enum amana_err call_employees(struct fixture *f)
+{
+	unsigned n = 0;
+	uint32_t from;
+	enum amana_err err = svc_employees(f->r, &f->agent, f->aff, count_employee, &n, &from);
+	return err ? err : n > 0 && from == f->period ? AMANA_OK : AMANA_ERR_CORRUPT;
+}
+
 static enum amana_err call_audit_query(struct fixture *f)
 {
 	struct audit_query q = { .registration = f->reg };
@@ -309,6 +338,8 @@ static const struct {
 	{ "svc_import", call_import },
 	{ "svc_prefill", call_prefill },
 	{ "svc_contributions", call_contributions },
+	{ "svc_declarations", call_declarations },
+	{ "svc_employees", call_employees },
 	{ "svc_audit_query", call_audit_query },
 	{ "svc_account_add", call_account_add },
 	{ "svc_session_open", call_session_open },
