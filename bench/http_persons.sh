@@ -125,7 +125,8 @@ after=$(size)
 reads=$(cat "$work/last.reqs")
 echo
 echo "Audit log: $before entries before the reads, $after after (+$((after - before)) for $reads reads answered)."
-echo "amanad RSS at the end: $(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status") KiB."
+echo "amanad memory at the end: $(awk '/^RssAnon/ { print $2 }' "/proc/$pid/status") KiB anonymous (heap, stacks),"
+echo "$(awk '/^RssFile/ { print $2 }' "/proc/$pid/status") KiB of the registry's file mapped (page cache, counted once per worker's mapping)."
 }
 [ "$(cat "$work/last.errs")" -eq 0 ] || { echo "http_persons: errors" >&2; exit 1; }
 [ $((after - before)) -ge "$reads" ] || { echo "http_persons: fewer audit entries than reads" >&2; exit 1; }
