@@ -237,8 +237,8 @@ typedef enum amana_err (*declaration_fn)(void *ctx, const struct declaration_vie
 /* An employer's accepted declarations of a period, main first
  * (ACT_DECLARATION_READ). AMANA_ERR_NOTFOUND if there is none. Audited as
  * declarations.read with each declaration. */
-enum amana_err svc_declarations(struct registry *r, const struct principal *who, uint32_t affiliation,
-				uint32_t period, declaration_fn fn, void *ctx) AMANA_MUST_CHECK;
+enum amana_err svc_declarations(struct registry *r, const struct principal *who, uint32_t affiliation, uint32_t period,
+				declaration_fn fn, void *ctx) AMANA_MUST_CHECK;
 
 struct employee_view {
 	uint32_t registration;
