@@ -53,6 +53,9 @@ struct guard {
 	size_t n, cap;
 	alert_sink_fn sink;
 	void *sink_ctx;
+	/* employer row -> affiliation number, as opened: a company's public
+	 * identifier, read for every employment shown */
+	struct idmap affiliations;
 };
 
 enum amana_err guard_new(struct guard **out)
@@ -67,6 +70,7 @@ enum amana_err guard_new(struct guard **out)
 		return AMANA_ERR_NOMEM;
 	}
 	policy_defaults(&g->config);
+	idmap_init(&g->affiliations);
 	*out = g;
 	return AMANA_OK;
 }
@@ -78,6 +82,7 @@ void guard_free(struct guard *g)
 	for (size_t i = 0; i < g->n; i++)
 		idmap_free(&g->u[i].seen);
 	free(g->u);
+	idmap_free(&g->affiliations);
 	crypto_wipe(g->sessions, SESSION_CACHE_SLOTS * sizeof(*g->sessions));
 	free(g->sessions);
 	pthread_mutex_destroy(&g->m);
@@ -191,6 +196,29 @@ void session_cache_drop(struct registry *r, const uint8_t *hash, int64_t account
 		for (size_t i = 0; i < SESSION_CACHE_SLOTS; i++)
 			if (g->sessions[i].sp.account_id == account)
 				g->sessions[i].cached_ms = 0;
+	}
+	pthread_mutex_unlock(&g->m);
+}
+
+/* ---- affiliations ---- */
+
+#define AFFILIATIONS_KEPT (1u << 20) /* every employer of a large country; then no more */
+
+bool affiliation_cached(struct registry *r, int64_t employer_id, uint32_t *aff)
+{
+	struct guard *g = r->guard;
+	pthread_mutex_lock(&g->m);
+	bool hit = idmap_get(&g->affiliations, employer_id, aff);
+	pthread_mutex_unlock(&g->m);
+	return hit;
+}
+
+void affiliation_keep(struct registry *r, int64_t employer_id, uint32_t aff)
+{
+	struct guard *g = r->guard;
+	pthread_mutex_lock(&g->m);
+	if (g->affiliations.count < AFFILIATIONS_KEPT && idmap_put(&g->affiliations, employer_id, aff) != AMANA_OK) {
+		/* out of memory: the next read opens it again */
 	}
 	pthread_mutex_unlock(&g->m);
 }

@@ -70,6 +70,10 @@ bool session_cache_get(struct registry *r, const uint8_t hash[STORE_TOKEN_HASH_B
 void session_cache_put(struct registry *r, const uint8_t hash[STORE_TOKEN_HASH_BYTES],
 		       const struct session_principal *sp);
 void session_cache_drop(struct registry *r, const uint8_t *hash, int64_t account);
+/* Employer rows' affiliation numbers, kept once opened (not personal
+ * data; one query and one decryption fewer per employment shown). */
+bool affiliation_cached(struct registry *r, int64_t employer_id, uint32_t *aff);
+void affiliation_keep(struct registry *r, int64_t employer_id, uint32_t aff);
 /* A subject's marks (enum policy_alert bits). */
 enum amana_err marks_of(struct registry *r, char subject_kind, int64_t id, int64_t *kinds) AMANA_MUST_CHECK;
 

@@ -519,6 +519,8 @@ static enum amana_err aff_cb(void *vctx, const struct store_employer *e)
 
 enum amana_err employer_affiliation(struct registry *r, int64_t employer_id, uint32_t *aff)
 {
+	if (r->guard && affiliation_cached(r, employer_id, aff))
+		return AMANA_OK;
 	struct aff_ctx c = { r, 0, false };
 	enum amana_err err = store_employer_get(r->store, employer_id, aff_cb, &c);
 	if (err)
@@ -526,6 +528,8 @@ enum amana_err employer_affiliation(struct registry *r, int64_t employer_id, uin
 	if (!c.found)
 		return AMANA_ERR_CORRUPT; /* an employment names a missing employer */
 	*aff = c.aff;
+	if (r->guard)
+		affiliation_keep(r, employer_id, c.aff);
 	return AMANA_OK;
 }
 
