@@ -855,6 +855,26 @@ static void on_salary_sum(struct file_state *fs, const struct ebds_record *rec)
 	fs->next_expected = fs->ro.n;
 }
 
+/* A hire of someone the registry knows must name them as registered: the
+ * name, and the CIN where the registry has one. Otherwise any employer
+ * could put a guessed registration number or CIN on a B04 line and read the
+ * person back from its list of employees. What is registered is not said:
+ * the error names the field, not its value. */
+static bool hire_is_them(struct file_state *fs, const struct ebds_hire_line *h, const struct person_keys *keys)
+{
+	if (bidx_name(fs->r, h->name) != keys->name_bidx) {
+		ebds_errors_add(fs->errs, fs->item->rec.line, 26, "name",
+				"the name registered for this person (registration number or CIN)", "another name");
+		return false;
+	}
+	if (keys->cin_bidx && bidx_cin(fs->r, h->cin) != keys->cin_bidx) {
+		ebds_errors_add(fs->errs, fs->item->rec.line, 86, "cin", "the CIN registered for this person",
+				"another CIN");
+		return false;
+	}
+	return true;
+}
+
 static void on_hire(struct file_state *fs, const struct ebds_record *rec)
 {
 	const struct ebds_hire_line *h = &rec->u.hire;
@@ -862,6 +882,8 @@ static void on_hire(struct file_state *fs, const struct ebds_record *rec)
 	struct registry *r = fs->r;
 	int64_t person_id = 0;
 	uint32_t reg = h->registration;
+	struct person_keys keys = { 0, 0 };
+	bool known = false; /* a person the registry had: the declared identity must be theirs */
 	enum amana_err err;
 	if (h->blank)
 		return;
@@ -873,14 +895,17 @@ static void on_hire(struct file_state *fs, const struct ebds_record *rec)
 		if (fs->item->person_hint) { /* found ahead by the reading thread */
 			person_id = fs->item->person_hint;
 			reg = fs->item->hint_registration;
+			keys.name_bidx = fs->item->hint_name_bidx;
+			keys.cin_bidx = fs->item->hint_cin_bidx;
 			fs->hints_used++;
 			err = AMANA_OK;
 		} else if (fs->item->cin_absent_in_tx == fs->tx_no && !fs->tx_cins_untracked &&
 			   !idmap_get(&fs->tx_cins, key, NULL)) {
 			err = AMANA_ERR_NOTFOUND; /* not committed, and not registered since */
 		} else {
-			err = find_person_by_cin(r, h->cin, &person_id, &reg);
+			err = find_person_by_cin_on(r, r->store, h->cin, &person_id, &reg, &keys);
 		}
+		known = err == AMANA_OK;
 		if (err == AMANA_ERR_NOTFOUND) {
 			if (!writing(fs) || !protect(fs))
 				return; /* would register: only when the file is clean so far */
@@ -903,11 +928,14 @@ static void on_hire(struct file_state *fs, const struct ebds_record *rec)
 	} else {
 		if (fs->item->person_hint) { /* found ahead by the reading thread */
 			person_id = fs->item->person_hint;
+			keys.name_bidx = fs->item->hint_name_bidx;
+			keys.cin_bidx = fs->item->hint_cin_bidx;
 			fs->hints_used++;
 			err = AMANA_OK;
 		} else {
-			err = find_person_by_reg(r, h->registration, &person_id);
+			err = find_person_by_reg_keys(r, h->registration, &person_id, &keys);
 		}
+		known = err == AMANA_OK;
 		if (err == AMANA_ERR_NOTFOUND) {
 			ebds_errors_add(fs->errs, lineno, 17, "registration",
 					"a registration number known to the registry (or 000000000 and a CIN "
@@ -920,6 +948,8 @@ static void on_hire(struct file_state *fs, const struct ebds_record *rec)
 			return;
 		}
 	}
+	if (known && !hire_is_them(fs, h, &keys))
+		return;
 	if (person_id) {
 		if (idmap_get(&fs->ro.by_person, person_id, NULL)) {
 			ebds_errors_add(fs->errs, lineno, 17, "registration",
@@ -989,8 +1019,12 @@ static enum amana_err hint_person(void *vctx, const struct store_person *p)
 	if (open_u32(c->r, "persons", "registration", p->id, &p->reg_sealed, &reg) != AMANA_OK)
 		return AMANA_OK; /* left to the import thread, which will say what is wrong */
 	for (size_t k = 0; k < c->n; k++)
-		if (c->regs[k] == reg)
-			c->b->items[c->item[k]].person_hint = p->id;
+		if (c->regs[k] == reg) {
+			struct read_item *it = &c->b->items[c->item[k]];
+			it->person_hint = p->id;
+			it->hint_name_bidx = p->name_bidx;
+			it->hint_cin_bidx = p->cin_bidx;
+		}
 	crypto_wipe(&reg, sizeof(reg));
 	return AMANA_OK;
 }
@@ -1028,10 +1062,13 @@ static void hire_ahead_block(void *vctx, struct read_block *b)
 		uint64_t before = atomic_load(&ha->locked_tx);
 		int64_t id;
 		uint32_t reg;
-		enum amana_err err = find_person_by_cin_on(ha->r, ha->store, h->cin, &id, &reg);
+		struct person_keys keys;
+		enum amana_err err = find_person_by_cin_on(ha->r, ha->store, h->cin, &id, &reg, &keys);
 		if (err == AMANA_OK) {
 			it->person_hint = id;
 			it->hint_registration = reg;
+			it->hint_name_bidx = keys.name_bidx;
+			it->hint_cin_bidx = keys.cin_bidx;
 		} else if (err == AMANA_ERR_NOTFOUND && before && atomic_load(&ha->locked_tx) == before) {
 			it->cin_absent_in_tx = before;
 		}

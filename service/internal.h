@@ -153,6 +153,14 @@ enum amana_err find_employer(struct registry *r, uint32_t aff, int64_t *id) AMAN
 /* The same through another connection to the registry's store. */
 enum amana_err find_employer_on(struct registry *r, struct store *s, uint32_t aff, int64_t *id) AMANA_MUST_CHECK;
 enum amana_err find_person_by_reg(struct registry *r, uint32_t reg, int64_t *id) AMANA_MUST_CHECK;
+/* A person's blind indexes of name and CIN (cin_bidx 0: CIN unknown), kept
+ * in clear by the store: a hire's declared identity is checked against
+ * them without opening anything. */
+struct person_keys {
+	int64_t name_bidx, cin_bidx;
+};
+enum amana_err find_person_by_reg_keys(struct registry *r, uint32_t reg, int64_t *id,
+				       struct person_keys *keys) AMANA_MUST_CHECK;
 /* The same, keeping the row's sealed identity and CIN (opened only once
  * the read is authorized): one query for a read of a person. */
 struct person_sealed {
@@ -163,8 +171,8 @@ struct person_sealed {
 enum amana_err find_person_sealed(struct registry *r, uint32_t reg, int64_t *id,
 				  struct person_sealed *out) AMANA_MUST_CHECK;
 enum amana_err find_person_by_cin(struct registry *r, const char *cin, int64_t *id, uint32_t *reg) AMANA_MUST_CHECK;
-enum amana_err find_person_by_cin_on(struct registry *r, struct store *s, const char *cin, int64_t *id,
-				     uint32_t *reg) AMANA_MUST_CHECK;
+enum amana_err find_person_by_cin_on(struct registry *r, struct store *s, const char *cin, int64_t *id, uint32_t *reg,
+				     struct person_keys *keys) AMANA_MUST_CHECK;
 
 /* An employer's profile (no counts), by row id. */
 enum amana_err employer_load(struct registry *r, int64_t id, struct employer_view *out) AMANA_MUST_CHECK;

@@ -34,6 +34,7 @@ struct read_item {
 	 * nowhere, the transaction (the import's count) whose writer lock was
 	 * held all through that lookup (0: none). */
 	int64_t person_hint;
+	int64_t hint_name_bidx, hint_cin_bidx; /* the hinted person's (struct person_keys) */
 	uint32_t hint_registration;
 	uint64_t cin_absent_in_tx;
 };

@@ -373,6 +373,7 @@ struct find_ctx {
 	const char *want_text;
 	int64_t id;
 	uint32_t reg;
+	struct person_keys keys; /* of the person found */
 	bool found;
 };
 
@@ -416,6 +417,8 @@ static enum amana_err match_reg(void *vctx, const struct store_person *p)
 		return err;
 	if (reg == c->want_u32) {
 		c->id = p->id;
+		c->keys.name_bidx = p->name_bidx;
+		c->keys.cin_bidx = p->cin_bidx;
 		c->found = true;
 		return AMANA_ERR_EXISTS;
 	}
@@ -448,19 +451,30 @@ enum amana_err find_person_sealed(struct registry *r, uint32_t reg, int64_t *id,
 {
 	struct keep_ctx c = { .f = { .r = r, .want_u32 = reg }, .out = out };
 	enum amana_err err = store_person_by_reg(r->store, bidx_registration(r, reg), match_reg_keep, &c);
-	if (c.f.found) {
+	/* match_reg marks the row found before the sealed fields are checked
+	 * for size: only EXISTS says they were copied. */
+	if (c.f.found && err == AMANA_ERR_EXISTS) {
 		*id = c.f.id;
 		return AMANA_OK;
 	}
+	if (c.f.found && !err)
+		return AMANA_ERR_CORRUPT; /* a backend that swallowed the stop */
 	return err && err != AMANA_ERR_EXISTS ? err : AMANA_ERR_NOTFOUND;
 }
 
 enum amana_err find_person_by_reg(struct registry *r, uint32_t reg, int64_t *id)
 {
+	return find_person_by_reg_keys(r, reg, id, NULL);
+}
+
+enum amana_err find_person_by_reg_keys(struct registry *r, uint32_t reg, int64_t *id, struct person_keys *keys)
+{
 	struct find_ctx c = { .r = r, .want_u32 = reg };
 	enum amana_err err = store_person_by_reg(r->store, bidx_registration(r, reg), match_reg, &c);
 	if (c.found) {
 		*id = c.id;
+		if (keys)
+			*keys = c.keys;
 		return AMANA_OK;
 	}
 	return err ? err : AMANA_ERR_NOTFOUND;
@@ -480,6 +494,8 @@ static enum amana_err match_cin(void *vctx, const struct store_person *p)
 		if (err)
 			return err;
 		c->id = p->id;
+		c->keys.name_bidx = p->name_bidx;
+		c->keys.cin_bidx = p->cin_bidx;
 		c->found = true;
 		return AMANA_ERR_EXISTS;
 	}
@@ -488,10 +504,11 @@ static enum amana_err match_cin(void *vctx, const struct store_person *p)
 
 enum amana_err find_person_by_cin(struct registry *r, const char *cin, int64_t *id, uint32_t *reg)
 {
-	return find_person_by_cin_on(r, r->store, cin, id, reg);
+	return find_person_by_cin_on(r, r->store, cin, id, reg, NULL);
 }
 
-enum amana_err find_person_by_cin_on(struct registry *r, struct store *s, const char *cin, int64_t *id, uint32_t *reg)
+enum amana_err find_person_by_cin_on(struct registry *r, struct store *s, const char *cin, int64_t *id, uint32_t *reg,
+				     struct person_keys *keys)
 {
 	struct find_ctx c = { .r = r, .want_text = cin };
 	enum amana_err err = store_person_by_cin(s, bidx_cin(r, cin), match_cin, &c);
@@ -499,6 +516,8 @@ enum amana_err find_person_by_cin_on(struct registry *r, struct store *s, const 
 		*id = c.id;
 		if (reg)
 			*reg = c.reg;
+		if (keys)
+			*keys = c.keys;
 		return AMANA_OK;
 	}
 	return err ? err : AMANA_ERR_NOTFOUND;

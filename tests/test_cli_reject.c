@@ -612,6 +612,101 @@ static void test_unknown_employer(void **state)
 	run_result_free(&r);
 }
 
+/* A B04 hire of a person the registry knows must name them as registered.
+ * Otherwise an employer could hire a guessed registration number and read
+ * the person back from its list of employees (GET .../employees). The
+ * target's month-2 file gets one more hire: a person registered in month 1
+ * by another employer. Declared with another name, or with another CIN, it
+ * is refused at that line and field, without the registered value; with
+ * the identity as registered, it is accepted (the check is not a refusal
+ * of every hire of a known person). */
+enum hire_change { HIRE_AS_REGISTERED, HIRE_OTHER_NAME, HIRE_OTHER_CIN };
+
+static void write_with_hire(struct ctx *c, enum hire_change change, char *path, size_t cap, char *name, size_t name_cap,
+			    long *line)
+{
+	/* a hire with a registration number in another employer's month 1 */
+	static char hire[REC_LEN + 1];
+	bool found = false;
+	for (size_t k = 0; k < N_EMPLOYERS && !found; k++) {
+		if (!strcmp(c->affs[k], c->target_aff))
+			continue;
+		char p[4300];
+		snprintf(p, sizeof(p), "%s/DS_%s_%s.txt", c->g.files, c->affs[k], MONTH1);
+		struct records o;
+		records_load(&o, p);
+		for (size_t i = 0; i < o.n && !found; i++) {
+			struct person_line pl;
+			if (!strncmp(o.v[i], "B04", 3) && person_line(o.v[i], &pl) && pl.registration != 0 &&
+			    pl.registration != 999999999) {
+				memcpy(hire, o.v[i], REC_LEN + 1);
+				found = true;
+			}
+		}
+		records_free(&o);
+	}
+	assert_true(found);
+	memcpy(hire + 3, c->target_aff, 7);
+	memcpy(hire + 10, MONTH2, 6);
+	field_text(hire, 26, 60, name, name_cap);
+	if (change == HIRE_OTHER_NAME) /* one letter of the name changed */
+		hire[25] = hire[25] == 'Z' ? 'Y' : 'Z';
+	if (change == HIRE_OTHER_CIN) /* one digit of the CIN changed */
+		hire[92] = hire[92] == '9' ? '8' : '9';
+
+	struct records f;
+	records_load(&f, c->target);
+	size_t i5 = records_find(&f, "B05");
+	char **v = own(c, calloc(f.n + 1, sizeof(*v)));
+	assert_non_null(v);
+	for (size_t i = 0, k = 0; i < f.n; i++) {
+		if (i == i5)
+			v[k++] = hire;
+		v[k++] = f.v[i];
+	}
+	*line = (long)i5 + 1;
+	struct totals t;
+	totals_read(f.v[i5], &t);
+	t.employees++;
+	t.registrations += field_num(hire, 17, 9);
+	t.days += field_num(hire, 94, 2);
+	t.real += field_num(hire, 96, 13);
+	t.capped += field_num(hire, 109, 9);
+	t.controls += field_num(hire, 118, 19);
+	totals_write(f.v[i5], &t);
+	struct records g = { .buf = NULL, .n = f.n + 1, .v = v };
+	fix_totals(&g);
+	bad_path(c, c->target_aff, path, cap);
+	records_write(&g, g.n, path);
+	records_free(&f);
+}
+
+static void test_hire_must_name_the_person(void **state)
+{
+	struct ctx *c = *state;
+	char path[4300], name[64];
+	long line;
+	struct rejection x;
+	write_with_hire(c, HIRE_OTHER_NAME, path, sizeof(path), name, sizeof(name), &line);
+	import_rejected(c, path, &x);
+	expect_error(&x, path, line, 26, "name");
+	expect_only_line(&x, line);
+	assert_null(strstr(x.err, name)); /* the registered name is not told */
+	assert_null(strstr(x.json, name));
+
+	write_with_hire(c, HIRE_OTHER_CIN, path, sizeof(path), name, sizeof(name), &line);
+	import_rejected(c, path, &x);
+	expect_error(&x, path, line, 86, "cin");
+	expect_only_line(&x, line);
+
+	write_with_hire(c, HIRE_AS_REGISTERED, path, sizeof(path), name, sizeof(name), &line);
+	struct run_result r;
+	run_on(&r, &c->g, "import", path, NULL);
+	if (r.status != 0)
+		fail_msg("a hire naming the person as registered is refused: %s", r.err);
+	run_result_free(&r);
+}
+
 static int count_char(const char *s, char ch)
 {
 	int n = 0;
@@ -1121,6 +1216,7 @@ int main(void)
 		T(test_empty_file),
 		T(test_batch_with_bad_middle_file),
 		T(test_complementary_declaration_joins_the_list),
+		T(test_hire_must_name_the_person),
 		cmocka_unit_test(test_complementary_after_its_main_in_one_run),
 		cmocka_unit_test(test_new_cin_hired_twice_in_one_run),
 	};
