@@ -162,9 +162,16 @@ enum amana_err audit_commit(struct registry *r, struct audit_entry *e, enum aman
 
 /* ---- use cases ---- */
 
+/* Tree heads and proofs say nothing of anyone: an operator checks them
+ * too. The entries name who read whom and why: an auditor's alone. */
 static enum amana_err auditor_only(const struct principal *who)
 {
 	return who->role == ROLE_AUDITOR || who->role == ROLE_OPERATOR ? AMANA_OK : AMANA_ERR_DENIED;
+}
+
+static enum amana_err auditor_strict(const struct principal *who)
+{
+	return who->role == ROLE_AUDITOR ? AMANA_OK : AMANA_ERR_DENIED;
 }
 
 enum amana_err svc_audit_head(struct registry *r, const struct principal *who, struct audit_head_view *out)
@@ -264,7 +271,7 @@ enum amana_err svc_audit_query(struct registry *r, const struct principal *who, 
 {
 	struct audit_entry note;
 	audit_note(&note, who, "audit.query");
-	enum amana_err err = auditor_only(who);
+	enum amana_err err = auditor_strict(who);
 	if (!err && q->registration) {
 		if ((err = find_person_by_reg(r, q->registration, &q->person_id)) == AMANA_OK)
 			audit_entry_subject(&note, AUDIT_SUBJECT_PERSON, q->person_id);

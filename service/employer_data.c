@@ -18,7 +18,11 @@ static enum amana_err employer_guard(struct registry *r, const struct principal 
 				     uint32_t affiliation, bool document, struct audit_entry *note, int64_t *id)
 {
 	*id = 0;
-	enum amana_err ferr = find_employer(r, affiliation, id);
+	/* the case the caller named is sealed into the entry, as for a person */
+	enum amana_err ferr = audit_note_purpose(r, note, who->purpose);
+	if (ferr)
+		return ferr;
+	ferr = find_employer(r, affiliation, id);
 	if (ferr && ferr != AMANA_ERR_NOTFOUND)
 		return ferr;
 	if (!ferr)

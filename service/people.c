@@ -321,7 +321,10 @@ static enum amana_err contributions(struct registry *r, const struct principal *
 {
 	memset(out, 0, sizeof(*out));
 	int64_t id = 0;
-	enum amana_err ferr = find_employer(r, affiliation, &id);
+	enum amana_err ferr = audit_note_purpose(r, note, purpose);
+	if (ferr)
+		return ferr;
+	ferr = find_employer(r, affiliation, &id);
 	if (ferr && ferr != AMANA_ERR_NOTFOUND)
 		return ferr;
 	if (!ferr)

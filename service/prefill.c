@@ -27,7 +27,10 @@ enum amana_err svc_prefill(struct registry *r, const struct principal *who, uint
 	struct audit_entry note;
 	audit_note(&note, who, "prefill");
 	int64_t employer_id = 0;
-	enum amana_err ferr = find_employer(r, affiliation, &employer_id);
+	enum amana_err ferr = audit_note_purpose(r, &note, who->purpose);
+	if (ferr)
+		return audit_commit(r, &note, ferr);
+	ferr = find_employer(r, affiliation, &employer_id);
 	if (ferr && ferr != AMANA_ERR_NOTFOUND)
 		return audit_commit(r, &note, ferr);
 	if (!ferr)

@@ -611,19 +611,45 @@ static void test_employer_scope(void **state)
 	assert_int_equal(r.status, 404);
 }
 
-/* The audit routes: an auditor's; nobody else's. */
+/* The audit routes: an auditor's; an operator checks the tree (heads and
+ * proofs say nothing of anyone) but does not read the entries (who read
+ * whom, and why); nobody else gets any. */
 static void test_audit_routes(void **state)
 {
 	struct ctx *c = *state;
 	struct response r;
-	char aud[200], agent[200];
+	char aud[200], agent[200], op[200];
 	session(c, "aud.1", c->aud_totp, aud);
 	session(c, "agent.7", c->totp, agent);
+	struct run_result q;
+	run_on(&q, &c->g, "account", "add", "--role", "operator", "--login", "op.1", "--password-file", c->pw, "--json",
+	       NULL);
+	assert_exit(&q, 0, "account add operator");
+	char op_totp[64];
+	assert_non_null(json_str(json_ws(q.out), "totp_secret", op_totp, sizeof(op_totp)));
+	run_result_free(&q);
+	session(c, "op.1", op_totp, op);
 	assert_int_equal(read_person(c, agent, c->regs[1], "case 3", &r), 200);
+	/* an employer's figures read for a case: the case is in the entry */
+	char path[128], head[400];
+	snprintf(path, sizeof(path), "/v1/employers/%s/contributions/202501", c->aff[1]);
+	snprintf(head, sizeof(head), "%sX-Purpose: case 11\r\n", agent);
+	request(c, "GET", path, head, NULL, 0, &r);
+	assert_int_equal(r.status, 404);
 	request(c, "GET", "/v1/audit/sth", agent, NULL, 0, &r);
 	assert_int_equal(r.status, 403);
 	request(c, "GET", "/v1/audit/entries", agent, NULL, 0, &r);
 	assert_int_equal(r.status, 403);
+	request(c, "GET", "/v1/audit/sth", op, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	request(c, "GET", "/v1/audit/proof/0", op, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	request(c, "GET", "/v1/audit/entries", op, NULL, 0, &r);
+	assert_int_equal(r.status, 403);
+	snprintf(path, sizeof(path), "/v1/audit/entries?employer=%s", c->aff[1]);
+	request(c, "GET", path, aud, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "\"purpose\":\"case 11\""));
 	request(c, "GET", "/v1/audit/sth", aud, NULL, 0, &r);
 	assert_int_equal(r.status, 200);
 	long long size = json_int(r.body, "tree_size");
@@ -633,7 +659,6 @@ static void test_audit_routes(void **state)
 	assert_non_null(strstr(r.body, "\"leaf_index\":0"));
 	request(c, "GET", "/v1/audit/proof/99999999", aud, NULL, 0, &r);
 	assert_int_equal(r.status, 404);
-	char path[128];
 	snprintf(path, sizeof(path), "/v1/audit/entries?person=%s", c->regs[1]);
 	request(c, "GET", path, aud, NULL, 0, &r);
 	assert_int_equal(r.status, 200);
