@@ -160,6 +160,40 @@ enum amana_err audit_commit(struct registry *r, struct audit_entry *e, enum aman
 	return result ? result : err;
 }
 
+enum amana_err audit_commit_listing(struct registry *r, struct audit_entry *e, enum amana_err result, char kind,
+				    const int64_t *ids, size_t n)
+{
+	size_t i = 0;
+	for (; i < n && e->nsubjects < AUDIT_SUBJECTS_MAX; i++)
+		audit_entry_subject(e, kind, ids[i]);
+	for (size_t k = i; k < n; k++) /* counted in the head entry, listed after it */
+		if (e->subjects_total < UINT32_MAX)
+			e->subjects_total++;
+	struct audit_entry more;
+	if (i < n) { /* the head's fields, before audit_commit wipes its purpose */
+		memset(&more, 0, sizeof(more));
+		more.time_ms = e->time_ms;
+		memcpy(more.principal, e->principal, sizeof(more.principal));
+		memcpy(more.role, e->role, sizeof(more.role));
+		memcpy(more.request_id, e->request_id, sizeof(more.request_id));
+		memcpy(more.client, e->client, sizeof(more.client));
+		snprintf(more.action, sizeof(more.action), "%.*s+", (int)sizeof(more.action) - 2, e->action);
+	}
+	enum amana_err err = audit_commit(r, e, result);
+	if (err)
+		return err;
+	while (i < n) {
+		more.nsubjects = 0;
+		more.subjects_total = 0;
+		memset(more.reason, 0, sizeof(more.reason));
+		for (; i < n && more.nsubjects < AUDIT_SUBJECTS_MAX; i++)
+			audit_entry_subject(&more, kind, ids[i]);
+		if ((err = audit_commit(r, &more, AMANA_OK)))
+			return err;
+	}
+	return AMANA_OK;
+}
+
 /* ---- use cases ---- */
 
 /* Tree heads and proofs say nothing of anyone: an operator checks them

@@ -112,9 +112,14 @@ enum amana_err svc_employees(struct registry *r, const struct principal *who, ui
 	/* the latest accepted declaration's persons, without those who left */
 	if (!err)
 		err = roster_load(r, id, 999912, true, &ro);
+	int64_t *ids = NULL;
+	if (!err && ro.n && !(ids = malloc(ro.n * sizeof(*ids))))
+		err = AMANA_ERR_NOMEM;
 	for (size_t i = 0; !err && i < ro.n; i++)
-		audit_entry_subject(&note, AUDIT_SUBJECT_PERSON, ro.v[i].person_id);
-	if (!(err = audit_commit(r, &note, err))) {
+		ids[i] = ro.v[i].person_id;
+	err = audit_commit_listing(r, &note, err, AUDIT_SUBJECT_PERSON, ids, err ? 0 : ro.n);
+	free(ids);
+	if (!err) {
 		*from_period = ro.from_period;
 		for (size_t i = 0; i < ro.n && !err; i++) {
 			struct employee_view v = { .registration = ro.v[i].registration, .children = ro.v[i].children };

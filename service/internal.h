@@ -215,6 +215,14 @@ enum amana_err audit_open_purpose(struct registry *r, const struct audit_entry *
  * Returns result, or the log's error if the entry could not be written:
  * the caller then returns no data (fail closed). */
 enum amana_err audit_commit(struct registry *r, struct audit_entry *e, enum amana_err result) AMANA_MUST_CHECK;
+/* The same for a call that shows a list (an employer's employees, a
+ * pre-filled list): e gets the n subjects of kind ids; those past what one
+ * entry holds (AUDIT_SUBJECTS_MAX) go into continuation entries written
+ * right after it (action "<action>+", same principal, time and request),
+ * so that every person shown finds the read in their access history. All
+ * are durable, or the call fails, before anything is shown. */
+enum amana_err audit_commit_listing(struct registry *r, struct audit_entry *e, enum amana_err result, char kind,
+				    const int64_t *ids, size_t n) AMANA_MUST_CHECK;
 /* End a write's transaction: if err is AMANA_OK, append e (marked appended:
  * its action emptied) and then commit, so nothing lands that the log does
  * not show; otherwise, or if either fails, roll back. Returns the first

@@ -3,6 +3,7 @@
  * employer for a period: who it expects on the payroll, with children and
  * family allowance amounts from the dated rules.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -52,9 +53,14 @@ enum amana_err svc_prefill(struct registry *r, const struct principal *who, uint
 	err = roster_load(r, employer_id, period, true, &ro);
 	/* The list names every person on it: logged, durably, before the
 	 * first byte of it is written. */
+	int64_t *ids = NULL;
+	if (!err && ro.n && !(ids = malloc(ro.n * sizeof(*ids))))
+		err = AMANA_ERR_NOMEM;
 	for (size_t i = 0; !err && i < ro.n; i++)
-		audit_entry_subject(&note, AUDIT_SUBJECT_PERSON, ro.v[i].person_id);
-	if ((err = audit_commit(r, &note, err)))
+		ids[i] = ro.v[i].person_id;
+	err = audit_commit_listing(r, &note, err, AUDIT_SUBJECT_PERSON, ids, err ? 0 : ro.n);
+	free(ids);
+	if (err)
 		goto out;
 
 	struct ebds_record rec;

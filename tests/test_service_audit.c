@@ -734,6 +734,88 @@ static void test_budgets_alerts_suspension(void **state)
 	person_view_clear(&v);
 }
 
+struct listed {
+	uint32_t regs[400];
+	size_t n;
+};
+
+static enum amana_err keep_listed(void *ctx, const struct employee_view *e)
+{
+	struct listed *l = ctx;
+	assert_true(l->n < 400);
+	l->regs[l->n++] = e->registration;
+	return AMANA_OK;
+}
+
+static enum amana_err count_listing_reads(void *ctx, uint64_t seq, const struct audit_entry *e, const char *purpose)
+{
+	(void)seq;
+	(void)purpose;
+	if (!strcmp(e->action, "employees.read") || !strcmp(e->action, "employees.read+"))
+		(*(unsigned *)ctx)++;
+	return AMANA_OK;
+}
+
+/* A list longer than one entry holds (AUDIT_SUBJECTS_MAX subjects): every
+ * person on it finds the read in the log, through continuation entries
+ * written with it. */
+static void test_long_list_logs_every_person(void **state)
+{
+	struct fixture *f = *state;
+	struct gen_options o = {
+		.employers = 1, .persons = 150, .months = 1, .seed = 5, .first_period = 202501, .out_dir = f->files
+	};
+	struct gen_summary s;
+	char why[200] = "";
+	assert_int_equal(svc_gen(f->r, &f->agent, &o, &s, why, sizeof(why)), AMANA_OK);
+	/* the largest file: the one employer (bait ones are small) */
+	DIR *d = opendir(f->files);
+	assert_non_null(d);
+	struct dirent *de;
+	char best[600] = "";
+	off_t best_size = 0;
+	while ((de = readdir(d))) {
+		char p[600];
+		struct stat st;
+		snprintf(p, sizeof(p), "%s/%s", f->files, de->d_name);
+		if (de->d_name[0] == '.' || stat(p, &st) || st.st_size <= best_size)
+			continue;
+		best_size = st.st_size;
+		memcpy(best, p, sizeof(best));
+	}
+	closedir(d);
+	const char *paths[1] = { best };
+	struct import_options io = { 0 };
+	struct import_summary is;
+	assert_int_equal(svc_import(f->r, &f->agent, paths, 1, &io, &is), AMANA_OK);
+	uint32_t aff, period;
+	unsigned seq;
+	assert_int_equal(ebds_parse_filename(strrchr(best, '/') + 1, &aff, &period, &seq), EBDS_FAMILY_DECLARATION);
+
+	struct listed l = { .n = 0 };
+	uint32_t from;
+	uint64_t before = audit_size(f->r->audit);
+	assert_int_equal(svc_employees(f->r, &f->agent, aff, keep_listed, &l, &from), AMANA_OK);
+	assert_true(l.n > 2 * AUDIT_SUBJECTS_MAX);
+	/* the employer and l.n persons, AUDIT_SUBJECTS_MAX an entry */
+	uint64_t want = (l.n + 1 + AUDIT_SUBJECTS_MAX - 1) / AUDIT_SUBJECTS_MAX;
+	assert_int_equal(audit_size(f->r->audit) - before, want);
+	struct audit_entry head;
+	uint8_t buf[AUDIT_ENTRY_MAX];
+	size_t len;
+	assert_int_equal(audit_read_entry(f->r->audit, before, buf, sizeof(buf), &len), AMANA_OK);
+	assert_int_equal(audit_entry_decode(buf, len, &head), AMANA_OK);
+	assert_string_equal(head.action, "employees.read");
+	assert_int_equal(head.subjects_total, l.n + 1);
+	for (size_t i = 0; i < l.n; i++) {
+		unsigned reads = 0;
+		struct audit_query q = { .registration = l.regs[i] };
+		assert_int_equal(svc_audit_query(f->r, &f->auditor, &q, count_listing_reads, &reads), AMANA_OK);
+		if (reads != 1)
+			fail_msg("person %zu of %zu on the list: %u entries of the read", i + 1, l.n, reads);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -743,6 +825,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unwritable_log_fails_closed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_budgets_alerts_suspension, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_long_list_logs_every_person, setup, teardown),
 	};
 	if (crypto_init() != AMANA_OK)
 		return 1;
