@@ -1,5 +1,6 @@
 /*
- * account_cmd.c - `amana account add`: the logins of amanad.
+ * account_cmd.c - `amana account add` and `amana account unlock`: the
+ * logins of amanad.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,7 +35,15 @@ static const char account_help[] =
     "\n"
     "  -d, --dir DIR      registry directory (default $AMANA_HOME)\n"
     "      --key FILE     key-encryption key file (default $AMANA_KEY_FILE)\n"
-    "      --json         machine-readable output\n";
+    "      --json         machine-readable output\n"
+    "\n"
+    "usage: amana account unlock ID [--json]\n"
+    "\n"
+    "Lift the suspension (past a budget) and the lockout (password guessing) of\n"
+    "account ID (the \"account\" of GET /v1/me, the \"account\" of an alert), and start\n"
+    "its budgets afresh: what a supervisor does with POST /v1/principals/ID/unlock,\n"
+    "for when none can. A running amanad follows it at the account's next request.\n"
+    "Recorded in the audit log as principal.unlock.\n";
 
 #define PASSWORD_READ_MAX 1100
 
@@ -158,13 +167,56 @@ static int account_add(int argc, char **argv)
 	return EXIT_OK;
 }
 
+static int account_unlock(int argc, char **argv)
+{
+	static const struct option longs[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "key", required_argument, NULL, OPT_KEY },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	struct common cm;
+	common_defaults(&cm);
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "d:h", longs, NULL)) != -1) {
+		switch (c) {
+		case 'd': cm.dir = optarg; break;
+		case OPT_KEY: cm.key = optarg; break;
+		case OPT_JSON: cm.json = true; break;
+		case 'h': fputs(account_help, stdout); return EXIT_OK;
+		default: return usage_error("account", "unknown option");
+		}
+	}
+	uint32_t id;
+	if (optind + 1 != argc || strlen(argv[optind]) > 9 || !parse_u32(argv[optind], &id) || id == 0)
+		return usage_error("account", "unlock takes one account id (a number)");
+	struct registry *r;
+	int rc = open_registry(&cm, &r);
+	if (rc)
+		return rc;
+	enum amana_err err = svc_principal_unlock(r, &cm.who, id);
+	registry_close(r);
+	if (err)
+		return fail(err, "account %u: %s", id,
+			    err == AMANA_ERR_NOTFOUND ? "no such account" : amana_strerror(err));
+	if (cm.json)
+		printf("{\"account\":%u,\"unlocked\":true}\n", id);
+	else
+		printf("account %u: unlocked, budgets afresh\n", id);
+	return EXIT_OK;
+}
+
 int cmd_account(int argc, char **argv)
 {
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		fputs(account_help, stdout);
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;
 	}
+	if (!strcmp(argv[1], "unlock"))
+		return account_unlock(argc - 1, argv + 1);
 	if (strcmp(argv[1], "add") != 0)
-		return usage_error("account", "unknown subcommand '%s' (add)", argv[1]);
+		return usage_error("account", "unknown subcommand '%s' (add, unlock)", argv[1]);
 	return account_add(argc - 1, argv + 1);
 }

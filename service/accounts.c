@@ -342,7 +342,8 @@ enum amana_err svc_session_check(struct registry *r, const char *token, size_t l
 	uint8_t hash[STORE_TOKEN_HASH_BYTES];
 	if (!token || !token_hash(token, len, hash))
 		return AMANA_ERR_DENIED;
-	if (session_cache_get(r, hash, now, out))
+	uint64_t gen;
+	if (session_cache_get(r, hash, now, out, &gen))
 		return AMANA_OK;
 	struct store_session se;
 	enum amana_err err = store_session_get(r->store, hash, &se);
@@ -368,7 +369,7 @@ enum amana_err svc_session_check(struct registry *r, const char *token, size_t l
 	out->n_employers = c.rec.n_employers;
 	memcpy(out->employers, c.rec.employers, sizeof(out->employers));
 	crypto_wipe(&c.rec, sizeof(c.rec));
-	session_cache_put(r, hash, out);
+	session_cache_put(r, hash, out, gen);
 	return AMANA_OK;
 }
 
@@ -377,7 +378,8 @@ enum amana_err svc_session_close(struct registry *r, const char *token, size_t l
 	uint8_t hash[STORE_TOKEN_HASH_BYTES];
 	if (!token || !token_hash(token, len, hash))
 		return AMANA_ERR_DENIED;
-	session_cache_drop(r, hash, 0);
+	/* the store first: see session_cache_get */
 	enum amana_err err = store_session_revoke(r->store, hash);
+	session_cache_drop(r, hash, 0);
 	return err == AMANA_ERR_NOTFOUND ? AMANA_ERR_DENIED : err;
 }

@@ -29,6 +29,11 @@ struct usage {
 	int64_t day, hour; /* the unix day and hour the counts are of */
 	uint32_t persons_hour, persons_day, documents_day;
 	bool suspended;
+	/* The suspension is in the store (set_suspended returned): the store
+	 * saying otherwise then means an unlock by another process (another
+	 * server, the CLI), which this one follows (unlocked_elsewhere). */
+	bool suspension_stored;
+	uint64_t suspensions; /* how many this process decided: tells a new one from an old */
 	struct idmap seen; /* person row -> unix hour last read, today */
 };
 
@@ -48,6 +53,7 @@ struct session_slot {
 struct guard {
 	pthread_mutex_t m;
 	struct session_slot *sessions; /* SESSION_CACHE_SLOTS, direct-mapped */
+	uint64_t generation; /* advanced by every drop (session_cache_get) */
 	struct policy_config config;
 	struct usage *u; /* by account, unsorted: a server has hundreds, not millions */
 	size_t n, cap;
@@ -159,10 +165,11 @@ static struct session_slot *slot_of(struct guard *g, const uint8_t hash[STORE_TO
 }
 
 bool session_cache_get(struct registry *r, const uint8_t hash[STORE_TOKEN_HASH_BYTES], int64_t now,
-		       struct session_principal *out)
+		       struct session_principal *out, uint64_t *gen)
 {
 	struct guard *g = r->guard;
 	pthread_mutex_lock(&g->m);
+	*gen = g->generation;
 	struct session_slot *sl = slot_of(g, hash);
 	bool hit = sl->cached_ms && mono_ms() - sl->cached_ms < SESSION_CACHE_MS &&
 		   memcmp(sl->hash, hash, STORE_TOKEN_HASH_BYTES) == 0 && sl->sp.expires_at > now;
@@ -173,10 +180,14 @@ bool session_cache_get(struct registry *r, const uint8_t hash[STORE_TOKEN_HASH_B
 }
 
 void session_cache_put(struct registry *r, const uint8_t hash[STORE_TOKEN_HASH_BYTES],
-		       const struct session_principal *sp)
+		       const struct session_principal *sp, uint64_t gen)
 {
 	struct guard *g = r->guard;
 	pthread_mutex_lock(&g->m);
+	if (gen != g->generation) { /* a drop came since the store was read */
+		pthread_mutex_unlock(&g->m);
+		return;
+	}
 	struct session_slot *sl = slot_of(g, hash);
 	memcpy(sl->hash, hash, STORE_TOKEN_HASH_BYTES);
 	sl->sp = *sp;
@@ -188,6 +199,7 @@ void session_cache_drop(struct registry *r, const uint8_t *hash, int64_t account
 {
 	struct guard *g = r->guard;
 	pthread_mutex_lock(&g->m);
+	g->generation++;
 	if (hash) {
 		struct session_slot *sl = slot_of(g, hash);
 		if (memcmp(sl->hash, hash, STORE_TOKEN_HASH_BYTES) == 0)
@@ -330,8 +342,55 @@ static enum amana_err set_suspended(struct registry *r, int64_t account, bool su
 		c.st.failures = 0;
 		c.st.locked_until = 0;
 	}
+	/* the store first: see session_cache_get */
+	if ((err = store_account_set_state(r->store, account, &c.st)))
+		return err;
 	session_cache_drop(r, NULL, account);
-	return store_account_set_state(r->store, account, &c.st);
+	return AMANA_OK;
+}
+
+static struct usage *usage_find(struct guard *g, int64_t account)
+{
+	for (size_t i = 0; i < g->n; i++)
+		if (g->u[i].account_id == account)
+			return &g->u[i];
+	return NULL;
+}
+
+static void usage_restart(struct usage *u)
+{
+	u->suspended = false;
+	u->suspension_stored = false;
+	u->persons_hour = 0;
+	u->persons_day = 0;
+	u->documents_day = 0;
+	idmap_free(&u->seen);
+	idmap_init(&u->seen);
+}
+
+/* An account this process suspended, since unlocked in the store by
+ * another: its budgets start afresh here too, as the unlock says. Costs a
+ * query only while this process holds the account suspended. */
+static enum amana_err unlocked_elsewhere(struct registry *r, int64_t account)
+{
+	struct guard *g = r->guard;
+	pthread_mutex_lock(&g->m);
+	struct usage *u = usage_find(g, account);
+	bool ask = u && u->suspended && u->suspension_stored;
+	uint64_t which = u ? u->suspensions : 0;
+	pthread_mutex_unlock(&g->m);
+	if (!ask)
+		return AMANA_OK;
+	struct state_ctx c = { .found = false };
+	enum amana_err err = store_account_get(r->store, account, take_state, &c);
+	if (err || !c.found || c.st.suspended)
+		return err;
+	pthread_mutex_lock(&g->m);
+	u = usage_find(g, account);
+	if (u && u->suspended && u->suspensions == which) /* not suspended again meanwhile */
+		usage_restart(u);
+	pthread_mutex_unlock(&g->m);
+	return AMANA_OK;
 }
 
 /* ---- the decision ---- */
@@ -383,6 +442,8 @@ enum amana_err guard_access(struct registry *r, const struct principal *who, con
 			.honeytoken = (marks & ALERT_HONEYTOKEN) != 0,
 			.document = q->document,
 		};
+		if ((err = unlocked_elsewhere(r, sp->account_id)))
+			return err;
 		struct guard *g = r->guard;
 		pthread_mutex_lock(&g->m);
 		struct usage *u = usage_of(g, sp->account_id, (int64_t)time(NULL));
@@ -407,13 +468,23 @@ enum amana_err guard_access(struct registry *r, const struct principal *who, con
 			if (q->document)
 				u->documents_day++;
 		}
-		if (d.suspend)
+		uint64_t which = 0;
+		if (d.suspend) {
 			u->suspended = true;
+			u->suspension_stored = false;
+			which = ++u->suspensions;
+		}
 		pthread_mutex_unlock(&g->m);
 		if (err)
 			return err;
-		if (d.suspend && (err = set_suspended(r, sp->account_id, true)))
-			return err;
+		if (d.suspend) {
+			if ((err = set_suspended(r, sp->account_id, true)))
+				return err;
+			pthread_mutex_lock(&g->m);
+			if ((u = usage_find(g, sp->account_id)) && u->suspensions == which)
+				u->suspension_stored = true;
+			pthread_mutex_unlock(&g->m);
+		}
 	}
 	if (d.alerts && (err = raise_alert(r, who, d.alerts, q, d.reason)))
 		return err; /* an alert that cannot be kept refuses the access */
@@ -544,16 +615,9 @@ enum amana_err svc_principal_unlock(struct registry *r, const struct principal *
 	if (!err) {
 		struct guard *g = r->guard;
 		pthread_mutex_lock(&g->m);
-		for (size_t i = 0; i < g->n; i++) {
-			if (g->u[i].account_id != account_id)
-				continue;
-			g->u[i].suspended = false;
-			g->u[i].persons_hour = 0;
-			g->u[i].persons_day = 0;
-			g->u[i].documents_day = 0;
-			idmap_free(&g->u[i].seen);
-			idmap_init(&g->u[i].seen);
-		}
+		struct usage *u = usage_find(g, account_id);
+		if (u)
+			usage_restart(u);
 		pthread_mutex_unlock(&g->m);
 	}
 	return audit_commit(r, &note, err);

@@ -64,11 +64,18 @@ enum amana_err guard_access(struct registry *r, const struct principal *who, con
 /* Set a subject's marks (gen's bait). */
 enum amana_err mark_subject(struct registry *r, char subject_kind, int64_t id, int64_t kinds) AMANA_MUST_CHECK;
 /* Sessions recently checked (svc_session_check): a hit for a valid,
- * unexpired one; drop one token's, or (hash NULL) an account's. */
+ * unexpired one; drop one token's, or (hash NULL) an account's.
+ * A check that missed reads the store, then puts what it read, which may
+ * be stale by then: a logout or a suspension may have come in between.
+ * So a miss also hands out the cache's generation (*gen), which every
+ * drop advances, and a put with an older generation is not kept. Callers
+ * that revoke or suspend write the store first, then drop: a check that
+ * read before the write puts before the drop (dropped with it) or after
+ * it (refused). */
 bool session_cache_get(struct registry *r, const uint8_t hash[STORE_TOKEN_HASH_BYTES], int64_t now,
-		       struct session_principal *out);
+		       struct session_principal *out, uint64_t *gen);
 void session_cache_put(struct registry *r, const uint8_t hash[STORE_TOKEN_HASH_BYTES],
-		       const struct session_principal *sp);
+		       const struct session_principal *sp, uint64_t gen);
 void session_cache_drop(struct registry *r, const uint8_t *hash, int64_t account);
 /* Employer rows' affiliation numbers, kept once opened (not personal
  * data; one query and one decryption fewer per employment shown). */

@@ -496,6 +496,24 @@ static void test_budget_suspends_until_unlocked(void **state)
 	assert_int_equal(r.status, 200);
 	assert_int_equal(read_person(c, agent, c->regs[2], "case 1", &r), 200);
 
+	/* suspended again, then unlocked by another process (the CLI): the
+	 * server follows the store at the account's next request */
+	assert_int_equal(read_person(c, agent, c->regs[0], "case 1", &r), 200);
+	assert_int_equal(read_person(c, agent, c->regs[1], "case 1", &r), 200);
+	assert_int_equal(read_person(c, agent, c->regs[3], "case 1", &r), 429);
+	assert_int_equal(read_person(c, agent, c->reg, "case 1", &r), 401);
+	char id[24];
+	snprintf(id, sizeof(id), "%lld", agent_id);
+	struct run_result q;
+	run_on(&q, &c->g, "account", "unlock", id, "--json", NULL);
+	assert_exit(&q, 0, "account unlock");
+	assert_non_null(strstr(q.out, "\"unlocked\":true"));
+	run_result_free(&q);
+	assert_int_equal(read_person(c, agent, c->reg, "case 1", &r), 200);
+	run_on(&q, &c->g, "account", "unlock", "99999", NULL);
+	assert_int_not_equal(q.status, 0);
+	run_result_free(&q);
+
 	/* the alert went to the server's log as a JSON line, naming no one */
 	size_t len = 0;
 	char *log = read_file(c->log, &len);
