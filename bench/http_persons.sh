@@ -56,7 +56,7 @@ cat > "$work/policy" <<TXT
 agent.persons_per_hour = 1000000
 agent.persons_per_day = 1000000
 TXT
-"$amanad" --listen 127.0.0.1:0 --threads "$threads" --policy "$work/policy" > "$work/amanad.out" 2> "$work/amanad.err" &
+"$amanad" --listen 127.0.0.1:0 --threads "$threads" --per-ip 256 --policy "$work/policy" > "$work/amanad.out" 2> "$work/amanad.err" &
 pid=$!
 for _ in $(seq 100); do grep -q listening "$work/amanad.out" 2>/dev/null && break; sleep 0.1; done
 port=$(sed -n 's/.*:\([0-9]*\)$/\1/p' "$work/amanad.out")

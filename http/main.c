@@ -11,7 +11,8 @@
 #include "server.h"
 #include "service/service.h"
 
-static const char usage[] = "usage: amanad -d DIR --key KEYFILE [--listen HOST:PORT] [--threads N] [--policy FILE]\n"
+static const char usage[] = "usage: amanad -d DIR --key KEYFILE [--listen HOST:PORT] [--threads N] [--per-ip N]\n"
+			    "              [--policy FILE]\n"
 			    "\n"
 			    "Serve the registry in DIR (default $AMANA_HOME; its key-encryption key from\n"
 			    "KEYFILE, default $AMANA_KEY_FILE) as a JSON API (docs/openapi.yaml lists the\n"
@@ -23,6 +24,9 @@ static const char usage[] = "usage: amanad -d DIR --key KEYFILE [--listen HOST:P
 			    "                      HTTP is served on loopback only: put a TLS proxy in front.\n"
 			    "  --threads N         server threads, each with its own store connection\n"
 			    "                      (default 16, at most 256)\n"
+			    "  --per-ip N          connections from one address, 1 to 256 (default 64).\n"
+			    "                      Behind a proxy every connection comes from the proxy:\n"
+			    "                      raise it to 256 there and limit per client in the proxy\n"
 			    "  --policy FILE       budgets, lines \"ROLE.LIMIT = N\" (LIMIT: persons_per_hour,\n"
 			    "                      persons_per_day, documents_per_day); the rest keep their\n"
 			    "                      defaults (docs/internals/policy.md)\n"
@@ -76,16 +80,13 @@ static int read_policy(const char *path, struct policy_config *pc)
 int main(int argc, char **argv)
 {
 	static const struct option longs[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "key", required_argument, NULL, 'k' },
-		{ "listen", required_argument, NULL, 'l' },
-		{ "threads", required_argument, NULL, 't' },
-		{ "policy", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0, 0, 0, 0 },
+		{ "dir", required_argument, NULL, 'd' },    { "key", required_argument, NULL, 'k' },
+		{ "listen", required_argument, NULL, 'l' }, { "threads", required_argument, NULL, 't' },
+		{ "policy", required_argument, NULL, 'p' }, { "per-ip", required_argument, NULL, 'i' },
+		{ "help", no_argument, NULL, 'h' },         { 0, 0, 0, 0 },
 	};
 	const char *dir = getenv("AMANA_HOME"), *key = getenv("AMANA_KEY_FILE"), *listen = "127.0.0.1:8470";
-	const char *threads_arg = NULL, *policy = NULL;
+	const char *threads_arg = NULL, *policy = NULL, *per_ip_arg = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "d:h", longs, NULL)) != -1) {
 		switch (c) {
@@ -94,6 +95,7 @@ int main(int argc, char **argv)
 		case 'l': listen = optarg; break;
 		case 't': threads_arg = optarg; break;
 		case 'p': policy = optarg; break;
+		case 'i': per_ip_arg = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: fputs(usage, stderr); return 2;
 		}
@@ -118,6 +120,14 @@ int main(int argc, char **argv)
 		threads = strtoul(threads_arg, &end, 10);
 		if (!*threads_arg || *end || threads < 1 || threads > HTTP_THREADS_MAX) {
 			fprintf(stderr, "amanad: --threads takes 1 to %d\n", HTTP_THREADS_MAX);
+			return 2;
+		}
+	}
+	unsigned long per_ip = 0;
+	if (per_ip_arg) {
+		per_ip = strtoul(per_ip_arg, &end, 10);
+		if (!*per_ip_arg || *end || per_ip < 1 || per_ip > HTTP_CONNECTIONS_MAX) {
+			fprintf(stderr, "amanad: --per-ip takes 1 to %d\n", HTTP_CONNECTIONS_MAX);
 			return 2;
 		}
 	}
@@ -148,7 +158,9 @@ int main(int argc, char **argv)
 	registry_set_alert_sink(r, alert_line, NULL);
 	struct http_server *s;
 	uint16_t bound = 0;
-	struct http_options o = { .host = host, .port = (uint16_t)port, .threads = (unsigned)threads };
+	struct http_options o = {
+		.host = host, .port = (uint16_t)port, .threads = (unsigned)threads, .per_ip = (unsigned)per_ip
+	};
 	err = http_server_start(r, &o, &s, &bound);
 	if (err) {
 		fprintf(stderr, "amanad: cannot listen on %s: %s\n", listen,

@@ -36,6 +36,7 @@ struct http_server {
 	/* requests answered, by route (the last: no route) and status */
 	atomic_uint_fast64_t answered[HTTP_ROUTE_COUNT + 1][STATUS_COUNT];
 	atomic_uint_fast64_t worker_failures;
+	atomic_size_t upload_bytes; /* declaration bodies held, all requests */
 	/* Responses waiting for their audit entry to be durable, in the order
 	 * their entries were queued; the waiter thread resumes each. */
 	pthread_t waiter;
@@ -68,13 +69,22 @@ struct held_request {
 };
 
 struct upload {
-	char *data;
+	char *data; /* a JSON body */
 	size_t len, limit; /* limit: HTTP_BODY_MAX, or HTTP_UPLOAD_MAX for a declaration */
 	bool too_large;
+	/* A declaration's body goes to an anonymous memory file as it comes,
+	 * counted against HTTP_UPLOADS_TOTAL_MAX; taken only when the session
+	 * was valid at the headers (unauthorized: read and dropped). */
+	bool declaration, unauthorized, server_full;
+	int fd; /* -1: none */
+	size_t counted; /* bytes of upload_bytes this request holds */
 	uint64_t ticket; /* the last audit entry this request's calls queued (0: none) */
 	struct held_request held;
 	bool holding;
 };
+
+struct http_server;
+static void upload_release(struct http_server *s, struct upload *up);
 
 unsigned http_status_for(enum amana_err err)
 {
@@ -912,22 +922,9 @@ static enum MHD_Result declarations_post(struct call *k)
 	uint64_t aff;
 	if (!http_decimal(k->param[0], 7, &aff))
 		return send_error(k, MHD_HTTP_BAD_REQUEST, "bad request", "an affiliation number is 7 digits");
-	if (k->up->len == 0)
+	int fd = k->up->fd;
+	if (k->up->len == 0 || fd < 0)
 		return send_error(k, MHD_HTTP_BAD_REQUEST, "bad request", "the body is an e-BDS declaration file");
-	int fd = memfd_create("amana-declaration", MFD_CLOEXEC);
-	if (fd < 0)
-		return send_err(k, AMANA_ERR_IO, "the declaration could not be received");
-	size_t off = 0;
-	while (off < k->up->len) {
-		ssize_t n = write(fd, k->up->data + off, k->up->len - off);
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-	}
-	if (off != k->up->len) {
-		close(fd);
-		return send_err(k, AMANA_ERR_IO, "the declaration could not be received");
-	}
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	const char *paths[1] = { path };
@@ -935,9 +932,7 @@ static enum MHD_Result declarations_post(struct call *k)
 	struct import_options opt = { .report = upload_report, .ctx = &u, .only_affiliation = (uint32_t)aff };
 	struct import_summary sum;
 	enum amana_err err = svc_import(k->r, &who, paths, 1, &opt, &sum);
-	if (ftruncate(fd, 0) != 0) { /* the pages go back now; close does it otherwise */
-	}
-	close(fd);
+	upload_release(k->s, k->up); /* the pages go back now */
 	char affs[16], per[16];
 	snprintf(affs, sizeof(affs), "%07u", (unsigned)aff);
 	snprintf(per, sizeof(per), "%06u", u.period);
@@ -1052,6 +1047,49 @@ static struct registry *worker(struct http_server *s)
 	return w;
 }
 
+/* Give back a declaration body: its memory file and its share of
+ * HTTP_UPLOADS_TOTAL_MAX. */
+static void upload_release(struct http_server *s, struct upload *up)
+{
+	if (up->fd >= 0) {
+		if (ftruncate(up->fd, 0) != 0) { /* the pages go back now; close does it otherwise */
+		}
+		close(up->fd);
+		up->fd = -1;
+	}
+	atomic_fetch_sub(&s->upload_bytes, up->counted);
+	up->counted = 0;
+}
+
+/* A chunk of a declaration's body: to its memory file, within the limits. */
+static bool upload_take(struct http_server *s, struct upload *up, const char *data, size_t n)
+{
+	if (up->unauthorized || up->too_large || up->server_full)
+		return true; /* read and dropped: the answer is already known */
+	if (up->len + n > up->limit) {
+		up->too_large = true;
+		upload_release(s, up);
+		return true;
+	}
+	if (atomic_fetch_add(&s->upload_bytes, n) + n > HTTP_UPLOADS_TOTAL_MAX) {
+		atomic_fetch_sub(&s->upload_bytes, n);
+		up->server_full = true;
+		upload_release(s, up);
+		return true;
+	}
+	up->counted += n;
+	if (up->fd < 0 && (up->fd = memfd_create("amana-declaration", MFD_CLOEXEC)) < 0)
+		return false;
+	for (size_t off = 0; off < n;) {
+		ssize_t w = write(up->fd, data + off, n - off);
+		if (w <= 0)
+			return false;
+		off += (size_t)w;
+	}
+	up->len += n;
+	return true;
+}
+
 /* Does path match the route's template? Its {…} segments into k->param. */
 static bool match(const char *tmpl, const char *path, struct call *k)
 {
@@ -1069,16 +1107,30 @@ static enum MHD_Result route(void *cls, struct MHD_Connection *c, const char *ur
 		up = calloc(1, sizeof(*up));
 		if (!up)
 			return MHD_NO;
-		/* a declaration file may be large; every other body is small */
-		struct call probe = { .s = s };
-		up->limit = !strcmp(method, "POST") && match("/v1/employers/{aff}/declarations", url, &probe)
-				? HTTP_UPLOAD_MAX
-				: HTTP_BODY_MAX;
+		up->fd = -1;
 		*con_cls = up;
+		/* a declaration file may be large; every other body is small */
+		struct call probe = { .s = s, .c = c };
+		up->declaration = !strcmp(method, "POST") && match("/v1/employers/{aff}/declarations", url, &probe);
+		up->limit = up->declaration ? HTTP_UPLOAD_MAX : HTTP_BODY_MAX;
+		if (up->declaration) {
+			/* Megabytes are taken only from a valid session: the
+			 * handler checks it again, with the scope. */
+			size_t len = 0;
+			const char *token = bearer(c, &len);
+			struct session_principal sp;
+			struct registry *w = worker(s);
+			up->unauthorized =
+			    !token || !w || svc_session_check(w, token, len, (int64_t)time(NULL), &sp) != AMANA_OK;
+			crypto_wipe(&sp, sizeof(sp));
+		}
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
-		if (!up->too_large && up->len + *upload_data_size <= up->limit) {
+		if (up->declaration) {
+			if (!upload_take(s, up, upload_data, *upload_data_size))
+				return MHD_NO;
+		} else if (!up->too_large && up->len + *upload_data_size <= up->limit) {
 			char *n = realloc(up->data, up->len + *upload_data_size);
 			if (!n)
 				return MHD_NO;
@@ -1108,6 +1160,12 @@ static enum MHD_Result route(void *cls, struct MHD_Connection *c, const char *ur
 		h->resp = NULL;
 		return rc;
 	}
+	if (up->unauthorized)
+		return send_error(&k, MHD_HTTP_UNAUTHORIZED, "unauthorized",
+				  "a valid session token is needed (Authorization: Bearer TOKEN; POST /v1/sessions)");
+	if (up->server_full)
+		return send_error(&k, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+				  "the server is receiving as many declarations as it can hold; send again shortly");
 	if (up->too_large)
 		return send_error(&k, MHD_HTTP_CONTENT_TOO_LARGE, "too large",
 				  up->limit == HTTP_UPLOAD_MAX ? "a declaration file is at most 64 MiB"
@@ -1149,6 +1207,7 @@ static void request_done(void *cls, struct MHD_Connection *c, void **con_cls, en
 			crypto_wipe(up->data, up->len); /* passwords come in bodies */
 			free(up->data);
 		}
+		upload_release(cls, up);
 		free(up);
 		*con_cls = NULL;
 	}
@@ -1182,6 +1241,7 @@ enum amana_err http_server_start(struct registry *r, const struct http_options *
 	if ((ntohl(addr.sin_addr.s_addr) >> 24) != 127)
 		return AMANA_ERR_DENIED; /* plain HTTP on loopback only */
 	unsigned threads = o->threads ? o->threads : HTTP_THREADS_DEFAULT;
+	unsigned per_ip = o->per_ip ? o->per_ip : HTTP_PER_IP_DEFAULT;
 	if (threads > HTTP_THREADS_MAX)
 		return AMANA_ERR_USAGE;
 	struct http_server *s = calloc(1, sizeof(*s));
@@ -1201,8 +1261,8 @@ enum amana_err http_server_start(struct registry *r, const struct http_options *
 	    flags, o->port, NULL, NULL, route, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
 	    MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTIONS_MAX,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_SECONDS, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-	    (size_t)(32 * 1024), MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTIONS_MAX,
-	    MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL, MHD_OPTION_END);
+	    (size_t)(32 * 1024), MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip, MHD_OPTION_NOTIFY_COMPLETED, request_done,
+	    s, MHD_OPTION_END);
 	if (!s->daemon) {
 		stop_waiter(s);
 		pthread_cond_destroy(&s->wait_cond);

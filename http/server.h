@@ -24,7 +24,12 @@ struct http_server;
 
 #define HTTP_BODY_MAX (64 * 1024) /* a JSON request body; larger: 413 */
 #define HTTP_UPLOAD_MAX (64 * 1024 * 1024) /* a declaration file (about 200,000 lines) */
+/* Declaration bodies being received at once, all connections together:
+ * past it, 503 (a client sends again later). Bodies are taken only from a
+ * caller whose session checked out when the headers came. */
+#define HTTP_UPLOADS_TOTAL_MAX (256 * 1024 * 1024)
 #define HTTP_CONNECTIONS_MAX 256
+#define HTTP_PER_IP_DEFAULT 64 /* connections from one address (behind a proxy: raise it) */
 #define HTTP_TIMEOUT_SECONDS 15
 #define HTTP_THREADS_DEFAULT 16
 #define HTTP_THREADS_MAX 256
@@ -33,6 +38,7 @@ struct http_options {
 	const char *host; /* a loopback address */
 	uint16_t port; /* 0: any free one */
 	unsigned threads; /* 0: HTTP_THREADS_DEFAULT */
+	unsigned per_ip; /* connections from one address; 0: HTTP_PER_IP_DEFAULT */
 };
 
 /* The routes served (method, path), as docs/openapi.yaml must list them. */

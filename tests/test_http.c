@@ -726,6 +726,18 @@ static void test_declaration_upload(void **state)
 	request(c, "POST", url, emp, body[1], len[1], &r); /* its own number, another's file */
 	assert_int_equal(r.status, 422);
 	assert_non_null(strstr(r.body, "another employer"));
+	/* a body is taken only from a valid session, and only up to 64 MiB */
+	size_t big_len = 64u * 1024 * 1024 + 1;
+	char *big = malloc(big_len);
+	assert_non_null(big);
+	memset(big, 'B', big_len);
+	request(c, "POST", url, "", big, 4u * 1024 * 1024, &r);
+	assert_int_equal(r.status, 401);
+	request(c, "POST", url, "Authorization: Bearer 0123456789abcdef\r\n", big, 4u * 1024 * 1024, &r);
+	assert_int_equal(r.status, 401);
+	request(c, "POST", url, emp, big, big_len, &r);
+	assert_int_equal(r.status, 413);
+	free(big);
 	request(c, "POST", url, emp, "B00 not a declaration\r\n", 23, &r);
 	assert_int_equal(r.status, 422);
 	assert_non_null(strstr(r.body, "\"errors\":["));
