@@ -178,6 +178,18 @@ struct person_sealed {
 enum amana_err find_person_sealed(struct registry *r, uint32_t reg, int64_t *id,
 				  struct person_sealed *out) AMANA_MUST_CHECK;
 enum amana_err find_person_by_cin(struct registry *r, const char *cin, int64_t *id, uint32_t *reg) AMANA_MUST_CHECK;
+/* The start of every read of one person's data: the purpose sealed into
+ * note, the person found (their row id into note's subjects, even when
+ * the read is refused), then the guard (scope, purpose, budgets, marks),
+ * which is asked found or not so that who may not read a number learns
+ * nothing of whether it exists. AMANA_OK: allowed, *id and *ps set;
+ * otherwise the caller commits note with the error. */
+enum amana_err person_read_guard(struct registry *r, const struct principal *who, uint32_t registration,
+				 const char *purpose, struct audit_entry *note, int64_t *id,
+				 struct person_sealed *ps) AMANA_MUST_CHECK;
+/* The identity (name, birth date, children) of a row found so. */
+enum amana_err person_identity_open(struct registry *r, int64_t id, const struct person_sealed *ps,
+				    struct identity_rec *out) AMANA_MUST_CHECK;
 enum amana_err find_person_by_cin_on(struct registry *r, struct store *s, const char *cin, int64_t *id, uint32_t *reg,
 				     struct person_keys *keys) AMANA_MUST_CHECK;
 

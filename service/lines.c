@@ -138,6 +138,7 @@ struct each_ctx {
 	decl_line_fn decl_fn; /* instead of fn, when set */
 	void *ctx;
 	uint8_t *plain;
+	int64_t only_person; /* lines_of_person: others are skipped (0: every line) */
 };
 
 static enum amana_err open_chunk(void *vctx, const struct store_chunk *c)
@@ -175,6 +176,8 @@ static enum amana_err open_chunk(void *vctx, const struct store_chunk *c)
 		l.person_id = (int64_t)pid;
 		if (pc.bad || ids.bad || reg > UINT32_MAX || pid > INT64_MAX)
 			err = AMANA_ERR_CORRUPT;
+		else if (e->only_person && l.person_id != e->only_person)
+			err = AMANA_OK;
 		else
 			err = e->decl_fn ? e->decl_fn(e->ctx, c->declaration_id, &l) : e->fn(e->ctx, &l);
 		crypto_wipe(&l, sizeof(l));
@@ -189,8 +192,32 @@ enum amana_err lines_each(struct registry *r, int64_t employer_id, int64_t decla
 {
 	/* On the stack: one buffer per call, each chunk wiped as soon as read. */
 	uint8_t plain[CHUNK_PLAIN_MAX];
-	struct each_ctx e = { r, fn, NULL, ctx, plain };
+	struct each_ctx e = { r, fn, NULL, ctx, plain, 0 };
 	return store_chunks_of(r->store, employer_id, declaration_id, open_chunk, &e);
+}
+
+/* Whether a chunk's clear list of persons names person_id. */
+static bool chunk_names(const struct store_chunk *c, int64_t person_id)
+{
+	struct cursor ids = { c->persons.data, c->persons.len, false };
+	while (ids.n && !ids.bad)
+		if ((int64_t)get_var(&ids) == person_id)
+			return true;
+	return false;
+}
+
+static enum amana_err open_chunk_of_person(void *vctx, const struct store_chunk *c)
+{
+	struct each_ctx *e = vctx;
+	return chunk_names(c, e->only_person) ? open_chunk(vctx, c) : AMANA_OK;
+}
+
+enum amana_err lines_of_person(struct registry *r, int64_t employer_id, int64_t declaration_id, int64_t person_id,
+			       line_fn fn, void *ctx)
+{
+	uint8_t plain[CHUNK_PLAIN_MAX];
+	struct each_ctx e = { r, fn, NULL, ctx, plain, person_id };
+	return store_chunks_of(r->store, employer_id, declaration_id, open_chunk_of_person, &e);
 }
 
 enum amana_err lines_each_many(struct registry *r, const struct store_decl_key *declarations, size_t n, decl_line_fn fn,
@@ -203,6 +230,6 @@ enum amana_err lines_each_many_on(struct registry *r, struct store *s, const str
 				  size_t n, decl_line_fn fn, void *ctx)
 {
 	uint8_t plain[CHUNK_PLAIN_MAX];
-	struct each_ctx e = { r, NULL, fn, ctx, plain };
+	struct each_ctx e = { r, NULL, fn, ctx, plain, 0 };
 	return store_chunks_of_many(s, declarations, n, open_chunk, &e);
 }

@@ -63,6 +63,10 @@ enum amana_err lines_each(struct registry *r, int64_t employer_id, int64_t decla
 typedef enum amana_err (*decl_line_fn)(void *ctx, int64_t declaration_id, const struct line_rec *l);
 enum amana_err lines_each_many(struct registry *r, const struct store_decl_key *declarations, size_t n, decl_line_fn fn,
 			       void *ctx) AMANA_MUST_CHECK;
+/* The lines of one person in a declaration: only the chunks whose clear
+ * list names them are opened. */
+enum amana_err lines_of_person(struct registry *r, int64_t employer_id, int64_t declaration_id, int64_t person_id,
+			       line_fn fn, void *ctx) AMANA_MUST_CHECK;
 /* The same, read through another connection to the registry's store (the
  * registry's keys are only read: safe on another thread). */
 enum amana_err lines_each_many_on(struct registry *r, struct store *s, const struct store_decl_key *declarations,

@@ -236,32 +236,50 @@ static enum amana_err job_cb(void *vctx, const struct store_employment *e)
 	return AMANA_OK;
 }
 
+enum amana_err person_read_guard(struct registry *r, const struct principal *who, uint32_t registration,
+				 const char *purpose, struct audit_entry *note, int64_t *id, struct person_sealed *ps)
+{
+	*id = 0;
+	enum amana_err err = audit_note_purpose(r, note, purpose);
+	if (err)
+		return err;
+	/* Whom the call was about is logged even when it is refused: a
+	 * person's access history shows the attempts too. */
+	enum amana_err ferr = find_person_sealed(r, registration, id, ps);
+	if (ferr == AMANA_OK)
+		audit_entry_subject(note, AUDIT_SUBJECT_PERSON, *id);
+	else if (ferr != AMANA_ERR_NOTFOUND)
+		return ferr;
+	/* Scope first, found or not: who may not read this number learns
+	 * nothing of whether it exists. */
+	struct guard_request q = {
+		.act = ACT_PERSON_READ,
+		.subject_kind = ferr ? 0 : AUDIT_SUBJECT_PERSON,
+		.subject_id = *id,
+		.person = registration,
+		.purpose = purpose && purpose[0],
+	};
+	if ((err = guard_access(r, who, &q, note)))
+		return err;
+	return ferr;
+}
+
+enum amana_err person_identity_open(struct registry *r, int64_t id, const struct person_sealed *ps,
+				    struct identity_rec *out)
+{
+	return open_identity(r, id, &(struct store_blob){ ps->identity, ps->identity_len }, out);
+}
+
 enum amana_err svc_person_show(struct registry *r, const struct principal *who, uint32_t registration,
 			       const char *purpose, struct person_view *out)
 {
 	memset(out, 0, sizeof(*out));
 	struct audit_entry note;
 	audit_note(&note, who, "person.show");
-	enum amana_err err = audit_note_purpose(r, &note, purpose);
-	/* Whom the call was about is logged even when it is refused: a
-	 * person's access history shows the attempts too. */
 	int64_t id = 0;
 	struct person_sealed ps;
-	enum amana_err ferr = err ? err : find_person_sealed(r, registration, &id, &ps);
-	if (ferr == AMANA_OK)
-		audit_entry_subject(&note, AUDIT_SUBJECT_PERSON, id);
-	else if (ferr != AMANA_ERR_NOTFOUND)
-		return audit_commit(r, &note, ferr);
-	/* Scope first, found or not: who may not read this number learns
-	 * nothing of whether it exists. */
-	struct guard_request q = {
-		.act = ACT_PERSON_READ,
-		.subject_kind = ferr ? 0 : AUDIT_SUBJECT_PERSON,
-		.subject_id = id,
-		.person = registration,
-		.purpose = purpose && purpose[0],
-	};
-	if ((err = guard_access(r, who, &q, &note)) || (err = ferr))
+	enum amana_err err = person_read_guard(r, who, registration, purpose, &note, &id, &ps);
+	if (err)
 		return audit_commit(r, &note, err);
 	/* the row found above, opened now that the read is allowed */
 	struct person_get_ctx c = { r, out, false };
