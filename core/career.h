@@ -8,7 +8,7 @@
  * the capped salary min(real, ceiling of that period). Both figures are
  * dated parameters of data/rules.txt, so building a career needs the rules.
  *
- * Ownership: struct career is a plain fixed-size value (about 31 KB: allocate
+ * Ownership: struct career is a plain fixed-size value (about 32 KB: allocate
  * it on the heap or statically rather than on a small stack) that the caller
  * owns; career_build() fills it completely and nothing needs releasing.
  *

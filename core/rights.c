@@ -317,8 +317,9 @@ static enum amana_err pension_refund(struct eval *e, const struct career *c, uin
 		}
 		base = rule.base == BASE_CAPPED ? m->capped_salary : m->salary;
 		/* each side rounded per month, as the month's declaration was billed */
-		both = money_apply_rate(base, rule.employer) + money_apply_rate(base, rule.employee);
-		if (__builtin_add_overflow(sum, both, &sum)) {
+		if (__builtin_add_overflow(money_apply_rate(base, rule.employer), money_apply_rate(base, rule.employee),
+					   &both) ||
+		    __builtin_add_overflow(sum, both, &sum)) {
 			say(out, "refund overflows");
 			return fail(out, AMANA_ERR_LIMIT);
 		}

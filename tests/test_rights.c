@@ -529,6 +529,15 @@ static void test_pension_refund_rounding(void **state)
 	expect(&res, true, RIGHT_PENSION_REFUND, 72679);
 	assert_int_equal(res.unit, RIGHT_UNIT_TOTAL);
 	free(c);
+	/* The two sides rounded apart: 1.06 MAD is 106 x 7.93% = 8.4058 -> 8
+	 * plus 106 x 3.96% = 4.1976 -> 4 = 12 (both rates at once, 11.89%,
+	 * would give 12.6034 -> 13). */
+	l->n = 0;
+	add(l, 202401, 1, 1, 106);
+	c = build(real, l);
+	assert_int_equal(rights_pension(real, c, 19640101, 20250101, &res), AMANA_OK);
+	expect(&res, true, RIGHT_PENSION_REFUND, 12);
+	free(c);
 	/* nothing declared: nothing to refund */
 	l->n = 0;
 	c = build(real, l);
