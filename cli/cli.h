@@ -52,5 +52,8 @@ int cmd_gen(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_account(int argc, char **argv);
+int cmd_career(int argc, char **argv);
+int cmd_rights(int argc, char **argv);
+int cmd_pension(int argc, char **argv);
 
 #endif

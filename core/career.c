@@ -15,7 +15,7 @@ __extension__ typedef unsigned __int128 u128;
 #define PARAM_MAX_DAYS "max_days_per_month"
 #define PARAM_CEILING "ceiling"
 
-bool period_valid(uint32_t period)
+bool career_period_valid(uint32_t period)
 {
 	uint32_t year = period / 100, month = period % 100;
 
@@ -91,7 +91,7 @@ enum amana_err career_build(const struct rules *r, const struct career_line *lin
 		const struct career_line *l = &lines[i];
 		int64_t index;
 
-		if (!period_valid(l->period) || l->salary < 0 || l->days > CAREER_LINE_MAX_DAYS)
+		if (!career_period_valid(l->period) || l->salary < 0 || l->days > CAREER_LINE_MAX_DAYS)
 			return AMANA_ERR_INPUT;
 		index = period_index(l->period);
 		if (i == 0 || index < first)

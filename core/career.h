@@ -79,7 +79,7 @@ enum amana_err career_build(const struct rules *r, const struct career_line *lin
 			    struct career *out) AMANA_MUST_CHECK;
 
 /* A YYYYMM period is valid (years 1900-9999, months 01-12). */
-bool period_valid(uint32_t period);
+bool career_period_valid(uint32_t period);
 
 /* period moved by delta months (negative: back). The caller keeps the
  * result within years 1900-9999. */

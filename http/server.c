@@ -576,6 +576,138 @@ static enum amana_err access_entry(void *ctx, uint64_t seq, const struct audit_e
 	return AMANA_OK;
 }
 
+/* ---- rights (issue 6) ---- */
+
+/* The date of a claim: ?at=YYYY-MM-DD, or today (UTC) without it. */
+static bool query_date(struct call *k, uint32_t *out)
+{
+	const char *v = MHD_lookup_connection_value(k->c, MHD_GET_ARGUMENT_KIND, "at");
+	if (!v) {
+		time_t now = time(NULL);
+		struct tm tm;
+		gmtime_r(&now, &tm);
+		*out = (uint32_t)((tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday);
+		return true;
+	}
+	if (strlen(v) != 10 || v[4] != '-' || v[7] != '-')
+		return false;
+	char digits[9] = { v[0], v[1], v[2], v[3], v[5], v[6], v[8], v[9], 0 };
+	uint64_t d;
+	if (!http_decimal(digits, 8, &d) || !date_valid((uint32_t)d))
+		return false;
+	*out = (uint32_t)d;
+	return true;
+}
+
+static json_t *json_right(const struct right_result *x)
+{
+	static const char *const units[] = { "none", "month", "day", "once" };
+	return json_pack("{s:b, s:I, s:s, s:i, s:I, s:s, s:s, s:I, s:I, s:I, s:I}", "eligible", x->eligible, "amount",
+			 (json_int_t)x->amount, "unit", (unsigned)x->unit < 4 ? units[x->unit] : "none", "periods",
+			 (int)x->periods, "total", (json_int_t)x->total, "rule", x->rule ? x->rule : "", "reason",
+			 x->reason, "days_found", (json_int_t)x->days_found, "days_needed", (json_int_t)x->days_needed,
+			 "reference", (json_int_t)x->reference, "rate_ppm", (json_int_t)x->rate);
+}
+
+/* A read of one person's rights refused or failed: the answer. */
+static enum MHD_Result person_read_failed(struct call *k, enum amana_err err)
+{
+	if (err == AMANA_ERR_DENIED)
+		return send_error(k, MHD_HTTP_FORBIDDEN, "forbidden",
+				  "outside this account's scope, without a purpose (X-Purpose: a case id), or the "
+				  "account is suspended");
+	if (err == AMANA_ERR_LIMIT)
+		return send_error(k, MHD_HTTP_TOO_MANY_REQUESTS, "too many requests",
+				  "past this account's budget of persons read: it is suspended until a supervisor "
+				  "unlocks it");
+	return send_err(k, err,
+			err == AMANA_ERR_NOTFOUND ? "no such person, or no birth date known for a pension"
+			: err == AMANA_ERR_USAGE  ? "the purpose is at most 200 bytes, the date a real day"
+						  : "the rights could not be computed");
+}
+
+static enum MHD_Result send_rights(struct call *k, struct rights_view *v)
+{
+	char regs[16];
+	snprintf(regs, sizeof(regs), "%09u", v->registration);
+	json_t *rights =
+	    json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "pension", json_right(&v->pension), "family_allowance",
+		      json_right(&v->family_allowance), "sickness", json_right(&v->sickness), "maternity",
+		      json_right(&v->maternity), "amo", json_right(&v->amo), "job_loss", json_right(&v->job_loss));
+	json_t *out =
+	    json_pack("{s:s, s:o, s:o, s:i, s:I, s:i, s:o}", "registration", regs, "at", json_date(v->at), "birth_date",
+		      json_date(v->birth_date), "children", (int)v->children, "total_days", (json_int_t)v->total_days,
+		      "months_with_salary", (int)v->months_with_salary, "rights", rights);
+	crypto_wipe(v, sizeof(*v));
+	return send_json(k, MHD_HTTP_OK, out);
+}
+
+/* GET /v1/me/rights[?at=YYYY-MM-DD]: a citizen's own rights. */
+static enum MHD_Result me_rights_get(struct call *k)
+{
+	struct session_principal sp;
+	struct principal who;
+	enum MHD_Result rc;
+	if (!authenticated(k, &sp, &who, &rc))
+		return rc;
+	if (!sp.person)
+		return send_error(k, MHD_HTTP_FORBIDDEN, "forbidden", "rights are a citizen account's own");
+	uint32_t at;
+	if (!query_date(k, &at))
+		return send_error(k, MHD_HTTP_BAD_REQUEST, "bad request", "at is a date YYYY-MM-DD");
+	struct rights_view v;
+	enum amana_err err = svc_rights(k->r, &who, sp.person, at, NULL, &v);
+	return err ? person_read_failed(k, err) : send_rights(k, &v);
+}
+
+/* GET /v1/me/pension[?at=YYYY-MM-DD]: a citizen's own pension claimed at a date. */
+static enum MHD_Result me_pension_get(struct call *k)
+{
+	struct session_principal sp;
+	struct principal who;
+	enum MHD_Result rc;
+	if (!authenticated(k, &sp, &who, &rc))
+		return rc;
+	if (!sp.person)
+		return send_error(k, MHD_HTTP_FORBIDDEN, "forbidden", "a pension is a citizen account's own");
+	uint32_t at;
+	if (!query_date(k, &at))
+		return send_error(k, MHD_HTTP_BAD_REQUEST, "bad request", "at is a date YYYY-MM-DD");
+	struct pension_view v;
+	enum amana_err err = svc_pension(k->r, &who, sp.person, at, NULL, &v);
+	if (err)
+		return person_read_failed(k, err);
+	char regs[16];
+	snprintf(regs, sizeof(regs), "%09u", v.registration);
+	json_t *out = json_pack("{s:s, s:o, s:o, s:I, s:o}", "registration", regs, "at", json_date(v.at), "birth_date",
+				json_date(v.birth_date), "total_days", (json_int_t)v.total_days, "pension",
+				json_right(&v.pension));
+	crypto_wipe(&v, sizeof(v));
+	return send_json(k, MHD_HTTP_OK, out);
+}
+
+/* GET /v1/persons/{reg}/rights[?at=]: staff, with X-Purpose. */
+static enum MHD_Result person_rights_get(struct call *k)
+{
+	struct session_principal sp;
+	struct principal who;
+	enum MHD_Result rc;
+	if (!authenticated(k, &sp, &who, &rc))
+		return rc;
+	uint64_t reg;
+	if (!http_decimal(k->param[0], 9, &reg))
+		return send_error(k, MHD_HTTP_BAD_REQUEST, "bad request", "a registration number is 9 digits");
+	const char *purpose = MHD_lookup_connection_value(k->c, MHD_HEADER_KIND, "X-Purpose");
+	if (!purpose_ok(purpose))
+		return bad_purpose(k);
+	uint32_t at;
+	if (!query_date(k, &at))
+		return send_error(k, MHD_HTTP_BAD_REQUEST, "bad request", "at is a date YYYY-MM-DD");
+	struct rights_view v;
+	enum amana_err err = svc_rights(k->r, &who, (uint32_t)reg, at, purpose, &v);
+	return err ? person_read_failed(k, err) : send_rights(k, &v);
+}
+
 static enum MHD_Result me_access_log_get(struct call *k)
 {
 	struct session_principal sp;
@@ -979,13 +1111,17 @@ const struct http_route http_routes[] = {
 	{ "GET", "/v1/audit/sth" },
 	{ "GET", "/v1/audit/proof/{seq}" },
 	{ "GET", "/v1/audit/entries" },
+	{ "GET", "/v1/me/rights" },
+	{ "GET", "/v1/me/pension" },
+	{ "GET", "/v1/persons/{reg}/rights" },
 };
 
 typedef enum MHD_Result (*route_fn)(struct call *k);
 static const route_fn handlers[] = {
-	healthz_get,       metrics_get, sessions_post,     sessions_delete,  me_get,          me_career_get,
-	me_access_log_get, person_get,  declarations_post, declarations_get, employees_get,   contributions_get,
-	prefilled_get,     alerts_get,  unlock_post,       audit_sth_get,    audit_proof_get, audit_entries_get,
+	healthz_get,       metrics_get,    sessions_post,     sessions_delete,  me_get,          me_career_get,
+	me_access_log_get, person_get,     declarations_post, declarations_get, employees_get,   contributions_get,
+	prefilled_get,     alerts_get,     unlock_post,       audit_sth_get,    audit_proof_get, audit_entries_get,
+	me_rights_get,     me_pension_get, person_rights_get,
 };
 _Static_assert(sizeof(handlers) / sizeof(handlers[0]) == HTTP_ROUTE_COUNT, "a handler per route");
 _Static_assert(sizeof(http_routes) / sizeof(http_routes[0]) == HTTP_ROUTE_COUNT, "HTTP_ROUTE_COUNT routes");

@@ -46,7 +46,7 @@ struct http_route {
 	const char *method;
 	const char *path;
 };
-#define HTTP_ROUTE_COUNT 18
+#define HTTP_ROUTE_COUNT 21
 extern const struct http_route http_routes[HTTP_ROUTE_COUNT];
 
 /* The HTTP status for a service error (one place). */

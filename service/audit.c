@@ -56,6 +56,9 @@ const struct svc_catalog_entry svc_catalog[] = {
 	{ "svc_access_log", "access_log.read", true },
 	{ "svc_declarations", "declarations.read", true },
 	{ "svc_employees", "employees.read", true },
+	{ "svc_career", "career.read", true },
+	{ "svc_rights", "rights.read", true },
+	{ "svc_pension", "pension.read", true },
 	/* The caller's own session: no one else's data. The calls made with
 	 * it are audited, each. */
 	{ "svc_session_check", NULL, false },

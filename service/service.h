@@ -17,6 +17,7 @@
 #include "core/contrib.h"
 #include "core/ebds.h"
 #include "core/error.h"
+#include "core/rights.h"
 #include "core/rules.h"
 #include "audit/log.h"
 #include "policy/policy.h"
@@ -381,6 +382,64 @@ enum amana_err svc_alerts(struct registry *r, const struct principal *who, int64
  * a supervisor may, for another account. AMANA_ERR_NOTFOUND if none. */
 enum amana_err svc_principal_unlock(struct registry *r, const struct principal *who,
 				    int64_t account_id) AMANA_MUST_CHECK;
+
+/* ---- careers and rights (issue 6) ---- */
+
+/* One line of one declaration for the person: a month at an employer. */
+struct career_entry_view {
+	uint32_t period; /* YYYYMM */
+	uint32_t affiliation;
+	unsigned declaration_seq; /* 0 main, 1..9 complementary */
+	unsigned situation; /* rank of the e-BDS situation code (0 normal) */
+	unsigned days; /* as declared */
+	int64_t real_salary, capped_salary; /* centimes */
+};
+
+/* A person's career: every line, by period then employer (owned: free with
+ * career_view_clear), and the totals of core/career.h (days capped at 26 a
+ * month). */
+struct career_view {
+	uint32_t registration;
+	struct career_entry_view *entries;
+	size_t n;
+	uint64_t total_days;
+	unsigned months_with_salary, months;
+};
+
+/* The career statement of a person: read like any record of theirs (a
+ * citizen its own; staff with a purpose), audited as career.read with the
+ * person. */
+enum amana_err svc_career(struct registry *r, const struct principal *who, uint32_t registration, const char *purpose,
+			  struct career_view *out) AMANA_MUST_CHECK;
+void career_view_clear(struct career_view *v);
+
+/* Sickness in a statement of rights: a leave starting at the date of the
+ * waiting days and one more (the registry keeps no sick pay), which says
+ * whether the right is open and its daily amount. */
+#define RIGHTS_SICKNESS_PROBE_DAYS 4
+
+/* Every right of a person at a date (YYYYMMDD), each with eligibility,
+ * amount and reason (core/rights.h), from the career and the parameters in
+ * force at that date; family allowance from the number of children the
+ * registry holds. Audited as rights.read. AMANA_ERR_USAGE for a bad date. */
+struct rights_view {
+	uint32_t registration, at, birth_date;
+	unsigned children, months_with_salary;
+	uint64_t total_days;
+	struct right_result pension, family_allowance, sickness, maternity, amo, job_loss;
+};
+enum amana_err svc_rights(struct registry *r, const struct principal *who, uint32_t registration, uint32_t at,
+			  const char *purpose, struct rights_view *out) AMANA_MUST_CHECK;
+
+/* The old-age pension alone, audited as pension.read. AMANA_ERR_NOTFOUND
+ * also when the registry has no birth date for the person. */
+struct pension_view {
+	uint32_t registration, at, birth_date;
+	uint64_t total_days;
+	struct right_result pension;
+};
+enum amana_err svc_pension(struct registry *r, const struct principal *who, uint32_t registration, uint32_t at,
+			   const char *purpose, struct pension_view *out) AMANA_MUST_CHECK;
 
 /* ---- the audit log (auditor and operator roles) ---- */
 

@@ -581,6 +581,40 @@ static void test_citizen_access_log_and_career(void **state)
 	assert_int_equal(r.status, 403);
 	/* a purpose that is not printable ASCII */
 	assert_int_equal(read_person(c, agent, c->regs[0], "case \x01", &r), 400);
+
+	/* rights: the citizen's own, at a date; no career declared yet */
+	request(c, "GET", "/v1/me/rights?at=2025-03-15", citizen, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(json_str(r.body, "at", buf, sizeof(buf)), "2025-03-15");
+	assert_non_null(strstr(r.body, "\"rule\":\"family.days\""));
+	assert_non_null(strstr(r.body, "\"rule\":\"pension.age\""));
+	assert_non_null(strstr(r.body, "\"rule\":\"amo.days\""));
+	request(c, "GET", "/v1/me/rights", citizen, NULL, 0, &r); /* today */
+	assert_int_equal(r.status, 200);
+	request(c, "GET", "/v1/me/rights?at=2025-02-30", citizen, NULL, 0, &r);
+	assert_int_equal(r.status, 400);
+	request(c, "GET", "/v1/me/rights?at=20250315", citizen, NULL, 0, &r);
+	assert_int_equal(r.status, 400);
+	request(c, "GET", "/v1/me/pension?at=2045-05-06", citizen, NULL, 0, &r); /* aged 60 that day */
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "\"rule\":\"pension.refund\""));
+	request(c, "GET", "/v1/me/rights", agent, NULL, 0, &r);
+	assert_int_equal(r.status, 403);
+	/* an agent: with a purpose only; the read is in the citizen's history */
+	char path[64], head[400];
+	snprintf(path, sizeof(path), "/v1/persons/%s/rights?at=2025-03-15", c->reg);
+	request(c, "GET", path, agent, NULL, 0, &r);
+	assert_int_equal(r.status, 403);
+	snprintf(head, sizeof(head), "%sX-Purpose: case 2026-79 allowance\r\n", agent);
+	request(c, "GET", path, head, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(json_str(r.body, "registration", buf, sizeof(buf)), c->reg);
+	request(c, "GET", "/v1/persons/100000000/rights", head, NULL, 0, &r);
+	assert_int_equal(r.status, 404);
+	request(c, "GET", "/v1/me/access-log", citizen, NULL, 0, &r);
+	assert_non_null(strstr(r.body, "\"purpose\":\"case 2026-79 allowance\""));
+	assert_non_null(strstr(r.body, "\"action\":\"rights.read\""));
+	assert_non_null(strstr(r.body, "\"action\":\"pension.read\""));
 }
 
 /* An employer account walking other employers' numbers gets nothing but

@@ -34,6 +34,7 @@ struct fixture {
 	struct registry *r;
 	struct principal agent, auditor, operator_;
 	uint32_t aff, reg, period;
+	uint32_t worker; /* a person of f->aff's declaration (call_employees) */
 	char totp[40]; /* the TOTP secret of the account call_account_add made */
 	char **paths;
 	size_t npaths;
@@ -220,19 +221,55 @@ static enum amana_err call_declarations(struct fixture *f)
 	return err ? err : n == 1 ? AMANA_OK : AMANA_ERR_CORRUPT;
 }
 
+struct employee_count {
+	unsigned n;
+	uint32_t first;
+};
+
 static enum amana_err count_employee(void *ctx, const struct employee_view *e)
 {
-	(void)e;
-	(*(unsigned *)ctx)++;
+	struct employee_count *k = ctx;
+	if (k->n++ == 0)
+		k->first = e->registration;
 	return AMANA_OK;
 }
 
 static enum amana_err call_employees(struct fixture *f)
 {
-	unsigned n = 0;
+	struct employee_count k = { 0, 0 };
 	uint32_t from;
-	enum amana_err err = svc_employees(f->r, &f->agent, f->aff, count_employee, &n, &from);
-	return err ? err : n > 0 && from == f->period ? AMANA_OK : AMANA_ERR_CORRUPT;
+	enum amana_err err = svc_employees(f->r, &f->agent, f->aff, count_employee, &k, &from);
+	f->worker = k.first;
+	return err ? err : k.n > 0 && from == f->period ? AMANA_OK : AMANA_ERR_CORRUPT;
+}
+
+/* The worker's career: their month at f->aff, as declared. */
+static enum amana_err call_career(struct fixture *f)
+{
+	struct career_view v;
+	enum amana_err err = svc_career(f->r, &f->agent, f->worker, "case 2026-119", &v);
+	bool found = false;
+	for (size_t i = 0; !err && i < v.n; i++)
+		found |= v.entries[i].affiliation == f->aff && v.entries[i].period == f->period;
+	career_view_clear(&v);
+	return err ? err : found ? AMANA_OK : AMANA_ERR_CORRUPT;
+}
+
+static enum amana_err call_rights(struct fixture *f)
+{
+	struct rights_view v;
+	enum amana_err err = svc_rights(f->r, &f->agent, f->worker, 20250315, "case 2026-119", &v);
+	bool ok = !err && v.total_days > 0 && v.pension.rule && v.amo.rule;
+	crypto_wipe(&v, sizeof(v));
+	return err ? err : ok ? AMANA_OK : AMANA_ERR_CORRUPT;
+}
+
+static enum amana_err call_pension(struct fixture *f)
+{
+	struct pension_view v;
+	enum amana_err err = svc_pension(f->r, &f->agent, f->reg, 20250315, "case 2026-120", &v);
+	bool ok = !err && !v.pension.eligible && !strcmp(v.pension.rule, RIGHT_PENSION_AGE);
+	return err ? err : ok ? AMANA_OK : AMANA_ERR_CORRUPT;
 }
 
 static enum amana_err call_audit_query(struct fixture *f)
@@ -340,6 +377,9 @@ static const struct {
 	{ "svc_contributions", call_contributions },
 	{ "svc_declarations", call_declarations },
 	{ "svc_employees", call_employees },
+	{ "svc_career", call_career },
+	{ "svc_rights", call_rights },
+	{ "svc_pension", call_pension },
 	{ "svc_audit_query", call_audit_query },
 	{ "svc_account_add", call_account_add },
 	{ "svc_session_open", call_session_open },

@@ -1,0 +1,282 @@
+/*
+ * rights_cmd.c - `amana career`, `amana rights`, `amana pension`: a
+ * person's career statement and the rights it gives (issue 6). Each is one
+ * service call, read like any record of the person: with a purpose, and
+ * logged.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "core/money.h"
+#include "crypto/crypto.h"
+
+enum { OPT_KEY = 1000, OPT_JSON, OPT_PURPOSE, OPT_AT };
+
+static const char common_help[] = "  -d, --dir DIR      registry directory (default $AMANA_HOME)\n"
+				  "      --key FILE     key-encryption key file (default $AMANA_KEY_FILE)\n"
+				  "      --json         machine-readable output\n";
+
+static const char career_help[] = "usage: amana career REGISTRATION --purpose TEXT [--json]\n"
+				  "\n"
+				  "The career statement of a person: month by month, each employer's declared days\n"
+				  "and salary (real and capped at the ceiling of that month), as the declarations\n"
+				  "hold them, with the totals the rights are computed from (days capped at 26 a\n"
+				  "month). Reading a person needs a purpose (a case id or reason), recorded with the\n"
+				  "access in the audit log (career.read).\n\n";
+
+static const char rights_help[] = "usage: amana rights REGISTRATION --at YYYY-MM-DD --purpose TEXT [--json]\n"
+				  "\n"
+				  "Every right of a person at a date, from their career and the parameters in\n"
+				  "force at that date (data/rules.txt): old-age pension, family allowance, daily\n"
+				  "sickness allowance (for a leave starting that day), maternity allowance, health\n"
+				  "cover (AMO) and job-loss allowance, each with its eligibility, amount, the rule\n"
+				  "that applied and why (\"54 days needed in the last 6 months, 38 found\"). The\n"
+				  "last N months at a date are the N calendar months before its month.\n"
+				  "Logged as rights.read (docs/internals/rights.md has every rule).\n\n";
+
+static const char pension_help[] = "usage: amana pension REGISTRATION --at YYYY-MM-DD --purpose TEXT [--json]\n"
+				   "\n"
+				   "The old-age pension of a person claimed at a date: the classic pension from 3,240\n"
+				   "days, the flat amounts of decree 2.25.265 from 1,320 days, or the refund of the\n"
+				   "long-term contributions below; with the days, the reference salary and the rate\n"
+				   "it used. Logged as pension.read.\n\n";
+
+/* Options of the three commands: REGISTRATION, --purpose, --at. */
+struct person_args {
+	struct common cm;
+	uint32_t registration;
+	uint32_t at; /* 0 if not given */
+	const char *purpose;
+};
+
+static int parse_args(const char *cmd, const char *help, bool needs_at, int argc, char **argv, struct person_args *a)
+{
+	static const struct option longs[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "key", required_argument, NULL, OPT_KEY },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{ "purpose", required_argument, NULL, OPT_PURPOSE },
+		{ "at", required_argument, NULL, OPT_AT },
+		{ 0, 0, 0, 0 },
+	};
+	memset(a, 0, sizeof(*a));
+	common_defaults(&a->cm);
+	const char *at = NULL;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "d:h", longs, NULL)) != -1) {
+		switch (c) {
+		case 'd': a->cm.dir = optarg; break;
+		case OPT_KEY: a->cm.key = optarg; break;
+		case OPT_JSON: a->cm.json = true; break;
+		case OPT_PURPOSE: a->purpose = optarg; break;
+		case OPT_AT:
+			if (!needs_at)
+				return usage_error(cmd, "unknown option --at");
+			at = optarg;
+			break;
+		case 'h': printf("%s%s", help, common_help); return -1;
+		default: return usage_error(cmd, "unknown option");
+		}
+	}
+	if (argc - optind != 1 || strlen(argv[optind]) != 9 || !parse_u32(argv[optind], &a->registration))
+		return usage_error(cmd, "give one 9-digit registration number");
+	if (needs_at && (!at || !parse_date(at, &a->at)))
+		return usage_error(cmd, "--at takes the date of the claim, YYYY-MM-DD");
+	/* Without --purpose the service refuses, and logs the attempt. */
+	return EXIT_OK;
+}
+
+static int read_failed(enum amana_err err, const struct person_args *a)
+{
+	if (err == AMANA_ERR_NOTFOUND)
+		return fail(err, "no person %09u in the registry (or no birth date for a pension)", a->registration);
+	if (err == AMANA_ERR_DENIED && (!a->purpose || !a->purpose[0]))
+		return fail(err,
+			    "reading a person needs --purpose (a case id or reason); the refused attempt is logged");
+	return fail(err, "%s", amana_strerror(err));
+}
+
+static void print_period(FILE *f, uint32_t p)
+{
+	fprintf(f, "%04u-%02u", p / 100, p % 100);
+}
+
+static void print_date(FILE *f, uint32_t d)
+{
+	if (d)
+		fprintf(f, "%04u-%02u-%02u", d / 10000, d / 100 % 100, d % 100);
+	else
+		fputs("unknown", f);
+}
+
+/* ---- career ---- */
+
+int cmd_career(int argc, char **argv)
+{
+	struct person_args a;
+	int rc = parse_args("career", career_help, false, argc, argv, &a);
+	if (rc)
+		return rc < 0 ? EXIT_OK : rc;
+	struct registry *r;
+	if ((rc = open_registry(&a.cm, &r)))
+		return rc;
+	struct career_view v;
+	enum amana_err err = svc_career(r, &a.cm.who, a.registration, a.purpose, &v);
+	registry_close(r);
+	if (err)
+		return read_failed(err, &a);
+	char m1[MONEY_TEXT_MAX], m2[MONEY_TEXT_MAX];
+	if (a.cm.json) {
+		printf("{\"registration\":\"%09u\",\"total_days\":%llu,\"months\":%u,\"months_with_salary\":%u,"
+		       "\"lines\":[",
+		       v.registration, (unsigned long long)v.total_days, v.months, v.months_with_salary);
+		for (size_t i = 0; i < v.n; i++) {
+			const struct career_entry_view *e = &v.entries[i];
+			printf("%s{\"period\":\"", i ? "," : "");
+			print_period(stdout, e->period);
+			printf("\",\"affiliation\":\"%07u\",\"declaration\":%u,\"situation\":%u,\"days\":%u,"
+			       "\"real_salary\":%lld,\"capped_salary\":%lld}",
+			       e->affiliation, e->declaration_seq, e->situation, e->days, (long long)e->real_salary,
+			       (long long)e->capped_salary);
+		}
+		printf("]}\n");
+	} else {
+		printf("career of %09u: %llu days (at most 26 a month), %u months with a salary\n", v.registration,
+		       (unsigned long long)v.total_days, v.months_with_salary);
+		if (v.n)
+			printf("  %-8s  %-8s  %4s  %16s  %16s\n", "period", "employer", "days", "salary (MAD)",
+			       "capped (MAD)");
+		for (size_t i = 0; i < v.n; i++) {
+			const struct career_entry_view *e = &v.entries[i];
+			printf("  ");
+			print_period(stdout, e->period);
+			printf("   %07u   %4u  %16s  %16s%s\n", e->affiliation, e->days,
+			       money_format(e->real_salary, m1), money_format(e->capped_salary, m2),
+			       e->declaration_seq ? "  (complementary)" : "");
+		}
+	}
+	career_view_clear(&v);
+	return EXIT_OK;
+}
+
+/* ---- rights and pension ---- */
+
+static const char *unit_name(enum right_unit u)
+{
+	switch (u) {
+	case RIGHT_UNIT_PER_MONTH: return "month";
+	case RIGHT_UNIT_PER_DAY: return "day";
+	case RIGHT_UNIT_TOTAL: return "once";
+	case RIGHT_UNIT_NONE: break;
+	}
+	return "none";
+}
+
+static void right_json(const char *name, const struct right_result *x, bool comma)
+{
+	printf("\"%s\":{\"eligible\":%s,\"amount\":%lld,\"unit\":\"%s\",\"periods\":%u,\"total\":%lld,\"rule\":", name,
+	       x->eligible ? "true" : "false", (long long)x->amount, unit_name(x->unit), x->periods,
+	       (long long)x->total);
+	json_str(stdout, x->rule ? x->rule : "");
+	printf(",\"reason\":");
+	json_str(stdout, x->reason);
+	printf(",\"days_found\":%llu,\"days_needed\":%llu,\"reference\":%lld,\"rate_ppm\":%lld}%s",
+	       (unsigned long long)x->days_found, (unsigned long long)x->days_needed, (long long)x->reference,
+	       (long long)x->rate, comma ? "," : "");
+}
+
+static void right_text(const char *name, const struct right_result *x)
+{
+	char m[MONEY_TEXT_MAX], amount[64] = "";
+	if (x->eligible && x->unit != RIGHT_UNIT_NONE)
+		snprintf(amount, sizeof(amount), "%s MAD%s%s", money_format(x->amount, m),
+			 x->unit == RIGHT_UNIT_TOTAL ? "" : " a ",
+			 x->unit == RIGHT_UNIT_TOTAL ? "" : unit_name(x->unit));
+	printf("  %-17s %-8s %-22s %s\n    %s\n", name, x->eligible ? "yes" : "no", amount, x->rule ? x->rule : "",
+	       x->reason);
+}
+
+int cmd_rights(int argc, char **argv)
+{
+	struct person_args a;
+	int rc = parse_args("rights", rights_help, true, argc, argv, &a);
+	if (rc)
+		return rc < 0 ? EXIT_OK : rc;
+	struct registry *r;
+	if ((rc = open_registry(&a.cm, &r)))
+		return rc;
+	struct rights_view v;
+	enum amana_err err = svc_rights(r, &a.cm.who, a.registration, a.at, a.purpose, &v);
+	registry_close(r);
+	if (err)
+		return read_failed(err, &a);
+	const struct {
+		const char *name;
+		const struct right_result *x;
+	} rows[] = {
+		{ "pension", &v.pension },   { "family_allowance", &v.family_allowance },
+		{ "sickness", &v.sickness }, { "maternity", &v.maternity },
+		{ "amo", &v.amo },           { "job_loss", &v.job_loss },
+	};
+	size_t n = sizeof(rows) / sizeof(rows[0]);
+	if (a.cm.json) {
+		printf("{\"registration\":\"%09u\",\"at\":\"", v.registration);
+		print_date(stdout, v.at);
+		printf("\",\"birth_date\":\"");
+		print_date(stdout, v.birth_date);
+		printf("\",\"children\":%u,\"total_days\":%llu,\"months_with_salary\":%u,\"rights\":{", v.children,
+		       (unsigned long long)v.total_days, v.months_with_salary);
+		for (size_t i = 0; i < n; i++)
+			right_json(rows[i].name, rows[i].x, i + 1 < n);
+		printf("}}\n");
+	} else {
+		printf("rights of %09u at ", v.registration);
+		print_date(stdout, v.at);
+		printf(" (born ");
+		print_date(stdout, v.birth_date);
+		printf(", %u children, %llu days declared)\n", v.children, (unsigned long long)v.total_days);
+		for (size_t i = 0; i < n; i++)
+			right_text(rows[i].name, rows[i].x);
+	}
+	crypto_wipe(&v, sizeof(v));
+	return EXIT_OK;
+}
+
+int cmd_pension(int argc, char **argv)
+{
+	struct person_args a;
+	int rc = parse_args("pension", pension_help, true, argc, argv, &a);
+	if (rc)
+		return rc < 0 ? EXIT_OK : rc;
+	struct registry *r;
+	if ((rc = open_registry(&a.cm, &r)))
+		return rc;
+	struct pension_view v;
+	enum amana_err err = svc_pension(r, &a.cm.who, a.registration, a.at, a.purpose, &v);
+	registry_close(r);
+	if (err)
+		return read_failed(err, &a);
+	if (a.cm.json) {
+		printf("{\"registration\":\"%09u\",\"at\":\"", v.registration);
+		print_date(stdout, v.at);
+		printf("\",\"birth_date\":\"");
+		print_date(stdout, v.birth_date);
+		printf("\",\"total_days\":%llu,", (unsigned long long)v.total_days);
+		right_json("pension", &v.pension, false);
+		printf("}\n");
+	} else {
+		printf("pension of %09u claimed on ", v.registration);
+		print_date(stdout, v.at);
+		printf(" (born ");
+		print_date(stdout, v.birth_date);
+		printf(", %llu days declared)\n", (unsigned long long)v.total_days);
+		right_text("pension", &v.pension);
+	}
+	crypto_wipe(&v, sizeof(v));
+	return EXIT_OK;
+}
