@@ -48,18 +48,28 @@ static centimes average(u128 sum, unsigned count)
 	return (centimes)((2 * sum + count) / (2 * (u128)count));
 }
 
-static enum amana_err month_params(const struct rules *r, uint32_t period, unsigned *max_days, centimes *ceiling)
+/* The day cap and the ceiling of a month, looked up again only when the
+ * month reaches the first period either changes at (*until; 0 at first). */
+static enum amana_err month_params(const struct rules *r, uint32_t period, unsigned *max_days, centimes *ceiling,
+				   uint32_t *until)
 {
 	enum amana_err result;
 	int64_t v;
+	uint32_t until_days, until_ceiling;
 
-	result = rules_param_at(r, PARAM_MAX_DAYS, period, &v);
+	if (*until && period < *until)
+		return AMANA_OK;
+	result = rules_param_span(r, PARAM_MAX_DAYS, period, &v, &until_days);
 	if (result)
 		return result;
 	if (v < 1 || v > CAREER_LINE_MAX_DAYS)
 		return AMANA_ERR_INPUT;
 	*max_days = (unsigned)v;
-	return rules_param_at(r, PARAM_CEILING, period, ceiling);
+	result = rules_param_span(r, PARAM_CEILING, period, ceiling, &until_ceiling);
+	if (result)
+		return result;
+	*until = until_days < until_ceiling ? until_days : until_ceiling;
+	return AMANA_OK;
 }
 
 static enum amana_err year_add(struct career *c, unsigned year, unsigned days)
@@ -82,7 +92,12 @@ enum amana_err career_build(const struct rules *r, const struct career_line *lin
 	int64_t first = 0, last = 0;
 	unsigned span, k = 0;
 
-	memset(out, 0, sizeof(*out));
+	/* The counts, and below only the months the span uses: a batch
+	 * builds millions of careers, each a small part of the struct. */
+	out->month_count = 0;
+	out->year_count = 0;
+	out->total_days = 0;
+	out->months_with_salary = 0;
 	if (!r || (!lines && n != 0))
 		return AMANA_ERR_USAGE;
 	if (n == 0)
@@ -102,6 +117,7 @@ enum amana_err career_build(const struct rules *r, const struct career_line *lin
 	if (last - first >= CAREER_MAX_MONTHS)
 		return AMANA_ERR_LIMIT;
 	span = (unsigned)(last - first + 1);
+	memset(out->months, 0, span * sizeof(out->months[0]));
 
 	/* Sum into the slot of each month, by distance from the first. */
 	for (size_t i = 0; i < n; i++) {
@@ -117,14 +133,15 @@ enum amana_err career_build(const struct rules *r, const struct career_line *lin
 		}
 	}
 	/* Pack the months with a line, in order, and apply that month's rules. */
+	unsigned max_days = 0;
+	centimes ceiling = 0;
+	uint32_t until = 0;
 	for (unsigned s = 0; s < span; s++) {
 		struct career_month m = out->months[s];
-		unsigned max_days;
-		centimes ceiling;
 
 		if (m.employers == 0)
 			continue;
-		result = month_params(r, m.period, &max_days, &ceiling);
+		result = month_params(r, m.period, &max_days, &ceiling, &until);
 		if (result)
 			goto out;
 		m.days = m.declared_days < max_days ? m.declared_days : max_days;

@@ -10,7 +10,7 @@
  *
  * Ownership: struct career is a plain fixed-size value (about 32 KB: allocate
  * it on the heap or statically rather than on a small stack) that the caller
- * owns; career_build() fills it completely and nothing needs releasing.
+ * owns; career_build() sets what is read of it and nothing needs releasing.
  *
  * Windows: "the N months before P" are the N calendar months P-N .. P-1,
  * P itself excluded (a month's declaration arrives during the next month).
@@ -68,13 +68,15 @@ struct career {
 	unsigned months_with_salary; /* months whose real salary is > 0 */
 };
 
-/* Aggregate n lines (any order) into *out, zeroed first. lines may be NULL
+/* Aggregate n lines (any order) into *out: its counts and its first
+ * month_count months and year_count years are set, the slots past them are
+ * not read and may hold anything (a batch reuses one struct). lines may be NULL
  * when n is 0 (an empty career). AMANA_ERR_INPUT for a line with a bad
  * period, a negative salary or more than CAREER_LINE_MAX_DAYS days;
  * AMANA_ERR_LIMIT for a span over CAREER_MAX_MONTHS or a salary sum that
  * would overflow; AMANA_ERR_NOTFOUND (or _INPUT for a nonsense value) if
- * max_days_per_month or ceiling is not in force for a month. On error *out is
- * left zeroed. */
+ * max_days_per_month or ceiling is not in force for a month. On error *out
+ * is zeroed whole. */
 enum amana_err career_build(const struct rules *r, const struct career_line *lines, size_t n,
 			    struct career *out) AMANA_MUST_CHECK;
 

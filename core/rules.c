@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ids.h"
@@ -240,6 +241,15 @@ static enum amana_err parse_line(struct rules *r, const char *p, size_t len, uns
 	return fail(err, line, AMANA_ERR_INPUT, "unknown keyword \"%s\" (expected param or branch)", shown);
 }
 
+static int param_order(const void *a, const void *b)
+{
+	const struct param_rule *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+	if (c)
+		return c;
+	return (x->from > y->from) - (x->from < y->from);
+}
+
 enum amana_err rules_parse(const char *text, size_t len, struct rules *out, struct rules_error *err)
 {
 	enum amana_err result = AMANA_OK;
@@ -267,6 +277,8 @@ enum amana_err rules_parse(const char *text, size_t len, struct rules *out, stru
 out:
 	if (result)
 		memset(out, 0, sizeof(*out));
+	else /* by name, then FROM: rules_param_at searches by halves */
+		qsort(out->params, out->param_count, sizeof(out->params[0]), param_order);
 	return result;
 }
 
@@ -290,14 +302,36 @@ enum amana_err rules_branch_at(const struct rules *r, enum branch b, uint32_t pe
 
 enum amana_err rules_param_at(const struct rules *r, const char *name, uint32_t period, int64_t *out)
 {
+	uint32_t until;
+	return rules_param_span(r, name, period, out, &until);
+}
+
+enum amana_err rules_param_span(const struct rules *r, const char *name, uint32_t period, int64_t *out, uint32_t *until)
+{
 	const struct param_rule *best = NULL;
+	unsigned lo = 0, hi;
 
 	if (!name)
 		return AMANA_ERR_USAGE;
-	for (unsigned i = 0; i < r->param_count; i++) {
-		const struct param_rule *e = &r->params[i];
-		if (e->from <= period && (!best || e->from > best->from) && strcmp(e->name, name) == 0)
-			best = e;
+	/* Sorted by name then FROM (rules_parse): the first entry of the
+	 * name by halves, then the last of its entries in force. A batch over
+	 * millions of persons looks parameters up tens of times each. */
+	hi = r->param_count;
+	while (lo < hi) {
+		unsigned mid = lo + (hi - lo) / 2;
+		if (strcmp(r->params[mid].name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*until = UINT32_MAX;
+	for (unsigned i = lo; i < r->param_count && strcmp(r->params[i].name, name) == 0; i++) {
+		if (r->params[i].from <= period) {
+			best = &r->params[i];
+		} else {
+			*until = r->params[i].from;
+			break;
+		}
 	}
 	if (!best)
 		return AMANA_ERR_NOTFOUND;

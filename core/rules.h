@@ -75,8 +75,15 @@ enum amana_err rules_parse(const char *text, size_t len, struct rules *out, stru
 enum amana_err rules_branch_at(const struct rules *r, enum branch b, uint32_t period,
 			       struct branch_rule *out) AMANA_MUST_CHECK;
 
-/* The parameter NAME in force for period; AMANA_ERR_NOTFOUND if none. */
+/* The parameter NAME in force for period; AMANA_ERR_NOTFOUND if none.
+ * Entries are kept sorted by name then FROM (rules_parse sorts them): a
+ * lookup is a search by halves. */
 enum amana_err rules_param_at(const struct rules *r, const char *name, uint32_t period, int64_t *out) AMANA_MUST_CHECK;
+/* The same, and the first period from which another value applies
+ * (*until, UINT32_MAX if none yet): the value holds for [period, *until),
+ * so a walk over consecutive months looks it up again only there. */
+enum amana_err rules_param_span(const struct rules *r, const char *name, uint32_t period, int64_t *out,
+				uint32_t *until) AMANA_MUST_CHECK;
 
 /* "family", "short_term", ... */
 const char *branch_name(enum branch b);
