@@ -203,6 +203,9 @@ struct store_ops {
 	enum amana_err (*chunks_of_many)(struct store *s, const struct store_decl_key *keys, size_t n,
 					 store_chunk_fn fn, void *ctx);
 	enum amana_err (*counts)(struct store *s, struct store_counts *out);
+	enum amana_err (*persons_each)(struct store *s, store_person_fn fn, void *ctx);
+	enum amana_err (*declarations_each)(struct store *s, store_declaration_fn fn, void *ctx);
+	enum amana_err (*chunks_each)(struct store *s, bool with_payload, store_chunk_fn fn, void *ctx);
 
 	enum amana_err (*account_insert)(struct store *s, const struct store_account *a);
 	enum amana_err (*accounts_by_login)(struct store *s, int64_t bidx, store_account_fn fn, void *ctx);
@@ -447,6 +450,36 @@ AMANA_MUST_CHECK static inline enum amana_err store_chunks_of_many(struct store 
 AMANA_MUST_CHECK static inline enum amana_err store_counts(struct store *s, struct store_counts *out)
 {
 	return STORE_CALL(counts, out);
+}
+
+/*
+ * Full scans, for a batch over the whole registry (the monthly rights run):
+ * tens of millions of rows, read in key order with bounded memory (a
+ * server backend reads them by pages of keys). A callback may use the
+ * store, but not start the same scan again; rows written during a scan may
+ * or may not be seen.
+ */
+/* Every person, by id, each as store_person_get gives it. */
+AMANA_MUST_CHECK static inline enum amana_err store_persons_each(struct store *s, store_person_fn fn, void *ctx)
+{
+	return STORE_CALL(persons_each, fn, ctx);
+}
+/* Every declaration of every employer, by id, each as
+ * store_declarations_of gives it. */
+AMANA_MUST_CHECK static inline enum amana_err store_declarations_each(struct store *s, store_declaration_fn fn,
+								      void *ctx)
+{
+	return STORE_CALL(declarations_each, fn, ctx);
+}
+/* Every chunk of every declaration, by (declaration_id, chunk). Without
+ * with_payload, payload_sealed is {NULL, 0} and the sealed payloads are not
+ * read at all: a scan of who is named where reads the persons lists only.
+ * Inside a transaction, chunks written ahead of their declaration may be
+ * missed until it is written (PostgreSQL finds lines through it). */
+AMANA_MUST_CHECK static inline enum amana_err store_chunks_each(struct store *s, bool with_payload, store_chunk_fn fn,
+								void *ctx)
+{
+	return STORE_CALL(chunks_each, with_payload, fn, ctx);
 }
 
 /* Accounts and sessions (amanad). A new account's state is all zero; an id

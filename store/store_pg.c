@@ -155,6 +155,14 @@ static const char *const migrations[] = {
 };
 #define MIGRATION_COUNT ((long long)(sizeof(migrations) / sizeof(migrations[0])))
 
+/* Rows in a page of the full scans (persons_each, declarations_each,
+ * chunks_each), which a statement's LIMIT says too; chunks with their
+ * payload are up to ~16 KiB each, so fewer of them. */
+#define SCAN_PAGE 10000
+#define SCAN_PAGE_PAYLOAD 2000
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
 /* The advisory lock every writing transaction holds (one writer at a time). */
 #define WRITER_LOCK "727378"
 
@@ -201,6 +209,10 @@ enum pq_id {
 	P_MARK_GET,
 	P_ALERT_INSERT,
 	P_ALERTS_AFTER,
+	P_PER_PAGE,
+	P_DECL_PAGE,
+	P_LINES_PAGE,
+	P_LINES_PERSONS_PAGE,
 	P_COUNT
 };
 
@@ -340,6 +352,42 @@ static const struct {
 	[P_ALERTS_AFTER] = { "SELECT id, at_ms, account_id, principal, kinds, subject_kind, subject_id, reason"
 			     " FROM alerts WHERE id > $1 ORDER BY id LIMIT $2",
 			     2, false, false },
+	/* The full scans read by pages after the last key seen (keyset
+	 * pagination, each page one walk of the primary key from there):
+	 * bounded memory, and the callback may query between pages. They read
+	 * every employer's rows, so what is held back is sent first. */
+	[P_PER_PAGE] = { "SELECT id, reg_bidx, reg_sealed, coalesce(cin_bidx, 0), coalesce(cin_sealed, ''::bytea),"
+			 " name_bidx, identity_sealed, created_at FROM persons"
+			 " WHERE id > $1 ORDER BY id LIMIT " STR(SCAN_PAGE),
+			 1, false, true },
+	[P_DECL_PAGE] = { "SELECT id, employer_id, period, seq, imported_at, line_count, digest, totals_sealed"
+			  " FROM declarations WHERE id > $1 ORDER BY id LIMIT " STR(SCAN_PAGE),
+			  1, false, true },
+	/* Lines are keyed (employer_id, declaration_id, chunk) and no index
+	 * starts with the declaration: the declarations are walked by id, and
+	 * each one's lines found by that key, in chunk order (LATERAL: a nested
+	 * loop, whose order by id an incremental sort completes one
+	 * declaration at a time, stopped at the limit). A plain join was
+	 * planned as a hash join and a sort of every line after the key, at
+	 * every page. Pages of 2,000 rows with the payload (up to ~16 KiB
+	 * each), 10,000 without; without it, the payload (out of line, in the
+	 * TOAST table) is never read. */
+	[P_LINES_PAGE] = { "SELECT l.employer_id, l.declaration_id, l.chunk, l.line_count, l.persons,"
+			   " l.payload_sealed FROM declarations d CROSS JOIN LATERAL ("
+			   "  SELECT x.employer_id, x.declaration_id, x.chunk, x.line_count, x.persons,"
+			   "  x.payload_sealed FROM declaration_lines x"
+			   "  WHERE x.employer_id = d.employer_id AND x.declaration_id = d.id"
+			   "  AND (d.id > $1 OR x.chunk > $2) ORDER BY x.chunk) l"
+			   " WHERE d.id >= $1 ORDER BY d.id, l.chunk LIMIT " STR(SCAN_PAGE_PAYLOAD),
+			   2, false, true },
+	[P_LINES_PERSONS_PAGE] = { "SELECT l.employer_id, l.declaration_id, l.chunk, l.line_count, l.persons"
+				   " FROM declarations d CROSS JOIN LATERAL ("
+				   "  SELECT x.employer_id, x.declaration_id, x.chunk, x.line_count, x.persons"
+				   "  FROM declaration_lines x"
+				   "  WHERE x.employer_id = d.employer_id AND x.declaration_id = d.id"
+				   "  AND (d.id > $1 OR x.chunk > $2) ORDER BY x.chunk) l"
+				   " WHERE d.id >= $1 ORDER BY d.id, l.chunk LIMIT " STR(SCAN_PAGE),
+				   2, false, true },
 };
 
 /* Writes inside a transaction that nothing reads back at once wait here
@@ -1852,9 +1900,11 @@ static enum amana_err pg_chunk_insert(struct store *s, const struct store_chunk 
 	return run(s, P_LINE_INSERT, &p, NULL);
 }
 
-/* The rows of a lines query, to fn; clears r. */
+/* The rows of a lines query, to fn; clears r. A query of five columns has
+ * no payload ({NULL, 0}). */
 static enum amana_err each_chunk_row(PGresult *r, store_chunk_fn fn, void *ctx)
 {
+	bool with_payload = PQnfields(r) > 5;
 	enum amana_err err = AMANA_OK;
 	for (int i = 0; i < PQntuples(r) && !err; i++) {
 		struct store_chunk c = {
@@ -1863,7 +1913,7 @@ static enum amana_err each_chunk_row(PGresult *r, store_chunk_fn fn, void *ctx)
 			.chunk = g_i64(r, i, 2),
 			.line_count = g_i64(r, i, 3),
 			.persons = g_blob(r, i, 4),
-			.payload_sealed = g_blob(r, i, 5),
+			.payload_sealed = with_payload ? g_blob(r, i, 5) : (struct store_blob){ NULL, 0 },
 		};
 		err = fn(ctx, &c);
 	}
@@ -1913,6 +1963,69 @@ static enum amana_err pg_chunks_of_many(struct store *s, const struct store_decl
 	free(arr[0]);
 	free(arr[1]);
 	return err ? err : each_chunk_row(r, fn, ctx);
+}
+
+/* ---- full scans, by pages ---- */
+
+static enum amana_err pg_persons_each(struct store *s, store_person_fn fn, void *ctx)
+{
+	int64_t last = INT64_MIN;
+	for (;;) {
+		struct params p = { .n = 0 };
+		p_i64(&p, last);
+		PGresult *r;
+		enum amana_err err = run(s, P_PER_PAGE, &p, &r);
+		if (err)
+			return err;
+		int n = PQntuples(r);
+		if (n)
+			last = g_i64(r, n - 1, 0);
+		if ((err = each_person_row(r, fn, ctx)) || n < SCAN_PAGE)
+			return err;
+	}
+}
+
+static enum amana_err pg_declarations_each(struct store *s, store_declaration_fn fn, void *ctx)
+{
+	int64_t last = INT64_MIN;
+	for (;;) {
+		struct params p = { .n = 0 };
+		p_i64(&p, last);
+		PGresult *r;
+		enum amana_err err = run(s, P_DECL_PAGE, &p, &r);
+		if (err)
+			return err;
+		int n = PQntuples(r);
+		if (n)
+			last = g_i64(r, n - 1, 0);
+		err = each_declaration(r, fn, ctx);
+		PQclear(r);
+		if (err || n < SCAN_PAGE)
+			return err;
+	}
+}
+
+static enum amana_err pg_chunks_each(struct store *s, bool with_payload, store_chunk_fn fn, void *ctx)
+{
+	enum pq_id id = with_payload ? P_LINES_PAGE : P_LINES_PERSONS_PAGE;
+	int page = with_payload ? SCAN_PAGE_PAYLOAD : SCAN_PAGE;
+	int64_t last_decl = INT64_MIN, last_chunk = INT64_MIN;
+	for (;;) {
+		struct params p = { .n = 0 };
+		p_i64(&p, last_decl);
+		p_i64(&p, last_chunk);
+		PGresult *r;
+		enum amana_err err = run(s, id, &p, &r);
+		if (err)
+			return err;
+		int n = PQntuples(r);
+		if (n) {
+			last_decl = g_i64(r, n - 1, 1);
+			last_chunk = g_i64(r, n - 1, 2);
+		}
+		if ((err = each_chunk_row(r, fn, ctx)) || n < page)
+			return err;
+	}
 }
 
 static enum amana_err pg_counts(struct store *s, struct store_counts *out)
@@ -2204,6 +2317,9 @@ static const struct store_ops pg_ops = {
 	.chunks_of = pg_chunks_of,
 	.chunks_of_many = pg_chunks_of_many,
 	.counts = pg_counts,
+	.persons_each = pg_persons_each,
+	.declarations_each = pg_declarations_each,
+	.chunks_each = pg_chunks_each,
 };
 
 /* The schema's version: -1 if the database has no Amana schema. */

@@ -148,6 +148,10 @@ enum stmt_id {
 	Q_MARK_GET,
 	Q_ALERT_INSERT,
 	Q_ALERTS_AFTER,
+	Q_PER_EACH,
+	Q_DECL_EACH,
+	Q_LINES_EACH,
+	Q_LINES_EACH_PERSONS,
 	Q_COUNT
 };
 
@@ -224,6 +228,21 @@ static const char *const sql[Q_COUNT] = {
 			   " reason) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[Q_ALERTS_AFTER] = "SELECT id, at_ms, account_id, principal, kinds, subject_kind, subject_id, reason"
 			   " FROM alerts WHERE id > ?1 ORDER BY id LIMIT ?2",
+	/* The full scans walk each table's rowid B-tree in order: no sort, no
+	 * temporary table, whatever their size. */
+	[Q_PER_EACH] = "SELECT id, reg_bidx, reg_sealed, cin_bidx, cin_sealed, name_bidx, identity_sealed,"
+		       " created_at FROM persons ORDER BY id",
+	[Q_DECL_EACH] = "SELECT id, employer_id, period, seq, imported_at, line_count, digest, totals_sealed"
+			" FROM declarations ORDER BY id",
+	/* The rowid is declaration_id * 65536 + chunk: its order is
+	 * (declaration, chunk). */
+	[Q_LINES_EACH] = "SELECT employer_id, declaration_id, chunk, line_count, persons, payload_sealed"
+			 " FROM declaration_lines ORDER BY id",
+	/* Without the payload, the last column: SQLite reads a row's record
+	 * only up to the last column asked for, so the payload's overflow
+	 * pages are not read. */
+	[Q_LINES_EACH_PERSONS] = "SELECT employer_id, declaration_id, chunk, line_count, persons"
+				 " FROM declaration_lines ORDER BY id",
 };
 
 /* Checkpoints (copying the WAL back into the database file, and its fsync)
@@ -735,13 +754,11 @@ static enum amana_err sq_chunk_insert(struct store *s, const struct store_chunk 
 	return run(q);
 }
 
-static enum amana_err sq_chunks_of(struct store *s, int64_t employer, int64_t declaration, store_chunk_fn fn, void *ctx)
+/* The rows of a lines query, to fn; a query of five columns has no
+ * payload ({NULL, 0}). */
+static enum amana_err each_chunk(sqlite3_stmt *q, store_chunk_fn fn, void *ctx)
 {
-	if (declaration < 1 || declaration > STORE_DECLARATION_ID_MAX)
-		return AMANA_OK; /* no such declaration can have lines */
-	sqlite3_stmt *q = st(s, Q_LINES_OF);
-	sqlite3_bind_int64(q, 1, declaration);
-	sqlite3_bind_int64(q, 2, employer);
+	bool with_payload = sqlite3_column_count(q) > 5;
 	enum amana_err err = AMANA_OK;
 	int rc;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -751,7 +768,7 @@ static enum amana_err sq_chunks_of(struct store *s, int64_t employer, int64_t de
 		c.chunk = sqlite3_column_int64(q, 2);
 		c.line_count = sqlite3_column_int64(q, 3);
 		c.persons = col_blob(q, 4);
-		c.payload_sealed = col_blob(q, 5);
+		c.payload_sealed = with_payload ? col_blob(q, 5) : (struct store_blob){ NULL, 0 };
 		err = fn(ctx, &c);
 		if (err)
 			break;
@@ -762,6 +779,16 @@ static enum amana_err sq_chunks_of(struct store *s, int64_t employer, int64_t de
 	return err;
 }
 
+static enum amana_err sq_chunks_of(struct store *s, int64_t employer, int64_t declaration, store_chunk_fn fn, void *ctx)
+{
+	if (declaration < 1 || declaration > STORE_DECLARATION_ID_MAX)
+		return AMANA_OK; /* no such declaration can have lines */
+	sqlite3_stmt *q = st(s, Q_LINES_OF);
+	sqlite3_bind_int64(q, 1, declaration);
+	sqlite3_bind_int64(q, 2, employer);
+	return each_chunk(q, fn, ctx);
+}
+
 static enum amana_err sq_chunks_of_many(struct store *s, const struct store_decl_key *keys, size_t n, store_chunk_fn fn,
 					void *ctx)
 {
@@ -769,6 +796,23 @@ static enum amana_err sq_chunks_of_many(struct store *s, const struct store_decl
 	for (size_t i = 0; i < n && !err; i++)
 		err = sq_chunks_of(s, keys[i].employer_id, keys[i].declaration_id, fn, ctx);
 	return err;
+}
+
+/* ---- full scans: one statement stepped through the table ---- */
+
+static enum amana_err sq_persons_each(struct store *s, store_person_fn fn, void *ctx)
+{
+	return each_person(st(s, Q_PER_EACH), fn, ctx);
+}
+
+static enum amana_err sq_declarations_each(struct store *s, store_declaration_fn fn, void *ctx)
+{
+	return each_declaration(st(s, Q_DECL_EACH), fn, ctx);
+}
+
+static enum amana_err sq_chunks_each(struct store *s, bool with_payload, store_chunk_fn fn, void *ctx)
+{
+	return each_chunk(st(s, with_payload ? Q_LINES_EACH : Q_LINES_EACH_PERSONS), fn, ctx);
 }
 
 static enum amana_err count_one(struct store *s, enum stmt_id id, int64_t *out)
@@ -1122,6 +1166,9 @@ static const struct store_ops sqlite_ops = {
 	.chunks_of = sq_chunks_of,
 	.chunks_of_many = sq_chunks_of_many,
 	.counts = sq_counts,
+	.persons_each = sq_persons_each,
+	.declarations_each = sq_declarations_each,
+	.chunks_each = sq_chunks_each,
 	.account_insert = sq_account_insert,
 	.accounts_by_login = sq_accounts_by_login,
 	.account_get = sq_account_get,

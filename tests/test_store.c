@@ -1365,7 +1365,11 @@ enum iter {
 	IT_DECLS,
 	IT_CHUNKS,
 	IT_EMP_EACH,
-	IT_DECLS_RECENT
+	IT_DECLS_RECENT,
+	IT_PER_EACH,
+	IT_DECLS_EACH,
+	IT_CHUNKS_EACH,
+	IT_CHUNKS_EACH_BARE
 };
 
 static enum amana_err iterate(struct store *s, enum iter which, struct seen *sn)
@@ -1382,6 +1386,10 @@ static enum amana_err iterate(struct store *s, enum iter which, struct seen *sn)
 	case IT_CHUNKS: return chunks_of(s, 1, on_chunk, sn);
 	case IT_EMP_EACH: return store_employers_each(s, on_employer, sn);
 	case IT_DECLS_RECENT: return store_declarations_recent(s, 1, 202402, on_declaration, sn);
+	case IT_PER_EACH: return store_persons_each(s, on_person, sn);
+	case IT_DECLS_EACH: return store_declarations_each(s, on_declaration, sn);
+	case IT_CHUNKS_EACH: return store_chunks_each(s, true, on_chunk, sn);
+	case IT_CHUNKS_EACH_BARE: return store_chunks_each(s, false, on_chunk, sn);
 	}
 	return AMANA_ERR_USAGE;
 }
@@ -1407,6 +1415,10 @@ static void test_callbacks_stop_iteration(void **state)
 		{ "chunks_of", IT_CHUNKS, 3, 2, AMANA_ERR_USAGE },
 		{ "employers_each", IT_EMP_EACH, 3, 2, AMANA_ERR_EXISTS },
 		{ "declarations_recent", IT_DECLS_RECENT, 3, 1, AMANA_ERR_DENIED },
+		{ "persons_each", IT_PER_EACH, 3, 2, AMANA_ERR_CRYPTO },
+		{ "declarations_each", IT_DECLS_EACH, 3, 3, AMANA_ERR_INPUT },
+		{ "chunks_each with payload", IT_CHUNKS_EACH, 3, 1, AMANA_ERR_NOMEM },
+		{ "chunks_each without payload", IT_CHUNKS_EACH_BARE, 3, 2, AMANA_ERR_LIMIT },
 	};
 	struct seen sn;
 
@@ -1969,6 +1981,276 @@ static void test_persons_in_a_transaction(void **state)
 	} else {
 		ASSERT_FAILS(store_commit(f->s));
 		expect_counts(f->s, 0, 3, 0, 0, 0);
+	}
+}
+
+/* ---- full scans ---- */
+
+static void test_persons_each_in_id_order(void **state)
+{
+	struct fixture *f = *state;
+	static const struct {
+		int64_t id, reg, cin;
+	} rows[] = { { 9, 90, 0 }, { 3, 30, 33 }, { 6, 90, -66 }, { 4, 95, 0 } }; /* not in reg order */
+	struct seen sn;
+
+	seen_init(&sn);
+	ASSERT_OK(store_persons_each(f->s, on_person, &sn));
+	assert_int_equal(sn.calls, 0);
+
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++)
+		ASSERT_OK(add_person(f->s, rows[i].id, rows[i].reg, rows[i].cin));
+	/* a person written in the transaction is seen by it (on PostgreSQL it
+	 * waits in the COPY buffer until the scan), and gone after rollback */
+	ASSERT_OK(store_begin(f->s));
+	ASSERT_OK(add_person(f->s, 5, 50, 55));
+	ASSERT_OK(store_persons_each(f->s, on_person, &sn));
+	assert_int_equal(sn.calls, 5);
+	expect_person(&sn.per[2], 5, 50, 55);
+	seen_free(&sn);
+	ASSERT_OK(store_rollback(f->s));
+
+	ASSERT_OK(store_persons_each(f->s, on_person, &sn));
+	assert_int_equal(sn.calls, 4);
+	expect_person(&sn.per[0], 3, 30, 33);
+	expect_person(&sn.per[1], 4, 95, 0);
+	expect_person(&sn.per[2], 6, 90, -66);
+	expect_person(&sn.per[3], 9, 90, 0);
+	seen_free(&sn);
+}
+
+static void test_declarations_each_in_id_order(void **state)
+{
+	struct fixture *f = *state;
+	static const struct {
+		int64_t id, employer;
+		uint32_t period;
+		unsigned seq;
+	} rows[] = { { 30, 1, 202401, 0 },
+		     { 10, 2, 202402, 1 },
+		     { 20, 1, 202401, 1 },
+		     { 5, 2, 202312, 0 },
+		     { 7, 1, 202402, 0 } };
+	static const size_t order[] = { 3, 4, 1, 2, 0 }; /* ids 5, 7, 10, 20, 30 */
+	struct seen sn;
+
+	seen_init(&sn);
+	ASSERT_OK(store_declarations_each(f->s, on_declaration, &sn));
+	assert_int_equal(sn.calls, 0);
+
+	ASSERT_OK(add_employer(f->s, 1, 1));
+	ASSERT_OK(add_employer(f->s, 2, 2));
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++)
+		ASSERT_OK(add_declaration(f->s, rows[i].id, rows[i].employer, rows[i].period, rows[i].seq));
+	ASSERT_OK(store_begin(f->s));
+	ASSERT_OK(add_declaration(f->s, 8, 2, 202401, 0));
+	ASSERT_OK(store_declarations_each(f->s, on_declaration, &sn));
+	assert_int_equal(sn.calls, ARRAY_SIZE(rows) + 1);
+	expect_declaration(&sn.decl[2], 8, 2, 202401, 0);
+	seen_free(&sn);
+	ASSERT_OK(store_rollback(f->s));
+
+	ASSERT_OK(store_declarations_each(f->s, on_declaration, &sn));
+	assert_int_equal(sn.calls, ARRAY_SIZE(rows));
+	for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
+		size_t k = order[i];
+		expect_declaration(&sn.decl[i], rows[k].id, rows[k].employer, rows[k].period, rows[k].seq);
+	}
+	seen_free(&sn);
+}
+
+/* A chunk as expect_chunk wants it, but with no payload at all. */
+static void expect_chunk_bare(const struct store_chunk *got, int64_t declaration, int64_t chunk, int64_t line_count)
+{
+	uint8_t want[PERSONS_CAP];
+
+	assert_int_equal(got->employer_id, employer_of(declaration));
+	assert_int_equal(got->declaration_id, declaration);
+	assert_int_equal(got->chunk, chunk);
+	assert_int_equal(got->line_count, line_count);
+	size_t n = persons_for(want, sizeof(want), declaration, chunk, line_count);
+	assert_blob(got->persons, want, n);
+	assert_null(got->payload_sealed.data);
+	assert_int_equal(got->payload_sealed.len, 0);
+}
+
+static void test_chunks_each_in_order(void **state)
+{
+	struct fixture *f = *state;
+	const int64_t d1 = 100, d2 = 50, none = 70, in_tx = 60;
+	static const struct {
+		int64_t declaration, chunk, lines;
+	} want[] = {
+		{ 50, 0, 7 },
+		{ 50, 1, STORE_CHUNK_LINES },
+		{ 50, STORE_CHUNK_MAX - 1, 1 },
+		{ 100, 0, STORE_CHUNK_LINES },
+		{ 100, 1, STORE_CHUNK_LINES },
+		{ 100, 2, 3 },
+		{ 100, 10, 1 },
+	};
+	static const size_t written[] = { 5, 0, 3, 2, 6, 1, 4 }; /* rows of want, in the order written */
+	struct seen sn;
+
+	seen_init(&sn);
+	for (int payload = 0; payload < 2; payload++) {
+		ASSERT_OK(store_chunks_each(f->s, payload, on_chunk, &sn));
+		assert_int_equal(sn.calls, 0);
+	}
+
+	ASSERT_OK(add_employer(f->s, 1, 1));
+	ASSERT_OK(add_employer(f->s, 2, 2));
+	ASSERT_OK(add_declaration(f->s, d1, 1, 202401, 0));
+	ASSERT_OK(add_declaration(f->s, d2, 2, 202401, 0));
+	ASSERT_OK(add_declaration(f->s, none, 1, 202402, 0));
+	for (size_t i = 0; i < ARRAY_SIZE(written); i++) {
+		size_t k = written[i];
+		ASSERT_OK(add_chunk(f->s, want[k].declaration, want[k].chunk, want[k].lines));
+	}
+
+	for (int payload = 0; payload < 2; payload++) {
+		ASSERT_OK(store_chunks_each(f->s, payload, on_chunk, &sn));
+		assert_int_equal(sn.calls, ARRAY_SIZE(want));
+		for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+			if (payload)
+				expect_chunk(&sn.chunk[i], want[i].declaration, want[i].chunk, want[i].lines);
+			else
+				expect_chunk_bare(&sn.chunk[i], want[i].declaration, want[i].chunk, want[i].lines);
+		}
+		seen_free(&sn);
+	}
+
+	/* lines written in the transaction are seen by it, in their place */
+	ASSERT_OK(store_begin(f->s));
+	ASSERT_OK(add_declaration(f->s, in_tx, 2, 202402, 0));
+	ASSERT_OK(add_chunk(f->s, in_tx, 1, 2));
+	ASSERT_OK(add_chunk(f->s, in_tx, 0, STORE_CHUNK_LINES));
+	ASSERT_OK(store_chunks_each(f->s, false, on_chunk, &sn));
+	assert_int_equal(sn.calls, ARRAY_SIZE(want) + 2);
+	expect_chunk_bare(&sn.chunk[2], d2, STORE_CHUNK_MAX - 1, 1);
+	expect_chunk_bare(&sn.chunk[3], in_tx, 0, STORE_CHUNK_LINES);
+	expect_chunk_bare(&sn.chunk[4], in_tx, 1, 2);
+	expect_chunk_bare(&sn.chunk[5], d1, 0, STORE_CHUNK_LINES);
+	seen_free(&sn);
+	ASSERT_OK(store_rollback(f->s));
+	ASSERT_OK(store_chunks_each(f->s, true, on_chunk, &sn));
+	assert_int_equal(sn.calls, ARRAY_SIZE(want));
+	seen_free(&sn);
+}
+
+/* Scans longer than a page of a server backend (10,000 rows; 2,000 chunks
+ * with payloads), whose ends fall inside a declaration's chunks: every row
+ * once, in order, with its fields. The callbacks check each row as it comes
+ * and stop at the first wrong one. */
+#define SCAN_PERSONS 10050
+#define SCAN_DECLS 3
+#define SCAN_CHUNKS 3401 /* per declaration: 10,203 in all */
+
+struct scan {
+	int64_t rows;
+	int64_t wrong_at; /* 1-based row found wrong, 0: none */
+	bool payload;
+};
+
+static bool blob_is(struct store_blob b, const uint8_t *want, size_t len)
+{
+	return b.len == len && (len == 0 || (b.data && !memcmp(b.data, want, len)));
+}
+
+static bool blob_sealed_is(struct store_blob b, enum tag tag, int64_t id)
+{
+	uint8_t want[SEALED_CAP];
+	return blob_is(b, want, sealed_for(want, sizeof(want), tag, id));
+}
+
+static enum amana_err scan_row(struct scan *sc, bool right)
+{
+	sc->rows++;
+	if (right)
+		return AMANA_OK;
+	sc->wrong_at = sc->rows;
+	return AMANA_ERR_CORRUPT;
+}
+
+static int64_t scan_cin(int64_t id)
+{
+	return id % 3 ? id * 5 : 0;
+}
+
+static enum amana_err on_scan_person(void *ctx, const struct store_person *p)
+{
+	struct scan *sc = ctx;
+	int64_t id = sc->rows + 1, cin = scan_cin(id);
+	bool right = p->id == id && p->reg_bidx == id * 3 && blob_sealed_is(p->reg_sealed, T_REG, id) &&
+		     p->cin_bidx == cin && (cin ? blob_sealed_is(p->cin_sealed, T_CIN, id) : p->cin_sealed.len == 0) &&
+		     p->name_bidx == name_bidx_of(id) && blob_sealed_is(p->identity_sealed, T_IDENTITY, id) &&
+		     p->created_at == created_at_of(id);
+	return scan_row(sc, right);
+}
+
+static uint32_t scan_period(int64_t id)
+{
+	return 200001 + (uint32_t)(id / 10);
+}
+
+static enum amana_err on_scan_declaration(void *ctx, const struct store_declaration *d)
+{
+	struct scan *sc = ctx;
+	int64_t id = sc->rows + 1;
+	uint8_t digest[32];
+	digest_for(digest, id);
+	bool right = d->id == id && d->employer_id == 1 + id % 2 && d->period == scan_period(id) &&
+		     d->seq == (unsigned)(id % 10) && d->imported_at == created_at_of(id) + 17 &&
+		     d->line_count == id * 3 + id % 10 && !memcmp(d->digest, digest, sizeof(digest)) &&
+		     blob_sealed_is(d->totals_sealed, T_TOTALS, id);
+	return scan_row(sc, right);
+}
+
+static enum amana_err on_scan_chunk(void *ctx, const struct store_chunk *c)
+{
+	struct scan *sc = ctx;
+	int64_t declaration = 1 + sc->rows / SCAN_CHUNKS, chunk = sc->rows % SCAN_CHUNKS, lines = 1 + chunk % 3;
+	uint8_t persons[PERSONS_CAP];
+	size_t n = persons_for(persons, sizeof(persons), declaration, chunk, lines);
+	bool right = c->employer_id == employer_of(declaration) && c->declaration_id == declaration &&
+		     c->chunk == chunk && c->line_count == lines && blob_is(c->persons, persons, n) &&
+		     (sc->payload ? blob_sealed_is(c->payload_sealed, T_PAYLOAD, chunk_seed(declaration, chunk))
+				  : !c->payload_sealed.data && c->payload_sealed.len == 0);
+	return scan_row(sc, right);
+}
+
+static void test_scans_across_pages(void **state)
+{
+	struct fixture *f = *state;
+
+	ASSERT_OK(store_begin(f->s));
+	ASSERT_OK(add_employer(f->s, 1, 1));
+	ASSERT_OK(add_employer(f->s, 2, 2));
+	/* written backwards: the order read is the keys', not the writes' */
+	for (int64_t id = SCAN_PERSONS; id >= 1; id--) {
+		ASSERT_OK(add_person(f->s, id, id * 3, scan_cin(id)));
+		ASSERT_OK(add_declaration(f->s, id, 1 + id % 2, scan_period(id), (unsigned)(id % 10)));
+	}
+	for (int64_t chunk = SCAN_CHUNKS - 1; chunk >= 0; chunk--)
+		for (int64_t d = SCAN_DECLS; d >= 1; d--)
+			ASSERT_OK(add_chunk(f->s, d, chunk, 1 + chunk % 3));
+	ASSERT_OK(store_commit(f->s));
+
+	struct scan sc = { 0 };
+	ASSERT_OK(store_persons_each(f->s, on_scan_person, &sc));
+	assert_int_equal(sc.wrong_at, 0);
+	assert_int_equal(sc.rows, SCAN_PERSONS);
+
+	sc = (struct scan){ 0 };
+	ASSERT_OK(store_declarations_each(f->s, on_scan_declaration, &sc));
+	assert_int_equal(sc.wrong_at, 0);
+	assert_int_equal(sc.rows, SCAN_PERSONS);
+
+	for (int payload = 0; payload < 2; payload++) {
+		sc = (struct scan){ .payload = payload };
+		ASSERT_OK(store_chunks_each(f->s, payload, on_scan_chunk, &sc));
+		assert_int_equal(sc.wrong_at, 0);
+		assert_int_equal(sc.rows, SCAN_DECLS * SCAN_CHUNKS);
 	}
 }
 
@@ -3137,6 +3419,10 @@ int main(void)
 		T(test_declaration_stats),
 		T(test_declarations_recent),
 		T(test_persons_in_a_transaction),
+		T(test_persons_each_in_id_order),
+		T(test_declarations_each_in_id_order),
+		T(test_chunks_each_in_order),
+		T(test_scans_across_pages),
 		T(test_accounts),
 		T(test_sessions),
 		T(test_marks),
