@@ -4,10 +4,14 @@
  * service call, read like any record of the person: with a purpose, and
  * logged.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "core/money.h"
@@ -28,6 +32,7 @@ static const char career_help[] = "usage: amana career REGISTRATION --purpose TE
 				  "access in the audit log (career.read).\n\n";
 
 static const char rights_help[] = "usage: amana rights REGISTRATION --at YYYY-MM-DD --purpose TEXT [--json]\n"
+				  "       amana rights batch PERIOD -o FILE [--purpose TEXT] [--json]\n"
 				  "\n"
 				  "Every right of a person at a date, from their career and the parameters in\n"
 				  "force at that date (data/rules.txt): old-age pension, family allowance, daily\n"
@@ -35,7 +40,17 @@ static const char rights_help[] = "usage: amana rights REGISTRATION --at YYYY-MM
 				  "cover (AMO) and job-loss allowance, each with its eligibility, amount, the rule\n"
 				  "that applied and why (\"54 days needed in the last 6 months, 38 found\"). The\n"
 				  "last N months at a date are the N calendar months before its month.\n"
-				  "Logged as rights.read (docs/internals/rights.md has every rule).\n\n";
+				  "Logged as rights.read (docs/internals/rights.md has every rule).\n"
+				  "\n"
+				  "batch: the payment run of a month. The family allowances and pensions due for\n"
+				  "PERIOD (YYYYMM or YYYY-MM) across the whole registry, each person judged at the\n"
+				  "first day of the month as above, written to FILE as CSV with a header\n"
+				  "(registration,benefit,rule,amount_centimes; benefit is family_allowance,\n"
+				  "pension, or pension_refund in the month the pension age is reached). FILE must\n"
+				  "not exist; it is written aside and appears, owner-only, only once the run is\n"
+				  "complete and on the audit log (rights.batch, naming every person paid). A\n"
+				  "progress bar goes to standard error when it is a terminal; a summary (counts\n"
+				  "and totals, no personal data) to standard output.\n\n";
 
 static const char pension_help[] = "usage: amana pension REGISTRATION --at YYYY-MM-DD --purpose TEXT [--json]\n"
 				   "\n"
@@ -201,8 +216,160 @@ static void right_text(const char *name, const struct right_result *x)
 	       x->reason);
 }
 
+/* ---- rights batch ---- */
+
+struct progress {
+	bool tty;
+	int last; /* per mille shown, -1 none */
+	enum rights_batch_phase phase;
+	time_t start;
+};
+
+static void on_progress(void *ctx, enum rights_batch_phase phase, uint64_t done, uint64_t total)
+{
+	struct progress *p = ctx;
+	if (!p->tty)
+		return;
+	static const char *const names[] = { "reading persons", "counting lines", "reading lines", "judging rights" };
+	if (phase != p->phase) {
+		p->phase = phase;
+		p->last = -1;
+		fputc('\n', stderr);
+	}
+	unsigned long long secs = (unsigned long long)(time(NULL) - p->start);
+	if (phase == RIGHTS_BATCH_RIGHTS && total) {
+		int pm = (int)(done * 1000 / total);
+		if (pm == p->last)
+			return;
+		p->last = pm;
+		int bar = pm * 30 / 1000;
+		fprintf(stderr, "\r%-16s [%.*s%*s] %3d.%d%%  %llus", names[phase], bar,
+			"##############################", 30 - bar, "", pm / 10, pm % 10, secs);
+	} else if (phase == RIGHTS_BATCH_PERSONS) {
+		fprintf(stderr, "\r%-16s %llu  %llus", names[phase], (unsigned long long)done, secs);
+	} else {
+		fprintf(stderr, "\r%-16s %llu  %llus", names[phase], (unsigned long long)total, secs);
+	}
+	fflush(stderr);
+}
+
+static int rights_batch(int argc, char **argv)
+{
+	static const struct option longs[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "key", required_argument, NULL, OPT_KEY },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{ "purpose", required_argument, NULL, OPT_PURPOSE },
+		{ "output", required_argument, NULL, 'o' },
+		{ 0, 0, 0, 0 },
+	};
+	struct common cm;
+	common_defaults(&cm);
+	const char *out_path = NULL, *purpose = NULL;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "d:ho:", longs, NULL)) != -1) {
+		switch (c) {
+		case 'd': cm.dir = optarg; break;
+		case OPT_KEY: cm.key = optarg; break;
+		case OPT_JSON: cm.json = true; break;
+		case OPT_PURPOSE: purpose = optarg; break;
+		case 'o': out_path = optarg; break;
+		case 'h': printf("%s%s", rights_help, common_help); return EXIT_OK;
+		default: return usage_error("rights", "unknown option");
+		}
+	}
+	uint32_t period;
+	if (argc - optind != 1 || !parse_period(argv[optind], &period))
+		return usage_error("rights", "batch takes one PERIOD, YYYYMM or YYYY-MM");
+	if (!out_path)
+		return usage_error("rights", "batch needs -o FILE (the payment file)");
+	if (access(out_path, F_OK) == 0)
+		return fail(AMANA_ERR_EXISTS, "%s exists: a payment file is never overwritten", out_path);
+	/* written aside, linked into place once complete and logged */
+	char tmp[4200];
+	if (snprintf(tmp, sizeof(tmp), "%s.partial", out_path) >= (int)sizeof(tmp))
+		return usage_error("rights", "the output path is too long");
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return fail(AMANA_ERR_IO, "cannot create %s: %s", tmp, strerror(errno));
+	FILE *out = fdopen(fd, "w");
+	if (!out) {
+		close(fd);
+		unlink(tmp);
+		return fail(AMANA_ERR_NOMEM, "cannot write %s", tmp);
+	}
+	static char buf[1 << 16];
+	setvbuf(out, buf, _IOFBF, sizeof(buf));
+	struct registry *r;
+	int rc = open_registry(&cm, &r);
+	if (rc) {
+		fclose(out);
+		unlink(tmp);
+		return rc;
+	}
+	struct progress pg = {
+		.tty = isatty(STDERR_FILENO), .last = -1, .phase = RIGHTS_BATCH_PERSONS, .start = time(NULL)
+	};
+	struct rights_batch_options o = {
+		.period = period, .out = out, .purpose = purpose, .progress = on_progress, .ctx = &pg
+	};
+	struct rights_batch_summary s;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	enum amana_err err = svc_rights_batch(r, &cm.who, &o, &s);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	registry_close(r);
+	if (pg.tty)
+		fputc('\n', stderr);
+	bool written = fflush(out) == 0 && fsync(fileno(out)) == 0;
+	written = fclose(out) == 0 && written;
+	if (!err && !written)
+		err = AMANA_ERR_IO;
+	if (!err && link(tmp, out_path) != 0)
+		err = errno == EEXIST ? AMANA_ERR_EXISTS : AMANA_ERR_IO;
+	unlink(tmp);
+	if (err)
+		return fail(err, "the payment run for %04u-%02u failed, no file written: %s", period / 100,
+			    period % 100,
+			    err == AMANA_ERR_EXISTS ? "the output file appeared meanwhile" : amana_strerror(err));
+	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	char m1[MONEY_TEXT_MAX], m2[MONEY_TEXT_MAX], m3[MONEY_TEXT_MAX];
+	if (cm.json) {
+		printf("{\"period\":\"%04u-%02u\",\"persons\":%llu,\"persons_with_career\":%llu,\"lines\":%llu,"
+		       "\"without_birth_date\":%llu,\"family_allowances\":%llu,\"family_allowance_total\":%lld,"
+		       "\"pensions\":%llu,\"pension_total\":%lld,\"pension_refunds\":%llu,"
+		       "\"pension_refund_total\":%lld,\"seconds\":%.3f}\n",
+		       period / 100, period % 100, (unsigned long long)s.persons,
+		       (unsigned long long)s.persons_with_career, (unsigned long long)s.lines,
+		       (unsigned long long)s.without_birth_date, (unsigned long long)s.family_allowances,
+		       (long long)s.family_allowance_total, (unsigned long long)s.pensions, (long long)s.pension_total,
+		       (unsigned long long)s.pension_refunds, (long long)s.pension_refund_total, secs);
+	} else {
+		printf(
+		    "payment run %04u-%02u: %llu persons (%llu with a career, %llu lines) in %.1f s, %.0f persons/s\n"
+		    "  family allowances  %10llu  %16s MAD\n"
+		    "  pensions           %10llu  %16s MAD\n"
+		    "  pension refunds    %10llu  %16s MAD\n"
+		    "written to %s\n",
+		    period / 100, period % 100, (unsigned long long)s.persons,
+		    (unsigned long long)s.persons_with_career, (unsigned long long)s.lines, secs,
+		    secs > 0 ? (double)s.persons / secs : 0.0, (unsigned long long)s.family_allowances,
+		    money_format(s.family_allowance_total, m1), (unsigned long long)s.pensions,
+		    money_format(s.pension_total, m2), (unsigned long long)s.pension_refunds,
+		    money_format(s.pension_refund_total, m3), out_path);
+		if (s.without_birth_date)
+			printf("  %llu persons with a career but no birth date: no pension judged\n",
+			       (unsigned long long)s.without_birth_date);
+	}
+	return EXIT_OK;
+}
+
 int cmd_rights(int argc, char **argv)
 {
+	if (argc >= 2 && !strcmp(argv[1], "batch"))
+		return rights_batch(argc - 1, argv + 1);
 	struct person_args a;
 	int rc = parse_args("rights", rights_help, true, argc, argv, &a);
 	if (rc)

@@ -59,6 +59,7 @@ const struct svc_catalog_entry svc_catalog[] = {
 	{ "svc_career", "career.read", true },
 	{ "svc_rights", "rights.read", true },
 	{ "svc_pension", "pension.read", true },
+	{ "svc_rights_batch", "rights.batch", true },
 	/* The caller's own session: no one else's data. The calls made with
 	 * it are audited, each. */
 	{ "svc_session_check", NULL, false },

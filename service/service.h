@@ -441,6 +441,36 @@ struct pension_view {
 enum amana_err svc_pension(struct registry *r, const struct principal *who, uint32_t registration, uint32_t at,
 			   const char *purpose, struct pension_view *out) AMANA_MUST_CHECK;
 
+/* The payment run of a month (amana rights batch): the family allowances
+ * and pensions due for PERIOD across the registry, judged at its first day
+ * on the months before it, as svc_rights judges one person. One CSV row a
+ * payment to out (header registration,benefit,rule,amount_centimes;
+ * benefit family_allowance, pension, or pension_refund in the month the
+ * pension age is reached); persons in id order. One audited read
+ * (rights.batch) listing every person paid, durable before it returns: the
+ * caller makes the file visible only after AMANA_OK. From the command line
+ * only (a session: AMANA_ERR_DENIED). */
+enum rights_batch_phase {
+	RIGHTS_BATCH_PERSONS, /* done: persons read */
+	RIGHTS_BATCH_COUNT, /* counting lines by person */
+	RIGHTS_BATCH_LINES, /* reading total lines */
+	RIGHTS_BATCH_RIGHTS, /* done of total person ids judged */
+};
+struct rights_batch_options {
+	uint32_t period; /* YYYYMM */
+	FILE *out;
+	const char *purpose; /* NULL: "payment run YYYY-MM" */
+	void (*progress)(void *ctx, enum rights_batch_phase phase, uint64_t done, uint64_t total);
+	void *ctx;
+};
+struct rights_batch_summary {
+	uint64_t persons, persons_with_career, lines, without_birth_date;
+	uint64_t family_allowances, pensions, pension_refunds;
+	int64_t family_allowance_total, pension_total, pension_refund_total; /* centimes */
+};
+enum amana_err svc_rights_batch(struct registry *r, const struct principal *who, const struct rights_batch_options *o,
+				struct rights_batch_summary *sum) AMANA_MUST_CHECK;
+
 /* ---- the audit log (auditor and operator roles) ---- */
 
 /* Every function of this header, and whether it touches personal data (then

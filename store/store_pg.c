@@ -544,7 +544,8 @@ static enum amana_err copy_reserve(struct copy_buf *b, size_t more)
 
 static void copy_put(struct copy_buf *b, const void *p, size_t n)
 {
-	memcpy(b->data + b->len, p, n);
+	if (n) /* an empty blob may come as NULL: memcpy's arguments must not be */
+		memcpy(b->data + b->len, p, n);
 	b->len += n;
 }
 

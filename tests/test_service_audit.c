@@ -264,6 +264,19 @@ static enum amana_err call_rights(struct fixture *f)
 	return err ? err : ok ? AMANA_OK : AMANA_ERR_CORRUPT;
 }
 
+/* One month declared: nobody has the 108 days a family allowance needs,
+ * so the run pays no one and its entry lists no one. */
+static enum amana_err call_rights_batch(struct fixture *f)
+{
+	FILE *out = fopen("/dev/null", "w");
+	struct rights_batch_options o = { .period = 202502, .out = out };
+	struct rights_batch_summary s;
+	enum amana_err err = svc_rights_batch(f->r, &f->agent, &o, &s);
+	fclose(out);
+	bool ok = !err && s.persons > 0 && s.persons_with_career > 0 && s.family_allowances == 0;
+	return err ? err : ok ? AMANA_OK : AMANA_ERR_CORRUPT;
+}
+
 static enum amana_err call_pension(struct fixture *f)
 {
 	struct pension_view v;
@@ -380,6 +393,7 @@ static const struct {
 	{ "svc_career", call_career },
 	{ "svc_rights", call_rights },
 	{ "svc_pension", call_pension },
+	{ "svc_rights_batch", call_rights_batch },
 	{ "svc_audit_query", call_audit_query },
 	{ "svc_account_add", call_account_add },
 	{ "svc_session_open", call_session_open },

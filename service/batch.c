@@ -1,0 +1,362 @@
+/*
+ * batch.c - the rights due for a month across the whole registry (issue 6):
+ * svc_rights_batch, the monthly payment run of family allowances and
+ * pensions.
+ *
+ * The registry is read in four scans, never a query per person:
+ *   1. every person: registration, birth date and children, opened;
+ *   2. every declaration: its period, by id (declarations of the month
+ *      paid and later are left out: the rights of a month stand on the
+ *      months before it);
+ *   3. every chunk's clear list of persons, without its payload: how many
+ *      lines each person has, hence where each person's lines go in one
+ *      array (a counting sort: no sort, no allocation per person);
+ *   4. every chunk again, opened: each line put in its person's place.
+ * Then each person's career is built and judged by the same functions as
+ * one person's (core/rights.h), so the batch and svc_rights agree to the
+ * centime (a test checks the totals). Memory is the lines of the months
+ * before (16 bytes each) plus a few bytes per person and declaration.
+ *
+ * The payment file names every person paid: the run is one audited read,
+ * listing them all (audit_commit_listing), durable before the call returns;
+ * the caller makes the file visible only then.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/career.h"
+#include "lines.h"
+
+struct batch_person {
+	uint32_t registration, birth_date;
+	uint32_t children;
+	bool known; /* a row with this id exists */
+};
+
+/* One line of a person's career, as the batch keeps it. */
+struct batch_line {
+	uint32_t period;
+	uint32_t days;
+	int64_t salary;
+};
+
+struct batch {
+	struct registry *r;
+	uint32_t period; /* the month paid */
+	struct batch_person *persons; /* by person id */
+	size_t persons_cap; /* ids 0 .. persons_cap - 1 */
+	uint64_t persons_count;
+	uint32_t *decl_period; /* by declaration id; 0: none, or not before the month */
+	size_t decl_cap;
+	uint64_t *first; /* by person id: where their lines start (persons_cap + 1 entries) */
+	uint64_t *fill; /* by person id: lines placed so far */
+	struct batch_line *lines;
+	uint64_t line_count;
+	uint32_t chunk_period; /* of the chunk being opened */
+	const struct rights_batch_options *o;
+};
+
+#define BATCH_ID_MAX ((int64_t)UINT32_MAX) /* ids beyond: AMANA_ERR_LIMIT (arrays by id) */
+
+static enum amana_err grow(void **v, size_t *cap, size_t elem, int64_t id)
+{
+	if (id <= 0 || id > BATCH_ID_MAX)
+		return id <= 0 ? AMANA_ERR_CORRUPT : AMANA_ERR_LIMIT;
+	if ((size_t)id < *cap)
+		return AMANA_OK;
+	size_t n = *cap ? *cap : 1024;
+	while (n <= (size_t)id)
+		n *= 2;
+	void *p = realloc(*v, n * elem);
+	if (!p)
+		return AMANA_ERR_NOMEM;
+	memset((char *)p + *cap * elem, 0, (n - *cap) * elem);
+	*v = p;
+	*cap = n;
+	return AMANA_OK;
+}
+
+static enum amana_err take_person(void *vctx, const struct store_person *p)
+{
+	struct batch *b = vctx;
+	enum amana_err err = grow((void **)&b->persons, &b->persons_cap, sizeof(*b->persons), p->id);
+	if (err)
+		return err;
+	struct batch_person *bp = &b->persons[p->id];
+	struct identity_rec idr;
+	if ((err = open_u32(b->r, "persons", "registration", p->id, &p->reg_sealed, &bp->registration)) ||
+	    (err = open_identity(b->r, p->id, &p->identity_sealed, &idr)))
+		return err;
+	bp->birth_date = idr.birth_date;
+	bp->children = idr.children;
+	bp->known = true;
+	crypto_wipe(&idr, sizeof(idr));
+	b->persons_count++;
+	if (b->o->progress && b->persons_count % 65536 == 0)
+		b->o->progress(b->o->ctx, RIGHTS_BATCH_PERSONS, b->persons_count, 0);
+	return AMANA_OK;
+}
+
+static enum amana_err take_declaration(void *vctx, const struct store_declaration *d)
+{
+	struct batch *b = vctx;
+	enum amana_err err = grow((void **)&b->decl_period, &b->decl_cap, sizeof(*b->decl_period), d->id);
+	if (err)
+		return err;
+	if (d->period < b->period)
+		b->decl_period[d->id] = d->period;
+	return AMANA_OK;
+}
+
+/* The period of a chunk's declaration if it is before the month paid (0:
+ * skip the chunk). A chunk of an unknown declaration is corrupt. */
+static enum amana_err chunk_period(struct batch *b, const struct store_chunk *c, uint32_t *period)
+{
+	*period = 0;
+	if (c->declaration_id <= 0 || (size_t)c->declaration_id >= b->decl_cap)
+		return c->declaration_id > 0 ? AMANA_OK : AMANA_ERR_CORRUPT; /* a later one: made during the run */
+	*period = b->decl_period[c->declaration_id];
+	return AMANA_OK;
+}
+
+static enum amana_err count_person(void *vctx, int64_t person_id)
+{
+	struct batch *b = vctx;
+	if (person_id == 0)
+		return AMANA_OK; /* occasional labour: nobody's career */
+	if (person_id < 0 || (size_t)person_id >= b->persons_cap || !b->persons[person_id].known)
+		return AMANA_ERR_CORRUPT; /* a line of a person the scan did not see */
+	b->first[person_id]++;
+	b->line_count++;
+	return AMANA_OK;
+}
+
+static enum amana_err count_chunk(void *vctx, const struct store_chunk *c)
+{
+	struct batch *b = vctx;
+	uint32_t period;
+	enum amana_err err = chunk_period(b, c, &period);
+	if (err || !period)
+		return err;
+	return chunk_persons_each(c, count_person, b);
+}
+
+static enum amana_err place_line(void *vctx, const struct line_rec *l)
+{
+	struct batch *b = vctx;
+	if (l->person_id == 0)
+		return AMANA_OK;
+	int64_t id = l->person_id;
+	if (b->fill[id] >= b->first[id + 1] - b->first[id])
+		return AMANA_ERR_CORRUPT; /* more lines than the clear lists said */
+	struct batch_line *x = &b->lines[b->first[id] + b->fill[id]++];
+	x->period = b->chunk_period;
+	x->days = l->days;
+	x->salary = l->real_salary;
+	return AMANA_OK;
+}
+
+static enum amana_err place_chunk(void *vctx, const struct store_chunk *c)
+{
+	struct batch *b = vctx;
+	enum amana_err err = chunk_period(b, c, &b->chunk_period);
+	if (err || !b->chunk_period)
+		return err;
+	return lines_of_chunk(b->r, c, place_line, b);
+}
+
+static void csv_row(FILE *out, uint32_t registration, const char *benefit, const struct right_result *x)
+{
+	fprintf(out, "%09u,%s,%s,%lld\n", registration, benefit, x->rule, (long long)x->amount);
+}
+
+/* Judge every person with lines before the month, in id order. */
+static enum amana_err judge(struct batch *b, struct rights_batch_summary *sum, int64_t **paid, size_t *npaid)
+{
+	struct registry *r = b->r;
+	uint32_t at = b->period * 100 + 1;
+	int64_t age;
+	enum amana_err err = rules_param_at(&r->rules, "pension_age", b->period, &age);
+	if (err)
+		return err;
+	struct career *c = malloc(sizeof(*c));
+	size_t lines_cap = 1024, paid_cap = 0;
+	struct career_line *cl = malloc(lines_cap * sizeof(*cl));
+	if (!c || !cl) {
+		free(c);
+		free(cl);
+		return AMANA_ERR_NOMEM;
+	}
+	for (size_t id = 1; id < b->persons_cap && !err; id++) {
+		const struct batch_person *p = &b->persons[id];
+		if (!p->known)
+			continue;
+		uint64_t n = b->first[id + 1] - b->first[id];
+		if (b->o->progress && id % 65536 == 0)
+			b->o->progress(b->o->ctx, RIGHTS_BATCH_RIGHTS, id, b->persons_cap);
+		if (n == 0)
+			continue; /* no day declared before the month: no right to pay */
+		if (n > lines_cap) {
+			size_t cap = lines_cap;
+			while (cap < n)
+				cap *= 2;
+			struct career_line *m = realloc(cl, cap * sizeof(*cl));
+			if (!m) {
+				err = AMANA_ERR_NOMEM;
+				break;
+			}
+			cl = m;
+			lines_cap = cap;
+		}
+		const struct batch_line *src = &b->lines[b->first[id]];
+		for (uint64_t i = 0; i < n; i++)
+			cl[i] = (struct career_line){ src[i].period, 0, src[i].days, src[i].salary };
+		if ((err = career_build(&r->rules, cl, (size_t)n, c)))
+			break;
+		sum->persons_with_career++;
+		struct right_result fa, pe;
+		bool pay_fa = false, pay_pe = false;
+		if ((err = rights_family_allowance_count(&r->rules, c, at, p->children, &fa)))
+			break;
+		pay_fa = fa.eligible && fa.amount > 0;
+		if (p->birth_date && p->birth_date <= at) {
+			if ((err = rights_pension(&r->rules, c, p->birth_date, at, &pe)))
+				break;
+			/* a pension every month from the age; a refund once,
+			 * in the month the age is reached */
+			uint32_t reached = p->birth_date + (uint32_t)age * 10000;
+			pay_pe = pe.eligible && pe.amount > 0 &&
+				 (pe.unit == RIGHT_UNIT_PER_MONTH || reached / 100 == b->period);
+		} else if (!p->birth_date) {
+			sum->without_birth_date++;
+		}
+		if (pay_fa) {
+			csv_row(b->o->out, p->registration, "family_allowance", &fa);
+			sum->family_allowances++;
+			sum->family_allowance_total += fa.amount;
+		}
+		if (pay_pe) {
+			bool refund = pe.unit == RIGHT_UNIT_TOTAL;
+			csv_row(b->o->out, p->registration, refund ? "pension_refund" : "pension", &pe);
+			if (refund) {
+				sum->pension_refunds++;
+				sum->pension_refund_total += pe.amount;
+			} else {
+				sum->pensions++;
+				sum->pension_total += pe.amount;
+			}
+		}
+		if (pay_fa || pay_pe) {
+			if (*npaid == paid_cap) {
+				size_t cap = paid_cap ? 2 * paid_cap : 4096;
+				int64_t *m = realloc(*paid, cap * sizeof(*m));
+				if (!m) {
+					err = AMANA_ERR_NOMEM;
+					break;
+				}
+				*paid = m;
+				paid_cap = cap;
+			}
+			(*paid)[(*npaid)++] = (int64_t)id;
+		}
+	}
+	crypto_wipe(cl, lines_cap * sizeof(*cl));
+	free(cl);
+	crypto_wipe(c, sizeof(*c));
+	free(c);
+	if (!err && ferror(b->o->out))
+		err = AMANA_ERR_IO;
+	return err;
+}
+
+static void batch_free(struct batch *b)
+{
+	if (b->persons) {
+		crypto_wipe(b->persons, b->persons_cap * sizeof(*b->persons));
+		free(b->persons);
+	}
+	free(b->decl_period);
+	free(b->first);
+	free(b->fill);
+	if (b->lines) {
+		crypto_wipe(b->lines, b->line_count * sizeof(*b->lines));
+		free(b->lines);
+	}
+}
+
+static enum amana_err run(struct batch *b, struct rights_batch_summary *sum, int64_t **paid, size_t *npaid)
+{
+	struct registry *r = b->r;
+	const struct rights_batch_options *o = b->o;
+	enum amana_err err = store_persons_each(r->store, take_person, b);
+	if (!err)
+		err = store_declarations_each(r->store, take_declaration, b);
+	if (err)
+		return err;
+	sum->persons = b->persons_count;
+	/* counts per person, then each person's start: first[id] .. first[id + 1] */
+	if (!(b->first = calloc(b->persons_cap + 1, sizeof(*b->first))) ||
+	    !(b->fill = calloc(b->persons_cap, sizeof(*b->fill))))
+		return AMANA_ERR_NOMEM;
+	if (o->progress)
+		o->progress(o->ctx, RIGHTS_BATCH_COUNT, 0, 0);
+	if ((err = store_chunks_each(r->store, false, count_chunk, b)))
+		return err;
+	uint64_t at = 0;
+	for (size_t id = 0; id <= b->persons_cap; id++) {
+		uint64_t n = id < b->persons_cap ? b->first[id] : 0;
+		b->first[id] = at;
+		at += n;
+	}
+	sum->lines = b->line_count;
+	if (b->line_count && !(b->lines = malloc(b->line_count * sizeof(*b->lines))))
+		return AMANA_ERR_NOMEM;
+	if (o->progress)
+		o->progress(o->ctx, RIGHTS_BATCH_LINES, 0, b->line_count);
+	if (b->line_count && (err = store_chunks_each(r->store, true, place_chunk, b)))
+		return err;
+	for (size_t id = 0; id < b->persons_cap; id++)
+		if (b->fill[id] != b->first[id + 1] - b->first[id])
+			return AMANA_ERR_CORRUPT; /* a clear list and its chunk disagree */
+	fprintf(o->out, "registration,benefit,rule,amount_centimes\n");
+	return judge(b, sum, paid, npaid);
+}
+
+enum amana_err svc_rights_batch(struct registry *r, const struct principal *who, const struct rights_batch_options *o,
+				struct rights_batch_summary *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	struct audit_entry note;
+	audit_note(&note, who, "rights.batch");
+	char purpose[64];
+	snprintf(purpose, sizeof(purpose), "payment run %04u-%02u", o->period / 100, o->period % 100);
+	enum amana_err err = audit_note_purpose(r, &note, o->purpose && o->purpose[0] ? o->purpose : purpose);
+	/* A payment run is the fund's own job, on the machine that holds the
+	 * key file: amanad's accounts do not start one. */
+	if (!err && who->session) {
+		snprintf(note.reason, sizeof(note.reason), "a payment run is started from the command line");
+		err = AMANA_ERR_DENIED;
+	}
+	if (!err && (o->period % 100 < 1 || o->period % 100 > 12 || o->period / 100 < 1900 || !o->out))
+		err = AMANA_ERR_USAGE;
+	struct batch b = { .r = r, .period = o->period, .o = o };
+	int64_t *paid = NULL;
+	size_t npaid = 0;
+	if (!err)
+		err = run(&b, sum, &paid, &npaid);
+	batch_free(&b);
+	/* every person in the file on the log, durable, before it is used */
+	uint64_t ticket = 0;
+	uint64_t *defer = r->audit_defer;
+	r->audit_defer = &ticket; /* queued, then waited for once: not an fsync per entry */
+	enum amana_err aerr = audit_commit_listing(r, &note, err, AUDIT_SUBJECT_PERSON, paid, err ? 0 : npaid);
+	r->audit_defer = defer;
+	enum amana_err werr = svc_audit_wait(r, ticket);
+	if (paid) {
+		crypto_wipe(paid, npaid * sizeof(*paid));
+		free(paid);
+	}
+	return err ? err : aerr ? aerr : werr;
+}
