@@ -23,8 +23,10 @@
  */
 #include "internal.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/career.h"
 #include "lines.h"
@@ -172,74 +174,90 @@ static void csv_row(FILE *out, uint32_t registration, const char *benefit, const
 	fprintf(out, "%09u,%s,%s,%lld\n", registration, benefit, x->rule, (long long)x->amount);
 }
 
-/* Judge every person with lines before the month, in id order. */
-static enum amana_err judge(struct batch *b, struct rights_batch_summary *sum, int64_t **paid, size_t *npaid)
-{
-	struct registry *r = b->r;
-	uint32_t at = b->period * 100 + 1;
+/* One share of the persons to judge: ids [from, to), its own career, rows
+ * (in memory, in id order) and counts. The shares are written out in order
+ * once all are judged. */
+struct share {
+	const struct batch *b;
+	size_t from, to;
 	int64_t age;
-	enum amana_err err = rules_param_at(&r->rules, "pension_age", b->period, &age);
-	if (err)
-		return err;
-	struct career *c = malloc(sizeof(*c));
-	size_t lines_cap = 1024, paid_cap = 0;
-	struct career_line *cl = malloc(lines_cap * sizeof(*cl));
-	if (!c || !cl) {
-		free(c);
-		free(cl);
-		return AMANA_ERR_NOMEM;
+	char *rows;
+	size_t rows_len;
+	struct rights_batch_summary sum;
+	int64_t *paid;
+	size_t npaid, paid_cap;
+	enum amana_err err;
+};
+
+static enum amana_err paid_add(struct share *sh, int64_t id)
+{
+	if (sh->npaid == sh->paid_cap) {
+		size_t cap = sh->paid_cap ? 2 * sh->paid_cap : 4096;
+		int64_t *m = realloc(sh->paid, cap * sizeof(*m));
+		if (!m)
+			return AMANA_ERR_NOMEM;
+		sh->paid = m;
+		sh->paid_cap = cap;
 	}
-	for (size_t id = 1; id < b->persons_cap && !err; id++) {
+	sh->paid[sh->npaid++] = id;
+	return AMANA_OK;
+}
+
+static enum amana_err judge_share(struct share *sh, FILE *out, struct career *c, struct career_line **cl,
+				  size_t *lines_cap)
+{
+	const struct batch *b = sh->b;
+	const struct rules *rules = &b->r->rules;
+	uint32_t at = b->period * 100 + 1;
+	struct rights_batch_summary *sum = &sh->sum;
+	enum amana_err err = AMANA_OK;
+	for (size_t id = sh->from; id < sh->to && !err; id++) {
 		const struct batch_person *p = &b->persons[id];
 		if (!p->known)
 			continue;
 		uint64_t n = b->first[id + 1] - b->first[id];
-		if (b->o->progress && id % 65536 == 0)
-			b->o->progress(b->o->ctx, RIGHTS_BATCH_RIGHTS, id, b->persons_cap);
 		if (n == 0)
 			continue; /* no day declared before the month: no right to pay */
-		if (n > lines_cap) {
-			size_t cap = lines_cap;
+		if (n > *lines_cap) {
+			size_t cap = *lines_cap;
 			while (cap < n)
 				cap *= 2;
-			struct career_line *m = realloc(cl, cap * sizeof(*cl));
-			if (!m) {
-				err = AMANA_ERR_NOMEM;
-				break;
-			}
-			cl = m;
-			lines_cap = cap;
+			struct career_line *m = realloc(*cl, cap * sizeof(**cl));
+			if (!m)
+				return AMANA_ERR_NOMEM;
+			*cl = m;
+			*lines_cap = cap;
 		}
 		const struct batch_line *src = &b->lines[b->first[id]];
 		for (uint64_t i = 0; i < n; i++)
-			cl[i] = (struct career_line){ src[i].period, 0, src[i].days, src[i].salary };
-		if ((err = career_build(&r->rules, cl, (size_t)n, c)))
+			(*cl)[i] = (struct career_line){ src[i].period, 0, src[i].days, src[i].salary };
+		if ((err = career_build(rules, *cl, (size_t)n, c)))
 			break;
 		sum->persons_with_career++;
 		struct right_result fa, pe;
-		bool pay_fa = false, pay_pe = false;
-		if ((err = rights_family_allowance_count(&r->rules, c, at, p->children, &fa)))
+		bool pay_pe = false;
+		if ((err = rights_family_allowance_count(rules, c, at, p->children, &fa)))
 			break;
-		pay_fa = fa.eligible && fa.amount > 0;
+		bool pay_fa = fa.eligible && fa.amount > 0;
 		if (p->birth_date && p->birth_date <= at) {
-			if ((err = rights_pension(&r->rules, c, p->birth_date, at, &pe)))
+			if ((err = rights_pension(rules, c, p->birth_date, at, &pe)))
 				break;
 			/* a pension every month from the age; a refund once,
 			 * in the month the age is reached */
-			uint32_t reached = p->birth_date + (uint32_t)age * 10000;
+			uint32_t reached = p->birth_date + (uint32_t)sh->age * 10000;
 			pay_pe = pe.eligible && pe.amount > 0 &&
 				 (pe.unit == RIGHT_UNIT_PER_MONTH || reached / 100 == b->period);
 		} else if (!p->birth_date) {
 			sum->without_birth_date++;
 		}
 		if (pay_fa) {
-			csv_row(b->o->out, p->registration, "family_allowance", &fa);
+			csv_row(out, p->registration, "family_allowance", &fa);
 			sum->family_allowances++;
 			sum->family_allowance_total += fa.amount;
 		}
 		if (pay_pe) {
 			bool refund = pe.unit == RIGHT_UNIT_TOTAL;
-			csv_row(b->o->out, p->registration, refund ? "pension_refund" : "pension", &pe);
+			csv_row(out, p->registration, refund ? "pension_refund" : "pension", &pe);
 			if (refund) {
 				sum->pension_refunds++;
 				sum->pension_refund_total += pe.amount;
@@ -248,24 +266,105 @@ static enum amana_err judge(struct batch *b, struct rights_batch_summary *sum, i
 				sum->pension_total += pe.amount;
 			}
 		}
-		if (pay_fa || pay_pe) {
-			if (*npaid == paid_cap) {
-				size_t cap = paid_cap ? 2 * paid_cap : 4096;
-				int64_t *m = realloc(*paid, cap * sizeof(*m));
-				if (!m) {
-					err = AMANA_ERR_NOMEM;
-					break;
-				}
-				*paid = m;
-				paid_cap = cap;
-			}
-			(*paid)[(*npaid)++] = (int64_t)id;
+		if ((pay_fa || pay_pe) && (err = paid_add(sh, (int64_t)id)))
+			break;
+		if (b->o->progress && sh->from == 1 && id % 65536 == 0) /* the first share speaks for all */
+			b->o->progress(b->o->ctx, RIGHTS_BATCH_RIGHTS, id - sh->from, sh->to - sh->from);
+	}
+	return err;
+}
+
+static void *judge_main(void *arg)
+{
+	struct share *sh = arg;
+	FILE *out = open_memstream(&sh->rows, &sh->rows_len);
+	struct career *c = malloc(sizeof(*c));
+	size_t lines_cap = 1024;
+	struct career_line *cl = malloc(lines_cap * sizeof(*cl));
+	if (!out || !c || !cl)
+		sh->err = AMANA_ERR_NOMEM;
+	else
+		sh->err = judge_share(sh, out, c, &cl, &lines_cap);
+	if (out && fclose(out) != 0 && !sh->err)
+		sh->err = AMANA_ERR_NOMEM;
+	if (cl) {
+		crypto_wipe(cl, lines_cap * sizeof(*cl));
+		free(cl);
+	}
+	if (c) {
+		crypto_wipe(c, sizeof(*c));
+		free(c);
+	}
+	return NULL;
+}
+
+#define JUDGE_THREADS_MAX 8
+
+/* Judge every person with lines before the month, on as many threads as
+ * the machine has cores (each a share of the ids), the rows written in id
+ * order. */
+static enum amana_err judge(struct batch *b, struct rights_batch_summary *sum, int64_t **paid, size_t *npaid)
+{
+	int64_t age;
+	enum amana_err err = rules_param_at(&b->r->rules, "pension_age", b->period, &age);
+	if (err)
+		return err;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t t = cores < 1 ? 1 : cores > JUDGE_THREADS_MAX ? JUDGE_THREADS_MAX : (size_t)cores;
+	size_t ids = b->persons_cap > 1 ? b->persons_cap - 1 : 0;
+	if (ids < t) /* a share per thread, however small: the tests' countries use the threads too */
+		t = 1;
+	struct share sh[JUDGE_THREADS_MAX];
+	pthread_t th[JUDGE_THREADS_MAX];
+	bool started[JUDGE_THREADS_MAX] = { false };
+	memset(sh, 0, sizeof(sh));
+	for (size_t i = 0; i < t; i++) {
+		sh[i].b = b;
+		sh[i].age = age;
+		sh[i].from = 1 + ids * i / t;
+		sh[i].to = 1 + ids * (i + 1) / t;
+	}
+	for (size_t i = 1; i < t; i++)
+		started[i] = pthread_create(&th[i], NULL, judge_main, &sh[i]) == 0;
+	judge_main(&sh[0]);
+	for (size_t i = 1; i < t; i++) {
+		if (started[i])
+			pthread_join(th[i], NULL);
+		else
+			judge_main(&sh[i]); /* no thread: judged here */
+	}
+	size_t total = 0;
+	for (size_t i = 0; i < t; i++) {
+		if (!err)
+			err = sh[i].err;
+		total += sh[i].npaid;
+	}
+	if (!err && total && !(*paid = malloc(total * sizeof(**paid))))
+		err = AMANA_ERR_NOMEM;
+	for (size_t i = 0; i < t; i++) {
+		if (!err) {
+			if (sh[i].rows_len && fwrite(sh[i].rows, 1, sh[i].rows_len, b->o->out) != sh[i].rows_len)
+				err = AMANA_ERR_IO;
+			memcpy(*paid + *npaid, sh[i].paid, sh[i].npaid * sizeof(**paid));
+			*npaid += sh[i].npaid;
+			sum->persons_with_career += sh[i].sum.persons_with_career;
+			sum->without_birth_date += sh[i].sum.without_birth_date;
+			sum->family_allowances += sh[i].sum.family_allowances;
+			sum->family_allowance_total += sh[i].sum.family_allowance_total;
+			sum->pensions += sh[i].sum.pensions;
+			sum->pension_total += sh[i].sum.pension_total;
+			sum->pension_refunds += sh[i].sum.pension_refunds;
+			sum->pension_refund_total += sh[i].sum.pension_refund_total;
+		}
+		if (sh[i].rows) {
+			crypto_wipe(sh[i].rows, sh[i].rows_len);
+			free(sh[i].rows);
+		}
+		if (sh[i].paid) {
+			crypto_wipe(sh[i].paid, sh[i].npaid * sizeof(*sh[i].paid));
+			free(sh[i].paid);
 		}
 	}
-	crypto_wipe(cl, lines_cap * sizeof(*cl));
-	free(cl);
-	crypto_wipe(c, sizeof(*c));
-	free(c);
 	if (!err && ferror(b->o->out))
 		err = AMANA_ERR_IO;
 	return err;
