@@ -160,13 +160,167 @@ static enum amana_err place_line(void *vctx, const struct line_rec *l)
 	return AMANA_OK;
 }
 
+/* The second scan's chunks are opened and placed on a thread of their own
+ * while this one reads on: the store's reading and the decryption each
+ * take a core. Chunks go over in blocks of a megabyte (a record per chunk:
+ * its head, clear list and sealed payload, as read), HANDOFF_BLOCKS of
+ * them going round between the two threads. */
+#define HANDOFF_BYTES (1u << 20)
+#define HANDOFF_BLOCKS 4
+
+struct handoff_block {
+	size_t len;
+	uint8_t data[HANDOFF_BYTES];
+};
+
+struct chunk_head {
+	int64_t declaration_id, chunk, line_count;
+	uint32_t period, persons_len, payload_len, pad;
+};
+
+struct handoff {
+	struct batch *b;
+	pthread_mutex_t m;
+	pthread_cond_t cv;
+	struct handoff_block *full[HANDOFF_BLOCKS], *spare[HANDOFF_BLOCKS];
+	size_t head, nfull, nspare;
+	struct handoff_block *cur; /* the reading thread's */
+	bool closed; /* the reading is over */
+	enum amana_err err; /* the placing thread's, which stops the reading */
+};
+
+static size_t record_size(size_t persons, size_t payload)
+{
+	return (sizeof(struct chunk_head) + persons + payload + 7) & ~(size_t)7;
+}
+
+static enum amana_err place_block(struct batch *b, const struct handoff_block *blk)
+{
+	enum amana_err err = AMANA_OK;
+	for (size_t at = 0; at < blk->len && !err;) {
+		struct chunk_head h;
+		memcpy(&h, blk->data + at, sizeof(h));
+		const uint8_t *persons = blk->data + at + sizeof(h);
+		struct store_chunk c = {
+			.declaration_id = h.declaration_id,
+			.chunk = h.chunk,
+			.line_count = h.line_count,
+			.persons = { persons, h.persons_len },
+			.payload_sealed = { persons + h.persons_len, h.payload_len },
+		};
+		b->chunk_period = h.period;
+		err = lines_of_chunk(b->r, &c, place_line, b);
+		at += record_size(h.persons_len, h.payload_len);
+	}
+	return err;
+}
+
+static void *placer_main(void *arg)
+{
+	struct handoff *q = arg;
+	pthread_mutex_lock(&q->m);
+	for (;;) {
+		while (!q->nfull && !q->closed)
+			pthread_cond_wait(&q->cv, &q->m);
+		if (!q->nfull)
+			break; /* closed, and nothing left */
+		struct handoff_block *blk = q->full[q->head];
+		q->head = (q->head + 1) % HANDOFF_BLOCKS;
+		q->nfull--;
+		pthread_mutex_unlock(&q->m);
+		enum amana_err err = q->err ? AMANA_OK : place_block(q->b, blk);
+		blk->len = 0;
+		pthread_mutex_lock(&q->m);
+		if (err && !q->err)
+			q->err = err;
+		q->spare[q->nspare++] = blk;
+		pthread_cond_broadcast(&q->cv);
+	}
+	pthread_mutex_unlock(&q->m);
+	return NULL;
+}
+
+/* Hand the current block over and take a spare one (waiting for it). */
+static enum amana_err handoff_swap(struct handoff *q)
+{
+	pthread_mutex_lock(&q->m);
+	if (q->cur && q->cur->len) {
+		q->full[(q->head + q->nfull) % HANDOFF_BLOCKS] = q->cur;
+		q->nfull++;
+		q->cur = NULL;
+		pthread_cond_broadcast(&q->cv);
+	}
+	while (!q->cur && !q->nspare && !q->err)
+		pthread_cond_wait(&q->cv, &q->m);
+	if (!q->cur && q->nspare)
+		q->cur = q->spare[--q->nspare];
+	enum amana_err err = q->err;
+	pthread_mutex_unlock(&q->m);
+	return err;
+}
+
 static enum amana_err place_chunk(void *vctx, const struct store_chunk *c)
 {
-	struct batch *b = vctx;
-	enum amana_err err = chunk_period(b, c, &b->chunk_period);
-	if (err || !b->chunk_period)
+	struct handoff *q = vctx;
+	uint32_t period;
+	enum amana_err err = chunk_period(q->b, c, &period);
+	if (err || !period)
 		return err;
-	return lines_of_chunk(b->r, c, place_line, b);
+	size_t need = record_size(c->persons.len, c->payload_sealed.len);
+	if (need > HANDOFF_BYTES || c->persons.len > UINT32_MAX || c->payload_sealed.len > UINT32_MAX)
+		return AMANA_ERR_CORRUPT; /* a chunk is at most tens of kilobytes */
+	if (q->cur->len + need > HANDOFF_BYTES && (err = handoff_swap(q)))
+		return err;
+	struct chunk_head h = { c->declaration_id,
+				c->chunk,
+				c->line_count,
+				period,
+				(uint32_t)c->persons.len,
+				(uint32_t)c->payload_sealed.len,
+				0 };
+	uint8_t *at = q->cur->data + q->cur->len;
+	memcpy(at, &h, sizeof(h));
+	if (c->persons.len)
+		memcpy(at + sizeof(h), c->persons.data, c->persons.len);
+	if (c->payload_sealed.len)
+		memcpy(at + sizeof(h) + c->persons.len, c->payload_sealed.data, c->payload_sealed.len);
+	q->cur->len += need;
+	return AMANA_OK;
+}
+
+/* The second scan: read here, opened and placed on the placing thread. */
+static enum amana_err place_all(struct batch *b)
+{
+	struct handoff q = { .b = b };
+	struct handoff_block *blocks = calloc(HANDOFF_BLOCKS, sizeof(*blocks));
+	if (!blocks)
+		return AMANA_ERR_NOMEM;
+	pthread_mutex_init(&q.m, NULL);
+	pthread_cond_init(&q.cv, NULL);
+	for (size_t i = 1; i < HANDOFF_BLOCKS; i++)
+		q.spare[q.nspare++] = &blocks[i];
+	q.cur = &blocks[0];
+	pthread_t th;
+	bool threaded = pthread_create(&th, NULL, placer_main, &q) == 0;
+	enum amana_err err;
+	if (threaded) {
+		err = store_chunks_each(b->r->store, true, place_chunk, &q);
+		if (!err)
+			err = handoff_swap(&q); /* the last block */
+		pthread_mutex_lock(&q.m);
+		q.closed = true;
+		pthread_cond_broadcast(&q.cv);
+		pthread_mutex_unlock(&q.m);
+		pthread_join(th, NULL);
+		if (!err)
+			err = q.err;
+	} else {
+		err = AMANA_ERR_NOMEM; /* no thread to be had: the run fails, nothing is written */
+	}
+	pthread_cond_destroy(&q.cv);
+	pthread_mutex_destroy(&q.m);
+	free(blocks);
+	return err;
 }
 
 static void csv_row(FILE *out, uint32_t registration, const char *benefit, const struct right_result *x)
@@ -414,7 +568,7 @@ static enum amana_err run(struct batch *b, struct rights_batch_summary *sum, int
 		return AMANA_ERR_NOMEM;
 	if (o->progress)
 		o->progress(o->ctx, RIGHTS_BATCH_LINES, 0, b->line_count);
-	if (b->line_count && (err = store_chunks_each(r->store, true, place_chunk, b)))
+	if (b->line_count && (err = place_all(b)))
 		return err;
 	for (size_t id = 0; id < b->persons_cap; id++)
 		if (b->fill[id] != b->first[id + 1] - b->first[id])
