@@ -5,9 +5,9 @@
  *
  * The registry is read in four scans, never a query per person:
  *   1. every person: registration, birth date and children, opened;
- *   2. every declaration: its period, by id (declarations of the month
- *      paid and later are left out: the rights of a month stand on the
- *      months before it);
+ *   2. every declaration's period, by id, from the smallest structure that
+ *      holds it (declarations of the month paid and later are left out:
+ *      the rights of a month stand on the months before it);
  *   3. every chunk's clear list of persons, without its payload: how many
  *      lines each person has, hence where each person's lines go in one
  *      array (a counting sort: no sort, no allocation per person);
@@ -101,14 +101,15 @@ static enum amana_err take_person(void *vctx, const struct store_person *p)
 	return AMANA_OK;
 }
 
-static enum amana_err take_declaration(void *vctx, const struct store_declaration *d)
+static enum amana_err take_declaration(void *vctx, int64_t id, int64_t employer_id, uint32_t period)
 {
+	(void)employer_id;
 	struct batch *b = vctx;
-	enum amana_err err = grow((void **)&b->decl_period, &b->decl_cap, sizeof(*b->decl_period), d->id);
+	enum amana_err err = grow((void **)&b->decl_period, &b->decl_cap, sizeof(*b->decl_period), id);
 	if (err)
 		return err;
-	if (d->period < b->period)
-		b->decl_period[d->id] = d->period;
+	if (period < b->period)
+		b->decl_period[id] = period;
 	return AMANA_OK;
 }
 
@@ -545,7 +546,7 @@ static enum amana_err run(struct batch *b, struct rights_batch_summary *sum, int
 	const struct rights_batch_options *o = b->o;
 	enum amana_err err = store_persons_each(r->store, take_person, b);
 	if (!err)
-		err = store_declarations_each(r->store, take_declaration, b);
+		err = store_declaration_periods_each(r->store, take_declaration, b);
 	if (err)
 		return err;
 	sum->persons = b->persons_count;

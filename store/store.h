@@ -151,6 +151,7 @@ typedef enum amana_err (*store_employer_fn)(void *ctx, const struct store_employ
 typedef enum amana_err (*store_person_fn)(void *ctx, const struct store_person *p);
 typedef enum amana_err (*store_employment_fn)(void *ctx, const struct store_employment *e);
 typedef enum amana_err (*store_declaration_fn)(void *ctx, const struct store_declaration *d);
+typedef enum amana_err (*store_period_fn)(void *ctx, int64_t declaration_id, int64_t employer_id, uint32_t period);
 typedef enum amana_err (*store_chunk_fn)(void *ctx, const struct store_chunk *c);
 typedef enum amana_err (*store_keyring_fn)(void *ctx, int purpose, uint32_t version, const struct store_blob *wrapped);
 typedef enum amana_err (*store_alert_fn)(void *ctx, const struct store_alert *a);
@@ -205,6 +206,7 @@ struct store_ops {
 	enum amana_err (*counts)(struct store *s, struct store_counts *out);
 	enum amana_err (*persons_each)(struct store *s, store_person_fn fn, void *ctx);
 	enum amana_err (*declarations_each)(struct store *s, store_declaration_fn fn, void *ctx);
+	enum amana_err (*declaration_periods_each)(struct store *s, store_period_fn fn, void *ctx);
 	enum amana_err (*chunks_each)(struct store *s, bool with_payload, store_chunk_fn fn, void *ctx);
 
 	enum amana_err (*account_insert)(struct store *s, const struct store_account *a);
@@ -470,6 +472,14 @@ AMANA_MUST_CHECK static inline enum amana_err store_declarations_each(struct sto
 								      void *ctx)
 {
 	return STORE_CALL(declarations_each, fn, ctx);
+}
+/* Every declaration's id, employer and period, in no given order: what a
+ * scan needs to date lines, read from the smallest structure that holds it
+ * (SQLite: the (employer, period, seq) index, a tenth of the table). */
+AMANA_MUST_CHECK static inline enum amana_err store_declaration_periods_each(struct store *s, store_period_fn fn,
+									     void *ctx)
+{
+	return STORE_CALL(declaration_periods_each, fn, ctx);
 }
 /* Every chunk of every declaration, by (declaration_id, chunk). Without
  * with_payload, payload_sealed is {NULL, 0} and the sealed payloads are not

@@ -211,6 +211,7 @@ enum pq_id {
 	P_ALERTS_AFTER,
 	P_PER_PAGE,
 	P_DECL_PAGE,
+	P_DECL_PERIODS_PAGE,
 	P_LINES_PAGE,
 	P_LINES_PERSONS_PAGE,
 	P_COUNT
@@ -360,6 +361,9 @@ static const struct {
 			 " name_bidx, identity_sealed, created_at FROM persons"
 			 " WHERE id > $1 ORDER BY id LIMIT " STR(SCAN_PAGE),
 			 1, false, true },
+	[P_DECL_PERIODS_PAGE] = { "SELECT id, employer_id, period FROM declarations WHERE id > $1 ORDER BY id"
+				  " LIMIT " STR(SCAN_PAGE),
+				  1, false, true },
 	[P_DECL_PAGE] = { "SELECT id, employer_id, period, seq, imported_at, line_count, digest, totals_sealed"
 			  " FROM declarations WHERE id > $1 ORDER BY id LIMIT " STR(SCAN_PAGE),
 			  1, false, true },
@@ -2006,6 +2010,27 @@ static enum amana_err pg_declarations_each(struct store *s, store_declaration_fn
 	}
 }
 
+static enum amana_err pg_declaration_periods_each(struct store *s, store_period_fn fn, void *ctx)
+{
+	int64_t last = INT64_MIN;
+	for (;;) {
+		struct params p = { .n = 0 };
+		p_i64(&p, last);
+		PGresult *r;
+		enum amana_err err = run(s, P_DECL_PERIODS_PAGE, &p, &r);
+		if (err)
+			return err;
+		int n = PQntuples(r);
+		for (int i = 0; i < n && !err; i++)
+			err = fn(ctx, g_i64(r, i, 0), g_i64(r, i, 1), (uint32_t)g_i64(r, i, 2));
+		if (n)
+			last = g_i64(r, n - 1, 0);
+		PQclear(r);
+		if (err || n < SCAN_PAGE)
+			return err;
+	}
+}
+
 static enum amana_err pg_chunks_each(struct store *s, bool with_payload, store_chunk_fn fn, void *ctx)
 {
 	enum pq_id id = with_payload ? P_LINES_PAGE : P_LINES_PERSONS_PAGE;
@@ -2320,6 +2345,7 @@ static const struct store_ops pg_ops = {
 	.counts = pg_counts,
 	.persons_each = pg_persons_each,
 	.declarations_each = pg_declarations_each,
+	.declaration_periods_each = pg_declaration_periods_each,
 	.chunks_each = pg_chunks_each,
 };
 

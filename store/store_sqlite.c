@@ -150,6 +150,7 @@ enum stmt_id {
 	Q_ALERTS_AFTER,
 	Q_PER_EACH,
 	Q_DECL_EACH,
+	Q_DECL_PERIODS,
 	Q_LINES_EACH,
 	Q_LINES_EACH_PERSONS,
 	Q_COUNT
@@ -232,6 +233,9 @@ static const char *const sql[Q_COUNT] = {
 	 * temporary table, whatever their size. */
 	[Q_PER_EACH] = "SELECT id, reg_bidx, reg_sealed, cin_bidx, cin_sealed, name_bidx, identity_sealed,"
 		       " created_at FROM persons ORDER BY id",
+	/* No ORDER BY: SQLite scans the covering (employer_id, period, seq)
+	 * index, which also holds the rowid, instead of the whole table. */
+	[Q_DECL_PERIODS] = "SELECT id, employer_id, period FROM declarations",
 	[Q_DECL_EACH] = "SELECT id, employer_id, period, seq, imported_at, line_count, digest, totals_sealed"
 			" FROM declarations ORDER BY id",
 	/* The rowid is declaration_id * 65536 + chunk: its order is
@@ -810,6 +814,23 @@ static enum amana_err sq_declarations_each(struct store *s, store_declaration_fn
 	return each_declaration(st(s, Q_DECL_EACH), fn, ctx);
 }
 
+static enum amana_err sq_declaration_periods_each(struct store *s, store_period_fn fn, void *ctx)
+{
+	sqlite3_stmt *q = st(s, Q_DECL_PERIODS);
+	enum amana_err err = AMANA_OK;
+	int rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		err = fn(ctx, sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1),
+			 (uint32_t)sqlite3_column_int64(q, 2));
+		if (err)
+			break;
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = map_rc(rc);
+	sqlite3_reset(q);
+	return err;
+}
+
 static enum amana_err sq_chunks_each(struct store *s, bool with_payload, store_chunk_fn fn, void *ctx)
 {
 	return each_chunk(st(s, with_payload ? Q_LINES_EACH : Q_LINES_EACH_PERSONS), fn, ctx);
@@ -1168,6 +1189,7 @@ static const struct store_ops sqlite_ops = {
 	.counts = sq_counts,
 	.persons_each = sq_persons_each,
 	.declarations_each = sq_declarations_each,
+	.declaration_periods_each = sq_declaration_periods_each,
 	.chunks_each = sq_chunks_each,
 	.account_insert = sq_account_insert,
 	.accounts_by_login = sq_accounts_by_login,

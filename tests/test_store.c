@@ -605,6 +605,20 @@ static enum amana_err on_declaration(void *ctx, const struct store_declaration *
 	return seen_row(sn);
 }
 
+static enum amana_err on_period(void *ctx, int64_t id, int64_t employer, uint32_t period)
+{
+	struct seen *sn = ctx;
+
+	if (seen_full(sn))
+		return AMANA_ERR_LIMIT;
+	struct store_declaration *r = &sn->decl[sn->calls];
+	memset(r, 0, sizeof(*r));
+	r->id = id;
+	r->employer_id = employer;
+	r->period = period;
+	return seen_row(sn);
+}
+
 static enum amana_err on_chunk(void *ctx, const struct store_chunk *c)
 {
 	struct seen *sn = ctx;
@@ -1368,6 +1382,7 @@ enum iter {
 	IT_DECLS_RECENT,
 	IT_PER_EACH,
 	IT_DECLS_EACH,
+	IT_DECL_PERIODS,
 	IT_CHUNKS_EACH,
 	IT_CHUNKS_EACH_BARE
 };
@@ -1388,6 +1403,7 @@ static enum amana_err iterate(struct store *s, enum iter which, struct seen *sn)
 	case IT_DECLS_RECENT: return store_declarations_recent(s, 1, 202402, on_declaration, sn);
 	case IT_PER_EACH: return store_persons_each(s, on_person, sn);
 	case IT_DECLS_EACH: return store_declarations_each(s, on_declaration, sn);
+	case IT_DECL_PERIODS: return store_declaration_periods_each(s, on_period, sn);
 	case IT_CHUNKS_EACH: return store_chunks_each(s, true, on_chunk, sn);
 	case IT_CHUNKS_EACH_BARE: return store_chunks_each(s, false, on_chunk, sn);
 	}
@@ -1417,6 +1433,7 @@ static void test_callbacks_stop_iteration(void **state)
 		{ "declarations_recent", IT_DECLS_RECENT, 3, 1, AMANA_ERR_DENIED },
 		{ "persons_each", IT_PER_EACH, 3, 2, AMANA_ERR_CRYPTO },
 		{ "declarations_each", IT_DECLS_EACH, 3, 3, AMANA_ERR_INPUT },
+		{ "declaration_periods_each", IT_DECL_PERIODS, 3, 2, AMANA_ERR_IO },
 		{ "chunks_each with payload", IT_CHUNKS_EACH, 3, 1, AMANA_ERR_NOMEM },
 		{ "chunks_each without payload", IT_CHUNKS_EACH_BARE, 3, 2, AMANA_ERR_LIMIT },
 	};
@@ -2055,6 +2072,20 @@ static void test_declarations_each_in_id_order(void **state)
 	for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
 		size_t k = order[i];
 		expect_declaration(&sn.decl[i], rows[k].id, rows[k].employer, rows[k].period, rows[k].seq);
+	}
+	seen_free(&sn);
+
+	/* the periods alone, in no given order: each declaration once */
+	ASSERT_OK(store_declaration_periods_each(f->s, on_period, &sn));
+	assert_int_equal(sn.calls, ARRAY_SIZE(rows));
+	for (size_t k = 0; k < ARRAY_SIZE(rows); k++) {
+		size_t hits = 0;
+		for (size_t i = 0; i < sn.calls; i++)
+			hits += sn.decl[i].id == rows[k].id && sn.decl[i].employer_id == rows[k].employer &&
+				sn.decl[i].period == rows[k].period;
+		if (hits != 1)
+			fail_msg("declaration %lld seen %zu times with its employer and period", (long long)rows[k].id,
+				 hits);
 	}
 	seen_free(&sn);
 }
