@@ -56,7 +56,6 @@ struct batch {
 	uint64_t *fill; /* by person id: lines placed so far */
 	struct batch_line *lines;
 	uint64_t line_count;
-	uint32_t chunk_period; /* of the chunk being opened */
 	const struct rights_batch_options *o;
 };
 
@@ -146,16 +145,27 @@ static enum amana_err count_chunk(void *vctx, const struct store_chunk *c)
 	return chunk_persons_each(c, count_person, b);
 }
 
+/* A chunk being opened by a placing thread. */
+struct placing {
+	struct batch *b;
+	uint32_t period;
+};
+
+/* Several threads place lines: each line takes its slot with an atomic
+ * add on its person's count, so two chunks of one person never collide
+ * (the order of a person's lines does not matter to career_build). */
 static enum amana_err place_line(void *vctx, const struct line_rec *l)
 {
-	struct batch *b = vctx;
+	const struct placing *pl = vctx;
+	struct batch *b = pl->b;
 	if (l->person_id == 0)
 		return AMANA_OK;
 	int64_t id = l->person_id;
-	if (b->fill[id] >= b->first[id + 1] - b->first[id])
+	uint64_t k = __atomic_fetch_add(&b->fill[id], 1, __ATOMIC_RELAXED);
+	if (k >= b->first[id + 1] - b->first[id])
 		return AMANA_ERR_CORRUPT; /* more lines than the clear lists said */
-	struct batch_line *x = &b->lines[b->first[id] + b->fill[id]++];
-	x->period = b->chunk_period;
+	struct batch_line *x = &b->lines[b->first[id] + k];
+	x->period = pl->period;
 	x->days = l->days;
 	x->salary = l->real_salary;
 	return AMANA_OK;
@@ -163,11 +173,13 @@ static enum amana_err place_line(void *vctx, const struct line_rec *l)
 
 /* The second scan's chunks are opened and placed on a thread of their own
  * while this one reads on: the store's reading and the decryption each
- * take a core. Chunks go over in blocks of a megabyte (a record per chunk:
- * its head, clear list and sealed payload, as read), HANDOFF_BLOCKS of
- * them going round between the two threads. */
+ * take cores: as many placing threads as the machine has cores, the
+ * reading thread mostly waiting on the store. Chunks go over in blocks of a
+ * megabyte (a record per chunk: its head, clear list and sealed payload, as
+ * read), HANDOFF_BLOCKS of them going round between the threads. */
 #define HANDOFF_BYTES (1u << 20)
-#define HANDOFF_BLOCKS 4
+#define HANDOFF_BLOCKS 8
+#define PLACERS_MAX 8
 
 struct handoff_block {
 	size_t len;
@@ -209,8 +221,8 @@ static enum amana_err place_block(struct batch *b, const struct handoff_block *b
 			.persons = { persons, h.persons_len },
 			.payload_sealed = { persons + h.persons_len, h.payload_len },
 		};
-		b->chunk_period = h.period;
-		err = lines_of_chunk(b->r, &c, place_line, b);
+		struct placing pl = { b, h.period };
+		err = lines_of_chunk(b->r, &c, place_line, &pl);
 		at += record_size(h.persons_len, h.payload_len);
 	}
 	return err;
@@ -301,10 +313,13 @@ static enum amana_err place_all(struct batch *b)
 	for (size_t i = 1; i < HANDOFF_BLOCKS; i++)
 		q.spare[q.nspare++] = &blocks[i];
 	q.cur = &blocks[0];
-	pthread_t th;
-	bool threaded = pthread_create(&th, NULL, placer_main, &q) == 0;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t want = cores < 1 ? 1 : cores > PLACERS_MAX ? PLACERS_MAX : (size_t)cores, n = 0;
+	pthread_t th[PLACERS_MAX];
+	while (n < want && pthread_create(&th[n], NULL, placer_main, &q) == 0)
+		n++;
 	enum amana_err err;
-	if (threaded) {
+	if (n) {
 		err = store_chunks_each(b->r->store, true, place_chunk, &q);
 		if (!err)
 			err = handoff_swap(&q); /* the last block */
@@ -312,7 +327,8 @@ static enum amana_err place_all(struct batch *b)
 		q.closed = true;
 		pthread_cond_broadcast(&q.cv);
 		pthread_mutex_unlock(&q.m);
-		pthread_join(th, NULL);
+		for (size_t i = 0; i < n; i++)
+			pthread_join(th[i], NULL);
 		if (!err)
 			err = q.err;
 	} else {
