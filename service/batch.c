@@ -130,19 +130,8 @@ static enum amana_err count_person(void *vctx, int64_t person_id)
 		return AMANA_OK; /* occasional labour: nobody's career */
 	if (person_id < 0 || (size_t)person_id >= b->persons_cap || !b->persons[person_id].known)
 		return AMANA_ERR_CORRUPT; /* a line of a person the scan did not see */
-	b->first[person_id]++;
-	b->line_count++;
+	__atomic_fetch_add(&b->first[person_id], 1, __ATOMIC_RELAXED); /* counting threads */
 	return AMANA_OK;
-}
-
-static enum amana_err count_chunk(void *vctx, const struct store_chunk *c)
-{
-	struct batch *b = vctx;
-	uint32_t period;
-	enum amana_err err = chunk_period(b, c, &period);
-	if (err || !period)
-		return err;
-	return chunk_persons_each(c, count_person, b);
 }
 
 /* A chunk being opened by a placing thread. */
@@ -193,6 +182,7 @@ struct chunk_head {
 
 struct handoff {
 	struct batch *b;
+	bool placing; /* the second scan (payloads: place); else the first (clear lists: count) */
 	pthread_mutex_t m;
 	pthread_cond_t cv;
 	struct handoff_block *full[HANDOFF_BLOCKS], *spare[HANDOFF_BLOCKS];
@@ -222,7 +212,8 @@ static enum amana_err place_block(struct batch *b, const struct handoff_block *b
 			.payload_sealed = { persons + h.persons_len, h.payload_len },
 		};
 		struct placing pl = { b, h.period };
-		err = lines_of_chunk(b->r, &c, place_line, &pl);
+		err =
+		    h.payload_len ? lines_of_chunk(b->r, &c, place_line, &pl) : chunk_persons_each(&c, count_person, b);
 		at += record_size(h.persons_len, h.payload_len);
 	}
 	return err;
@@ -279,32 +270,29 @@ static enum amana_err place_chunk(void *vctx, const struct store_chunk *c)
 	enum amana_err err = chunk_period(q->b, c, &period);
 	if (err || !period)
 		return err;
-	size_t need = record_size(c->persons.len, c->payload_sealed.len);
-	if (need > HANDOFF_BYTES || c->persons.len > UINT32_MAX || c->payload_sealed.len > UINT32_MAX)
-		return AMANA_ERR_CORRUPT; /* a chunk is at most tens of kilobytes */
+	size_t payload = q->placing ? c->payload_sealed.len : 0;
+	size_t need = record_size(c->persons.len, payload);
+	if (need > HANDOFF_BYTES || c->persons.len > UINT32_MAX || payload > UINT32_MAX || (q->placing && payload == 0))
+		return AMANA_ERR_CORRUPT; /* a chunk is at most tens of kilobytes, and has lines */
 	if (q->cur->len + need > HANDOFF_BYTES && (err = handoff_swap(q)))
 		return err;
-	struct chunk_head h = { c->declaration_id,
-				c->chunk,
-				c->line_count,
-				period,
-				(uint32_t)c->persons.len,
-				(uint32_t)c->payload_sealed.len,
-				0 };
+	struct chunk_head h = { c->declaration_id, c->chunk, c->line_count, period, (uint32_t)c->persons.len,
+				(uint32_t)payload, 0 };
 	uint8_t *at = q->cur->data + q->cur->len;
 	memcpy(at, &h, sizeof(h));
 	if (c->persons.len)
 		memcpy(at + sizeof(h), c->persons.data, c->persons.len);
-	if (c->payload_sealed.len)
-		memcpy(at + sizeof(h) + c->persons.len, c->payload_sealed.data, c->payload_sealed.len);
+	if (payload)
+		memcpy(at + sizeof(h) + c->persons.len, c->payload_sealed.data, payload);
 	q->cur->len += need;
 	return AMANA_OK;
 }
 
-/* The second scan: read here, opened and placed on the placing thread. */
-static enum amana_err place_all(struct batch *b)
+/* A scan of the chunks read here, each chunk counted (placing false: its
+ * clear list only) or opened and placed on the placing threads. */
+static enum amana_err scan_chunks(struct batch *b, bool placing)
 {
-	struct handoff q = { .b = b };
+	struct handoff q = { .b = b, .placing = placing };
 	struct handoff_block *blocks = calloc(HANDOFF_BLOCKS, sizeof(*blocks));
 	if (!blocks)
 		return AMANA_ERR_NOMEM;
@@ -320,7 +308,7 @@ static enum amana_err place_all(struct batch *b)
 		n++;
 	enum amana_err err;
 	if (n) {
-		err = store_chunks_each(b->r->store, true, place_chunk, &q);
+		err = store_chunks_each(b->r->store, placing, place_chunk, &q);
 		if (!err)
 			err = handoff_swap(&q); /* the last block */
 		pthread_mutex_lock(&q.m);
@@ -572,7 +560,7 @@ static enum amana_err run(struct batch *b, struct rights_batch_summary *sum, int
 		return AMANA_ERR_NOMEM;
 	if (o->progress)
 		o->progress(o->ctx, RIGHTS_BATCH_COUNT, 0, 0);
-	if ((err = store_chunks_each(r->store, false, count_chunk, b)))
+	if ((err = scan_chunks(b, false)))
 		return err;
 	uint64_t at = 0;
 	for (size_t id = 0; id <= b->persons_cap; id++) {
@@ -580,12 +568,13 @@ static enum amana_err run(struct batch *b, struct rights_batch_summary *sum, int
 		b->first[id] = at;
 		at += n;
 	}
+	b->line_count = at;
 	sum->lines = b->line_count;
 	if (b->line_count && !(b->lines = malloc(b->line_count * sizeof(*b->lines))))
 		return AMANA_ERR_NOMEM;
 	if (o->progress)
 		o->progress(o->ctx, RIGHTS_BATCH_LINES, 0, b->line_count);
-	if (b->line_count && (err = place_all(b)))
+	if (b->line_count && (err = scan_chunks(b, true)))
 		return err;
 	for (size_t id = 0; id < b->persons_cap; id++)
 		if (b->fill[id] != b->first[id + 1] - b->first[id])
