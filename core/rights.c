@@ -439,6 +439,21 @@ struct family_figures {
 	centimes amount_next;
 };
 
+/* The amounts by rank in force at e->period. */
+static enum amana_err family_schedule(struct eval *e, struct family_figures *f)
+{
+	enum amana_err result =
+	    param_u(e, "family_allowance_first_tier_max", 0, RIGHTS_MAX_CHILDREN, &f->first_tier_max);
+	if (!result)
+		result = param_u(e, "family_allowance_max_children", f->first_tier_max, RIGHTS_MAX_CHILDREN,
+				 &f->max_children);
+	if (!result)
+		result = param(e, "family_allowance_child_1_3", 0, MONEY_MAX, &f->amount_first);
+	if (!result)
+		result = param(e, "family_allowance_child_4_6", 0, MONEY_MAX, &f->amount_next);
+	return result;
+}
+
 /* The worker's conditions; *ok false (and out refused) if one fails. */
 static enum amana_err family_conditions(struct eval *e, const struct career *c, struct family_figures *f, bool *ok)
 {
@@ -458,14 +473,7 @@ static enum amana_err family_conditions(struct eval *e, const struct career *c, 
 	if (!result)
 		result = param(e, "smig", 0, MONEY_MAX, &smig);
 	if (!result)
-		result = param_u(e, "family_allowance_first_tier_max", 0, RIGHTS_MAX_CHILDREN, &f->first_tier_max);
-	if (!result)
-		result = param_u(e, "family_allowance_max_children", f->first_tier_max, RIGHTS_MAX_CHILDREN,
-				 &f->max_children);
-	if (!result)
-		result = param(e, "family_allowance_child_1_3", 0, MONEY_MAX, &f->amount_first);
-	if (!result)
-		result = param(e, "family_allowance_child_4_6", 0, MONEY_MAX, &f->amount_next);
+		result = family_schedule(e, f);
 	if (result)
 		return result;
 	threshold = money_apply_rate(smig, smig_share);
@@ -620,6 +628,28 @@ enum amana_err rights_family_allowance_count(const struct rules *r, const struct
 	for (unsigned k = 1; k <= n_children; k++)
 		sum += family_rank_amount(&f, k);
 	family_grant(out, &f, n_children, sum);
+	return AMANA_OK;
+}
+
+enum amana_err rights_family_allowance_schedule(const struct rules *r, uint32_t period, unsigned n_children,
+						centimes *amount)
+{
+	struct right_result scratch;
+	struct family_figures f;
+	struct eval e = { .r = r, .at = period * 100 + 1, .period = period, .out = &scratch };
+	enum amana_err result;
+
+	*amount = 0;
+	result_init(&scratch);
+	if (!r || !career_period_valid(period))
+		return AMANA_ERR_USAGE;
+	if (n_children > RIGHTS_MAX_CHILDREN)
+		return AMANA_ERR_LIMIT;
+	result = family_schedule(&e, &f);
+	if (result)
+		return result;
+	for (unsigned k = 1; k <= n_children; k++)
+		*amount += family_rank_amount(&f, k);
 	return AMANA_OK;
 }
 

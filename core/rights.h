@@ -126,6 +126,15 @@ enum amana_err rights_family_allowance(const struct rules *r, const struct caree
 enum amana_err rights_family_allowance_count(const struct rules *r, const struct career *c, uint32_t at,
 					     unsigned n_children, struct right_result *out) AMANA_MUST_CHECK;
 
+/* The family allowance a month for n_children all counted as entitled, by
+ * the schedule in force for period (YYYYMM): what the pre-filled list's
+ * A02 lines carry, with the same figures and ranking as the functions
+ * above; the conditions of days and salary are judged when the allowance
+ * is paid (rights_family_allowance_count). AMANA_ERR_LIMIT past
+ * RIGHTS_MAX_CHILDREN, AMANA_ERR_NOTFOUND without the figures. */
+enum amana_err rights_family_allowance_schedule(const struct rules *r, uint32_t period, unsigned n_children,
+						centimes *amount) AMANA_MUST_CHECK;
+
 /* Daily sickness allowance for a sick leave of leave_days days starting at
  * `at`, when days_paid_before days were already paid in the last
  * sickness_max_paid_months (24) months: amount per day, periods = days

@@ -637,15 +637,7 @@ enum amana_err employer_create(struct registry *r, uint32_t aff, const struct pr
 
 enum amana_err family_allowance(const struct rules *rules, uint32_t period, unsigned children, int64_t *amount)
 {
-	int64_t first, next, max;
-	enum amana_err err;
-	if ((err = rules_param_at(rules, "family_allowance_child_1_3", period, &first)) ||
-	    (err = rules_param_at(rules, "family_allowance_child_4_6", period, &next)) ||
-	    (err = rules_param_at(rules, "family_allowance_max_children", period, &max)))
-		return err;
-	int64_t c = children > (unsigned)max ? max : (int64_t)children;
-	int64_t a = c < 3 ? c : 3;
-	int64_t b = c > 3 ? c - 3 : 0;
-	*amount = a * first + b * next;
-	return AMANA_OK;
+	/* the rights engine's schedule: the same figures as the payment run */
+	return rights_family_allowance_schedule(
+	    rules, period, children > RIGHTS_MAX_CHILDREN ? RIGHTS_MAX_CHILDREN : children, amount);
 }

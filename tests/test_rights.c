@@ -575,7 +575,20 @@ static void test_family_count(void **state)
 		assert_int_equal(rights_family_allowance_count(real, c, AT, cases[i].children, &res), AMANA_OK);
 		expect(&res, true, RIGHT_FAMILY_ALLOWANCE, cases[i].amount);
 		assert_int_equal(res.unit, RIGHT_UNIT_PER_MONTH);
+		/* the pre-filled list's schedule: the same amounts */
+		centimes scheduled;
+		assert_int_equal(rights_family_allowance_schedule(real, AT / 100, cases[i].children, &scheduled),
+				 AMANA_OK);
+		assert_int_equal(scheduled, cases[i].amount);
 	}
+	centimes none;
+	assert_int_equal(rights_family_allowance_schedule(real, AT / 100, 0, &none), AMANA_OK);
+	assert_int_equal(none, 0);
+	/* 300 MAD for children 1-3 is dated 2019-07: no figure before it */
+	assert_int_equal(rights_family_allowance_schedule(real, 201906, 2, &none), AMANA_ERR_NOTFOUND);
+	assert_int_equal(rights_family_allowance_schedule(real, 201907, 2, &none), AMANA_OK);
+	assert_int_equal(none, 60000);
+	assert_int_equal(rights_family_allowance_schedule(real, 202513, 2, &none), AMANA_ERR_USAGE);
 	assert_int_equal(rights_family_allowance_count(real, c, AT, 0, &res), AMANA_OK);
 	expect(&res, false, RIGHT_FAMILY_NO_CHILD, 0);
 	assert_int_equal(rights_family_allowance_count(real, c, AT, RIGHTS_MAX_CHILDREN + 1, &res), AMANA_ERR_LIMIT);
