@@ -230,7 +230,7 @@ static void on_progress(void *ctx, enum rights_batch_phase phase, uint64_t done,
 	struct progress *p = ctx;
 	if (!p->tty)
 		return;
-	static const char *const names[] = { "reading persons", "counting lines", "reading lines", "judging rights" };
+	static const char *const names[] = { "reading persons", "reading lines", "judging rights" };
 	if (phase != p->phase) {
 		p->phase = phase;
 		p->last = -1;

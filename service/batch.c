@@ -3,19 +3,22 @@
  * svc_rights_batch, the monthly payment run of family allowances and
  * pensions.
  *
- * The registry is read in four scans, never a query per person:
+ * The registry is read in three scans, never a query per person:
  *   1. every person: registration, birth date and children, opened;
  *   2. every declaration's period, by id, from the smallest structure that
  *      holds it (declarations of the month paid and later are left out:
  *      the rights of a month stand on the months before it);
- *   3. every chunk's clear list of persons, without its payload: how many
- *      lines each person has, hence where each person's lines go in one
- *      array (a counting sort: no sort, no allocation per person);
- *   4. every chunk again, opened: each line put in its person's place.
- * Then each person's career is built and judged by the same functions as
- * one person's (core/rights.h), so the batch and svc_rights agree to the
- * centime (a test checks the totals). Memory is the lines of the months
- * before (16 bytes each) plus a few bytes per person and declaration.
+ *   3. every chunk, read on this thread and opened on as many threads as
+ *      the machine has cores, each line appended to the bucket of its
+ *      person's id range (BUCKETS of them: appends to a few hundred
+ *      streams, not a jump across gigabytes per line).
+ * Then the buckets are judged, on every core: a bucket's lines are sorted
+ * by person (a counting sort in memory the size of the bucket) and each
+ * person's career is built and judged by the same functions as one
+ * person's (core/rights.h), so the batch and svc_rights agree to the
+ * centime (a test checks every person). Rows are written bucket by bucket,
+ * in id order. Memory: 16 bytes a line before the month, plus a few bytes
+ * per person and declaration.
  *
  * The payment file names every person paid: the run is one audited read,
  * listing them all (audit_commit_listing), durable before the call returns;
@@ -37,11 +40,28 @@ struct batch_person {
 	bool known; /* a row with this id exists */
 };
 
-/* One line of a person's career, as the batch keeps it. */
-struct batch_line {
-	uint32_t period;
-	uint32_t days;
-	int64_t salary;
+/* A line as a bucket keeps it: 16 bytes. */
+struct bucket_line {
+	uint32_t person;
+	uint32_t period; /* YYYYMM */
+	int64_t salary : 56; /* centimes, real: at most 2^55 - 1 (checked) */
+	int64_t days : 8;
+};
+
+#define BUCKETS 256
+#define BUCKET_BLOCK_LINES 4096
+
+struct bucket_block {
+	struct bucket_block *next;
+	size_t n;
+	struct bucket_line v[BUCKET_BLOCK_LINES];
+};
+
+/* The lines of the persons with ids [k * width, (k + 1) * width): full
+ * blocks pushed by the placing threads (lock-free). */
+struct bucket {
+	struct bucket_block *blocks;
+	uint64_t lines;
 };
 
 struct batch {
@@ -52,10 +72,8 @@ struct batch {
 	uint64_t persons_count;
 	uint32_t *decl_period; /* by declaration id; 0: none, or not before the month */
 	size_t decl_cap;
-	uint64_t *first; /* by person id: where their lines start (persons_cap + 1 entries) */
-	uint64_t *fill; /* by person id: lines placed so far */
-	struct batch_line *lines;
-	uint64_t line_count;
+	struct bucket buckets[BUCKETS];
+	size_t width; /* person ids per bucket */
 	const struct rights_batch_options *o;
 };
 
@@ -123,49 +141,61 @@ static enum amana_err chunk_period(struct batch *b, const struct store_chunk *c,
 	return AMANA_OK;
 }
 
-static enum amana_err count_person(void *vctx, int64_t person_id)
-{
-	struct batch *b = vctx;
-	if (person_id == 0)
-		return AMANA_OK; /* occasional labour: nobody's career */
-	if (person_id < 0 || (size_t)person_id >= b->persons_cap || !b->persons[person_id].known)
-		return AMANA_ERR_CORRUPT; /* a line of a person the scan did not see */
-	__atomic_fetch_add(&b->first[person_id], 1, __ATOMIC_RELAXED); /* counting threads */
-	return AMANA_OK;
-}
+/* ---- placing: lines into buckets ---- */
+
+/* A placing thread's own partly filled block of each bucket. */
+struct placer {
+	struct batch *b;
+	struct bucket_block *cur[BUCKETS];
+};
 
 /* A chunk being opened by a placing thread. */
 struct placing {
-	struct batch *b;
+	struct placer *pl;
 	uint32_t period;
 };
 
-/* Several threads place lines: each line takes its slot with an atomic
- * add on its person's count, so two chunks of one person never collide
- * (the order of a person's lines does not matter to career_build). */
+static void bucket_push(struct bucket *bk, struct bucket_block *blk)
+{
+	struct bucket_block *head = __atomic_load_n(&bk->blocks, __ATOMIC_RELAXED);
+	do
+		blk->next = head;
+	while (!__atomic_compare_exchange_n(&bk->blocks, &head, blk, true, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+	__atomic_fetch_add(&bk->lines, blk->n, __ATOMIC_RELAXED);
+}
+
 static enum amana_err place_line(void *vctx, const struct line_rec *l)
 {
-	const struct placing *pl = vctx;
+	const struct placing *pg = vctx;
+	struct placer *pl = pg->pl;
 	struct batch *b = pl->b;
 	if (l->person_id == 0)
-		return AMANA_OK;
-	int64_t id = l->person_id;
-	uint64_t k = __atomic_fetch_add(&b->fill[id], 1, __ATOMIC_RELAXED);
-	if (k >= b->first[id + 1] - b->first[id])
-		return AMANA_ERR_CORRUPT; /* more lines than the clear lists said */
-	struct batch_line *x = &b->lines[b->first[id] + k];
-	x->period = pl->period;
-	x->days = l->days;
+		return AMANA_OK; /* occasional labour: nobody's career */
+	if (l->person_id < 0 || (size_t)l->person_id >= b->persons_cap || !b->persons[l->person_id].known)
+		return AMANA_ERR_CORRUPT; /* a line of a person the scan did not see */
+	if (l->real_salary < 0 || l->real_salary > ((int64_t)1 << 55) - 1 || l->days > 127)
+		return AMANA_ERR_CORRUPT;
+	size_t k = (size_t)l->person_id / b->width;
+	struct bucket_block *blk = pl->cur[k];
+	if (!blk || blk->n == BUCKET_BLOCK_LINES) {
+		if (blk)
+			bucket_push(&b->buckets[k], blk);
+		if (!(blk = pl->cur[k] = malloc(sizeof(*blk))))
+			return AMANA_ERR_NOMEM;
+		blk->n = 0;
+	}
+	struct bucket_line *x = &blk->v[blk->n++];
+	x->person = (uint32_t)l->person_id;
+	x->period = pg->period;
 	x->salary = l->real_salary;
+	x->days = l->days;
 	return AMANA_OK;
 }
 
-/* The second scan's chunks are opened and placed on a thread of their own
- * while this one reads on: the store's reading and the decryption each
- * take cores: as many placing threads as the machine has cores, the
- * reading thread mostly waiting on the store. Chunks go over in blocks of a
- * megabyte (a record per chunk: its head, clear list and sealed payload, as
- * read), HANDOFF_BLOCKS of them going round between the threads. */
+/* The chunks are opened on threads of their own while this one reads on:
+ * the store's reading and the decryption each take cores. Chunks go over
+ * in blocks of a megabyte (a record per chunk: its head, clear list and
+ * sealed payload, as read), HANDOFF_BLOCKS of them going round. */
 #define HANDOFF_BYTES (1u << 20)
 #define HANDOFF_BLOCKS 8
 #define PLACERS_MAX 8
@@ -182,14 +212,13 @@ struct chunk_head {
 
 struct handoff {
 	struct batch *b;
-	bool placing; /* the second scan (payloads: place); else the first (clear lists: count) */
 	pthread_mutex_t m;
 	pthread_cond_t cv;
 	struct handoff_block *full[HANDOFF_BLOCKS], *spare[HANDOFF_BLOCKS];
 	size_t head, nfull, nspare;
 	struct handoff_block *cur; /* the reading thread's */
 	bool closed; /* the reading is over */
-	enum amana_err err; /* the placing thread's, which stops the reading */
+	enum amana_err err; /* a placing thread's, which stops the reading */
 };
 
 static size_t record_size(size_t persons, size_t payload)
@@ -197,7 +226,7 @@ static size_t record_size(size_t persons, size_t payload)
 	return (sizeof(struct chunk_head) + persons + payload + 7) & ~(size_t)7;
 }
 
-static enum amana_err place_block(struct batch *b, const struct handoff_block *blk)
+static enum amana_err place_block(struct placer *pl, const struct handoff_block *blk)
 {
 	enum amana_err err = AMANA_OK;
 	for (size_t at = 0; at < blk->len && !err;) {
@@ -211,9 +240,8 @@ static enum amana_err place_block(struct batch *b, const struct handoff_block *b
 			.persons = { persons, h.persons_len },
 			.payload_sealed = { persons + h.persons_len, h.payload_len },
 		};
-		struct placing pl = { b, h.period };
-		err =
-		    h.payload_len ? lines_of_chunk(b->r, &c, place_line, &pl) : chunk_persons_each(&c, count_person, b);
+		struct placing pg = { pl, h.period };
+		err = lines_of_chunk(pl->b->r, &c, place_line, &pg);
 		at += record_size(h.persons_len, h.payload_len);
 	}
 	return err;
@@ -222,7 +250,12 @@ static enum amana_err place_block(struct batch *b, const struct handoff_block *b
 static void *placer_main(void *arg)
 {
 	struct handoff *q = arg;
+	struct placer *pl = calloc(1, sizeof(*pl));
 	pthread_mutex_lock(&q->m);
+	if (!pl && !q->err)
+		q->err = AMANA_ERR_NOMEM;
+	if (pl)
+		pl->b = q->b;
 	for (;;) {
 		while (!q->nfull && !q->closed)
 			pthread_cond_wait(&q->cv, &q->m);
@@ -232,7 +265,7 @@ static void *placer_main(void *arg)
 		q->head = (q->head + 1) % HANDOFF_BLOCKS;
 		q->nfull--;
 		pthread_mutex_unlock(&q->m);
-		enum amana_err err = q->err ? AMANA_OK : place_block(q->b, blk);
+		enum amana_err err = q->err || !pl ? AMANA_OK : place_block(pl, blk);
 		blk->len = 0;
 		pthread_mutex_lock(&q->m);
 		if (err && !q->err)
@@ -241,6 +274,12 @@ static void *placer_main(void *arg)
 		pthread_cond_broadcast(&q->cv);
 	}
 	pthread_mutex_unlock(&q->m);
+	if (pl) { /* the partly filled blocks join their buckets */
+		for (size_t k = 0; k < BUCKETS; k++)
+			if (pl->cur[k])
+				bucket_push(&q->b->buckets[k], pl->cur[k]);
+		free(pl);
+	}
 	return NULL;
 }
 
@@ -263,36 +302,39 @@ static enum amana_err handoff_swap(struct handoff *q)
 	return err;
 }
 
-static enum amana_err place_chunk(void *vctx, const struct store_chunk *c)
+static enum amana_err hand_chunk(void *vctx, const struct store_chunk *c)
 {
 	struct handoff *q = vctx;
 	uint32_t period;
 	enum amana_err err = chunk_period(q->b, c, &period);
 	if (err || !period)
 		return err;
-	size_t payload = q->placing ? c->payload_sealed.len : 0;
-	size_t need = record_size(c->persons.len, payload);
-	if (need > HANDOFF_BYTES || c->persons.len > UINT32_MAX || payload > UINT32_MAX || (q->placing && payload == 0))
+	size_t need = record_size(c->persons.len, c->payload_sealed.len);
+	if (need > HANDOFF_BYTES || c->persons.len > UINT32_MAX || c->payload_sealed.len > UINT32_MAX ||
+	    c->payload_sealed.len == 0)
 		return AMANA_ERR_CORRUPT; /* a chunk is at most tens of kilobytes, and has lines */
 	if (q->cur->len + need > HANDOFF_BYTES && (err = handoff_swap(q)))
 		return err;
-	struct chunk_head h = { c->declaration_id, c->chunk, c->line_count, period, (uint32_t)c->persons.len,
-				(uint32_t)payload, 0 };
+	struct chunk_head h = { c->declaration_id,
+				c->chunk,
+				c->line_count,
+				period,
+				(uint32_t)c->persons.len,
+				(uint32_t)c->payload_sealed.len,
+				0 };
 	uint8_t *at = q->cur->data + q->cur->len;
 	memcpy(at, &h, sizeof(h));
 	if (c->persons.len)
 		memcpy(at + sizeof(h), c->persons.data, c->persons.len);
-	if (payload)
-		memcpy(at + sizeof(h) + c->persons.len, c->payload_sealed.data, payload);
+	memcpy(at + sizeof(h) + c->persons.len, c->payload_sealed.data, c->payload_sealed.len);
 	q->cur->len += need;
 	return AMANA_OK;
 }
 
-/* A scan of the chunks read here, each chunk counted (placing false: its
- * clear list only) or opened and placed on the placing threads. */
-static enum amana_err scan_chunks(struct batch *b, bool placing)
+/* The chunks, read here, opened and placed on the placing threads. */
+static enum amana_err place_all(struct batch *b)
 {
-	struct handoff q = { .b = b, .placing = placing };
+	struct handoff q = { .b = b };
 	struct handoff_block *blocks = calloc(HANDOFF_BLOCKS, sizeof(*blocks));
 	if (!blocks)
 		return AMANA_ERR_NOMEM;
@@ -308,7 +350,7 @@ static enum amana_err scan_chunks(struct batch *b, bool placing)
 		n++;
 	enum amana_err err;
 	if (n) {
-		err = store_chunks_each(b->r->store, placing, place_chunk, &q);
+		err = store_chunks_each(b->r->store, true, hand_chunk, &q);
 		if (!err)
 			err = handoff_swap(&q); /* the last block */
 		pthread_mutex_lock(&q.m);
@@ -328,128 +370,167 @@ static enum amana_err scan_chunks(struct batch *b, bool placing)
 	return err;
 }
 
+/* ---- judging: bucket by bucket ---- */
+
 static void csv_row(FILE *out, uint32_t registration, const char *benefit, const struct right_result *x)
 {
 	fprintf(out, "%09u,%s,%s,%lld\n", registration, benefit, x->rule, (long long)x->amount);
 }
 
-/* One share of the persons to judge: ids [from, to), its own career, rows
- * (in memory, in id order) and counts. The shares are written out in order
- * once all are judged. */
-struct share {
-	const struct batch *b;
-	size_t from, to;
-	int64_t age;
+/* What a bucket gave: its rows (in id order) and the persons paid. */
+struct bucket_out {
 	char *rows;
 	size_t rows_len;
-	struct rights_batch_summary sum;
 	int64_t *paid;
 	size_t npaid, paid_cap;
+};
+
+/* A judging thread: the next bucket to take is shared, the rest its own. */
+struct judge_ctx {
+	struct batch *b;
+	struct bucket_out *outs;
+	size_t *next; /* shared, atomic */
+	int64_t age;
+	bool speaks; /* reports progress (one thread does) */
+	struct rights_batch_summary sum;
 	enum amana_err err;
 };
 
-static enum amana_err paid_add(struct share *sh, int64_t id)
+static enum amana_err paid_add(struct bucket_out *bo, int64_t id)
 {
-	if (sh->npaid == sh->paid_cap) {
-		size_t cap = sh->paid_cap ? 2 * sh->paid_cap : 4096;
-		int64_t *m = realloc(sh->paid, cap * sizeof(*m));
+	if (bo->npaid == bo->paid_cap) {
+		size_t cap = bo->paid_cap ? 2 * bo->paid_cap : 256;
+		int64_t *m = realloc(bo->paid, cap * sizeof(*m));
 		if (!m)
 			return AMANA_ERR_NOMEM;
-		sh->paid = m;
-		sh->paid_cap = cap;
+		bo->paid = m;
+		bo->paid_cap = cap;
 	}
-	sh->paid[sh->npaid++] = id;
+	bo->paid[bo->npaid++] = id;
 	return AMANA_OK;
 }
 
-static enum amana_err judge_share(struct share *sh, FILE *out, struct career *c, struct career_line **cl,
-				  size_t *lines_cap)
+/* One person with n career lines: their rows and counts. */
+static enum amana_err judge_person(struct judge_ctx *j, struct bucket_out *bo, FILE *out, size_t id,
+				   const struct career_line *lines, size_t n, struct career *c)
 {
-	const struct batch *b = sh->b;
+	const struct batch *b = j->b;
 	const struct rules *rules = &b->r->rules;
+	const struct batch_person *p = &b->persons[id];
 	uint32_t at = b->period * 100 + 1;
-	struct rights_batch_summary *sum = &sh->sum;
-	enum amana_err err = AMANA_OK;
-	for (size_t id = sh->from; id < sh->to && !err; id++) {
-		const struct batch_person *p = &b->persons[id];
-		if (!p->known)
-			continue;
-		uint64_t n = b->first[id + 1] - b->first[id];
-		if (n == 0)
-			continue; /* no day declared before the month: no right to pay */
-		if (n > *lines_cap) {
-			size_t cap = *lines_cap;
-			while (cap < n)
-				cap *= 2;
-			struct career_line *m = realloc(*cl, cap * sizeof(**cl));
-			if (!m)
-				return AMANA_ERR_NOMEM;
-			*cl = m;
-			*lines_cap = cap;
-		}
-		const struct batch_line *src = &b->lines[b->first[id]];
-		for (uint64_t i = 0; i < n; i++)
-			(*cl)[i] = (struct career_line){ src[i].period, 0, src[i].days, src[i].salary };
-		if ((err = career_build(rules, *cl, (size_t)n, c)))
-			break;
-		sum->persons_with_career++;
-		struct right_result fa, pe;
-		bool pay_pe = false;
-		if ((err = rights_family_allowance_count(rules, c, at, p->children, &fa)))
-			break;
-		bool pay_fa = fa.eligible && fa.amount > 0;
-		if (p->birth_date && p->birth_date <= at) {
-			if ((err = rights_pension(rules, c, p->birth_date, at, &pe)))
-				break;
-			/* a pension every month from the age; a refund once,
-			 * in the month the age is reached */
-			uint32_t reached = p->birth_date + (uint32_t)sh->age * 10000;
-			pay_pe = pe.eligible && pe.amount > 0 &&
-				 (pe.unit == RIGHT_UNIT_PER_MONTH || reached / 100 == b->period);
-		} else if (!p->birth_date) {
-			sum->without_birth_date++;
-		}
-		if (pay_fa) {
-			csv_row(out, p->registration, "family_allowance", &fa);
-			sum->family_allowances++;
-			sum->family_allowance_total += fa.amount;
-		}
-		if (pay_pe) {
-			bool refund = pe.unit == RIGHT_UNIT_TOTAL;
-			csv_row(out, p->registration, refund ? "pension_refund" : "pension", &pe);
-			if (refund) {
-				sum->pension_refunds++;
-				sum->pension_refund_total += pe.amount;
-			} else {
-				sum->pensions++;
-				sum->pension_total += pe.amount;
-			}
-		}
-		if ((pay_fa || pay_pe) && (err = paid_add(sh, (int64_t)id)))
-			break;
-		if (b->o->progress && sh->from == 1 && id % 65536 == 0) /* the first share speaks for all */
-			b->o->progress(b->o->ctx, RIGHTS_BATCH_RIGHTS, id - sh->from, sh->to - sh->from);
+	struct rights_batch_summary *sum = &j->sum;
+	enum amana_err err = career_build(rules, lines, n, c);
+	if (err)
+		return err;
+	sum->persons_with_career++;
+	struct right_result fa, pe;
+	if ((err = rights_family_allowance_count(rules, c, at, p->children, &fa)))
+		return err;
+	bool pay_fa = fa.eligible && fa.amount > 0, pay_pe = false;
+	if (p->birth_date && p->birth_date <= at) {
+		if ((err = rights_pension(rules, c, p->birth_date, at, &pe)))
+			return err;
+		/* a pension every month from the age; a refund once, in the
+		 * month the age is reached */
+		uint32_t reached = p->birth_date + (uint32_t)j->age * 10000;
+		pay_pe =
+		    pe.eligible && pe.amount > 0 && (pe.unit == RIGHT_UNIT_PER_MONTH || reached / 100 == b->period);
+	} else if (!p->birth_date) {
+		sum->without_birth_date++;
 	}
+	if (pay_fa) {
+		csv_row(out, p->registration, "family_allowance", &fa);
+		sum->family_allowances++;
+		sum->family_allowance_total += fa.amount;
+	}
+	if (pay_pe) {
+		bool refund = pe.unit == RIGHT_UNIT_TOTAL;
+		csv_row(out, p->registration, refund ? "pension_refund" : "pension", &pe);
+		if (refund) {
+			sum->pension_refunds++;
+			sum->pension_refund_total += pe.amount;
+		} else {
+			sum->pensions++;
+			sum->pension_total += pe.amount;
+		}
+	}
+	return pay_fa || pay_pe ? paid_add(bo, (int64_t)id) : AMANA_OK;
+}
+
+/* Bucket k: its lines sorted by person (counting sort), then each person. */
+static enum amana_err judge_bucket(struct judge_ctx *j, size_t k, struct career *c, struct career_line **sorted,
+				   size_t *sorted_cap, uint64_t **first, size_t *first_cap)
+{
+	struct batch *b = j->b;
+	struct bucket *bk = &b->buckets[k];
+	struct bucket_out *bo = &j->outs[k];
+	size_t lo = k * b->width, hi = lo + b->width < b->persons_cap ? lo + b->width : b->persons_cap;
+	if (lo >= hi || bk->lines == 0)
+		return AMANA_OK; /* nobody there declared before the month */
+	size_t w = hi - lo;
+	if (w + 1 > *first_cap) {
+		uint64_t *m = realloc(*first, (w + 1) * sizeof(*m));
+		if (!m)
+			return AMANA_ERR_NOMEM;
+		*first = m;
+		*first_cap = w + 1;
+	}
+	if (bk->lines > *sorted_cap) {
+		struct career_line *m = realloc(*sorted, bk->lines * sizeof(*m));
+		if (!m)
+			return AMANA_ERR_NOMEM;
+		*sorted = m;
+		*sorted_cap = bk->lines;
+	}
+	uint64_t *f = *first;
+	memset(f, 0, (w + 1) * sizeof(*f));
+	for (const struct bucket_block *blk = bk->blocks; blk; blk = blk->next)
+		for (size_t i = 0; i < blk->n; i++)
+			f[blk->v[i].person - lo + 1]++;
+	for (size_t i = 1; i <= w; i++)
+		f[i] += f[i - 1]; /* f[p - lo]: where person p's lines start */
+	for (const struct bucket_block *blk = bk->blocks; blk; blk = blk->next)
+		for (size_t i = 0; i < blk->n; i++) {
+			const struct bucket_line *x = &blk->v[i];
+			(*sorted)[f[x->person - lo]++] =
+			    (struct career_line){ x->period, 0, (unsigned)x->days, (centimes)x->salary };
+		}
+	/* f[p - lo] is now where person p's lines end */
+	FILE *out = open_memstream(&bo->rows, &bo->rows_len);
+	if (!out)
+		return AMANA_ERR_NOMEM;
+	enum amana_err err = AMANA_OK;
+	for (size_t p = lo, start = 0; p < hi && !err; p++) {
+		size_t end = (size_t)f[p - lo];
+		if (end > start && b->persons[p].known)
+			err = judge_person(j, bo, out, p, *sorted + start, end - start, c);
+		start = end;
+	}
+	if (fclose(out) != 0 && !err)
+		err = AMANA_ERR_NOMEM;
+	crypto_wipe(*sorted, bk->lines * sizeof(**sorted));
 	return err;
 }
 
 static void *judge_main(void *arg)
 {
-	struct share *sh = arg;
-	FILE *out = open_memstream(&sh->rows, &sh->rows_len);
+	struct judge_ctx *j = arg;
 	struct career *c = malloc(sizeof(*c));
-	size_t lines_cap = 1024;
-	struct career_line *cl = malloc(lines_cap * sizeof(*cl));
-	if (!out || !c || !cl)
-		sh->err = AMANA_ERR_NOMEM;
-	else
-		sh->err = judge_share(sh, out, c, &cl, &lines_cap);
-	if (out && fclose(out) != 0 && !sh->err)
-		sh->err = AMANA_ERR_NOMEM;
-	if (cl) {
-		crypto_wipe(cl, lines_cap * sizeof(*cl));
-		free(cl);
+	struct career_line *sorted = NULL;
+	uint64_t *first = NULL;
+	size_t sorted_cap = 0, first_cap = 0;
+	if (!c)
+		j->err = AMANA_ERR_NOMEM;
+	while (!j->err) {
+		size_t k = __atomic_fetch_add(j->next, 1, __ATOMIC_RELAXED);
+		if (k >= BUCKETS)
+			break;
+		j->err = judge_bucket(j, k, c, &sorted, &sorted_cap, &first, &first_cap);
+		if (j->b->o->progress && j->speaks)
+			j->b->o->progress(j->b->o->ctx, RIGHTS_BATCH_RIGHTS, k, BUCKETS);
 	}
+	free(sorted);
+	free(first);
 	if (c) {
 		crypto_wipe(c, sizeof(*c));
 		free(c);
@@ -459,71 +540,66 @@ static void *judge_main(void *arg)
 
 #define JUDGE_THREADS_MAX 8
 
-/* Judge every person with lines before the month, on as many threads as
- * the machine has cores (each a share of the ids), the rows written in id
- * order. */
+/* Judge every bucket, on as many threads as the machine has cores, and
+ * write the rows bucket by bucket: in id order. */
 static enum amana_err judge(struct batch *b, struct rights_batch_summary *sum, int64_t **paid, size_t *npaid)
 {
 	int64_t age;
 	enum amana_err err = rules_param_at(&b->r->rules, "pension_age", b->period, &age);
 	if (err)
 		return err;
+	struct bucket_out *outs = calloc(BUCKETS, sizeof(*outs));
+	if (!outs)
+		return AMANA_ERR_NOMEM;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t t = cores < 1 ? 1 : cores > JUDGE_THREADS_MAX ? JUDGE_THREADS_MAX : (size_t)cores;
-	size_t ids = b->persons_cap > 1 ? b->persons_cap - 1 : 0;
-	if (ids < t) /* a share per thread, however small: the tests' countries use the threads too */
-		t = 1;
-	struct share sh[JUDGE_THREADS_MAX];
+	size_t t = cores < 1 ? 1 : cores > JUDGE_THREADS_MAX ? JUDGE_THREADS_MAX : (size_t)cores, next = 0;
+	struct judge_ctx js[JUDGE_THREADS_MAX];
 	pthread_t th[JUDGE_THREADS_MAX];
 	bool started[JUDGE_THREADS_MAX] = { false };
-	memset(sh, 0, sizeof(sh));
-	for (size_t i = 0; i < t; i++) {
-		sh[i].b = b;
-		sh[i].age = age;
-		sh[i].from = 1 + ids * i / t;
-		sh[i].to = 1 + ids * (i + 1) / t;
-	}
+	for (size_t i = 0; i < t; i++)
+		js[i] = (struct judge_ctx){ .b = b, .outs = outs, .next = &next, .age = age, .speaks = i == 0 };
 	for (size_t i = 1; i < t; i++)
-		started[i] = pthread_create(&th[i], NULL, judge_main, &sh[i]) == 0;
-	judge_main(&sh[0]);
-	for (size_t i = 1; i < t; i++) {
+		started[i] = pthread_create(&th[i], NULL, judge_main, &js[i]) == 0;
+	judge_main(&js[0]); /* takes what the others leave */
+	for (size_t i = 1; i < t; i++)
 		if (started[i])
 			pthread_join(th[i], NULL);
-		else
-			judge_main(&sh[i]); /* no thread: judged here */
-	}
 	size_t total = 0;
 	for (size_t i = 0; i < t; i++) {
 		if (!err)
-			err = sh[i].err;
-		total += sh[i].npaid;
+			err = js[i].err;
+		sum->persons_with_career += js[i].sum.persons_with_career;
+		sum->without_birth_date += js[i].sum.without_birth_date;
+		sum->family_allowances += js[i].sum.family_allowances;
+		sum->family_allowance_total += js[i].sum.family_allowance_total;
+		sum->pensions += js[i].sum.pensions;
+		sum->pension_total += js[i].sum.pension_total;
+		sum->pension_refunds += js[i].sum.pension_refunds;
+		sum->pension_refund_total += js[i].sum.pension_refund_total;
 	}
+	for (size_t k = 0; k < BUCKETS; k++)
+		total += outs[k].npaid;
 	if (!err && total && !(*paid = malloc(total * sizeof(**paid))))
 		err = AMANA_ERR_NOMEM;
-	for (size_t i = 0; i < t; i++) {
+	for (size_t k = 0; k < BUCKETS; k++) {
+		struct bucket_out *bo = &outs[k];
 		if (!err) {
-			if (sh[i].rows_len && fwrite(sh[i].rows, 1, sh[i].rows_len, b->o->out) != sh[i].rows_len)
+			if (bo->rows_len && fwrite(bo->rows, 1, bo->rows_len, b->o->out) != bo->rows_len)
 				err = AMANA_ERR_IO;
-			memcpy(*paid + *npaid, sh[i].paid, sh[i].npaid * sizeof(**paid));
-			*npaid += sh[i].npaid;
-			sum->persons_with_career += sh[i].sum.persons_with_career;
-			sum->without_birth_date += sh[i].sum.without_birth_date;
-			sum->family_allowances += sh[i].sum.family_allowances;
-			sum->family_allowance_total += sh[i].sum.family_allowance_total;
-			sum->pensions += sh[i].sum.pensions;
-			sum->pension_total += sh[i].sum.pension_total;
-			sum->pension_refunds += sh[i].sum.pension_refunds;
-			sum->pension_refund_total += sh[i].sum.pension_refund_total;
+			if (bo->npaid)
+				memcpy(*paid + *npaid, bo->paid, bo->npaid * sizeof(**paid));
+			*npaid += bo->npaid;
 		}
-		if (sh[i].rows) {
-			crypto_wipe(sh[i].rows, sh[i].rows_len);
-			free(sh[i].rows);
+		if (bo->rows) {
+			crypto_wipe(bo->rows, bo->rows_len);
+			free(bo->rows);
 		}
-		if (sh[i].paid) {
-			crypto_wipe(sh[i].paid, sh[i].npaid * sizeof(*sh[i].paid));
-			free(sh[i].paid);
+		if (bo->paid) {
+			crypto_wipe(bo->paid, bo->npaid * sizeof(*bo->paid));
+			free(bo->paid);
 		}
 	}
+	free(outs);
 	if (!err && ferror(b->o->out))
 		err = AMANA_ERR_IO;
 	return err;
@@ -536,11 +612,14 @@ static void batch_free(struct batch *b)
 		free(b->persons);
 	}
 	free(b->decl_period);
-	free(b->first);
-	free(b->fill);
-	if (b->lines) {
-		crypto_wipe(b->lines, b->line_count * sizeof(*b->lines));
-		free(b->lines);
+	for (size_t k = 0; k < BUCKETS; k++) {
+		struct bucket_block *blk = b->buckets[k].blocks;
+		while (blk) {
+			struct bucket_block *next = blk->next;
+			crypto_wipe(blk->v, blk->n * sizeof(blk->v[0]));
+			free(blk);
+			blk = next;
+		}
 	}
 }
 
@@ -554,31 +633,13 @@ static enum amana_err run(struct batch *b, struct rights_batch_summary *sum, int
 	if (err)
 		return err;
 	sum->persons = b->persons_count;
-	/* counts per person, then each person's start: first[id] .. first[id + 1] */
-	if (!(b->first = calloc(b->persons_cap + 1, sizeof(*b->first))) ||
-	    !(b->fill = calloc(b->persons_cap, sizeof(*b->fill))))
-		return AMANA_ERR_NOMEM;
+	b->width = b->persons_cap / BUCKETS + 1;
 	if (o->progress)
-		o->progress(o->ctx, RIGHTS_BATCH_COUNT, 0, 0);
-	if ((err = scan_chunks(b, false)))
+		o->progress(o->ctx, RIGHTS_BATCH_LINES, 0, 0);
+	if ((err = place_all(b)))
 		return err;
-	uint64_t at = 0;
-	for (size_t id = 0; id <= b->persons_cap; id++) {
-		uint64_t n = id < b->persons_cap ? b->first[id] : 0;
-		b->first[id] = at;
-		at += n;
-	}
-	b->line_count = at;
-	sum->lines = b->line_count;
-	if (b->line_count && !(b->lines = malloc(b->line_count * sizeof(*b->lines))))
-		return AMANA_ERR_NOMEM;
-	if (o->progress)
-		o->progress(o->ctx, RIGHTS_BATCH_LINES, 0, b->line_count);
-	if (b->line_count && (err = scan_chunks(b, true)))
-		return err;
-	for (size_t id = 0; id < b->persons_cap; id++)
-		if (b->fill[id] != b->first[id + 1] - b->first[id])
-			return AMANA_ERR_CORRUPT; /* a clear list and its chunk disagree */
+	for (size_t k = 0; k < BUCKETS; k++)
+		sum->lines += b->buckets[k].lines;
 	fprintf(o->out, "registration,benefit,rule,amount_centimes\n");
 	return judge(b, sum, paid, npaid);
 }

@@ -452,9 +452,8 @@ enum amana_err svc_pension(struct registry *r, const struct principal *who, uint
  * only (a session: AMANA_ERR_DENIED). */
 enum rights_batch_phase {
 	RIGHTS_BATCH_PERSONS, /* done: persons read */
-	RIGHTS_BATCH_COUNT, /* counting lines by person */
-	RIGHTS_BATCH_LINES, /* reading total lines */
-	RIGHTS_BATCH_RIGHTS, /* done of total person ids judged */
+	RIGHTS_BATCH_LINES, /* reading and opening the declarations' lines */
+	RIGHTS_BATCH_RIGHTS, /* done of total buckets of persons judged */
 };
 struct rights_batch_options {
 	uint32_t period; /* YYYYMM */
