@@ -419,24 +419,32 @@ static enum amana_err judge_person(struct judge_ctx *j, struct bucket_out *bo, F
 	const struct batch_person *p = &b->persons[id];
 	uint32_t at = b->period * 100 + 1;
 	struct rights_batch_summary *sum = &j->sum;
+	sum->persons_with_career++;
+	if (!p->birth_date)
+		sum->without_birth_date++;
+	/* Who can be paid neither (no child, and short of the pension age)
+	 * is not judged: the rules would refuse both, and the run pays only. */
+	uint32_t reached = p->birth_date + (uint32_t)j->age * 10000;
+	bool of_age = p->birth_date && p->birth_date <= at && reached <= at;
+	if (p->children == 0 && !of_age)
+		return AMANA_OK;
 	enum amana_err err = career_build(rules, lines, n, c);
 	if (err)
 		return err;
-	sum->persons_with_career++;
 	struct right_result fa, pe;
-	if ((err = rights_family_allowance_count(rules, c, at, p->children, &fa)))
-		return err;
-	bool pay_fa = fa.eligible && fa.amount > 0, pay_pe = false;
-	if (p->birth_date && p->birth_date <= at) {
+	bool pay_fa = false, pay_pe = false;
+	if (p->children) {
+		if ((err = rights_family_allowance_count(rules, c, at, p->children, &fa)))
+			return err;
+		pay_fa = fa.eligible && fa.amount > 0;
+	}
+	if (of_age) {
 		if ((err = rights_pension(rules, c, p->birth_date, at, &pe)))
 			return err;
 		/* a pension every month from the age; a refund once, in the
 		 * month the age is reached */
-		uint32_t reached = p->birth_date + (uint32_t)j->age * 10000;
 		pay_pe =
 		    pe.eligible && pe.amount > 0 && (pe.unit == RIGHT_UNIT_PER_MONTH || reached / 100 == b->period);
-	} else if (!p->birth_date) {
-		sum->without_birth_date++;
 	}
 	if (pay_fa) {
 		csv_row(out, p->registration, "family_allowance", &fa);
