@@ -4,7 +4,8 @@
  * pensions.
  *
  * The registry is read in three scans, never a query per person:
- *   1. every person: registration, birth date and children, opened;
+ *   1. every person: registration, birth date and children, read on this
+ *      thread and opened on as many threads as the machine has cores;
  *   2. every declaration's period, by id, from the smallest structure that
  *      holds it (declarations of the month paid and later are left out:
  *      the rights of a month stand on the months before it);
@@ -97,27 +98,6 @@ static enum amana_err grow(void **v, size_t *cap, size_t elem, int64_t id)
 	return AMANA_OK;
 }
 
-static enum amana_err take_person(void *vctx, const struct store_person *p)
-{
-	struct batch *b = vctx;
-	enum amana_err err = grow((void **)&b->persons, &b->persons_cap, sizeof(*b->persons), p->id);
-	if (err)
-		return err;
-	struct batch_person *bp = &b->persons[p->id];
-	struct identity_rec idr;
-	if ((err = open_u32(b->r, "persons", "registration", p->id, &p->reg_sealed, &bp->registration)) ||
-	    (err = open_identity(b->r, p->id, &p->identity_sealed, &idr)))
-		return err;
-	bp->birth_date = idr.birth_date;
-	bp->children = idr.children;
-	bp->known = true;
-	crypto_wipe(&idr, sizeof(idr));
-	b->persons_count++;
-	if (b->o->progress && b->persons_count % 65536 == 0)
-		b->o->progress(b->o->ctx, RIGHTS_BATCH_PERSONS, b->persons_count, 0);
-	return AMANA_OK;
-}
-
 static enum amana_err take_declaration(void *vctx, int64_t id, int64_t employer_id, uint32_t period)
 {
 	(void)employer_id;
@@ -146,6 +126,7 @@ static enum amana_err chunk_period(struct batch *b, const struct store_chunk *c,
 /* A placing thread's own partly filled block of each bucket. */
 struct placer {
 	struct batch *b;
+	bool persons; /* opening persons, not chunks */
 	struct bucket_block *cur[BUCKETS];
 };
 
@@ -212,6 +193,7 @@ struct chunk_head {
 
 struct handoff {
 	struct batch *b;
+	bool persons; /* the records are persons' (else chunks') */
 	pthread_mutex_t m;
 	pthread_cond_t cv;
 	struct handoff_block *full[HANDOFF_BLOCKS], *spare[HANDOFF_BLOCKS];
@@ -226,9 +208,37 @@ static size_t record_size(size_t persons, size_t payload)
 	return (sizeof(struct chunk_head) + persons + payload + 7) & ~(size_t)7;
 }
 
+/* A block of persons: each opened into its slot of b->persons (which the
+ * reading thread does not move while blocks are out: handoff_drain). */
+static enum amana_err open_persons(struct batch *b, const struct handoff_block *blk)
+{
+	enum amana_err err = AMANA_OK;
+	for (size_t at = 0; at < blk->len && !err;) {
+		struct chunk_head h; /* declaration_id: the person; persons_len, payload_len: the two blobs */
+		memcpy(&h, blk->data + at, sizeof(h));
+		const uint8_t *reg = blk->data + at + sizeof(h);
+		struct store_blob reg_sealed = { reg, h.persons_len },
+				  identity_sealed = { reg + h.persons_len, h.payload_len };
+		struct batch_person *bp = &b->persons[h.declaration_id];
+		struct identity_rec idr;
+		if ((err =
+			 open_u32(b->r, "persons", "registration", h.declaration_id, &reg_sealed, &bp->registration)) ||
+		    (err = open_identity(b->r, h.declaration_id, &identity_sealed, &idr)))
+			break;
+		bp->birth_date = idr.birth_date;
+		bp->children = idr.children;
+		bp->known = true;
+		crypto_wipe(&idr, sizeof(idr));
+		at += record_size(h.persons_len, h.payload_len);
+	}
+	return err;
+}
+
 static enum amana_err place_block(struct placer *pl, const struct handoff_block *blk)
 {
 	enum amana_err err = AMANA_OK;
+	if (pl->persons)
+		return open_persons(pl->b, blk);
 	for (size_t at = 0; at < blk->len && !err;) {
 		struct chunk_head h;
 		memcpy(&h, blk->data + at, sizeof(h));
@@ -254,8 +264,10 @@ static void *placer_main(void *arg)
 	pthread_mutex_lock(&q->m);
 	if (!pl && !q->err)
 		q->err = AMANA_ERR_NOMEM;
-	if (pl)
+	if (pl) {
 		pl->b = q->b;
+		pl->persons = q->persons;
+	}
 	for (;;) {
 		while (!q->nfull && !q->closed)
 			pthread_cond_wait(&q->cv, &q->m);
@@ -302,6 +314,50 @@ static enum amana_err handoff_swap(struct handoff *q)
 	return err;
 }
 
+/* Wait until every block handed over came back (the placing threads are
+ * idle): then b->persons may move. */
+static enum amana_err handoff_drain(struct handoff *q)
+{
+	enum amana_err err = handoff_swap(q);
+	pthread_mutex_lock(&q->m);
+	while (q->nspare + 1 < HANDOFF_BLOCKS && !q->err)
+		pthread_cond_wait(&q->cv, &q->m);
+	if (!err)
+		err = q->err;
+	pthread_mutex_unlock(&q->m);
+	return err;
+}
+
+static enum amana_err hand_person(void *vctx, const struct store_person *p)
+{
+	struct handoff *q = vctx;
+	struct batch *b = q->b;
+	enum amana_err err;
+	if (p->id <= 0 || p->id > BATCH_ID_MAX)
+		return p->id <= 0 ? AMANA_ERR_CORRUPT : AMANA_ERR_LIMIT;
+	if ((size_t)p->id >= b->persons_cap &&
+	    ((err = handoff_drain(q)) ||
+	     (err = grow((void **)&b->persons, &b->persons_cap, sizeof(*b->persons), p->id))))
+		return err;
+	size_t need = record_size(p->reg_sealed.len, p->identity_sealed.len);
+	if (need > HANDOFF_BYTES || p->reg_sealed.len > UINT32_MAX || p->identity_sealed.len > UINT32_MAX)
+		return AMANA_ERR_CORRUPT;
+	if (q->cur->len + need > HANDOFF_BYTES && (err = handoff_swap(q)))
+		return err;
+	struct chunk_head h = { p->id, 0, 0, 0, (uint32_t)p->reg_sealed.len, (uint32_t)p->identity_sealed.len, 0 };
+	uint8_t *at = q->cur->data + q->cur->len;
+	memcpy(at, &h, sizeof(h));
+	if (p->reg_sealed.len)
+		memcpy(at + sizeof(h), p->reg_sealed.data, p->reg_sealed.len);
+	if (p->identity_sealed.len)
+		memcpy(at + sizeof(h) + p->reg_sealed.len, p->identity_sealed.data, p->identity_sealed.len);
+	q->cur->len += need;
+	b->persons_count++;
+	if (b->o->progress && b->persons_count % 65536 == 0)
+		b->o->progress(b->o->ctx, RIGHTS_BATCH_PERSONS, b->persons_count, 0);
+	return AMANA_OK;
+}
+
 static enum amana_err hand_chunk(void *vctx, const struct store_chunk *c)
 {
 	struct handoff *q = vctx;
@@ -331,10 +387,11 @@ static enum amana_err hand_chunk(void *vctx, const struct store_chunk *c)
 	return AMANA_OK;
 }
 
-/* The chunks, read here, opened and placed on the placing threads. */
-static enum amana_err place_all(struct batch *b)
+/* The persons (persons true) or the chunks, read here, opened (and placed)
+ * on the placing threads. */
+static enum amana_err open_all(struct batch *b, bool persons)
 {
-	struct handoff q = { .b = b };
+	struct handoff q = { .b = b, .persons = persons };
 	struct handoff_block *blocks = calloc(HANDOFF_BLOCKS, sizeof(*blocks));
 	if (!blocks)
 		return AMANA_ERR_NOMEM;
@@ -350,7 +407,8 @@ static enum amana_err place_all(struct batch *b)
 		n++;
 	enum amana_err err;
 	if (n) {
-		err = store_chunks_each(b->r->store, true, hand_chunk, &q);
+		err = persons ? store_persons_each(b->r->store, hand_person, &q)
+			      : store_chunks_each(b->r->store, true, hand_chunk, &q);
 		if (!err)
 			err = handoff_swap(&q); /* the last block */
 		pthread_mutex_lock(&q.m);
@@ -635,7 +693,7 @@ static enum amana_err run(struct batch *b, struct rights_batch_summary *sum, int
 {
 	struct registry *r = b->r;
 	const struct rights_batch_options *o = b->o;
-	enum amana_err err = store_persons_each(r->store, take_person, b);
+	enum amana_err err = open_all(b, true);
 	if (!err)
 		err = store_declaration_periods_each(r->store, take_declaration, b);
 	if (err)
@@ -644,7 +702,7 @@ static enum amana_err run(struct batch *b, struct rights_batch_summary *sum, int
 	b->width = b->persons_cap / BUCKETS + 1;
 	if (o->progress)
 		o->progress(o->ctx, RIGHTS_BATCH_LINES, 0, 0);
-	if ((err = place_all(b)))
+	if ((err = open_all(b, false)))
 		return err;
 	for (size_t k = 0; k < BUCKETS; k++)
 		sum->lines += b->buckets[k].lines;
