@@ -15,7 +15,7 @@ amanad=$PWD/build/http/amanad
 demo=$PWD/demo
 employers=${DEMO_EMPLOYERS:-300}
 persons=${DEMO_PERSONS:-6000}
-months=${DEMO_MONTHS:-3}
+months=${DEMO_MONTHS:-6}  # six months: enough days for family allowances in the payment run
 
 if [ -e "$demo" ]; then
   echo "removing the previous demo in $demo"
@@ -48,6 +48,7 @@ next=$(( last % 100 == 12 ? (last / 100 + 1) * 100 + 1 : last + 1 ))
 step "$amana" employer show "$aff"
 step "$amana" contributions "$aff" "$last"
 step "$amana" prefill "$aff" "$next" -o "$demo/AFFEBDS_${aff}_${next}.txt"
+step "$amana" rights batch "$next" -o "$demo/payments_${next}.csv"
 reg=$(sed -n 3p "$demo/AFFEBDS_${aff}_${next}.txt" | cut -c17-25)
 step "$amana" person show "$reg" --purpose "DEMO-CASE-1"
 step "$amana" audit query --subject "$reg"
@@ -87,6 +88,9 @@ To go on, in this shell:
   $amana --help
   $amana contributions $aff $last --json
   $amana person show $reg --purpose CASE-42 --json
+  $amana career $reg --purpose CASE-42                         # month by month: employer, days, salary
+  $amana rights $reg --at ${next:0:4}-${next:4:2}-01 --purpose CASE-42   # every right, its amount, rule and reason
+  head $demo/payments_${next}.csv                             # the month's payment run (owner-only)
   $amana import $demo/declarations/DS_${aff}_${last}.txt     # refused: period already declared (exit 3)
   $amana person show $reg                                     # refused without a purpose (exit 4), and logged
   $amana audit query --subject $reg --json                    # who read this person, why, allowed or not
@@ -103,6 +107,7 @@ $(cat "$accounts")
 A few calls to try (curl):
   curl -s -X POST $base/v1/sessions -d '{"login":"citizen.demo","password":"demo password 2025"}'
   curl -s -H "Authorization: Bearer TOKEN" $base/v1/me/access-log        # who read my record, and why
+  curl -s -H "Authorization: Bearer TOKEN" $base/v1/me/rights            # my rights today (?at=YYYY-MM-DD)
   curl -s -X POST $base/v1/sessions \\
        -d '{"login":"agent.demo","password":"demo password 2025","totp":"'\$(python3 scripts/totp.py SECRET)'"}'
   curl -s -H "Authorization: Bearer TOKEN" -H "X-Purpose: case 42" $base/v1/persons/$reg
