@@ -46,8 +46,10 @@ static const char rights_help[] = "usage: amana rights REGISTRATION --at YYYY-MM
 				  "PERIOD (YYYYMM or YYYY-MM) across the whole registry, each person judged at the\n"
 				  "first day of the month as above, written to FILE as CSV with a header\n"
 				  "(registration,benefit,rule,amount_centimes; benefit is family_allowance,\n"
-				  "pension, or pension_refund in the month the pension age is reached). FILE must\n"
-				  "not exist; it is written aside and appears, owner-only, only once the run is\n"
+				  "pension, or pension_refund once, in the first run whose date finds the pension\n"
+				  "age reached). FILE must not exist; it is written aside (FILE.partial, removed\n"
+				  "on failure; one left by a crash must be removed by hand) and appears, owner-only,\n"
+				  "only once the run is\n"
 				  "complete and on the audit log (rights.batch, naming every person paid). A\n"
 				  "progress bar goes to standard error when it is a terminal; a summary (counts\n"
 				  "and totals, no personal data) to standard output.\n\n";

@@ -71,6 +71,7 @@ struct batch {
 	struct batch_person *persons; /* by person id */
 	size_t persons_cap; /* ids 0 .. persons_cap - 1 */
 	uint64_t persons_count;
+	int64_t persons_max_id; /* the largest id the persons scan saw */
 	uint32_t *decl_period; /* by declaration id; 0: none, or not before the month */
 	size_t decl_cap;
 	struct bucket buckets[BUCKETS];
@@ -152,8 +153,10 @@ static enum amana_err place_line(void *vctx, const struct line_rec *l)
 	struct batch *b = pl->b;
 	if (l->person_id == 0)
 		return AMANA_OK; /* occasional labour: nobody's career */
-	if (l->person_id < 0 || (size_t)l->person_id >= b->persons_cap || !b->persons[l->person_id].known)
-		return AMANA_ERR_CORRUPT; /* a line of a person the scan did not see */
+	if (l->person_id > b->persons_max_id)
+		return AMANA_OK; /* registered since the persons were read (an import running): next month's */
+	if (l->person_id < 0 || !b->persons[l->person_id].known)
+		return AMANA_ERR_CORRUPT; /* a line of a person the scan should have seen */
 	if (l->real_salary < 0 || l->real_salary > ((int64_t)1 << 55) - 1 || l->days > 127)
 		return AMANA_ERR_CORRUPT;
 	size_t k = (size_t)l->person_id / b->width;
@@ -276,8 +279,9 @@ static void *placer_main(void *arg)
 		struct handoff_block *blk = q->full[q->head];
 		q->head = (q->head + 1) % HANDOFF_BLOCKS;
 		q->nfull--;
+		bool stopped = q->err != AMANA_OK;
 		pthread_mutex_unlock(&q->m);
-		enum amana_err err = q->err || !pl ? AMANA_OK : place_block(pl, blk);
+		enum amana_err err = stopped || !pl ? AMANA_OK : place_block(pl, blk);
 		blk->len = 0;
 		pthread_mutex_lock(&q->m);
 		if (err && !q->err)
@@ -353,6 +357,8 @@ static enum amana_err hand_person(void *vctx, const struct store_person *p)
 		memcpy(at + sizeof(h) + p->reg_sealed.len, p->identity_sealed.data, p->identity_sealed.len);
 	q->cur->len += need;
 	b->persons_count++;
+	if (p->id > b->persons_max_id)
+		b->persons_max_id = p->id;
 	if (b->o->progress && b->persons_count % 65536 == 0)
 		b->o->progress(b->o->ctx, RIGHTS_BATCH_PERSONS, b->persons_count, 0);
 	return AMANA_OK;
@@ -499,10 +505,11 @@ static enum amana_err judge_person(struct judge_ctx *j, struct bucket_out *bo, F
 	if (of_age) {
 		if ((err = rights_pension(rules, c, p->birth_date, at, &pe)))
 			return err;
-		/* a pension every month from the age; a refund once, in the
-		 * month the age is reached */
-		pay_pe =
-		    pe.eligible && pe.amount > 0 && (pe.unit == RIGHT_UNIT_PER_MONTH || reached / 100 == b->period);
+		/* A pension every month from the age. A refund once: in the
+		 * first run whose date (the 1st) finds the age reached, that is
+		 * the one whose previous run's date did not. */
+		uint32_t prev_at = period_prev(b->period) * 100 + 1;
+		pay_pe = pe.eligible && pe.amount > 0 && (pe.unit == RIGHT_UNIT_PER_MONTH || reached > prev_at);
 	}
 	if (pay_fa) {
 		csv_row(out, p->registration, "family_allowance", &fa);

@@ -445,8 +445,8 @@ enum amana_err svc_pension(struct registry *r, const struct principal *who, uint
  * and pensions due for PERIOD across the registry, judged at its first day
  * on the months before it, as svc_rights judges one person. One CSV row a
  * payment to out (header registration,benefit,rule,amount_centimes;
- * benefit family_allowance, pension, or pension_refund in the month the
- * pension age is reached); persons in id order. One audited read
+ * benefit family_allowance, pension, or pension_refund once, in the first
+ * run whose date finds the pension age reached); persons in id order. One audited read
  * (rights.batch) listing every person paid, durable before it returns: the
  * caller makes the file visible only after AMANA_OK. From the command line
  * only (a session: AMANA_ERR_DENIED). */

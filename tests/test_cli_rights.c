@@ -204,7 +204,7 @@ static void test_batch_equals_sum_of_persons(void **state)
 	assert_int_equal(st.st_mode & 0777, 0600);
 
 	/* every person, one by one, as an agent would read them */
-	int64_t sum_fa = 0, sum_pe = 0, n_fa = 0, n_pe = 0;
+	int64_t sum_fa = 0, sum_pe = 0, n_fa = 0, n_pe = 0, refunds_due = 0;
 	for (int64_t k = 1; k <= c->persons; k++) {
 		char reg[10];
 		snprintf(reg, sizeof(reg), "%09u", registration_make((uint32_t)k));
@@ -236,15 +236,31 @@ static void test_batch_equals_sum_of_persons(void **state)
 		} else {
 			assert_int_equal(row_amount(csv, reg, "pension"), -1);
 		}
+		/* A refund once, in the first run whose date finds the age
+		 * reached: this one (2025-03-01) for an age reached after
+		 * 2025-02-01, the previous run's date. */
 		int64_t refund = row_amount(csv, reg, "pension_refund");
-		if (refund != -1) { /* only in the month the age is reached */
-			assert_string_equal(unit, "once");
+		char birth[16] = "";
+		if (strncmp(json_get(o, "birth_date"), "null", 4) != 0)
+			json_str(o, "birth_date", birth, sizeof(birth));
+		long reached = birth[0] ? (strtol(birth, NULL, 10) + 60) * 10000 + strtol(birth + 5, NULL, 10) * 100 +
+					      strtol(birth + 8, NULL, 10)
+					: 0;
+		bool refund_due = !strncmp(json_get(pe, "eligible"), "true", 4) && json_int(pe, "amount") > 0 &&
+				  !strcmp(unit, "once") && reached > 20250201 && reached <= 20250301;
+		refunds_due += refund_due;
+		if (refund_due != (refund != -1))
+			fail_msg("%s: reaches the pension age on %ld, refund %s alone, %s in the file", reg, reached,
+				 refund_due ? "due" : "not due", refund != -1 ? "paid" : "not paid");
+		if (refund != -1) {
 			assert_int_equal(refund, json_int(pe, "amount"));
 			n_pe++;
 			sum_pe += refund;
 		}
 		run_result_free(&r);
 	}
+	/* the country (seed 11) has persons turning 60 in February 2025 */
+	assert_true(refunds_due > 0);
 	assert_int_equal(n_fa, fa_n);
 	assert_int_equal(sum_fa, fa_total);
 	assert_int_equal(n_pe, pe_n);
