@@ -75,7 +75,8 @@ struct upload {
 	/* A declaration's body goes to an anonymous memory file as it comes,
 	 * counted against HTTP_UPLOADS_TOTAL_MAX; taken only when the session
 	 * was valid at the headers (unauthorized: read and dropped). */
-	bool declaration, unauthorized, server_full;
+	bool declaration, unauthorized, forbidden, unavailable, server_full;
+	size_t dropped; /* bytes of a refused body read and dropped */
 	int fd; /* -1: none */
 	size_t counted; /* bytes of upload_bytes this request holds */
 	uint64_t ticket; /* the last audit entry this request's calls queued (0: none) */
@@ -1054,6 +1055,16 @@ static enum MHD_Result declarations_post(struct call *k)
 	uint64_t aff;
 	if (!http_decimal(k->param[0], 7, &aff))
 		return send_error(k, MHD_HTTP_BAD_REQUEST, "bad request", "an affiliation number is 7 digits");
+	if (k->up->forbidden) {
+		/* Refused at the headers, its body dropped: the refusal is
+		 * still the service's to decide and to log. */
+		struct import_options none = { .only_affiliation = (uint32_t)aff };
+		struct import_summary sum;
+		enum amana_err err = svc_import(k->r, &who, NULL, 0, &none, &sum);
+		(void)err; /* refused whatever it says: the headers already did */
+		return send_error(k, MHD_HTTP_FORBIDDEN, "forbidden",
+				  "an employer account sends its own employers' declarations");
+	}
 	int fd = k->up->fd;
 	if (k->up->len == 0 || fd < 0)
 		return send_error(k, MHD_HTTP_BAD_REQUEST, "bad request", "the body is an e-BDS declaration file");
@@ -1200,7 +1211,13 @@ static void upload_release(struct http_server *s, struct upload *up)
 /* A chunk of a declaration's body: to its memory file, within the limits. */
 static bool upload_take(struct http_server *s, struct upload *up, const char *data, size_t n)
 {
-	if (up->unauthorized || up->too_large || up->server_full)
+	if (up->unauthorized || up->forbidden || up->unavailable) {
+		/* read and dropped, the answer known; past the limit the
+		 * connection is closed rather than read on */
+		up->dropped += n;
+		return up->dropped <= up->limit;
+	}
+	if (up->too_large || up->server_full)
 		return true; /* read and dropped: the answer is already known */
 	if (up->len + n > up->limit) {
 		up->too_large = true;
@@ -1250,14 +1267,25 @@ static enum MHD_Result route(void *cls, struct MHD_Connection *c, const char *ur
 		up->declaration = !strcmp(method, "POST") && match("/v1/employers/{aff}/declarations", url, &probe);
 		up->limit = up->declaration ? HTTP_UPLOAD_MAX : HTTP_BODY_MAX;
 		if (up->declaration) {
-			/* Megabytes are taken only from a valid session: the
-			 * handler checks it again, with the scope. */
+			/* Megabytes are taken only from a valid session of an
+			 * employer account for the employer of the path: the
+			 * handler checks it again, with the policy. */
 			size_t len = 0;
 			const char *token = bearer(c, &len);
 			struct session_principal sp;
+			memset(&sp, 0, sizeof(sp));
 			struct registry *w = worker(s);
-			up->unauthorized =
-			    !token || !w || svc_session_check(w, token, len, (int64_t)time(NULL), &sp) != AMANA_OK;
+			enum amana_err e = !w       ? AMANA_ERR_STORE
+					   : !token ? AMANA_ERR_DENIED
+						    : svc_session_check(w, token, len, (int64_t)time(NULL), &sp);
+			uint64_t aff = 0;
+			bool own = false;
+			if (!e && sp.role == ROLE_EMPLOYER && http_decimal(probe.param[0], 7, &aff))
+				for (unsigned i = 0; i < sp.n_employers && i < 32; i++)
+					own |= sp.employers[i] == aff;
+			up->unauthorized = e == AMANA_ERR_DENIED;
+			up->unavailable = e && e != AMANA_ERR_DENIED;
+			up->forbidden = !e && !own;
 			crypto_wipe(&sp, sizeof(sp));
 		}
 		return MHD_YES;
@@ -1296,6 +1324,9 @@ static enum MHD_Result route(void *cls, struct MHD_Connection *c, const char *ur
 		h->resp = NULL;
 		return rc;
 	}
+	if (up->unavailable)
+		return send_error(&k, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+				  "the session could not be checked; try again");
 	if (up->unauthorized)
 		return send_error(&k, MHD_HTTP_UNAUTHORIZED, "unauthorized",
 				  "a valid session token is needed (Authorization: Bearer TOKEN; POST /v1/sessions)");

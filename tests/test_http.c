@@ -756,6 +756,18 @@ static void test_declaration_upload(void **state)
 	snprintf(url, sizeof(url), "/v1/employers/%s/declarations", aff[1]);
 	request(c, "POST", url, emp, body[1], len[1], &r); /* another employer's */
 	assert_int_equal(r.status, 403);
+	char citizen[200];
+	session(c, "said", NULL, citizen);
+	request(c, "POST", url, citizen, body[1], len[1], &r); /* not an employer account */
+	assert_int_equal(r.status, 403);
+	/* refused at the headers, the bodies dropped; both refusals logged */
+	char aud[200], apath[64];
+	session(c, "aud.1", c->aud_totp, aud);
+	snprintf(apath, sizeof(apath), "/v1/audit/entries?employer=%s", aff[1]);
+	request(c, "GET", apath, aud, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	assert_true(count_of(r.body, "\"action\":\"import\"") >= 2);
+	assert_non_null(strstr(r.body, "\"outcome\":\"denied\""));
 	snprintf(url, sizeof(url), "/v1/employers/%s/declarations", aff[0]);
 	request(c, "POST", url, emp, body[1], len[1], &r); /* its own number, another's file */
 	assert_int_equal(r.status, 422);
