@@ -332,6 +332,22 @@ static int rights_batch(int argc, char **argv)
 	if (!err && link(tmp, out_path) != 0)
 		err = errno == EEXIST ? AMANA_ERR_EXISTS : AMANA_ERR_IO;
 	unlink(tmp);
+	if (!err) { /* the new name durable too: the run is logged as done */
+		char dir[4200];
+		snprintf(dir, sizeof(dir), "%s", out_path);
+		char *slash = strrchr(dir, '/');
+		if (slash)
+			*(slash == dir ? slash + 1 : slash) = '\0';
+		int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		bool synced = dfd >= 0 && fsync(dfd) == 0;
+		if (dfd >= 0)
+			close(dfd);
+		if (!synced)
+			return fail(AMANA_ERR_IO,
+				    "%s is written and the run logged, but its folder could not be synced: "
+				    "check the disk before relying on it",
+				    out_path);
+	}
 	if (err)
 		return fail(err, "the payment run for %04u-%02u failed, no file written: %s", period / 100,
 			    period % 100,
