@@ -266,11 +266,11 @@ enum amana_err svc_rights(struct registry *r, const struct principal *who, uint3
 			out->pension = (struct right_result){ .rule = RIGHT_PENSION_AGE,
 							      .reason = "birth date not known to the registry" };
 	}
+	if (!err)
+		err = rights_family_allowance_count(&r->rules, c, at, idr.children, &out->family_allowance);
 	/* Sickness: a leave starting at `at` of the waiting days and one more,
 	 * nothing paid before (the registry does not keep sick pay): whether
 	 * the right is open, and its daily amount. */
-	if (!err)
-		err = rights_family_allowance_count(&r->rules, c, at, idr.children, &out->family_allowance);
 	if (!err)
 		err = rights_sickness(&r->rules, c, at, RIGHTS_SICKNESS_PROBE_DAYS, 0, &out->sickness);
 	if (!err)

@@ -206,20 +206,6 @@ static bool chunk_names(const struct store_chunk *c, int64_t person_id)
 	return false;
 }
 
-enum amana_err chunk_persons_each(const struct store_chunk *c, enum amana_err (*fn)(void *ctx, int64_t person_id),
-				  void *ctx)
-{
-	struct cursor ids = { c->persons.data, c->persons.len, false };
-	enum amana_err err = AMANA_OK;
-	for (int64_t i = 0; i < c->line_count && !err; i++) {
-		uint64_t pid = get_var(&ids);
-		if (ids.bad || pid > INT64_MAX)
-			return AMANA_ERR_CORRUPT;
-		err = fn(ctx, (int64_t)pid);
-	}
-	return err ? err : ids.n ? AMANA_ERR_CORRUPT : AMANA_OK;
-}
-
 enum amana_err lines_of_chunk(struct registry *r, const struct store_chunk *c, line_fn fn, void *ctx)
 {
 	uint8_t plain[CHUNK_PLAIN_MAX];

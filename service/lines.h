@@ -63,11 +63,6 @@ enum amana_err lines_each(struct registry *r, int64_t employer_id, int64_t decla
 typedef enum amana_err (*decl_line_fn)(void *ctx, int64_t declaration_id, const struct line_rec *l);
 enum amana_err lines_each_many(struct registry *r, const struct store_decl_key *declarations, size_t n, decl_line_fn fn,
 			       void *ctx) AMANA_MUST_CHECK;
-/* Each person id of a chunk's clear list, in line order (0: occasional
- * labour); AMANA_ERR_CORRUPT for a list that does not decode. fn's error
- * stops the walk and is returned. */
-enum amana_err chunk_persons_each(const struct store_chunk *c, enum amana_err (*fn)(void *ctx, int64_t person_id),
-				  void *ctx) AMANA_MUST_CHECK;
 /* The lines of one chunk a caller read itself (a scan of the whole store). */
 enum amana_err lines_of_chunk(struct registry *r, const struct store_chunk *c, line_fn fn, void *ctx) AMANA_MUST_CHECK;
 /* The lines of one person in a declaration: only the chunks whose clear
