@@ -52,8 +52,8 @@ echo "### rights batch: $(python3 -c 'import json,sys; d=json.load(open(sys.argv
 echo
 echo "$(uname -sr), $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; SQLite registry, release build; paid month $paid"
 echo
-echo "| run | seconds | persons/s | peak RSS | payments (family / pension / refund) | goal |"
-echo "|---|---|---|---|---|---|"
+echo "| run | seconds | persons/s | peak RSS | chunks opened | lines judged | payments (family / pension / refund) | goal |"
+echo "|---|---|---|---|---|---|---|---|"
 for i in $(seq "$rounds"); do
   rm -f "$work/pay.csv"
   sync
@@ -64,7 +64,8 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 secs, kib, i = float(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 rate = d["persons"] / secs
-print(f"| {i} | {secs:.1f} | {rate:,.0f} | {kib / 1048576:.2f} GiB | {d['family_allowances']:,} / {d['pensions']:,} / {d['pension_refunds']:,} "
+print(f"| {i} | {secs:.1f} | {rate:,.0f} | {kib / 1048576:.2f} GiB | {d['chunks_opened']:,} of {d['chunks']:,} "
+      f"| {d['lines_taken']:,} of {d['lines']:,} | {d['family_allowances']:,} / {d['pensions']:,} / {d['pension_refunds']:,} "
       f"| >= 100,000 persons/s: {'met' if rate >= 100000 else 'not met'} |")
 EOF
 done

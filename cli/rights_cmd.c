@@ -356,27 +356,34 @@ static int rights_batch(int argc, char **argv)
 	char m1[MONEY_TEXT_MAX], m2[MONEY_TEXT_MAX], m3[MONEY_TEXT_MAX];
 	if (cm.json) {
 		printf("{\"period\":\"%04u-%02u\",\"persons\":%llu,\"persons_with_career\":%llu,\"lines\":%llu,"
-		       "\"without_birth_date\":%llu,\"family_allowances\":%llu,\"family_allowance_total\":%lld,"
+		       "\"lines_taken\":%llu,\"chunks\":%llu,\"chunks_opened\":%llu,\"without_birth_date\":%llu,"
+		       "\"family_allowances\":%llu,"
+		       "\"family_allowance_total\":%lld,"
 		       "\"pensions\":%llu,\"pension_total\":%lld,\"pension_refunds\":%llu,"
 		       "\"pension_refund_total\":%lld,\"seconds\":%.3f}\n",
 		       period / 100, period % 100, (unsigned long long)s.persons,
 		       (unsigned long long)s.persons_with_career, (unsigned long long)s.lines,
-		       (unsigned long long)s.without_birth_date, (unsigned long long)s.family_allowances,
-		       (long long)s.family_allowance_total, (unsigned long long)s.pensions, (long long)s.pension_total,
+		       (unsigned long long)s.lines_taken, (unsigned long long)s.chunks,
+		       (unsigned long long)s.chunks_opened, (unsigned long long)s.without_birth_date,
+		       (unsigned long long)s.family_allowances, (long long)s.family_allowance_total,
+		       (unsigned long long)s.pensions, (long long)s.pension_total,
 		       (unsigned long long)s.pension_refunds, (long long)s.pension_refund_total, secs);
 	} else {
 		printf(
 		    "payment run %04u-%02u: %llu persons (%llu with a career, %llu lines) in %.1f s, %.0f persons/s\n"
+		    "  %llu lines judged, from %llu of %llu chunks opened (the rest: before the family\n"
+		    "  allowance's window, or of persons with no child and short of the pension age)\n"
 		    "  family allowances  %10llu  %16s MAD\n"
 		    "  pensions           %10llu  %16s MAD\n"
 		    "  pension refunds    %10llu  %16s MAD\n"
 		    "written to %s\n",
 		    period / 100, period % 100, (unsigned long long)s.persons,
 		    (unsigned long long)s.persons_with_career, (unsigned long long)s.lines, secs,
-		    secs > 0 ? (double)s.persons / secs : 0.0, (unsigned long long)s.family_allowances,
-		    money_format(s.family_allowance_total, m1), (unsigned long long)s.pensions,
-		    money_format(s.pension_total, m2), (unsigned long long)s.pension_refunds,
-		    money_format(s.pension_refund_total, m3), out_path);
+		    secs > 0 ? (double)s.persons / secs : 0.0, (unsigned long long)s.lines_taken,
+		    (unsigned long long)s.chunks_opened, (unsigned long long)s.chunks,
+		    (unsigned long long)s.family_allowances, money_format(s.family_allowance_total, m1),
+		    (unsigned long long)s.pensions, money_format(s.pension_total, m2),
+		    (unsigned long long)s.pension_refunds, money_format(s.pension_refund_total, m3), out_path);
 		if (s.without_birth_date)
 			printf("  %llu persons with a career but no birth date: no pension judged\n",
 			       (unsigned long long)s.without_birth_date);

@@ -12,14 +12,19 @@
  *   3. every chunk, read on this thread and opened on as many threads as
  *      the machine has cores, each line appended to the bucket of its
  *      person's id range (BUCKETS of them: appends to a few hundred
- *      streams, not a jump across gigabytes per line).
+ *      streams, not a jump across gigabytes per line). Only the lines a
+ *      payment of the month stands on are opened and kept: the family
+ *      allowance's window for everyone, the whole career for persons of
+ *      the pension age (hand_chunk reads each chunk's clear list of
+ *      persons to choose; about half the chunks of 8 years of careers are
+ *      never opened, and a tenth of their lines kept).
  * Then the buckets are judged, on every core: a bucket's lines are sorted
  * by person (a counting sort in memory the size of the bucket) and each
  * person's career is built and judged by the same functions as one
  * person's (core/rights.h), so the batch and svc_rights agree to the
  * centime (a test checks every person). Rows are written bucket by bucket,
- * in id order. Memory: 16 bytes a line before the month, plus a few bytes
- * per person and declaration.
+ * in id order. Memory: 16 bytes a line kept, plus a few bytes per person
+ * and declaration.
  *
  * The payment file names every person paid: the run is one audited read,
  * listing them all (audit_commit_listing), durable before the call returns;
@@ -77,7 +82,36 @@ struct batch {
 	struct bucket buckets[BUCKETS];
 	size_t width; /* person ids per bucket */
 	const struct rights_batch_options *o;
+	/* Bits by person id, set once the persons are read: a row (known),
+	 * of the pension age at the month (of_age), of age or with a child
+	 * (judged: who can be paid anything); and, set as the chunks
+	 * are read, a line before the month (career). */
+	uint64_t *known, *of_age, *judged, *career;
+	int64_t age; /* the pension age in force at the month, in years */
+	uint32_t
+	    from; /* the family allowance's window starts here: before it, chunks are opened only for persons of age */
+	uint64_t chunks, chunks_opened, lines,
+	    lines_taken; /* chunks before the month, of them opened; their lines, of them taken */
 };
+
+static inline bool bit(const uint64_t *v, int64_t i)
+{
+	return v[(uint64_t)i >> 6] >> ((uint64_t)i & 63) & 1;
+}
+
+static inline void bit_set(uint64_t *v, int64_t i)
+{
+	v[(uint64_t)i >> 6] |= (uint64_t)1 << ((uint64_t)i & 63);
+}
+
+/* Whether p is of the pension age on at (the 1st of the month paid), and
+ * the date they reach it (YYYYMMDD). The judge and the choice of chunks
+ * agree through this one test. */
+static bool person_of_age(const struct batch *b, const struct batch_person *p, uint32_t at, uint32_t *reached)
+{
+	*reached = p->birth_date + (uint32_t)b->age * 10000;
+	return p->birth_date && p->birth_date <= at && *reached <= at;
+}
 
 #define BATCH_ID_MAX ((int64_t)UINT32_MAX) /* ids beyond: AMANA_ERR_LIMIT (arrays by id) */
 
@@ -129,12 +163,7 @@ struct placer {
 	struct batch *b;
 	bool persons; /* opening persons, not chunks */
 	struct bucket_block *cur[BUCKETS];
-};
-
-/* A chunk being opened by a placing thread. */
-struct placing {
-	struct placer *pl;
-	uint32_t period;
+	struct line_pay pay[STORE_CHUNK_LINES]; /* the chunk being placed */
 };
 
 static void bucket_push(struct bucket *bk, struct bucket_block *blk)
@@ -146,17 +175,10 @@ static void bucket_push(struct bucket *bk, struct bucket_block *blk)
 	__atomic_fetch_add(&bk->lines, blk->n, __ATOMIC_RELAXED);
 }
 
-static enum amana_err place_line(void *vctx, const struct line_rec *l)
+/* A line of person id (checked by the reading thread) into its bucket. */
+static enum amana_err place_line(struct placer *pl, uint32_t period, const struct line_pay *l)
 {
-	const struct placing *pg = vctx;
-	struct placer *pl = pg->pl;
 	struct batch *b = pl->b;
-	if (l->person_id == 0)
-		return AMANA_OK; /* occasional labour: nobody's career */
-	if (l->person_id > b->persons_max_id)
-		return AMANA_OK; /* registered since the persons were read (an import running): next month's */
-	if (l->person_id < 0 || !b->persons[l->person_id].known)
-		return AMANA_ERR_CORRUPT; /* a line of a person the scan should have seen */
 	if (l->real_salary < 0 || l->real_salary > ((int64_t)1 << 55) - 1 || l->days > 127)
 		return AMANA_ERR_CORRUPT;
 	size_t k = (size_t)l->person_id / b->width;
@@ -170,7 +192,7 @@ static enum amana_err place_line(void *vctx, const struct line_rec *l)
 	}
 	struct bucket_line *x = &blk->v[blk->n++];
 	x->person = (uint32_t)l->person_id;
-	x->period = pg->period;
+	x->period = period;
 	x->salary = l->real_salary;
 	x->days = l->days;
 	return AMANA_OK;
@@ -192,6 +214,7 @@ struct handoff_block {
 struct chunk_head {
 	int64_t declaration_id, chunk, line_count;
 	uint32_t period, persons_len, payload_len, pad;
+	uint64_t take[STORE_CHUNK_LINES / 64]; /* bit i: line i goes into a career (hand_chunk) */
 };
 
 struct handoff {
@@ -253,8 +276,11 @@ static enum amana_err place_block(struct placer *pl, const struct handoff_block 
 			.persons = { persons, h.persons_len },
 			.payload_sealed = { persons + h.persons_len, h.payload_len },
 		};
-		struct placing pg = { pl, h.period };
-		err = lines_of_chunk(pl->b->r, &c, place_line, &pg);
+		err = lines_chunk_pay(pl->b->r, &c, pl->pay);
+		for (int64_t i = 0; i < h.line_count && !err; i++)
+			if (bit(h.take, i))
+				err = place_line(pl, h.period, &pl->pay[i]);
+		crypto_wipe(pl->pay, (size_t)h.line_count * sizeof(pl->pay[0]));
 		at += record_size(h.persons_len, h.payload_len);
 	}
 	return err;
@@ -348,7 +374,9 @@ static enum amana_err hand_person(void *vctx, const struct store_person *p)
 		return AMANA_ERR_CORRUPT;
 	if (q->cur->len + need > HANDOFF_BYTES && (err = handoff_swap(q)))
 		return err;
-	struct chunk_head h = { p->id, 0, 0, 0, (uint32_t)p->reg_sealed.len, (uint32_t)p->identity_sealed.len, 0 };
+	struct chunk_head h = { .declaration_id = p->id,
+				.persons_len = (uint32_t)p->reg_sealed.len,
+				.payload_len = (uint32_t)p->identity_sealed.len };
 	uint8_t *at = q->cur->data + q->cur->len;
 	memcpy(at, &h, sizeof(h));
 	if (p->reg_sealed.len)
@@ -364,26 +392,56 @@ static enum amana_err hand_person(void *vctx, const struct store_person *p)
 	return AMANA_OK;
 }
 
+/* A chunk before the month: its clear list is read here (the career
+ * bits, the count of lines), and the lines a payment of the month stands
+ * on are marked to be taken: in the family allowance's window, those of
+ * persons with a child or of the pension age; before it, those of persons
+ * of age. The family allowance looks at the window only (its days and its
+ * average salary, core/rights.c), the pension and its refund at the whole
+ * career of persons of age, and nothing else is paid. A chunk with no
+ * line to take is not opened at all. */
 static enum amana_err hand_chunk(void *vctx, const struct store_chunk *c)
 {
 	struct handoff *q = vctx;
+	struct batch *b = q->b;
 	uint32_t period;
-	enum amana_err err = chunk_period(q->b, c, &period);
+	int64_t ids[STORE_CHUNK_LINES];
+	enum amana_err err = chunk_period(b, c, &period);
 	if (err || !period)
 		return err;
+	if ((err = lines_chunk_persons(c, ids)))
+		return err;
+	bool old = period < b->from, wanted = false;
+	struct chunk_head h = { .declaration_id = c->declaration_id,
+				.chunk = c->chunk,
+				.line_count = c->line_count,
+				.period = period,
+				.persons_len = (uint32_t)c->persons.len,
+				.payload_len = (uint32_t)c->payload_sealed.len };
+	b->chunks++;
+	for (int64_t i = 0; i < c->line_count; i++) {
+		int64_t id = ids[i];
+		if (id == 0 || id > b->persons_max_id)
+			continue; /* occasional labour: nobody's career; or registered since the persons were read */
+		if (id < 0 || !bit(b->known, id))
+			return AMANA_ERR_CORRUPT; /* a line of a person the scan should have seen */
+		bit_set(b->career, id);
+		b->lines++;
+		if (bit(old ? b->of_age : b->judged, id)) {
+			bit_set(h.take, i);
+			b->lines_taken++;
+			wanted = true;
+		}
+	}
+	if (!wanted)
+		return AMANA_OK;
+	b->chunks_opened++;
 	size_t need = record_size(c->persons.len, c->payload_sealed.len);
 	if (need > HANDOFF_BYTES || c->persons.len > UINT32_MAX || c->payload_sealed.len > UINT32_MAX ||
 	    c->payload_sealed.len == 0)
 		return AMANA_ERR_CORRUPT; /* a chunk is at most tens of kilobytes, and has lines */
 	if (q->cur->len + need > HANDOFF_BYTES && (err = handoff_swap(q)))
 		return err;
-	struct chunk_head h = { c->declaration_id,
-				c->chunk,
-				c->line_count,
-				period,
-				(uint32_t)c->persons.len,
-				(uint32_t)c->payload_sealed.len,
-				0 };
 	uint8_t *at = q->cur->data + q->cur->len;
 	memcpy(at, &h, sizeof(h));
 	if (c->persons.len)
@@ -454,7 +512,6 @@ struct judge_ctx {
 	struct batch *b;
 	struct bucket_out *outs;
 	size_t *next; /* shared, atomic */
-	int64_t age;
 	bool speaks; /* reports progress (one thread does) */
 	struct rights_batch_summary sum;
 	enum amana_err err;
@@ -483,13 +540,10 @@ static enum amana_err judge_person(struct judge_ctx *j, struct bucket_out *bo, F
 	const struct batch_person *p = &b->persons[id];
 	uint32_t at = b->period * 100 + 1;
 	struct rights_batch_summary *sum = &j->sum;
-	sum->persons_with_career++;
-	if (!p->birth_date)
-		sum->without_birth_date++;
 	/* Who can be paid neither (no child, and short of the pension age)
 	 * is not judged: the rules would refuse both, and the run pays only. */
-	uint32_t reached = p->birth_date + (uint32_t)j->age * 10000;
-	bool of_age = p->birth_date && p->birth_date <= at && reached <= at;
+	uint32_t reached;
+	bool of_age = person_of_age(b, p, at, &reached);
 	if (p->children == 0 && !of_age)
 		return AMANA_OK;
 	enum amana_err err = career_build(rules, lines, n, c);
@@ -617,10 +671,7 @@ static void *judge_main(void *arg)
  * write the rows bucket by bucket: in id order. */
 static enum amana_err judge(struct batch *b, struct rights_batch_summary *sum, int64_t **paid, size_t *npaid)
 {
-	int64_t age;
-	enum amana_err err = rules_param_at(&b->r->rules, "pension_age", b->period, &age);
-	if (err)
-		return err;
+	enum amana_err err = AMANA_OK;
 	struct bucket_out *outs = calloc(BUCKETS, sizeof(*outs));
 	if (!outs)
 		return AMANA_ERR_NOMEM;
@@ -630,7 +681,7 @@ static enum amana_err judge(struct batch *b, struct rights_batch_summary *sum, i
 	pthread_t th[JUDGE_THREADS_MAX];
 	bool started[JUDGE_THREADS_MAX] = { false };
 	for (size_t i = 0; i < t; i++)
-		js[i] = (struct judge_ctx){ .b = b, .outs = outs, .next = &next, .age = age, .speaks = i == 0 };
+		js[i] = (struct judge_ctx){ .b = b, .outs = outs, .next = &next, .speaks = i == 0 };
 	for (size_t i = 1; i < t; i++)
 		started[i] = pthread_create(&th[i], NULL, judge_main, &js[i]) == 0;
 	judge_main(&js[0]); /* takes what the others leave */
@@ -641,8 +692,6 @@ static enum amana_err judge(struct batch *b, struct rights_batch_summary *sum, i
 	for (size_t i = 0; i < t; i++) {
 		if (!err)
 			err = js[i].err;
-		sum->persons_with_career += js[i].sum.persons_with_career;
-		sum->without_birth_date += js[i].sum.without_birth_date;
 		sum->family_allowances += js[i].sum.family_allowances;
 		sum->family_allowance_total += js[i].sum.family_allowance_total;
 		sum->pensions += js[i].sum.pensions;
@@ -685,6 +734,10 @@ static void batch_free(struct batch *b)
 		free(b->persons);
 	}
 	free(b->decl_period);
+	free(b->known);
+	free(b->of_age);
+	free(b->judged);
+	free(b->career);
 	for (size_t k = 0; k < BUCKETS; k++) {
 		struct bucket_block *blk = b->buckets[k].blocks;
 		while (blk) {
@@ -696,13 +749,68 @@ static void batch_free(struct batch *b)
 	}
 }
 
+/* The bits by person, and the months opened for everyone, once the
+ * persons are read. */
+static enum amana_err mark_persons(struct batch *b)
+{
+	int64_t months;
+	enum amana_err err = rules_param_at(&b->r->rules, "pension_age", b->period, &b->age);
+	if (err || (err = rules_param_at(&b->r->rules, "family_allowance_window_months", b->period, &months)))
+		return err;
+	/* out of the range the rules take (they then refuse): every chunk is opened */
+	b->from = months >= 1 && months <= CAREER_MAX_MONTHS ? period_add(b->period, -(int)months) : 0;
+	size_t words = (b->persons_cap + 63) / 64;
+	if (!(b->known = calloc(words, sizeof(uint64_t))) || !(b->of_age = calloc(words, sizeof(uint64_t))) ||
+	    !(b->judged = calloc(words, sizeof(uint64_t))) || !(b->career = calloc(words, sizeof(uint64_t))))
+		return AMANA_ERR_NOMEM;
+	uint32_t at = b->period * 100 + 1, reached;
+	for (size_t id = 1; id < b->persons_cap; id++) {
+		const struct batch_person *p = &b->persons[id];
+		if (p->known)
+			bit_set(b->known, (int64_t)id);
+		bool of_age = p->known && person_of_age(b, p, at, &reached);
+		if (of_age)
+			bit_set(b->of_age, (int64_t)id);
+		if (of_age || (p->known && p->children))
+			bit_set(b->judged, (int64_t)id); /* as judge_person chooses */
+	}
+	return AMANA_OK;
+}
+
+/* The declarations' periods, read on a connection and thread of their own
+ * while the persons are read (that scan leaves a core to spare). */
+struct decl_scan {
+	struct batch *b;
+	struct store *store;
+	enum amana_err err;
+};
+
+static void *decl_main(void *arg)
+{
+	struct decl_scan *d = arg;
+	d->err = store_declaration_periods_each(d->store, take_declaration, d->b);
+	return NULL;
+}
+
 static enum amana_err run(struct batch *b, struct rights_batch_summary *sum, int64_t **paid, size_t *npaid)
 {
 	struct registry *r = b->r;
 	const struct rights_batch_options *o = b->o;
+	struct decl_scan ds = { b, NULL, AMANA_OK };
+	pthread_t th;
+	bool apart =
+	    registry_scan_connection(r, &ds.store) == AMANA_OK && pthread_create(&th, NULL, decl_main, &ds) == 0;
 	enum amana_err err = open_all(b, true);
-	if (!err)
+	if (apart) {
+		pthread_join(th, NULL);
+		if (!err)
+			err = ds.err;
+	} else if (!err) { /* no second connection or thread: one after the other */
 		err = store_declaration_periods_each(r->store, take_declaration, b);
+	}
+	store_close(ds.store);
+	if (!err)
+		err = mark_persons(b);
 	if (err)
 		return err;
 	sum->persons = b->persons_count;
@@ -711,8 +819,15 @@ static enum amana_err run(struct batch *b, struct rights_batch_summary *sum, int
 		o->progress(o->ctx, RIGHTS_BATCH_LINES, 0, 0);
 	if ((err = open_all(b, false)))
 		return err;
-	for (size_t k = 0; k < BUCKETS; k++)
-		sum->lines += b->buckets[k].lines;
+	sum->lines = b->lines;
+	sum->chunks = b->chunks;
+	sum->chunks_opened = b->chunks_opened;
+	sum->lines_taken = b->lines_taken;
+	for (size_t id = 1; id < b->persons_cap; id++)
+		if (bit(b->career, (int64_t)id)) {
+			sum->persons_with_career++;
+			sum->without_birth_date += b->persons[id].birth_date == 0;
+		}
 	fprintf(o->out, "registration,benefit,rule,amount_centimes\n");
 	return judge(b, sum, paid, npaid);
 }

@@ -199,6 +199,9 @@ enum amana_err employer_load(struct registry *r, int64_t id, struct employer_vie
 /* Another connection to r's store, for another thread: on a database server
  * only (AMANA_ERR_NOTFOUND for SQLite, where a lookup costs no round trip). */
 enum amana_err registry_store_connection(struct registry *r, struct store **out) AMANA_MUST_CHECK;
+/* Another connection to r's store on either backend, for a long scan on
+ * another thread (the payment run's). */
+enum amana_err registry_scan_connection(struct registry *r, struct store **out) AMANA_MUST_CHECK;
 
 /* The affiliation number of an employer row. */
 enum amana_err employer_affiliation(struct registry *r, int64_t employer_id, uint32_t *aff) AMANA_MUST_CHECK;

@@ -46,16 +46,6 @@ static uint64_t get_var(struct cursor *c)
 	return 0;
 }
 
-static unsigned get_byte(struct cursor *c)
-{
-	if (c->n == 0) {
-		c->bad = true;
-		return 0;
-	}
-	c->n--;
-	return *c->p++;
-}
-
 void chunk_writer_start(struct chunk_writer *w, struct registry *r, int64_t employer_id, int64_t declaration_id)
 {
 	w->r = r;
@@ -141,40 +131,110 @@ struct each_ctx {
 	int64_t only_person; /* lines_of_person: others are skipped (0: every line) */
 };
 
+/* Open a chunk's payload into plain (CHUNK_PLAIN_MAX bytes). */
+static enum amana_err open_payload(struct registry *r, const struct store_chunk *c, uint8_t *plain, size_t *plen)
+{
+	struct crypto_ad ad = { "declaration_lines", "payload", c->declaration_id, c->chunk };
+	if (c->line_count <= 0 || c->line_count > STORE_CHUNK_LINES)
+		return AMANA_ERR_CORRUPT;
+	enum amana_err err =
+	    crypto_open(r->keys, &ad, c->payload_sealed.data, c->payload_sealed.len, plain, CHUNK_PLAIN_MAX, plen);
+	return err == AMANA_ERR_LIMIT ? AMANA_ERR_CORRUPT : err;
+}
+
+/* A varint at p, with at least 10 bytes readable there: no bound checks.
+ * Decodes as get_var does. */
+static inline uint64_t var_at(const uint8_t **p, bool *bad)
+{
+	const uint8_t *q = *p;
+	uint64_t v = 0;
+	for (unsigned shift = 0; shift < 64; shift += 7) {
+		uint8_t b = *q++;
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			*p = q;
+			return v;
+		}
+	}
+	*bad = true;
+	*p = q;
+	return 0;
+}
+
+static inline int64_t var_i64(const uint8_t **p, bool *bad)
+{
+	uint64_t v = var_at(p, bad);
+	if (v > INT64_MAX)
+		*bad = true;
+	return (int64_t)v;
+}
+
+#define VAR_MAX 10
+
+/* The next line of an opened chunk: its packed fields from pc, its person
+ * from the clear list. False if either is corrupt. A line is decoded
+ * without a bound check per byte (it is at most LINE_PACKED_MAX bytes,
+ * the varints it may read at most 85): near the end of a buffer, from a
+ * zero-padded copy, where reading past the end shows as more used than
+ * there was. */
+static bool next_line(struct cursor *pc, struct cursor *ids, struct line_rec *l)
+{
+	uint8_t tail[LINE_PACKED_MAX], id_tail[VAR_MAX];
+	const uint8_t *p = pc->p, *q = ids->p;
+	if (pc->n < LINE_PACKED_MAX) {
+		memset(tail, 0, sizeof(tail));
+		memcpy(tail, pc->p, pc->n);
+		p = tail;
+	}
+	if (ids->n < VAR_MAX) {
+		memset(id_tail, 0, sizeof(id_tail));
+		memcpy(id_tail, ids->p, ids->n);
+		q = id_tail;
+	}
+	const uint8_t *p0 = p, *q0 = q;
+	bool bad = pc->bad || ids->bad;
+	l->line_no = (uint32_t)var_at(&p, &bad);
+	l->kind = (enum line_kind) * p++;
+	l->leaves = *p++ & 1;
+	uint64_t reg = var_at(&p, &bad);
+	l->registration = (uint32_t)reg;
+	l->situation = *p++;
+	l->days = *p++;
+	l->children = *p++;
+	l->real_salary = var_i64(&p, &bad);
+	l->capped_salary = var_i64(&p, &bad);
+	l->af_to_pay = var_i64(&p, &bad);
+	l->af_to_deduct = var_i64(&p, &bad);
+	l->af_net = var_i64(&p, &bad);
+	l->af_give_back = var_i64(&p, &bad);
+	uint64_t pid = var_at(&q, &bad);
+	l->person_id = (int64_t)pid;
+	size_t used = (size_t)(p - p0), id_used = (size_t)(q - q0);
+	if (p0 == tail)
+		crypto_wipe(tail, sizeof(tail));
+	if (bad || used > pc->n || id_used > ids->n) {
+		pc->bad = true;
+		return false;
+	}
+	pc->p += used;
+	pc->n -= used;
+	ids->p += id_used;
+	ids->n -= id_used;
+	return reg <= UINT32_MAX && pid <= INT64_MAX;
+}
+
 static enum amana_err open_chunk(void *vctx, const struct store_chunk *c)
 {
 	struct each_ctx *e = vctx;
-	struct crypto_ad ad = { "declaration_lines", "payload", c->declaration_id, c->chunk };
 	size_t plen;
-	if (c->line_count <= 0 || c->line_count > STORE_CHUNK_LINES)
-		return AMANA_ERR_CORRUPT;
-	enum amana_err err = crypto_open(e->r->keys, &ad, c->payload_sealed.data, c->payload_sealed.len, e->plain,
-					 CHUNK_PLAIN_MAX, &plen);
+	enum amana_err err = open_payload(e->r, c, e->plain, &plen);
 	if (err)
-		return err == AMANA_ERR_LIMIT ? AMANA_ERR_CORRUPT : err;
+		return err;
 	struct cursor pc = { e->plain, plen, false };
 	struct cursor ids = { c->persons.data, c->persons.len, false };
 	for (int64_t i = 0; i < c->line_count && !err; i++) {
 		struct line_rec l;
-		l.line_no = (uint32_t)get_var(&pc);
-		l.kind = (enum line_kind)get_byte(&pc);
-		l.leaves = get_byte(&pc) & 1;
-		uint64_t reg = get_var(&pc);
-		l.registration = (uint32_t)reg;
-		l.situation = get_byte(&pc);
-		l.days = get_byte(&pc);
-		l.children = get_byte(&pc);
-		int64_t *f[] = { &l.real_salary,  &l.capped_salary, &l.af_to_pay,
-				 &l.af_to_deduct, &l.af_net,        &l.af_give_back };
-		for (size_t k = 0; k < sizeof(f) / sizeof(f[0]); k++) {
-			uint64_t v = get_var(&pc);
-			if (v > INT64_MAX)
-				pc.bad = true;
-			*f[k] = (int64_t)v;
-		}
-		uint64_t pid = get_var(&ids);
-		l.person_id = (int64_t)pid;
-		if (pc.bad || ids.bad || reg > UINT32_MAX || pid > INT64_MAX)
+		if (!next_line(&pc, &ids, &l))
 			err = AMANA_ERR_CORRUPT;
 		else if (e->only_person && l.person_id != e->only_person)
 			err = AMANA_OK;
@@ -196,6 +256,20 @@ enum amana_err lines_each(struct registry *r, int64_t employer_id, int64_t decla
 	return store_chunks_of(r->store, employer_id, declaration_id, open_chunk, &e);
 }
 
+enum amana_err lines_chunk_persons(const struct store_chunk *c, int64_t *ids)
+{
+	struct cursor pc = { c->persons.data, c->persons.len, false };
+	if (c->line_count <= 0 || c->line_count > STORE_CHUNK_LINES)
+		return AMANA_ERR_CORRUPT;
+	for (int64_t i = 0; i < c->line_count; i++) {
+		uint64_t v = get_var(&pc);
+		if (v > INT64_MAX)
+			pc.bad = true;
+		ids[i] = (int64_t)v;
+	}
+	return pc.bad || pc.n != 0 ? AMANA_ERR_CORRUPT : AMANA_OK;
+}
+
 /* Whether a chunk's clear list of persons names person_id. */
 static bool chunk_names(const struct store_chunk *c, int64_t person_id)
 {
@@ -206,11 +280,26 @@ static bool chunk_names(const struct store_chunk *c, int64_t person_id)
 	return false;
 }
 
-enum amana_err lines_of_chunk(struct registry *r, const struct store_chunk *c, line_fn fn, void *ctx)
+enum amana_err lines_chunk_pay(struct registry *r, const struct store_chunk *c, struct line_pay *out)
 {
 	uint8_t plain[CHUNK_PLAIN_MAX];
-	struct each_ctx e = { r, fn, NULL, ctx, plain, 0 };
-	return open_chunk(&e, c);
+	size_t plen;
+	enum amana_err err = open_payload(r, c, plain, &plen);
+	if (err)
+		return err;
+	struct cursor pc = { plain, plen, false };
+	struct cursor ids = { c->persons.data, c->persons.len, false };
+	struct line_rec l; /* one for the chunk, wiped once */
+	for (int64_t i = 0; i < c->line_count && !err; i++) {
+		if (!next_line(&pc, &ids, &l))
+			err = AMANA_ERR_CORRUPT;
+		out[i] = (struct line_pay){ l.person_id, l.real_salary, l.days };
+	}
+	if (!err && (pc.n != 0 || ids.n != 0))
+		err = AMANA_ERR_CORRUPT;
+	crypto_wipe(&l, sizeof(l));
+	crypto_wipe(plain, plen);
+	return err;
 }
 
 static enum amana_err open_chunk_of_person(void *vctx, const struct store_chunk *c)

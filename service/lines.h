@@ -63,8 +63,20 @@ enum amana_err lines_each(struct registry *r, int64_t employer_id, int64_t decla
 typedef enum amana_err (*decl_line_fn)(void *ctx, int64_t declaration_id, const struct line_rec *l);
 enum amana_err lines_each_many(struct registry *r, const struct store_decl_key *declarations, size_t n, decl_line_fn fn,
 			       void *ctx) AMANA_MUST_CHECK;
-/* The lines of one chunk a caller read itself (a scan of the whole store). */
-enum amana_err lines_of_chunk(struct registry *r, const struct store_chunk *c, line_fn fn, void *ctx) AMANA_MUST_CHECK;
+/* A line as the payment run takes it. */
+struct line_pay {
+	int64_t person_id; /* 0 for occasional labour */
+	int64_t real_salary;
+	unsigned days;
+};
+/* The lines of one chunk a caller read itself (a scan of the whole store),
+ * into out[0 .. line_count) (STORE_CHUNK_LINES of room): salaries in clear,
+ * which the caller wipes. */
+enum amana_err lines_chunk_pay(struct registry *r, const struct store_chunk *c, struct line_pay *out) AMANA_MUST_CHECK;
+/* The person ids of a chunk's clear list, in line order (0: occasional
+ * labour), without opening it: ids[] must hold STORE_CHUNK_LINES. Fails
+ * AMANA_ERR_CORRUPT unless the list holds exactly line_count ids. */
+enum amana_err lines_chunk_persons(const struct store_chunk *c, int64_t *ids) AMANA_MUST_CHECK;
 /* The lines of one person in a declaration: only the chunks whose clear
  * list names them are opened. */
 enum amana_err lines_of_person(struct registry *r, int64_t employer_id, int64_t declaration_id, int64_t person_id,

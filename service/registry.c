@@ -231,6 +231,14 @@ enum amana_err registry_store_connection(struct registry *r, struct store **out)
 	return store_open(location, 0, out);
 }
 
+enum amana_err registry_scan_connection(struct registry *r, struct store **out)
+{
+	char location[PATH_MAX];
+	*out = NULL;
+	enum amana_err err = store_location(r->dir, location, sizeof(location));
+	return err ? err : store_open(location, 0, out);
+}
+
 enum amana_err registry_init(const char *dir, const char *key_path, const char *rules_text, size_t rules_len,
 			     const char *store_uri, const char *app_store_uri, char *why, size_t why_cap)
 {

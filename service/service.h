@@ -464,6 +464,11 @@ struct rights_batch_options {
 };
 struct rights_batch_summary {
 	uint64_t persons, persons_with_career, lines, without_birth_date;
+	/* Chunks of lines before the month, and how many of them were opened:
+	 * one before the family allowance's window is opened only if it
+	 * names a person of the pension age (no other payment looks there). */
+	uint64_t chunks, chunks_opened;
+	uint64_t lines_taken; /* of lines, those judged: the window's, and older ones of persons of age */
 	uint64_t family_allowances, pensions, pension_refunds;
 	int64_t family_allowance_total, pension_total, pension_refund_total; /* centimes */
 };

@@ -194,6 +194,10 @@ static void test_batch_equals_sum_of_persons(void **state)
 	int64_t pe_total = json_int(s, "pension_total") + json_int(s, "pension_refund_total");
 	assert_int_equal(json_int(s, "persons"), c->persons);
 	assert_true(fa_n > 0);
+	/* the lines judged are some of the lines, from some of the chunks */
+	assert_true(json_int(s, "lines_taken") > 0 && json_int(s, "lines_taken") <= json_int(s, "lines"));
+	assert_true(json_int(s, "chunks_opened") > 0 && json_int(s, "chunks_opened") <= json_int(s, "chunks"));
+	assert_true(json_int(s, "persons_with_career") > 0 && json_int(s, "persons_with_career") <= c->persons);
 	run_result_free(&r);
 	size_t len;
 	char *csv = read_file(out, &len);
