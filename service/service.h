@@ -455,12 +455,21 @@ enum rights_batch_phase {
 	RIGHTS_BATCH_LINES, /* reading and opening the declarations' lines */
 	RIGHTS_BATCH_RIGHTS, /* done of total buckets of persons judged */
 };
+/* The read-ahead between the thread reading the store and the threads
+ * opening what it read: blocks going round, bytes each. */
+#define RIGHTS_BATCH_BLOCKS 8
+#define RIGHTS_BATCH_BLOCKS_MAX 64
+#define RIGHTS_BATCH_BLOCK_BYTES (1u << 20)
+#define RIGHTS_BATCH_BLOCK_BYTES_MIN (32u << 10) /* the largest chunk of lines fits */
+#define RIGHTS_BATCH_BLOCK_BYTES_MAX (64u << 20)
 struct rights_batch_options {
 	uint32_t period; /* YYYYMM */
 	FILE *out;
 	const char *purpose; /* NULL: "payment run YYYY-MM" */
 	void (*progress)(void *ctx, enum rights_batch_phase phase, uint64_t done, uint64_t total);
 	void *ctx;
+	unsigned blocks; /* 0: RIGHTS_BATCH_BLOCKS, else 2 .. RIGHTS_BATCH_BLOCKS_MAX */
+	size_t block_bytes; /* 0: RIGHTS_BATCH_BLOCK_BYTES, else within the MIN and MAX above */
 };
 struct rights_batch_summary {
 	uint64_t persons, persons_with_career, lines, without_birth_date;

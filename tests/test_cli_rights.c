@@ -269,6 +269,24 @@ static void test_batch_equals_sum_of_persons(void **state)
 	assert_int_equal(sum_fa, fa_total);
 	assert_int_equal(n_pe, pe_n);
 	assert_int_equal(sum_pe, pe_total);
+
+	/* the smallest read-ahead (2 blocks of 32 KiB: every block handed over
+	 * while the other is out, the reading thread placing some itself) gives
+	 * the same file */
+	char small[4300];
+	snprintf(small, sizeof(small), "%s/pay-small-%s.csv", c->g.dir, PAID);
+	run_on(&r, &c->g, "rights", "batch", PAID, "-o", small, "--blocks", "2", "--block-kib", "32", NULL);
+	assert_exit(&r, 0, "rights batch --blocks 2");
+	run_result_free(&r);
+	size_t small_len;
+	char *small_csv = read_file(small, &small_len);
+	assert_non_null(small_csv);
+	assert_int_equal(small_len, len);
+	assert_memory_equal(small_csv, csv, len);
+	free(small_csv);
+	run_on(&r, &c->g, "rights", "batch", PAID, "-o", small, "--blocks", "1", NULL);
+	assert_int_equal(r.status, 2);
+	run_result_free(&r);
 	free(csv);
 
 	/* never overwritten; a bad period is a usage error */
