@@ -80,6 +80,7 @@ struct batch {
 	int64_t persons_max_id; /* the largest id the persons scan saw */
 	uint32_t *decl_period; /* by declaration id; 0: none, or not before the month */
 	size_t decl_cap;
+	int64_t decl_max_id; /* the largest declaration id seen */
 	struct bucket buckets[BUCKETS];
 	size_t width; /* person ids per bucket */
 	const struct rights_batch_options *o;
@@ -154,6 +155,8 @@ static enum amana_err take_declaration(void *vctx, int64_t id, int64_t employer_
 		return err;
 	if (period < b->period)
 		b->decl_period[id] = period;
+	if (id > b->decl_max_id)
+		b->decl_max_id = id;
 	return AMANA_OK;
 }
 
@@ -241,6 +244,8 @@ struct handoff {
 	struct placer *self; /* the reading thread's own placing, when every block is out (NULL: it waits) */
 	bool closed; /* the reading is over */
 	enum amana_err err; /* a placing thread's, which stops the reading */
+	/* what the reading thread saw of the chunks (hand_chunk) */
+	uint64_t chunks, chunks_opened, lines, lines_taken;
 };
 
 static size_t record_size(size_t persons, size_t payload)
@@ -465,7 +470,7 @@ static enum amana_err hand_chunk(void *vctx, const struct store_chunk *c)
 				.period = period,
 				.persons_len = (uint32_t)c->persons.len,
 				.payload_len = (uint32_t)c->payload_sealed.len };
-	b->chunks++;
+	q->chunks++;
 	for (int64_t i = 0; i < c->line_count; i++) {
 		int64_t id = ids[i];
 		if (id == 0 || id > b->persons_max_id)
@@ -474,17 +479,20 @@ static enum amana_err hand_chunk(void *vctx, const struct store_chunk *c)
 		uint64_t m = id_bit(id);
 		if (id < 0 || !(pb->known & m))
 			return AMANA_ERR_CORRUPT; /* a line of a person the scan should have seen */
-		pb->career |= m;
-		b->lines++;
+		/* the chunks may be read on two threads at once: the bit is
+		 * set atomically, once (a person's lines come month after month) */
+		if (!(__atomic_load_n(&pb->career, __ATOMIC_RELAXED) & m))
+			__atomic_fetch_or(&pb->career, m, __ATOMIC_RELAXED);
+		q->lines++;
 		if ((old ? pb->of_age : pb->judged) & m) {
 			bit_set(h.take, i);
-			b->lines_taken++;
+			q->lines_taken++;
 			wanted = true;
 		}
 	}
 	if (!wanted)
 		return AMANA_OK;
-	b->chunks_opened++;
+	q->chunks_opened++;
 	size_t need = record_size(c->persons.len, c->payload_sealed.len);
 	if (need > q->cap || c->persons.len > UINT32_MAX || c->payload_sealed.len > UINT32_MAX ||
 	    c->payload_sealed.len == 0)
@@ -500,61 +508,131 @@ static enum amana_err hand_chunk(void *vctx, const struct store_chunk *c)
 	return AMANA_OK;
 }
 
-/* The persons (persons true) or the chunks, read here, opened (and placed)
- * on the placing threads. */
-static enum amana_err open_all(struct batch *b, bool persons)
+/* A reading: one thread reading the store (persons, or the chunks of the
+ * declarations [from, to)) and handing blocks to its placing threads. */
+struct reading {
+	struct handoff q;
+	struct store *store;
+	int64_t from, to;
+	struct handoff_block *blocks;
+	uint8_t *data;
+	pthread_t th[PLACERS_MAX];
+	size_t placers;
+	bool ready; /* the handoff's lock and condition exist */
+	enum amana_err err;
+};
+
+static enum amana_err reading_start(struct reading *rd, struct batch *b, bool persons, size_t placers)
 {
 	const struct rights_batch_options *o = b->o;
-	struct handoff q = { .b = b,
-			     .persons = persons,
-			     .nblocks = o->blocks ? o->blocks : RIGHTS_BATCH_BLOCKS,
-			     .cap = o->block_bytes ? o->block_bytes : RIGHTS_BATCH_BLOCK_BYTES };
-	struct handoff_block *blocks = calloc(q.nblocks, sizeof(*blocks));
-	uint8_t *data = malloc(q.nblocks * q.cap);
-	if (!blocks || !data) {
-		free(blocks);
-		free(data);
+	struct handoff *q = &rd->q;
+	q->b = b;
+	q->persons = persons;
+	q->nblocks = o->blocks ? o->blocks : RIGHTS_BATCH_BLOCKS;
+	q->cap = o->block_bytes ? o->block_bytes : RIGHTS_BATCH_BLOCK_BYTES;
+	rd->blocks = calloc(q->nblocks, sizeof(*rd->blocks));
+	rd->data = malloc(q->nblocks * q->cap);
+	if (!rd->blocks || !rd->data)
 		return AMANA_ERR_NOMEM;
-	}
-	pthread_mutex_init(&q.m, NULL);
-	pthread_cond_init(&q.cv, NULL);
-	for (size_t i = 0; i < q.nblocks; i++) {
-		blocks[i].data = data + i * q.cap;
+	pthread_mutex_init(&q->m, NULL);
+	pthread_cond_init(&q->cv, NULL);
+	rd->ready = true;
+	for (size_t i = 0; i < q->nblocks; i++) {
+		rd->blocks[i].data = rd->data + i * q->cap;
 		if (i)
-			q.spare[q.nspare++] = &blocks[i];
+			q->spare[q->nspare++] = &rd->blocks[i];
 	}
-	q.cur = &blocks[0];
-	if ((q.self = calloc(1, sizeof(*q.self)))) { /* else the reading thread waits for blocks */
-		q.self->b = b;
-		q.self->persons = persons;
+	q->cur = &rd->blocks[0];
+	if ((q->self = calloc(1, sizeof(*q->self)))) { /* else the reading thread waits for blocks */
+		q->self->b = b;
+		q->self->persons = persons;
 	}
+	while (rd->placers < placers && pthread_create(&rd->th[rd->placers], NULL, placer_main, q) == 0)
+		rd->placers++;
+	return rd->placers ? AMANA_OK : AMANA_ERR_NOMEM; /* no thread to be had: the run fails */
+}
+
+/* Read, hand the last block over, and wait for the placing threads. */
+static void reading_run(struct reading *rd)
+{
+	struct handoff *q = &rd->q;
+	enum amana_err err = q->persons ? store_persons_each(rd->store, hand_person, q)
+					: store_chunks_each_between(rd->store, true, rd->from, rd->to, hand_chunk, q);
+	if (!err)
+		err = handoff_swap(q); /* the last block */
+	pthread_mutex_lock(&q->m);
+	q->closed = true;
+	pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&q->m);
+	for (size_t i = 0; i < rd->placers; i++)
+		pthread_join(rd->th[i], NULL);
+	rd->placers = 0;
+	rd->err = err ? err : q->err;
+}
+
+static void *reading_main(void *arg)
+{
+	reading_run(arg);
+	return NULL;
+}
+
+/* After reading_run, or after a reading_start that failed (its placing
+ * threads, if any, are told to stop). */
+static void reading_free(struct reading *rd)
+{
+	if (rd->placers) {
+		pthread_mutex_lock(&rd->q.m);
+		rd->q.closed = true;
+		pthread_cond_broadcast(&rd->q.cv);
+		pthread_mutex_unlock(&rd->q.m);
+		for (size_t i = 0; i < rd->placers; i++)
+			pthread_join(rd->th[i], NULL);
+	}
+	placer_free(rd->q.self);
+	if (rd->ready) {
+		pthread_cond_destroy(&rd->q.cv);
+		pthread_mutex_destroy(&rd->q.m);
+	}
+	free(rd->blocks);
+	free(rd->data);
+}
+
+/* The persons (persons true) or the chunks, read and opened (and placed)
+ * on the placing threads. The chunks are read in two halves of the
+ * declarations' ids at once, on two connections, where there are two
+ * cores or more: the store's reading is the one part that is not spread
+ * over the cores otherwise, and it bounded the run. */
+static enum amana_err open_all(struct batch *b, bool persons)
+{
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t want = cores < 1 ? 1 : cores > PLACERS_MAX ? PLACERS_MAX : (size_t)cores, n = 0;
-	pthread_t th[PLACERS_MAX];
-	while (n < want && pthread_create(&th[n], NULL, placer_main, &q) == 0)
-		n++;
-	enum amana_err err;
-	if (n) {
-		err = persons ? store_persons_each(b->r->store, hand_person, &q)
-			      : store_chunks_each(b->r->store, true, hand_chunk, &q);
+	size_t want = cores < 1 ? 1 : cores > PLACERS_MAX ? PLACERS_MAX : (size_t)cores;
+	struct reading rd[2] = { { .store = b->r->store, .from = INT64_MIN, .to = INT64_MAX },
+				 { .from = INT64_MAX, .to = INT64_MAX } };
+	bool halves =
+	    !persons && want >= 2 && b->decl_max_id >= 2 && registry_scan_connection(b->r, &rd[1].store) == AMANA_OK;
+	if (halves)
+		rd[0].to = rd[1].from = b->decl_max_id / 2 + 1;
+	size_t per = halves ? want / 2 : want;
+	enum amana_err err = reading_start(&rd[0], b, persons, per);
+	pthread_t other;
+	if (!err && halves &&
+	    ((err = reading_start(&rd[1], b, persons, per)) ||
+	     (err = pthread_create(&other, NULL, reading_main, &rd[1]) ? AMANA_ERR_NOMEM : AMANA_OK)))
+		halves = false;
+	if (!err)
+		reading_run(&rd[0]);
+	if (halves)
+		pthread_join(other, NULL);
+	for (size_t i = 0; i < 2; i++) {
 		if (!err)
-			err = handoff_swap(&q); /* the last block */
-		pthread_mutex_lock(&q.m);
-		q.closed = true;
-		pthread_cond_broadcast(&q.cv);
-		pthread_mutex_unlock(&q.m);
-		for (size_t i = 0; i < n; i++)
-			pthread_join(th[i], NULL);
-		if (!err)
-			err = q.err;
-	} else {
-		err = AMANA_ERR_NOMEM; /* no thread to be had: the run fails, nothing is written */
+			err = rd[i].err;
+		b->chunks += rd[i].q.chunks;
+		b->chunks_opened += rd[i].q.chunks_opened;
+		b->lines += rd[i].q.lines;
+		b->lines_taken += rd[i].q.lines_taken;
+		reading_free(&rd[i]);
 	}
-	placer_free(q.self);
-	pthread_cond_destroy(&q.cv);
-	pthread_mutex_destroy(&q.m);
-	free(blocks);
-	free(data);
+	store_close(rd[1].store);
 	return err;
 }
 

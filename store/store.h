@@ -207,7 +207,8 @@ struct store_ops {
 	enum amana_err (*persons_each)(struct store *s, store_person_fn fn, void *ctx);
 	enum amana_err (*declarations_each)(struct store *s, store_declaration_fn fn, void *ctx);
 	enum amana_err (*declaration_periods_each)(struct store *s, store_period_fn fn, void *ctx);
-	enum amana_err (*chunks_each)(struct store *s, bool with_payload, store_chunk_fn fn, void *ctx);
+	enum amana_err (*chunks_each)(struct store *s, bool with_payload, int64_t from, int64_t to, store_chunk_fn fn,
+				      void *ctx);
 
 	enum amana_err (*account_insert)(struct store *s, const struct store_account *a);
 	enum amana_err (*accounts_by_login)(struct store *s, int64_t bidx, store_account_fn fn, void *ctx);
@@ -489,7 +490,14 @@ AMANA_MUST_CHECK static inline enum amana_err store_declaration_periods_each(str
 AMANA_MUST_CHECK static inline enum amana_err store_chunks_each(struct store *s, bool with_payload, store_chunk_fn fn,
 								void *ctx)
 {
-	return STORE_CALL(chunks_each, with_payload, fn, ctx);
+	return STORE_CALL(chunks_each, with_payload, INT64_MIN, INT64_MAX, fn, ctx);
+}
+/* The same, for the declarations with from <= id < to only: a scan split
+ * between connections, each reading its part. */
+AMANA_MUST_CHECK static inline enum amana_err
+store_chunks_each_between(struct store *s, bool with_payload, int64_t from, int64_t to, store_chunk_fn fn, void *ctx)
+{
+	return STORE_CALL(chunks_each, with_payload, from, to, fn, ctx);
 }
 
 /* Accounts and sessions (amanad). A new account's state is all zero; an id

@@ -382,16 +382,16 @@ static const struct {
 			   "  x.payload_sealed FROM declaration_lines x"
 			   "  WHERE x.employer_id = d.employer_id AND x.declaration_id = d.id"
 			   "  AND (d.id > $1 OR x.chunk > $2) ORDER BY x.chunk) l"
-			   " WHERE d.id >= $1 ORDER BY d.id, l.chunk LIMIT " STR(SCAN_PAGE_PAYLOAD),
-			   2, false, true },
+			   " WHERE d.id >= $1 AND d.id < $3 ORDER BY d.id, l.chunk LIMIT " STR(SCAN_PAGE_PAYLOAD),
+			   3, false, true },
 	[P_LINES_PERSONS_PAGE] = { "SELECT l.employer_id, l.declaration_id, l.chunk, l.line_count, l.persons"
 				   " FROM declarations d CROSS JOIN LATERAL ("
 				   "  SELECT x.employer_id, x.declaration_id, x.chunk, x.line_count, x.persons"
 				   "  FROM declaration_lines x"
 				   "  WHERE x.employer_id = d.employer_id AND x.declaration_id = d.id"
 				   "  AND (d.id > $1 OR x.chunk > $2) ORDER BY x.chunk) l"
-				   " WHERE d.id >= $1 ORDER BY d.id, l.chunk LIMIT " STR(SCAN_PAGE),
-				   2, false, true },
+				   " WHERE d.id >= $1 AND d.id < $3 ORDER BY d.id, l.chunk LIMIT " STR(SCAN_PAGE),
+				   3, false, true },
 };
 
 /* Writes inside a transaction that nothing reads back at once wait here
@@ -2031,15 +2031,19 @@ static enum amana_err pg_declaration_periods_each(struct store *s, store_period_
 	}
 }
 
-static enum amana_err pg_chunks_each(struct store *s, bool with_payload, store_chunk_fn fn, void *ctx)
+static enum amana_err pg_chunks_each(struct store *s, bool with_payload, int64_t from, int64_t to, store_chunk_fn fn,
+				     void *ctx)
 {
 	enum pq_id id = with_payload ? P_LINES_PAGE : P_LINES_PERSONS_PAGE;
 	int page = with_payload ? SCAN_PAGE_PAYLOAD : SCAN_PAGE;
-	int64_t last_decl = INT64_MIN, last_chunk = INT64_MIN;
+	int64_t last_decl = from, last_chunk = INT64_MIN; /* every chunk of declaration from, then after */
+	if (from >= to)
+		return AMANA_OK;
 	for (;;) {
 		struct params p = { .n = 0 };
 		p_i64(&p, last_decl);
 		p_i64(&p, last_chunk);
+		p_i64(&p, to);
 		PGresult *r;
 		enum amana_err err = run(s, id, &p, &r);
 		if (err)

@@ -241,12 +241,12 @@ static const char *const sql[Q_COUNT] = {
 	/* The rowid is declaration_id * 65536 + chunk: its order is
 	 * (declaration, chunk). */
 	[Q_LINES_EACH] = "SELECT employer_id, declaration_id, chunk, line_count, persons, payload_sealed"
-			 " FROM declaration_lines ORDER BY id",
+			 " FROM declaration_lines WHERE id >= ?1 AND id < ?2 ORDER BY id",
 	/* Without the payload, the last column: SQLite reads a row's record
 	 * only up to the last column asked for, so the payload's overflow
 	 * pages are not read. */
 	[Q_LINES_EACH_PERSONS] = "SELECT employer_id, declaration_id, chunk, line_count, persons"
-				 " FROM declaration_lines ORDER BY id",
+				 " FROM declaration_lines WHERE id >= ?1 AND id < ?2 ORDER BY id",
 };
 
 /* Checkpoints (copying the WAL back into the database file, and its fsync)
@@ -831,9 +831,19 @@ static enum amana_err sq_declaration_periods_each(struct store *s, store_period_
 	return err;
 }
 
-static enum amana_err sq_chunks_each(struct store *s, bool with_payload, store_chunk_fn fn, void *ctx)
+static enum amana_err sq_chunks_each(struct store *s, bool with_payload, int64_t from, int64_t to, store_chunk_fn fn,
+				     void *ctx)
 {
-	return each_chunk(st(s, with_payload ? Q_LINES_EACH : Q_LINES_EACH_PERSONS), fn, ctx);
+	/* the rowid range of declarations [from, to): ids run from 1 to
+	 * STORE_DECLARATION_ID_MAX, so the products do not overflow */
+	from = from < 1 ? 1 : from;
+	to = to > STORE_DECLARATION_ID_MAX ? STORE_DECLARATION_ID_MAX + 1 : to;
+	if (from >= to)
+		return AMANA_OK;
+	sqlite3_stmt *q = st(s, with_payload ? Q_LINES_EACH : Q_LINES_EACH_PERSONS);
+	sqlite3_bind_int64(q, 1, from * STORE_CHUNK_MAX);
+	sqlite3_bind_int64(q, 2, to * STORE_CHUNK_MAX);
+	return each_chunk(q, fn, ctx);
 }
 
 static enum amana_err count_one(struct store *s, enum stmt_id id, int64_t *out)

@@ -2151,6 +2151,30 @@ static void test_chunks_each_in_order(void **state)
 		seen_free(&sn);
 	}
 
+	/* a part of the declarations' ids: [from, to) */
+	static const struct {
+		int64_t from, to;
+		size_t first, n; /* rows of want */
+	} parts[] = {
+		{ 50, 100, 0, 3 },       { 51, 101, 3, 4 },        { 100, INT64_MAX, 3, 4 },
+		{ INT64_MIN, 51, 0, 3 }, { 101, INT64_MAX, 0, 0 }, { 100, 100, 0, 0 },
+		{ 100, 50, 0, 0 },       { 1, 50, 0, 0 },          { INT64_MIN, INT64_MAX, 0, ARRAY_SIZE(want) },
+	};
+	for (size_t k = 0; k < ARRAY_SIZE(parts); k++)
+		for (int payload = 0; payload < 2; payload++) {
+			ASSERT_OK(store_chunks_each_between(f->s, payload, parts[k].from, parts[k].to, on_chunk, &sn));
+			assert_int_equal(sn.calls, parts[k].n);
+			for (size_t i = 0; i < parts[k].n; i++) {
+				size_t w = parts[k].first + i;
+				if (payload)
+					expect_chunk(&sn.chunk[i], want[w].declaration, want[w].chunk, want[w].lines);
+				else
+					expect_chunk_bare(&sn.chunk[i], want[w].declaration, want[w].chunk,
+							  want[w].lines);
+			}
+			seen_free(&sn);
+		}
+
 	/* lines written in the transaction are seen by it, in their place */
 	ASSERT_OK(store_begin(f->s));
 	ASSERT_OK(add_declaration(f->s, in_tx, 2, 202402, 0));
