@@ -138,7 +138,7 @@ enum amana_err open_u32(struct registry *r, const char *table, const char *colum
 			const struct store_blob *b, uint32_t *v)
 {
 	uint8_t plain[PLAIN_MAX];
-	size_t n;
+	size_t n = 0; /* set by a successful open only (a failed one wipes plain) */
 	enum amana_err err = open_raw(r, table, column, row, 0, b, plain, &n);
 	if (!err) {
 		struct reader rd = { plain, n, false };
@@ -149,7 +149,7 @@ enum amana_err open_u32(struct registry *r, const char *table, const char *colum
 		else
 			*v = (uint32_t)x;
 	}
-	crypto_wipe(plain, sizeof(plain));
+	crypto_wipe(plain, n);
 	return err;
 }
 
@@ -166,7 +166,7 @@ enum amana_err open_text(struct registry *r, const char *table, const char *colu
 			 const struct store_blob *b, char *out, size_t cap)
 {
 	uint8_t plain[PLAIN_MAX];
-	size_t n;
+	size_t n = 0; /* set by a successful open only (a failed one wipes plain) */
 	enum amana_err err = open_raw(r, table, column, row, 0, b, plain, &n);
 	if (!err) {
 		struct reader rd = { plain, n, false };
@@ -176,7 +176,7 @@ enum amana_err open_text(struct registry *r, const char *table, const char *colu
 		if (rd.bad)
 			err = AMANA_ERR_CORRUPT;
 	}
-	crypto_wipe(plain, sizeof(plain));
+	crypto_wipe(plain, n);
 	return err;
 }
 
@@ -195,7 +195,7 @@ enum amana_err open_identity(struct registry *r, int64_t person_id, const struct
 			     struct identity_rec *out)
 {
 	uint8_t plain[PLAIN_MAX];
-	size_t n;
+	size_t n = 0; /* set by a successful open only (a failed one wipes plain) */
 	enum amana_err err = open_raw(r, "persons", "identity", person_id, 0, b, plain, &n);
 	if (!err) {
 		struct reader rd = { plain, n, false };
@@ -207,7 +207,7 @@ enum amana_err open_identity(struct registry *r, int64_t person_id, const struct
 		if (rd.bad)
 			err = AMANA_ERR_CORRUPT;
 	}
-	crypto_wipe(plain, sizeof(plain));
+	crypto_wipe(plain, n);
 	return err;
 }
 
@@ -229,7 +229,7 @@ enum amana_err open_profile(struct registry *r, int64_t employer_id, const struc
 			    struct profile_rec *out)
 {
 	uint8_t plain[PLAIN_MAX];
-	size_t n;
+	size_t n = 0; /* set by a successful open only (a failed one wipes plain) */
 	enum amana_err err = open_raw(r, "employers", "profile", employer_id, 0, b, plain, &n);
 	if (!err) {
 		struct reader rd = { plain, n, false };
@@ -244,7 +244,7 @@ enum amana_err open_profile(struct registry *r, int64_t employer_id, const struc
 		if (rd.bad)
 			err = AMANA_ERR_CORRUPT;
 	}
-	crypto_wipe(plain, sizeof(plain));
+	crypto_wipe(plain, n);
 	return err;
 }
 
@@ -264,7 +264,7 @@ enum amana_err open_totals(struct registry *r, int64_t declaration_id, const str
 			   struct totals_rec *out)
 {
 	uint8_t plain[PLAIN_MAX];
-	size_t n;
+	size_t n = 0; /* set by a successful open only (a failed one wipes plain) */
 	enum amana_err err = open_raw(r, "declarations", "totals", declaration_id, 0, b, plain, &n);
 	if (!err) {
 		struct reader rd = { plain, n, false };
@@ -278,7 +278,7 @@ enum amana_err open_totals(struct registry *r, int64_t declaration_id, const str
 		if (rd.bad)
 			err = AMANA_ERR_CORRUPT;
 	}
-	crypto_wipe(plain, sizeof(plain));
+	crypto_wipe(plain, n);
 	return err;
 }
 
@@ -303,7 +303,7 @@ enum amana_err seal_account(struct registry *r, int64_t account_id, const struct
 enum amana_err open_account(struct registry *r, int64_t account_id, const struct store_blob *b, struct account_rec *out)
 {
 	uint8_t plain[PLAIN_MAX];
-	size_t n;
+	size_t n = 0; /* set by a successful open only (a failed one wipes plain) */
 	memset(out, 0, sizeof(*out));
 	enum amana_err err = open_raw(r, "accounts", "secrets", account_id, 0, b, plain, &n);
 	if (!err) {
@@ -328,7 +328,7 @@ enum amana_err open_account(struct registry *r, int64_t account_id, const struct
 		if (rd.bad || rd.n != 0)
 			err = AMANA_ERR_CORRUPT;
 	}
-	crypto_wipe(plain, sizeof(plain));
+	crypto_wipe(plain, n);
 	if (err)
 		crypto_wipe(out, sizeof(*out));
 	return err;
