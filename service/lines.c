@@ -223,6 +223,38 @@ static bool next_line(struct cursor *pc, struct cursor *ids, struct line_rec *l)
 	return reg <= UINT32_MAX && pid <= INT64_MAX;
 }
 
+/* Past a varint at p, before end; NULL if it does not end there. */
+static inline const uint8_t *var_skip(const uint8_t *p, const uint8_t *end)
+{
+	for (unsigned k = 0; k < VAR_MAX && p < end; k++)
+		if (!(*p++ & 0x80))
+			return p;
+	return NULL;
+}
+
+/* Past the next line without decoding it (its fields as next_line reads
+ * them). False if it is cut short. */
+static bool skip_line(struct cursor *pc, struct cursor *ids)
+{
+	const uint8_t *end = pc->p + pc->n, *p = var_skip(pc->p, end); /* line_no */
+	if (!p || end - p < 2)
+		return false;
+	p = var_skip(p + 2, end); /* kind, flags; registration */
+	if (!p || end - p < 3)
+		return false;
+	p += 3; /* situation, days, children */
+	for (int k = 0; k < 6 && p; k++)
+		p = var_skip(p, end); /* the six amounts */
+	const uint8_t *q = var_skip(ids->p, ids->p + ids->n);
+	if (!p || !q)
+		return false;
+	pc->n -= (size_t)(p - pc->p);
+	pc->p = p;
+	ids->n -= (size_t)(q - ids->p);
+	ids->p = q;
+	return true;
+}
+
 static enum amana_err open_chunk(void *vctx, const struct store_chunk *c)
 {
 	struct each_ctx *e = vctx;
@@ -280,7 +312,8 @@ static bool chunk_names(const struct store_chunk *c, int64_t person_id)
 	return false;
 }
 
-enum amana_err lines_chunk_pay(struct registry *r, const struct store_chunk *c, struct line_pay *out)
+enum amana_err lines_chunk_pay(struct registry *r, const struct store_chunk *c, const uint64_t *take,
+			       struct line_pay *out)
 {
 	uint8_t plain[CHUNK_PLAIN_MAX];
 	size_t plen;
@@ -291,6 +324,12 @@ enum amana_err lines_chunk_pay(struct registry *r, const struct store_chunk *c, 
 	struct cursor ids = { c->persons.data, c->persons.len, false };
 	struct line_rec l; /* one for the chunk, wiped once */
 	for (int64_t i = 0; i < c->line_count && !err; i++) {
+		if (take && !(take[i >> 6] >> (i & 63) & 1)) {
+			out[i] = (struct line_pay){ 0, 0, 0 };
+			if (!skip_line(&pc, &ids))
+				err = AMANA_ERR_CORRUPT;
+			continue;
+		}
 		if (!next_line(&pc, &ids, &l))
 			err = AMANA_ERR_CORRUPT;
 		out[i] = (struct line_pay){ l.person_id, l.real_salary, l.days };

@@ -71,8 +71,11 @@ struct line_pay {
 };
 /* The lines of one chunk a caller read itself (a scan of the whole store),
  * into out[0 .. line_count) (STORE_CHUNK_LINES of room): salaries in clear,
- * which the caller wipes. */
-enum amana_err lines_chunk_pay(struct registry *r, const struct store_chunk *c, struct line_pay *out) AMANA_MUST_CHECK;
+ * which the caller wipes. With take (a bit per line, STORE_CHUNK_LINES of
+ * them), the lines whose bit is clear are stepped over, not decoded: all
+ * zero in out. */
+enum amana_err lines_chunk_pay(struct registry *r, const struct store_chunk *c, const uint64_t *take,
+			       struct line_pay *out) AMANA_MUST_CHECK;
 /* The person ids of a chunk's clear list, in line order (0: occasional
  * labour), without opening it: ids[] must hold STORE_CHUNK_LINES. Fails
  * AMANA_ERR_CORRUPT unless the list holds exactly line_count ids. */
