@@ -56,8 +56,9 @@ static const char rights_help[] = "usage: amana rights REGISTRATION --at YYYY-MM
 				  "and totals, no personal data) to standard output.\n"
 				  "--blocks N and --block-kib K size the read-ahead between the thread reading\n"
 				  "the store and the threads opening what it read: N blocks of K KiB (default 8\n"
-				  "of 1024; N from 2 to 64, K from 32 to 65536). The defaults suit a registry on\n"
-				  "local disk; more can smooth a slow one.\n\n";
+				  "of 1024; N from 2 to 64, K from 32 to 65536) for each reading thread, of\n"
+				  "which the chunks have two. The defaults suit a registry on local disk; more\n"
+				  "can smooth a slow one.\n\n";
 
 static const char pension_help[] = "usage: amana pension REGISTRATION --at YYYY-MM-DD --purpose TEXT [--json]\n"
 				   "\n"

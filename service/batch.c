@@ -32,6 +32,7 @@
  */
 #include "internal.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -327,9 +328,14 @@ static void *placer_main(void *arg)
 	struct handoff *q = arg;
 	/* Below the reading thread, the one serial part: with as many
 	 * threads as cores plus it, it would otherwise get two thirds of a
-	 * core and starve them (measured: the run about 15% faster). Linux sets a
-	 * thread's own nice value; elsewhere this fails and changes nothing. */
-	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), PLACER_NICE);
+	 * core and starve them (measured: the run about 15% faster). Relative
+	 * to the run's own nice value (a run started under nice stays below
+	 * it). Linux sets a thread's own nice value; elsewhere this fails and
+	 * changes nothing. */
+	errno = 0;
+	int nice_now = getpriority(PRIO_PROCESS, (id_t)gettid());
+	if (errno == 0)
+		(void)setpriority(PRIO_PROCESS, (id_t)gettid(), nice_now + PLACER_NICE);
 	struct placer *pl = calloc(1, sizeof(*pl));
 	pthread_mutex_lock(&q->m);
 	if (!pl && !q->err)
@@ -451,7 +457,13 @@ static enum amana_err hand_person(void *vctx, const struct store_person *p)
  * of age. The family allowance looks at the window only (its days and its
  * average salary, core/rights.c), the pension and its refund at the whole
  * career of persons of age, and nothing else is paid. A chunk with no
- * line to take is not opened at all. */
+ * line to take is not opened at all. So for a person below the age, a
+ * line before the window is never looked at: a corrupt or out-of-range
+ * one there (which would fail their own statement) does not stop the run.
+ * With no day in the window, nobody can be paid the allowance (its
+ * minimum days are read from the rules; at 0 days, and no salary
+ * threshold, a person with only older lines would be owed one the run
+ * misses: rules that pay everyone, which no decree has). */
 static enum amana_err hand_chunk(void *vctx, const struct store_chunk *c)
 {
 	struct handoff *q = vctx;
@@ -615,13 +627,14 @@ static enum amana_err open_all(struct batch *b, bool persons)
 	size_t per = halves ? want / 2 : want;
 	enum amana_err err = reading_start(&rd[0], b, persons, per);
 	pthread_t other;
-	if (!err && halves &&
-	    ((err = reading_start(&rd[1], b, persons, per)) ||
-	     (err = pthread_create(&other, NULL, reading_main, &rd[1]) ? AMANA_ERR_NOMEM : AMANA_OK)))
-		halves = false;
+	bool other_started = false; /* joined below only if so (found by review: any failure before it) */
+	if (!err && halves && !(err = reading_start(&rd[1], b, persons, per)))
+		other_started = pthread_create(&other, NULL, reading_main, &rd[1]) == 0;
+	if (!err && halves && !other_started)
+		err = AMANA_ERR_NOMEM;
 	if (!err)
 		reading_run(&rd[0]);
-	if (halves)
+	if (other_started)
 		pthread_join(other, NULL);
 	for (size_t i = 0; i < 2; i++) {
 		if (!err)
