@@ -219,24 +219,28 @@ static enum amana_err store_location(const char *dir, char *out, size_t cap)
 	return n > 0 && store_is_pg(out) ? AMANA_OK : AMANA_ERR_CORRUPT;
 }
 
-enum amana_err registry_store_connection(struct registry *r, struct store **out)
+/* Another connection to r's store; with server_only, on a database server
+ * only (AMANA_ERR_NOTFOUND for SQLite). */
+static enum amana_err connect_store(struct registry *r, bool server_only, struct store **out)
 {
 	char location[PATH_MAX];
 	*out = NULL;
 	enum amana_err err = store_location(r->dir, location, sizeof(location));
 	if (err)
 		return err;
-	if (!store_is_pg(location))
+	if (server_only && !store_is_pg(location))
 		return AMANA_ERR_NOTFOUND;
 	return store_open(location, 0, out);
 }
 
+enum amana_err registry_store_connection(struct registry *r, struct store **out)
+{
+	return connect_store(r, true, out);
+}
+
 enum amana_err registry_scan_connection(struct registry *r, struct store **out)
 {
-	char location[PATH_MAX];
-	*out = NULL;
-	enum amana_err err = store_location(r->dir, location, sizeof(location));
-	return err ? err : store_open(location, 0, out);
+	return connect_store(r, false, out);
 }
 
 enum amana_err registry_init(const char *dir, const char *key_path, const char *rules_text, size_t rules_len,
