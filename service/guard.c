@@ -495,6 +495,30 @@ enum amana_err guard_access(struct registry *r, const struct principal *who, con
 	return AMANA_OK;
 }
 
+/* The persons a list shows (employees, a pre-filled list): each one's
+ * marks, and an alert for every marked one, as for a read of that person.
+ * The list itself was decided by guard_access: an employer's own
+ * employees are in its scope, and the list counts as one document. */
+enum amana_err guard_listed(struct registry *r, const struct principal *who, enum policy_act act, uint32_t employer,
+			    const int64_t *persons, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int64_t marks = 0;
+		enum amana_err err = marks_of(r, AUDIT_SUBJECT_PERSON, persons[i], &marks);
+		if (err)
+			return err;
+		unsigned kinds = (unsigned)marks & (ALERT_SENSITIVE | ALERT_HONEYTOKEN);
+		if (!kinds)
+			continue;
+		struct guard_request q = {
+			.act = act, .subject_kind = AUDIT_SUBJECT_PERSON, .subject_id = persons[i], .employer = employer
+		};
+		if ((err = raise_alert(r, who, kinds, &q, "a marked person is in a list")))
+			return err; /* an alert that cannot be kept refuses the list */
+	}
+	return AMANA_OK;
+}
+
 /* ---- the use cases ---- */
 
 enum amana_err svc_mark(struct registry *r, const struct principal *who, enum mark_subject kind, uint32_t number,

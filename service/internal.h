@@ -61,6 +61,10 @@ struct guard_request {
  * note->reason. The CLI (no session) is held to its purpose rule only. */
 enum amana_err guard_access(struct registry *r, const struct principal *who, const struct guard_request *q,
 			    struct audit_entry *note) AMANA_MUST_CHECK;
+/* Alert for each marked person among the n a list shows (an access the
+ * list's own guard_access allowed). */
+enum amana_err guard_listed(struct registry *r, const struct principal *who, enum policy_act act, uint32_t employer,
+			    const int64_t *persons, size_t n) AMANA_MUST_CHECK;
 /* Set a subject's marks (gen's bait). */
 enum amana_err mark_subject(struct registry *r, char subject_kind, int64_t id, int64_t kinds) AMANA_MUST_CHECK;
 /* Sessions recently checked (svc_session_check): a hit for a valid,

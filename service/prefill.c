@@ -58,6 +58,8 @@ enum amana_err svc_prefill(struct registry *r, const struct principal *who, uint
 		err = AMANA_ERR_NOMEM;
 	for (size_t i = 0; !err && i < ro.n; i++)
 		ids[i] = ro.v[i].person_id;
+	if (!err)
+		err = guard_listed(r, who, ACT_PREFILL_READ, affiliation, ids, ro.n);
 	err = audit_commit_listing(r, &note, err, AUDIT_SUBJECT_PERSON, ids, err ? 0 : ro.n);
 	free(ids);
 	if (err)

@@ -813,6 +813,27 @@ static void test_declaration_upload(void **state)
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body, "\"registration\":\"1"));
 	assert_string_equal(json_str(r.body, "as_of_period", buf, sizeof(buf)), per);
+	/* a bait person among the employees: the list is still the employer's
+	 * own and is served, and that person's appearing in it alerts */
+	char bait[16], sup[200], want[64];
+	const char *first = strstr(r.body, "\"registration\":\"");
+	assert_non_null(first);
+	snprintf(bait, sizeof(bait), "%.9s", first + 16);
+	snprintf(want, sizeof(want), "\"subject\":\"%s\"", bait);
+	session(c, "sup.1", c->sup_totp, sup);
+	request(c, "GET", "/v1/alerts", sup, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	assert_null(strstr(r.body, want));
+	run_on(&q, &c->g, "person", "flag", bait, "--honeytoken", NULL);
+	assert_exit(&q, 0, "person flag");
+	run_result_free(&q);
+	snprintf(url, sizeof(url), "/v1/employers/%s/employees", aff[0]);
+	request(c, "GET", url, emp, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	request(c, "GET", "/v1/alerts", sup, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, want));
+	assert_non_null(strstr(r.body, "a marked person is in a list"));
 	snprintf(url, sizeof(url), "/v1/employers/%s/employees", aff[1]);
 	request(c, "GET", url, emp, NULL, 0, &r);
 	assert_int_equal(r.status, 403);
