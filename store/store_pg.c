@@ -152,6 +152,21 @@ static const char *const migrations[] = {
 	"    EXECUTE format('GRANT SELECT, INSERT ON marks, alerts TO %I', r.grantee);"
 	"    EXECUTE format('GRANT UPDATE (kinds) ON marks TO %I', r.grantee);"
 	"  END LOOP; END $grants$;",
+	/* 6: an employment's person and employer never change (an update sets
+	 * its end, nothing else), so the statement check of schema 3 over every
+	 * updated row, the only check PostgreSQL allows with the rows written,
+	 * becomes a refusal of any change to them, row by row, that runs only
+	 * when an UPDATE names those columns. Closing a month's employments no
+	 * longer looks up their persons and employers again. */
+	"DROP TRIGGER employments_refer_update ON employments;"
+	"CREATE FUNCTION amana_references_kept() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+	"  RAISE EXCEPTION 'the person and employer of a row of % never change', TG_TABLE_NAME"
+	"    USING ERRCODE = 'restrict_violation';"
+	"  END $$;"
+	"CREATE TRIGGER employments_references_kept BEFORE UPDATE OF person_id, employer_id ON employments"
+	"  FOR EACH ROW WHEN (OLD.person_id IS DISTINCT FROM NEW.person_id"
+	"    OR OLD.employer_id IS DISTINCT FROM NEW.employer_id)"
+	"  EXECUTE FUNCTION amana_references_kept();",
 };
 #define MIGRATION_COUNT ((long long)(sizeof(migrations) / sizeof(migrations[0])))
 
