@@ -15,9 +15,10 @@
 #
 # usage: bash bench/http_persons.sh [PERSONS] [SECONDS] [CONNECTIONS] [THREADS] [WORKDIR]
 #        defaults: 4000000 30 32 (one per core) /tmp/amana-bench-http
-# amanad's reads never wait on a disk in their thread (a response waits for
-# its audit entry off the thread), so one server thread per core serves them
-# best: more threads only take turns on the cores with wrk's.
+# On SQLite, amanad's reads of unmarked persons do not wait in their thread
+# (a response waits for its audit entry off the thread), so one server
+# thread per core served them best: more only take turns on the cores with
+# wrk's (docs/BENCHMARKS.md).
 # The registry in WORKDIR is made once (amana gen, PERSONS/40 employers,
 # one month) and kept for later runs. Not run in CI. It prints a Markdown
 # report for docs/BENCHMARKS.md on stdout.
@@ -26,7 +27,8 @@ cd "$(dirname "$0")/.."
 persons=${1:-4000000}
 seconds=${2:-30}
 conns=${3:-32}
-threads=${4:-$(nproc)}
+cores=$(nproc)
+threads=${4:-$((cores > 256 ? 256 : cores))}
 work=${5:-/tmp/amana-bench-http}
 command -v wrk >/dev/null || { echo "http_persons: needs wrk (apt-get install wrk)" >&2; exit 2; }
 command -v curl >/dev/null || { echo "http_persons: needs curl" >&2; exit 2; }

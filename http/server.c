@@ -1423,10 +1423,12 @@ enum amana_err http_server_start(struct registry *r, const struct http_options *
 	pthread_mutex_init(&s->wait_lock, NULL);
 	pthread_cond_init(&s->wait_cond, NULL);
 	s->waiter_started = pthread_create(&s->waiter, NULL, waiter_main, s) == 0;
-	/* Turbo: a socket is read, written or accepted on before epoll is asked
-	 * whether it is ready (measured: lower latency, BENCHMARKS.md). */
-	unsigned flags =
-	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO;
+	/* Not MHD_USE_TURBO: it closes a connection without shutdown(SHUT_WR)
+	 * first, and a client whose request body was refused unread (401, 413)
+	 * may then get a reset instead of its answer. Measured faster (lower
+	 * p50 and p99, BENCHMARKS.md), but an error a caller never receives
+	 * costs more. */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY | MHD_ALLOW_SUSPEND_RESUME;
 	s->daemon = MHD_start_daemon(
 	    flags, o->port, NULL, NULL, route, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
 	    MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTIONS_MAX,

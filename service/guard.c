@@ -495,28 +495,39 @@ enum amana_err guard_access(struct registry *r, const struct principal *who, con
 	return AMANA_OK;
 }
 
-/* The persons a list shows (employees, a pre-filled list): each one's
- * marks, and an alert for every marked one, as for a read of that person.
- * The list itself was decided by guard_access: an employer's own
- * employees are in its scope, and the list counts as one document. */
+/* The persons a list shows (employees, a pre-filled list): their marks,
+ * looked up many per statement, and an alert for every marked one, as for
+ * a read of that person. The list itself was decided by guard_access: an
+ * employer's own employees are in its scope (a sensitive one too, without
+ * a purpose: the employer declares them), and the list counts as one
+ * document. */
 enum amana_err guard_listed(struct registry *r, const struct principal *who, enum policy_act act, uint32_t employer,
 			    const int64_t *persons, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		int64_t marks = 0;
-		enum amana_err err = marks_of(r, AUDIT_SUBJECT_PERSON, persons[i], &marks);
-		if (err)
-			return err;
-		unsigned kinds = (unsigned)marks & (ALERT_SENSITIVE | ALERT_HONEYTOKEN);
-		if (!kinds)
-			continue;
-		struct guard_request q = {
-			.act = act, .subject_kind = AUDIT_SUBJECT_PERSON, .subject_id = persons[i], .employer = employer
-		};
-		if ((err = raise_alert(r, who, kinds, &q, "a marked person is in a list")))
-			return err; /* an alert that cannot be kept refuses the list */
+	/* the marks of up to STORE_MANY_MAX persons per statement */
+	uint8_t *keys = malloc((size_t)STORE_MANY_MAX * STORE_MARK_BYTES);
+	int64_t *marks = malloc((size_t)STORE_MANY_MAX * sizeof(*marks));
+	enum amana_err err = keys && marks ? AMANA_OK : AMANA_ERR_NOMEM;
+	for (size_t from = 0; from < n && !err; from += STORE_MANY_MAX) {
+		size_t k = n - from < STORE_MANY_MAX ? n - from : STORE_MANY_MAX;
+		for (size_t i = 0; i < k; i++)
+			mark_key(r, AUDIT_SUBJECT_PERSON, persons[from + i], keys + i * STORE_MARK_BYTES);
+		err = store_marks_get_many(r->store, keys, k, marks);
+		for (size_t i = 0; i < k && !err; i++) {
+			unsigned kinds = (unsigned)marks[i] & (ALERT_SENSITIVE | ALERT_HONEYTOKEN);
+			if (!kinds)
+				continue;
+			struct guard_request q = { .act = act,
+						   .subject_kind = AUDIT_SUBJECT_PERSON,
+						   .subject_id = persons[from + i],
+						   .employer = employer };
+			/* an alert that cannot be kept refuses the list */
+			err = raise_alert(r, who, kinds, &q, "a marked person is in a list");
+		}
 	}
-	return AMANA_OK;
+	free(keys);
+	free(marks);
+	return err;
 }
 
 /* ---- the use cases ---- */

@@ -223,6 +223,7 @@ struct store_ops {
 
 	enum amana_err (*mark_put)(struct store *s, const uint8_t key[STORE_MARK_BYTES], int64_t kinds);
 	enum amana_err (*mark_get)(struct store *s, const uint8_t key[STORE_MARK_BYTES], int64_t *kinds);
+	enum amana_err (*marks_get_many)(struct store *s, const uint8_t *keys, size_t n, int64_t *kinds);
 	enum amana_err (*alert_insert)(struct store *s, const struct store_alert *a);
 	enum amana_err (*alerts_after)(struct store *s, int64_t after_id, int64_t limit, store_alert_fn fn, void *ctx);
 };
@@ -560,6 +561,17 @@ AMANA_MUST_CHECK static inline enum amana_err store_mark_get(struct store *s, co
 							     int64_t *kinds)
 {
 	return STORE_CALL(mark_get, key, kinds);
+}
+/* The marks of n subjects at once (a list's persons), one statement on a
+ * server: keys holds n keys of STORE_MARK_BYTES each, one after another
+ * (repeats allowed), kinds[i] gets the i-th key's marks (0: none). At most
+ * STORE_MANY_MAX keys. */
+AMANA_MUST_CHECK static inline enum amana_err store_marks_get_many(struct store *s, const uint8_t *keys, size_t n,
+								   int64_t *kinds)
+{
+	if (n > STORE_MANY_MAX || (n && (!keys || !kinds)))
+		return AMANA_ERR_USAGE;
+	return n ? STORE_CALL(marks_get_many, keys, n, kinds) : AMANA_OK;
 }
 /* AMANA_ERR_EXISTS if the id is taken; principal and reason at most 255
  * bytes. */

@@ -222,6 +222,7 @@ enum pq_id {
 	P_SES_REVOKE,
 	P_MARK_PUT,
 	P_MARK_GET,
+	P_MARK_GET_MANY,
 	P_ALERT_INSERT,
 	P_ALERTS_AFTER,
 	P_PER_PAGE,
@@ -362,6 +363,10 @@ static const struct {
 			 " ON CONFLICT(mark) DO UPDATE SET kinds = excluded.kinds",
 			 2, true, false },
 	[P_MARK_GET] = { "SELECT kinds FROM marks WHERE mark = $1", 1, false, false },
+	/* the keys as one bytea, 32 bytes each: the i-th key's row, if any */
+	[P_MARK_GET_MANY] = { "SELECT g.i::bigint, m.kinds FROM generate_series(0, length($1::bytea) / 32 - 1) AS g(i)"
+			      " JOIN marks m ON m.mark = substring($1::bytea FROM g.i * 32 + 1 FOR 32)",
+			      1, false, false },
 	[P_ALERT_INSERT] = { "INSERT INTO alerts(id, at_ms, account_id, principal, kinds, subject_kind, subject_id,"
 			     " reason) VALUES($1, $2, $3, $4, $5, $6, $7, $8)",
 			     8, true, false },
@@ -2237,6 +2242,29 @@ static enum amana_err pg_mark_get(struct store *s, const uint8_t key[STORE_MARK_
 	return AMANA_OK;
 }
 
+_Static_assert(STORE_MARK_BYTES == 32, "P_MARK_GET_MANY cuts its keys 32 bytes apart");
+
+static enum amana_err pg_marks_get_many(struct store *s, const uint8_t *keys, size_t n, int64_t *kinds)
+{
+	memset(kinds, 0, n * sizeof(*kinds));
+	struct params p = { .n = 0 };
+	struct store_blob k = { keys, n * STORE_MARK_BYTES };
+	p_blob(&p, &k);
+	PGresult *r;
+	enum amana_err err = run(s, P_MARK_GET_MANY, &p, &r);
+	if (err)
+		return err;
+	for (int row = 0; row < PQntuples(r) && !err; row++) {
+		int64_t i = g_i64(r, row, 0);
+		if (i < 0 || (uint64_t)i >= n)
+			err = AMANA_ERR_CORRUPT;
+		else
+			kinds[i] = g_i64(r, row, 1);
+	}
+	PQclear(r);
+	return err;
+}
+
 static enum amana_err pg_alert_insert(struct store *s, const struct store_alert *a)
 {
 	if (!a->principal || !a->reason || strlen(a->principal) > 255 || strlen(a->reason) > 255)
@@ -2326,6 +2354,7 @@ static const struct store_ops pg_ops = {
 	.serve_reads = pg_serve_reads,
 	.mark_put = pg_mark_put,
 	.mark_get = pg_mark_get,
+	.marks_get_many = pg_marks_get_many,
 	.alert_insert = pg_alert_insert,
 	.alerts_after = pg_alerts_after,
 	.close = pg_close,

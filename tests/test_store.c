@@ -3373,6 +3373,39 @@ static void test_marks(void **state)
 	assert_int_equal(kinds, 0);
 }
 
+/* Many keys at once: each one's marks in its place, repeats and unmarked
+ * keys included, in and out of a transaction. */
+static void test_marks_many(void **state)
+{
+	struct fixture *f = *state;
+	enum { N = 300 };
+	uint8_t *keys = malloc((size_t)N * STORE_MARK_BYTES);
+	int64_t kinds[N];
+	assert_non_null(keys);
+	for (int i = 0; i < N; i++) {
+		memset(keys + i * STORE_MARK_BYTES, 0x51, STORE_MARK_BYTES);
+		keys[i * STORE_MARK_BYTES] = (uint8_t)(i % 100); /* keys 100 apart are the same */
+		keys[i * STORE_MARK_BYTES + 31] = (uint8_t)(i % 100 / 7);
+	}
+	ASSERT_OK(store_marks_get_many(f->s, keys, N, kinds));
+	for (int i = 0; i < N; i++)
+		assert_int_equal(kinds[i], 0);
+	ASSERT_OK(store_mark_put(f->s, keys + 3 * STORE_MARK_BYTES, 2));
+	ASSERT_OK(store_mark_put(f->s, keys + 99 * STORE_MARK_BYTES, 1));
+	ASSERT_OK(store_begin(f->s));
+	ASSERT_OK(store_mark_put(f->s, keys + 50 * STORE_MARK_BYTES, 3));
+	ASSERT_OK(store_marks_get_many(f->s, keys, N, kinds));
+	for (int i = 0; i < N; i++)
+		assert_int_equal(kinds[i], i % 100 == 3 ? 2 : i % 100 == 99 ? 1 : i % 100 == 50 ? 3 : 0);
+	(void)store_rollback(f->s);
+	ASSERT_OK(store_marks_get_many(f->s, keys + 50 * STORE_MARK_BYTES, 50, kinds));
+	for (int i = 0; i < 50; i++)
+		assert_int_equal(kinds[i], i == 49 ? 1 : 0);
+	ASSERT_OK(store_marks_get_many(f->s, keys, 0, kinds));
+	assert_int_equal(store_marks_get_many(f->s, keys, STORE_MANY_MAX + 1, kinds), AMANA_ERR_USAGE);
+	free(keys);
+}
+
 struct alerts_seen {
 	int n;
 	int64_t id[8], kinds[8], subject[8];
@@ -3491,6 +3524,7 @@ int main(void)
 		T(test_accounts),
 		T(test_sessions),
 		T(test_marks),
+		T(test_marks_many),
 		T(test_alerts),
 		T(test_persons_by_reg_many),
 		T(test_declarations_recent_many),
