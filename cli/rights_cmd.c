@@ -349,6 +349,7 @@ static int rights_batch(int argc, char **argv)
 		fputc('\n', stderr);
 	bool written = fflush(out) == 0 && fsync(fileno(out)) == 0;
 	written = fclose(out) == 0 && written;
+	crypto_wipe(buf, sizeof(buf)); /* the file's last rows, once written */
 	if (!err && !written)
 		err = AMANA_ERR_IO;
 	if (!err && link(tmp, out_path) != 0)

@@ -666,14 +666,51 @@ static char *put_digits(char *p, uint64_t v, int width)
 	return p;
 }
 
+/* A bucket's rows as they are formatted. They name persons and amounts, so
+ * every buffer they leave behind is wiped before it is freed (an
+ * open_memstream's would not be, as it grows). */
+struct rows_buf {
+	char *p;
+	size_t len, cap;
+	enum amana_err err; /* the first failure; later rows are dropped */
+};
+
+static void rows_put(struct rows_buf *o, const char *s, size_t n)
+{
+	if (o->err)
+		return;
+	if (n > o->cap - o->len) {
+		size_t cap = o->cap ? o->cap : 1 << 14;
+		while (cap - o->len < n)
+			cap *= 2;
+		char *np = malloc(cap);
+		if (!np) {
+			o->err = AMANA_ERR_NOMEM;
+			return;
+		}
+		if (o->len)
+			memcpy(np, o->p, o->len);
+		if (o->p) {
+			crypto_wipe(o->p, o->len);
+			free(o->p);
+		}
+		o->p = np;
+		o->cap = cap;
+	}
+	memcpy(o->p + o->len, s, n);
+	o->len += n;
+}
+
 /* A row "%09u,%s,%s,%lld\n", formatted here: millions of rows, and
- * fprintf's parsing of the format showed in the run's profile. */
-static void csv_row(FILE *out, uint32_t registration, const char *benefit, const struct right_result *x)
+ * fprintf's parsing of the format showed in the run's profile. The
+ * benefit and the rule are the code's own short names. */
+static void csv_row(struct rows_buf *out, uint32_t registration, const char *benefit, const struct right_result *x)
 {
 	char row[160];
 	size_t lb = strlen(benefit), lr = strlen(x->rule);
-	if (lb + lr + 48 > sizeof(row)) { /* not with this code's names; written whole anyway */
-		fprintf(out, "%09u,%s,%s,%lld\n", registration, benefit, x->rule, (long long)x->amount);
+	if (lb + lr + 48 > sizeof(row)) {
+		if (!out->err)
+			out->err = AMANA_ERR_USAGE; /* a name this code does not have */
 		return;
 	}
 	char *p = put_digits(row, registration, 9);
@@ -688,7 +725,7 @@ static void csv_row(FILE *out, uint32_t registration, const char *benefit, const
 		*p++ = '-';
 	p = put_digits(p, x->amount < 0 ? 0 - (uint64_t)x->amount : (uint64_t)x->amount, 1);
 	*p++ = '\n';
-	fwrite(row, 1, (size_t)(p - row), out);
+	rows_put(out, row, (size_t)(p - row));
 	crypto_wipe(row, sizeof(row));
 }
 
@@ -725,7 +762,7 @@ static enum amana_err paid_add(struct bucket_out *bo, int64_t id)
 }
 
 /* One person with n career lines: their rows and counts. */
-static enum amana_err judge_person(struct judge_ctx *j, struct bucket_out *bo, FILE *out, size_t id,
+static enum amana_err judge_person(struct judge_ctx *j, struct bucket_out *bo, struct rows_buf *out, size_t id,
 				   const struct career_line *lines, size_t n, struct career *c)
 {
 	const struct batch *b = j->b;
@@ -816,18 +853,18 @@ static enum amana_err judge_bucket(struct judge_ctx *j, size_t k, struct career 
 			    (struct career_line){ x->period, 0, (unsigned)x->days, (centimes)x->salary };
 		}
 	/* f[p - lo] is now where person p's lines end */
-	FILE *out = open_memstream(&bo->rows, &bo->rows_len);
-	if (!out)
-		return AMANA_ERR_NOMEM;
+	struct rows_buf out = { .p = NULL, .len = 0, .cap = 0, .err = AMANA_OK };
 	enum amana_err err = AMANA_OK;
-	for (size_t p = lo, start = 0; p < hi && !err; p++) {
+	for (size_t p = lo, start = 0; p < hi && !err && !out.err; p++) {
 		size_t end = (size_t)f[p - lo];
 		if (end > start && b->persons[p].known)
-			err = judge_person(j, bo, out, p, *sorted + start, end - start, c);
+			err = judge_person(j, bo, &out, p, *sorted + start, end - start, c);
 		start = end;
 	}
-	if (fclose(out) != 0 && !err)
-		err = AMANA_ERR_NOMEM;
+	if (!err)
+		err = out.err;
+	bo->rows = out.p; /* wiped and freed with the bucket's other results */
+	bo->rows_len = out.len;
 	crypto_wipe(*sorted, bk->lines * sizeof(**sorted));
 	return err;
 }
