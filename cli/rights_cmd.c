@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -49,7 +50,7 @@ static const char rights_help[] = "usage: amana rights REGISTRATION --at YYYY-MM
 				  "(registration,benefit,rule,amount_centimes; benefit is family_allowance,\n"
 				  "pension, or pension_refund once, in the first run whose date finds the pension\n"
 				  "age reached). FILE must not exist; it is written aside (FILE.partial, removed\n"
-				  "on failure; one left by a crash must be removed by hand) and appears, owner-only,\n"
+				  "on failure; one a crashed run left is replaced) and appears, owner-only,\n"
 				  "only once the run is\n"
 				  "complete and on the audit log (rights.batch, naming every person paid). A\n"
 				  "progress bar goes to standard error when it is a terminal; a summary (counts\n"
@@ -261,6 +262,42 @@ static void on_progress(void *ctx, enum rights_batch_phase phase, uint64_t done,
 	fflush(stderr);
 }
 
+/* The payment file's FILE.partial, created owner-only and locked (flock)
+ * for as long as the run writes it. One found unlocked was left by a run
+ * that died (a crash, a kill): nothing else writes there, so it is removed
+ * and created afresh. One found locked belongs to a running run: -2. */
+static int open_partial(const char *tmp)
+{
+	for (int tries = 0; tries < 2; tries++) {
+		int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+				return fd;
+			close(fd); /* taken by a run that found it first */
+			return -2;
+		}
+		if (errno != EEXIST)
+			return -1;
+		int old = open(tmp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (old < 0) {
+			if (errno == ENOENT)
+				continue; /* removed meanwhile: create it again */
+			return -1;
+		}
+		bool stale = flock(old, LOCK_EX | LOCK_NB) == 0;
+		/* removed under the lock, so that no run that locks it later
+		 * finds it stale again */
+		int gone = stale ? unlink(tmp) : 0;
+		close(old);
+		if (!stale)
+			return -2;
+		if (gone != 0)
+			return -1;
+	}
+	errno = EEXIST;
+	return -1;
+}
+
 static int rights_batch(int argc, char **argv)
 {
 	static const struct option longs[] = {
@@ -311,13 +348,15 @@ static int rights_batch(int argc, char **argv)
 	char tmp[4200];
 	if (snprintf(tmp, sizeof(tmp), "%s.partial", out_path) >= (int)sizeof(tmp))
 		return usage_error("rights", "the output path is too long");
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	int fd = open_partial(tmp);
+	if (fd == -2)
+		return fail(AMANA_ERR_EXISTS, "%s is being written by another run", tmp);
 	if (fd < 0)
 		return fail(AMANA_ERR_IO, "cannot create %s: %s", tmp, strerror(errno));
 	FILE *out = fdopen(fd, "w");
 	if (!out) {
+		unlink(tmp); /* before the lock goes with the descriptor */
 		close(fd);
-		unlink(tmp);
 		return fail(AMANA_ERR_NOMEM, "cannot write %s", tmp);
 	}
 	static char buf[1 << 16];
@@ -325,8 +364,8 @@ static int rights_batch(int argc, char **argv)
 	struct registry *r;
 	int rc = open_registry(&cm, &r);
 	if (rc) {
-		fclose(out);
 		unlink(tmp);
+		fclose(out);
 		return rc;
 	}
 	struct progress pg = {
@@ -348,13 +387,14 @@ static int rights_batch(int argc, char **argv)
 	if (pg.tty)
 		fputc('\n', stderr);
 	bool written = fflush(out) == 0 && fsync(fileno(out)) == 0;
-	written = fclose(out) == 0 && written;
-	crypto_wipe(buf, sizeof(buf)); /* the file's last rows, once written */
 	if (!err && !written)
 		err = AMANA_ERR_IO;
 	if (!err && link(tmp, out_path) != 0)
 		err = errno == EEXIST ? AMANA_ERR_EXISTS : AMANA_ERR_IO;
-	unlink(tmp);
+	unlink(tmp); /* still locked: no other run takes this one for a crashed run's */
+	if (fclose(out) != 0 && !err)
+		err = AMANA_ERR_IO; /* nothing buffered is left to write: not expected */
+	crypto_wipe(buf, sizeof(buf)); /* the file's last rows, once written */
 	if (!err) { /* the new name durable too: the run is logged as done */
 		char dir[4200];
 		snprintf(dir, sizeof(dir), "%s", out_path);

@@ -17,7 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/ids.h"
 #include "tests/harness.h"
@@ -300,6 +303,33 @@ static void test_batch_equals_sum_of_persons(void **state)
 	assert_int_equal(r.status, 2);
 	run_result_free(&r);
 	assert_int_equal(file_size(other), -1);
+	/* a FILE.partial that a run being written holds (locked) is left to it;
+	 * one that a crashed run left (unlocked) is replaced */
+	char again_path[4300], partial[4320];
+	snprintf(again_path, sizeof(again_path), "%s/pay-again.csv", c->g.dir);
+	snprintf(partial, sizeof(partial), "%s.partial", again_path);
+	assert_int_equal(write_file(partial, "registration,half a row", 23), 0);
+	int held = open(partial, O_RDONLY | O_CLOEXEC);
+	assert_true(held >= 0);
+	assert_int_equal(flock(held, LOCK_EX), 0);
+	run_on(&r, &c->g, "rights", "batch", PAID, "-o", again_path, NULL);
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "being written by another run"));
+	run_result_free(&r);
+	assert_int_equal(file_size(partial), 23);
+	assert_int_equal(file_size(again_path), -1);
+	close(held); /* as if that run died */
+	run_on(&r, &c->g, "rights", "batch", PAID, "-o", again_path, NULL);
+	assert_int_equal(r.status, 0);
+	run_result_free(&r);
+	assert_int_equal(file_size(partial), -1);
+	char *twice = read_file(again_path, &len);
+	assert_non_null(twice);
+	char *first = read_file(out, &len);
+	assert_non_null(first);
+	assert_string_equal(twice, first); /* the same run, written whole */
+	free(twice);
+	free(first);
 	/* the run is on the log, naming the persons paid */
 	char reg[10];
 	char *again = read_file(out, &len);
