@@ -504,12 +504,15 @@ enum amana_err guard_access(struct registry *r, const struct principal *who, con
 enum amana_err guard_listed(struct registry *r, const struct principal *who, enum policy_act act, uint32_t employer,
 			    const int64_t *persons, size_t n)
 {
+	if (n == 0)
+		return AMANA_OK;
 	/* the marks of up to STORE_MANY_MAX persons per statement */
-	uint8_t *keys = malloc((size_t)STORE_MANY_MAX * STORE_MARK_BYTES);
-	int64_t *marks = malloc((size_t)STORE_MANY_MAX * sizeof(*marks));
+	size_t most = n < STORE_MANY_MAX ? n : STORE_MANY_MAX;
+	uint8_t *keys = malloc(most * STORE_MARK_BYTES);
+	int64_t *marks = malloc(most * sizeof(*marks));
 	enum amana_err err = keys && marks ? AMANA_OK : AMANA_ERR_NOMEM;
 	for (size_t from = 0; from < n && !err; from += STORE_MANY_MAX) {
-		size_t k = n - from < STORE_MANY_MAX ? n - from : STORE_MANY_MAX;
+		size_t k = n - from < most ? n - from : most;
 		for (size_t i = 0; i < k; i++)
 			mark_key(r, AUDIT_SUBJECT_PERSON, persons[from + i], keys + i * STORE_MARK_BYTES);
 		err = store_marks_get_many(r->store, keys, k, marks);

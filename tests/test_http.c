@@ -25,6 +25,7 @@
 #include <cmocka.h>
 #include <liboath/oath.h>
 
+#include "core/ebds.h"
 #include "core/ids.h"
 #include "crypto/auth.h"
 #include "crypto/crypto.h"
@@ -838,9 +839,7 @@ static void test_declaration_upload(void **state)
 	char *end;
 	unsigned long yyyymm = strtoul(per, &end, 10);
 	assert_true(*end == 0 && yyyymm > 190001);
-	unsigned year = (unsigned)(yyyymm / 100), month = (unsigned)(yyyymm % 100);
-	snprintf(url, sizeof(url), "/v1/employers/%s/prefilled/%04u%02u", aff[0], month == 12 ? year + 1 : year,
-		 month == 12 ? 1 : month + 1);
+	snprintf(url, sizeof(url), "/v1/employers/%s/prefilled/%u", aff[0], period_next((uint32_t)yyyymm));
 	request(c, "GET", url, emp, NULL, 0, &r);
 	assert_int_equal(r.status, 200);
 	request(c, "GET", "/v1/alerts", sup, NULL, 0, &r);
