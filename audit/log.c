@@ -55,7 +55,12 @@ struct audit_log {
 	 * with entries in flight overlaps its work with the sync. */
 	pthread_t flusher;
 	pthread_cond_t flusher_wake;
-	bool flusher_running, flusher_stop, flusher_idle;
+	bool flusher_running, flusher_stop, flusher_idle, flusher_gathering;
+	/* Told after every batch, by whichever thread led it, without m held;
+	 * hook_m keeps a hook from being changed while it runs. */
+	pthread_mutex_t hook_m;
+	audit_durable_fn hook;
+	void *hook_ctx;
 
 	/* Owned by the leader (or by open and close, alone). */
 	uint64_t size, entries_end, covered;
@@ -558,6 +563,7 @@ static void log_free(struct audit_log *log)
 	pthread_cond_destroy(&log->flusher_wake);
 	pthread_cond_destroy(&log->cv);
 	pthread_mutex_destroy(&log->m);
+	pthread_mutex_destroy(&log->hook_m);
 	free(log);
 }
 
@@ -568,8 +574,13 @@ static enum amana_err log_alloc(const char *dir, bool readonly, struct audit_log
 		return AMANA_ERR_NOMEM;
 	log->fd_entries = log->fd_index = log->fd_tree = log->fd_heads = log->fd_lock = -1;
 	pthread_mutex_init(&log->m, NULL);
+	pthread_mutex_init(&log->hook_m, NULL);
 	pthread_cond_init(&log->cv, NULL);
-	pthread_cond_init(&log->flusher_wake, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&log->flusher_wake, &ca);
+	pthread_condattr_destroy(&ca);
 	log->readonly = readonly;
 	if ((size_t)snprintf(log->dir, sizeof(log->dir), "%s", dir) >= sizeof(log->dir)) {
 		log_free(log);
@@ -635,11 +646,12 @@ enum amana_err audit_open(const char *dir, const uint8_t sk[AUDIT_SECRET_KEY_BYT
 		log_free(log);
 		return err;
 	}
+	log->flusher_running = true; /* before the thread reads it */
 	if (pthread_create(&log->flusher, NULL, flusher_main, log) != 0) {
+		log->flusher_running = false;
 		log_free(log);
 		return AMANA_ERR_NOMEM;
 	}
-	log->flusher_running = true;
 	*out = log;
 	return AMANA_OK;
 }
@@ -761,13 +773,41 @@ static enum amana_err enqueue(struct batch *b, const uint8_t *entry, size_t len,
 
 static void lead(struct audit_log *log);
 
+/* Group commit under load: wait (mutex held, released while waiting) up
+ * to AUDIT_GATHER_US for more entries; audit_submit ends the wait early
+ * once AUDIT_GATHER_ENOUGH are queued, audit_close at once. */
+static void gather(struct audit_log *log)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_nsec += AUDIT_GATHER_US * 1000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	log->flusher_gathering = true;
+	while (!log->flusher_stop && log->fill.n < AUDIT_GATHER_ENOUGH && !log->flushing &&
+	       pthread_cond_timedwait(&log->flusher_wake, &log->m, &until) == 0)
+		;
+	log->flusher_gathering = false;
+}
+
 /* The flusher: leads a batch whenever entries wait and no one else writes. */
 static void *flusher_main(void *arg)
 {
 	struct audit_log *log = arg;
+	size_t last = 0; /* entries in the batch this thread wrote last */
 	pthread_mutex_lock(&log->m);
 	while (!log->flusher_stop && !log->broken) {
 		if (log->fill.n > 0 && !log->flushing) {
+			if (last > 1 && log->fill.n < AUDIT_GATHER_ENOUGH) {
+				gather(log);
+				if (log->flushing || log->fill.n == 0) {
+					last = 0; /* another thread led meanwhile */
+					continue;
+				}
+			}
+			last = log->fill.n;
 			lead(log);
 			continue;
 		}
@@ -806,6 +846,19 @@ static void lead(struct audit_log *log)
 	b->len = b->n = b->nw = 0;
 	log->flushing = false;
 	pthread_cond_broadcast(&log->cv);
+	/* Entries submitted while this batch was written found a flush in
+	 * flight and woke no one: the flusher takes them now, or no thread
+	 * might (their submitters do not wait on the log). */
+	if (log->fill.n > 0 && log->flusher_running)
+		pthread_cond_signal(&log->flusher_wake);
+	uint64_t durable = log->durable;
+	enum amana_err broken = log->broken;
+	pthread_mutex_unlock(&log->m);
+	pthread_mutex_lock(&log->hook_m);
+	if (log->hook)
+		log->hook(log->hook_ctx, durable, broken);
+	pthread_mutex_unlock(&log->hook_m);
+	pthread_mutex_lock(&log->m);
 }
 
 static enum amana_err check_entries(const struct audit_log *log, const size_t *lens, size_t n)
@@ -873,7 +926,8 @@ enum amana_err audit_submit(struct audit_log *log, const struct audit_entry *e, 
 	pthread_mutex_lock(&log->m);
 	err = queue(log, &p, &len, 1, NULL);
 	*ticket = log->submitted;
-	if (!err && log->flusher_idle && !log->flushing)
+	if (!err && !log->flushing &&
+	    (log->flusher_idle || (log->flusher_gathering && log->fill.n >= AUDIT_GATHER_ENOUGH)))
 		pthread_cond_signal(&log->flusher_wake);
 	pthread_mutex_unlock(&log->m);
 	return err;
@@ -891,6 +945,23 @@ enum amana_err audit_wait(struct audit_log *log, uint64_t ticket)
 	enum amana_err err = log->durable >= ticket ? AMANA_OK : log->broken;
 	pthread_mutex_unlock(&log->m);
 	return err;
+}
+
+enum amana_err audit_durable(struct audit_log *log, uint64_t *durable)
+{
+	pthread_mutex_lock(&log->m);
+	*durable = log->durable;
+	enum amana_err err = log->broken;
+	pthread_mutex_unlock(&log->m);
+	return err;
+}
+
+void audit_on_durable(struct audit_log *log, audit_durable_fn fn, void *ctx)
+{
+	pthread_mutex_lock(&log->hook_m);
+	log->hook = fn;
+	log->hook_ctx = ctx;
+	pthread_mutex_unlock(&log->hook_m);
 }
 
 enum amana_err audit_append(struct audit_log *log, const struct audit_entry *e, uint64_t *seq)

@@ -151,6 +151,10 @@ int main(int argc, char **argv)
 	sigaddset(&stop, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* A file grown past its size limit fails its write (EFBIG) and the
+	 * audit log stops serving (fail closed), instead of the signal
+	 * killing the server mid-answer. */
+	signal(SIGXFSZ, SIG_IGN);
 	struct registry *r;
 	char why[256] = "";
 	enum amana_err err = registry_open(dir, key, &r, why, sizeof(why));

@@ -37,14 +37,13 @@ struct http_server {
 	atomic_uint_fast64_t answered[HTTP_ROUTE_COUNT + 1][STATUS_COUNT];
 	atomic_uint_fast64_t worker_failures;
 	atomic_size_t upload_bytes; /* declaration bodies held, all requests */
-	/* Responses waiting for their audit entry to be durable, in the order
-	 * their entries were queued; the waiter thread resumes each. */
-	pthread_t waiter;
+	/* Responses waiting for their audit entry to be durable, about in the
+	 * order their entries were queued; on_durable resumes each, from the
+	 * thread that wrote the batch. */
 	pthread_mutex_t wait_lock;
-	pthread_cond_t wait_cond;
 	struct held_request *ring[HTTP_CONNECTIONS_MAX + 1];
 	size_t ring_head, ring_len;
-	bool stopping, waiter_started;
+	bool stopping;
 };
 
 /* One request as a handler sees it. */
@@ -65,7 +64,7 @@ struct held_request {
 	unsigned status;
 	size_t route;
 	uint64_t ticket;
-	bool durable; /* set by the waiter before it resumes the connection */
+	bool durable; /* set before the connection is resumed */
 };
 
 struct upload {
@@ -110,9 +109,12 @@ static void count(struct call *k, unsigned status)
 
 static enum MHD_Result audit_failed(struct call *k);
 
-/* Suspend the connection with its response until the waiter thread finds
- * the request's audit entry durable. False (the caller waits itself) when
- * the server is stopping. */
+#define RING_CAP (sizeof(((struct http_server *)0)->ring) / sizeof(((struct http_server *)0)->ring[0]))
+
+/* Suspend the connection with its response until its audit entry is
+ * durable (on_durable resumes it). False (the caller waits itself, which
+ * returns at once) when the entry is durable already, the log is broken,
+ * or the server is stopping. */
 static bool hold(struct call *k, struct MHD_Response *resp, unsigned status)
 {
 	struct http_server *s = k->s;
@@ -120,13 +122,16 @@ static bool hold(struct call *k, struct MHD_Response *resp, unsigned status)
 	*h = (struct held_request){
 		.c = k->c, .resp = resp, .status = status, .route = k->route, .ticket = k->up->ticket, .durable = false
 	};
+	/* A batch made durable after the check below reports to on_durable,
+	 * which takes wait_lock first: it finds the request in the ring. */
 	pthread_mutex_lock(&s->wait_lock);
-	bool ok = !s->stopping && s->waiter_started && s->ring_len < sizeof(s->ring) / sizeof(s->ring[0]);
+	uint64_t durable = 0;
+	bool ok = !s->stopping && s->ring_len < RING_CAP && svc_audit_durable(s->r, &durable) == AMANA_OK &&
+		  durable < h->ticket;
 	if (ok) {
 		k->up->holding = true;
 		MHD_suspend_connection(k->c);
-		s->ring[(s->ring_head + s->ring_len++) % (sizeof(s->ring) / sizeof(s->ring[0]))] = h;
-		pthread_cond_signal(&s->wait_cond);
+		s->ring[(s->ring_head + s->ring_len++) % RING_CAP] = h;
 	}
 	pthread_mutex_unlock(&s->wait_lock);
 	if (!ok)
@@ -134,28 +139,25 @@ static bool hold(struct call *k, struct MHD_Response *resp, unsigned status)
 	return ok;
 }
 
-/* The waiter: in the order the entries were queued, wait until each is
- * durable (one fsync covers many) and resume its connection. */
-static void *waiter_main(void *arg)
+/* After each batch of the audit log (audit_on_durable), on the thread that
+ * wrote it: resume the held connections whose entries it made durable, in
+ * the order held; all of them, undurable, if the log broke. A request held
+ * just after one with a later ticket waits for that one's batch too. */
+static void on_durable(void *ctx, uint64_t durable, enum amana_err broken)
 {
-	struct http_server *s = arg;
-	const size_t cap = sizeof(s->ring) / sizeof(s->ring[0]);
+	struct http_server *s = ctx;
 	pthread_mutex_lock(&s->wait_lock);
-	for (;;) {
-		while (s->ring_len == 0 && !s->stopping)
-			pthread_cond_wait(&s->wait_cond, &s->wait_lock);
-		if (s->ring_len == 0)
-			break;
+	while (s->ring_len > 0) {
 		struct held_request *h = s->ring[s->ring_head];
-		s->ring_head = (s->ring_head + 1) % cap;
+		bool done = h->ticket <= durable;
+		if (!done && !broken)
+			break;
+		s->ring_head = (s->ring_head + 1) % RING_CAP;
 		s->ring_len--;
-		pthread_mutex_unlock(&s->wait_lock);
-		h->durable = svc_audit_wait(s->r, h->ticket) == AMANA_OK;
+		h->durable = done;
 		MHD_resume_connection(h->c);
-		pthread_mutex_lock(&s->wait_lock);
 	}
 	pthread_mutex_unlock(&s->wait_lock);
-	return NULL;
 }
 
 static const char *const security_headers[][2] = {
@@ -1380,19 +1382,29 @@ static void request_done(void *cls, struct MHD_Connection *c, void **con_cls, en
 	}
 }
 
-/* Resume every held connection, then end the waiter: later responses
- * wait for their entries on their own threads. */
-static void stop_waiter(struct http_server *s)
+/* Stop holding: on_durable is called no more, later responses wait for
+ * their entries on their own threads, and every held connection is
+ * resumed once its entry is durable (or the log broke). */
+static void stop_holding(struct http_server *s)
 {
+	registry_on_audit_durable(s->r, NULL, NULL);
 	pthread_mutex_lock(&s->wait_lock);
 	s->stopping = true;
-	pthread_cond_signal(&s->wait_cond);
 	pthread_mutex_unlock(&s->wait_lock);
-	pthread_mutex_lock(&s->wait_lock);
-	bool started = s->waiter_started;
-	pthread_mutex_unlock(&s->wait_lock);
-	if (started)
-		pthread_join(s->waiter, NULL);
+	for (;;) {
+		pthread_mutex_lock(&s->wait_lock);
+		struct held_request *h = NULL;
+		if (s->ring_len > 0) {
+			h = s->ring[s->ring_head];
+			s->ring_head = (s->ring_head + 1) % RING_CAP;
+			s->ring_len--;
+		}
+		pthread_mutex_unlock(&s->wait_lock);
+		if (!h)
+			break;
+		h->durable = svc_audit_wait(s->r, h->ticket) == AMANA_OK;
+		MHD_resume_connection(h->c);
+	}
 }
 
 enum amana_err http_server_start(struct registry *r, const struct http_options *o, struct http_server **out,
@@ -1421,8 +1433,7 @@ enum amana_err http_server_start(struct registry *r, const struct http_options *
 	}
 	pthread_mutex_init(&s->workers_lock, NULL);
 	pthread_mutex_init(&s->wait_lock, NULL);
-	pthread_cond_init(&s->wait_cond, NULL);
-	s->waiter_started = pthread_create(&s->waiter, NULL, waiter_main, s) == 0;
+	registry_on_audit_durable(r, on_durable, s);
 	/* Not MHD_USE_TURBO: it closes a connection without shutdown(SHUT_WR)
 	 * first, and a client whose request body was refused unread (401, 413)
 	 * may then get a reset instead of its answer. Measured faster (lower
@@ -1436,8 +1447,7 @@ enum amana_err http_server_start(struct registry *r, const struct http_options *
 	    (size_t)(32 * 1024), MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip, MHD_OPTION_NOTIFY_COMPLETED, request_done,
 	    s, MHD_OPTION_END);
 	if (!s->daemon) {
-		stop_waiter(s);
-		pthread_cond_destroy(&s->wait_cond);
+		stop_holding(s);
 		pthread_mutex_destroy(&s->wait_lock);
 		pthread_key_delete(s->worker_key);
 		pthread_mutex_destroy(&s->workers_lock);
@@ -1454,9 +1464,8 @@ void http_server_stop(struct http_server *s)
 {
 	if (!s)
 		return;
-	stop_waiter(s);
+	stop_holding(s);
 	MHD_stop_daemon(s->daemon);
-	pthread_cond_destroy(&s->wait_cond);
 	pthread_mutex_destroy(&s->wait_lock);
 	for (unsigned i = 0; i < s->n_workers; i++)
 		registry_worker_close(s->workers[i]);

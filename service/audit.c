@@ -66,6 +66,7 @@ const struct svc_catalog_entry svc_catalog[] = {
 	{ "svc_session_close", NULL, false },
 	/* No personal data: counts, and the log's own structure. */
 	{ "svc_audit_wait", NULL, false },
+	{ "svc_audit_durable", NULL, false },
 	{ "svc_stats", NULL, false },
 	{ "svc_audit_head", NULL, false },
 	{ "svc_audit_prove", NULL, false },
@@ -470,4 +471,15 @@ void registry_defer_audit(struct registry *w, uint64_t *ticket)
 enum amana_err svc_audit_wait(struct registry *r, uint64_t ticket)
 {
 	return ticket ? audit_wait(r->audit, ticket) : AMANA_OK;
+}
+
+enum amana_err svc_audit_durable(struct registry *r, uint64_t *durable)
+{
+	return audit_durable(r->audit, durable);
+}
+
+void registry_on_audit_durable(struct registry *r, void (*fn)(void *ctx, uint64_t durable, enum amana_err broken),
+			       void *ctx)
+{
+	audit_on_durable(r->audit, fn, ctx);
 }

@@ -79,6 +79,14 @@ void registry_worker_close(struct registry *w);
  * commit. NULL stops deferring. */
 void registry_defer_audit(struct registry *w, uint64_t *ticket);
 enum amana_err svc_audit_wait(struct registry *r, uint64_t ticket) AMANA_MUST_CHECK;
+/* Without waiting: every ticket up to *durable is durable; an error says
+ * the log broke (later tickets never will be). */
+enum amana_err svc_audit_durable(struct registry *r, uint64_t *durable);
+/* fn(ctx, durable, broken) after every batch of the log is written or
+ * failed, from the thread that wrote it (audit_on_durable in audit/log.h):
+ * a server sends its held answers from there. NULL removes it. */
+void registry_on_audit_durable(struct registry *r, void (*fn)(void *ctx, uint64_t durable, enum amana_err broken),
+			       void *ctx);
 
 /* The budgets (policy.h) of amanad's principals: the defaults until set. */
 void registry_set_policy(struct registry *r, const struct policy_config *c);

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -293,15 +294,13 @@ static void *pipelined_writer(void *p)
 	return audit_wait(a->log, tickets[99]) == AMANA_OK ? NULL : (void *)3;
 }
 
-/* Queued entries with tickets: all durable, in order, once waited for. */
-static void test_pipelined_appends(void **state)
+/* Four threads of pipelined_writer, writers first..first+3; all done. */
+static void pipelined_writers(struct audit_log *log, unsigned first)
 {
-	struct fixture *f = *state;
-	struct audit_log *log = open_log(f);
 	pthread_t t[4];
 	struct pipe_arg a[4];
 	for (unsigned w = 0; w < 4; w++) {
-		a[w] = (struct pipe_arg){ log, 20 + w };
+		a[w] = (struct pipe_arg){ log, first + w };
 		assert_int_equal(pthread_create(&t[w], NULL, pipelined_writer, &a[w]), 0);
 	}
 	for (unsigned w = 0; w < 4; w++) {
@@ -309,6 +308,14 @@ static void test_pipelined_appends(void **state)
 		pthread_join(t[w], &rc);
 		assert_null(rc);
 	}
+}
+
+/* Queued entries with tickets: all durable, in order, once waited for. */
+static void test_pipelined_appends(void **state)
+{
+	struct fixture *f = *state;
+	struct audit_log *log = open_log(f);
+	pipelined_writers(log, 20);
 	assert_int_equal(audit_size(log), 400);
 	/* a ticket is durable once waited for: a new one right after */
 	struct audit_entry e;
@@ -616,19 +623,188 @@ static void test_refuses_log_shorter_than_head(void **state)
 	expect_ok(f, 10);
 }
 
+/* From here, any write past the present end of entries fails (EFBIG, as
+ * on a full disk), until unlimit(old). */
+static void limit_to_entries(struct fixture *f, struct rlimit *old)
+{
+	struct stat st;
+	assert_int_equal(stat(path_in(f, "entries"), &st), 0);
+	struct rlimit lim = { (rlim_t)st.st_size, (rlim_t)st.st_size };
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, old), 0);
+	lim.rlim_max = old->rlim_max;
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+}
+
+static void unlimit(const struct rlimit *old)
+{
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+}
+
+/* The durable hook: told after every batch, with no lock of the log held
+ * (it reads the log's state itself, which would deadlock otherwise), never
+ * with less than was durable when the writer's wait returned, never again
+ * once removed; and told when the log breaks. */
+struct hook_seen {
+	pthread_mutex_t m;
+	pthread_cond_t cv;
+	struct audit_log *log;
+	uint64_t max_durable, calls;
+	enum amana_err broken;
+	bool mismatch;
+};
+
+static void hook(void *ctx, uint64_t durable, enum amana_err broken)
+{
+	struct hook_seen *h = ctx;
+	uint64_t now = 0;
+	enum amana_err err = audit_durable(h->log, &now); /* takes the log's mutex */
+	pthread_mutex_lock(&h->m);
+	if (now < durable || err != broken)
+		h->mismatch = true;
+	if (durable > h->max_durable)
+		h->max_durable = durable;
+	if (broken)
+		h->broken = broken;
+	h->calls++;
+	pthread_cond_broadcast(&h->cv);
+	pthread_mutex_unlock(&h->m);
+}
+
+/* Wait (at most 10 s) until the hook has seen `durable` or a break. */
+static void hook_wait(struct hook_seen *h, uint64_t durable, bool broken)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 10;
+	pthread_mutex_lock(&h->m);
+	while ((broken ? h->broken == AMANA_OK : h->max_durable < durable) &&
+	       pthread_cond_timedwait(&h->cv, &h->m, &until) == 0)
+		;
+	pthread_mutex_unlock(&h->m);
+}
+
+static void test_durable_hook(void **state)
+{
+	struct fixture *f = *state;
+	fill_log(f, 3);
+	struct audit_log *log = open_log(f);
+	struct hook_seen h = { .log = log };
+	pthread_mutex_init(&h.m, NULL);
+	pthread_cond_init(&h.cv, NULL);
+	uint64_t durable = 99;
+	assert_int_equal(audit_durable(log, &durable), AMANA_OK);
+	assert_int_equal(durable, 0); /* counted from this opening */
+	audit_on_durable(log, hook, &h);
+	pipelined_writers(log, 40);
+	hook_wait(&h, 400, false);
+	pthread_mutex_lock(&h.m);
+	assert_int_equal(h.max_durable, 400);
+	assert_true(h.calls >= 1 && h.calls <= 400);
+	assert_false(h.mismatch);
+	assert_int_equal(h.broken, AMANA_OK);
+	uint64_t calls = h.calls;
+	pthread_mutex_unlock(&h.m);
+	assert_int_equal(audit_durable(log, &durable), AMANA_OK);
+	assert_int_equal(durable, 400);
+
+	/* removed: a later batch is not told */
+	audit_on_durable(log, NULL, NULL);
+	append_n(log, 9, 0, 5);
+	pthread_mutex_lock(&h.m);
+	assert_int_equal(h.calls, calls);
+	pthread_mutex_unlock(&h.m);
+
+	/* a broken log is told, and says so without waiting */
+	assert_int_equal(audit_sign_head(log), AMANA_OK);
+	audit_on_durable(log, hook, &h);
+	struct rlimit old;
+	limit_to_entries(f, &old);
+	struct audit_entry e;
+	make_entry(&e, 9, 5);
+	uint64_t ticket;
+	assert_int_equal(audit_submit(log, &e, &ticket), AMANA_OK);
+	assert_int_equal(ticket, 406);
+	assert_int_equal(audit_wait(log, ticket), AMANA_ERR_IO);
+	unlimit(&old);
+	hook_wait(&h, 0, true);
+	pthread_mutex_lock(&h.m);
+	assert_int_equal(h.broken, AMANA_ERR_IO);
+	assert_int_equal(h.max_durable, 405);
+	assert_false(h.mismatch);
+	pthread_mutex_unlock(&h.m);
+	assert_int_equal(audit_durable(log, &durable), AMANA_ERR_IO);
+	assert_int_equal(durable, 405);
+	audit_on_durable(log, NULL, NULL);
+	(void)audit_close(log);
+	pthread_cond_destroy(&h.cv);
+	pthread_mutex_destroy(&h.m);
+	expect_ok(f, 408);
+}
+
+/* An entry submitted while another thread's own append is being written
+ * (it finds a flush in flight and wakes no one) is still written once that
+ * append is done, with nobody waiting on it: a server's held answer does
+ * not hang until the next request. */
+struct sync_arg {
+	struct audit_log *log;
+	enum amana_err err;
+};
+
+static void *sync_appender(void *p)
+{
+	struct sync_arg *a = p;
+	struct audit_entry e;
+	make_entry(&e, 60, 0);
+	a->err = audit_append(a->log, &e, NULL);
+	return NULL;
+}
+
+static void test_submit_during_sync_append(void **state)
+{
+	struct fixture *f = *state;
+	struct audit_log *log = open_log(f);
+	/* the log's file lock, held here: the appender's write waits on it */
+	int lock = open(path_in(f, "lock"), O_RDWR);
+	assert_true(lock >= 0);
+	assert_int_equal(flock(lock, LOCK_EX), 0);
+	struct sync_arg a = { log, AMANA_ERR_IO };
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, sync_appender, &a), 0);
+	struct timespec pause = { 0, 200 * 1000 * 1000 };
+	nanosleep(&pause, NULL); /* the appender is writing its own batch */
+	struct audit_entry e;
+	make_entry(&e, 61, 0);
+	uint64_t ticket = 0;
+	assert_int_equal(audit_submit(log, &e, &ticket), AMANA_OK);
+	assert_int_equal(ticket, 2);
+	assert_int_equal(flock(lock, LOCK_UN), 0);
+	close(lock);
+	pthread_join(t, NULL);
+	assert_int_equal(a.err, AMANA_OK);
+	/* nobody waits on the ticket: it becomes durable on its own */
+	uint64_t durable = 0;
+	for (int i = 0; i < 500 && durable < ticket; i++) {
+		assert_int_equal(audit_durable(log, &durable), AMANA_OK);
+		if (durable < ticket) {
+			struct timespec tick = { 0, 10 * 1000 * 1000 };
+			nanosleep(&tick, NULL);
+		}
+	}
+	assert_int_equal(durable, 2);
+	assert_int_equal(audit_close(log), AMANA_OK);
+	expect_ok(f, 2);
+}
+
 static void test_fail_closed_on_write_error(void **state)
 {
 	struct fixture *f = *state;
 	fill_log(f, 4);
 	struct audit_log *log = open_log(f);
 	/* Any write past the current end of a file now fails (EFBIG). */
-	struct stat st;
-	assert_int_equal(stat(path_in(f, "entries"), &st), 0);
-	struct rlimit old, lim = { (rlim_t)st.st_size, (rlim_t)st.st_size };
-	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
-	lim.rlim_max = old.rlim_max;
-	signal(SIGXFSZ, SIG_IGN);
-	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	struct rlimit old;
+	limit_to_entries(f, &old);
 	struct audit_entry e;
 	make_entry(&e, 0, 1);
 	assert_int_equal(audit_append(log, &e, NULL), AMANA_ERR_IO);
@@ -636,7 +812,7 @@ static void test_fail_closed_on_write_error(void **state)
 	/* and it stays failed: nothing is served after a lost entry */
 	assert_int_equal(audit_append(log, &e, NULL), AMANA_ERR_IO);
 	(void)audit_close(log);
-	signal(SIGXFSZ, SIG_DFL);
+	unlimit(&old);
 	expect_ok(f, 4);
 }
 
@@ -749,6 +925,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_wrong_key_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_appends, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pipelined_appends, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_durable_hook, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_submit_during_sync_append, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_processes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flip_any_byte, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete_swap_insert_truncate, setup, teardown),

@@ -17,7 +17,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,10 +56,11 @@ struct response {
 	char body[80000];
 };
 
-/* One request on a new connection (Connection: close); the response read
- * to its end. body may be NULL; extra is more header lines ("" if none). */
-static void request(const struct ctx *c, const char *method, const char *path, const char *extra, const char *body,
-		    size_t body_len, struct response *out)
+/* A request sent on a new connection (Connection: close), its answer not
+ * read yet: the socket. body may be NULL; extra is more header lines ("" if
+ * none). */
+static int request_send(const struct ctx *c, const char *method, const char *path, const char *extra, const char *body,
+			size_t body_len)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	assert_true(fd >= 0);
@@ -74,6 +79,12 @@ static void request(const struct ctx *c, const char *method, const char *path, c
 			break; /* the server may answer and close before the end */
 		off += (size_t)k;
 	}
+	return fd;
+}
+
+/* The answer on a socket of request_send, read to its end; then closed. */
+static void request_read(int fd, struct response *out)
+{
 	static char buf[200000];
 	size_t len = 0;
 	for (;;) {
@@ -94,6 +105,13 @@ static void request(const struct ctx *c, const char *method, const char *path, c
 	assert_true(hl < sizeof(out->head));
 	memcpy(out->head, buf, hl);
 	snprintf(out->body, sizeof(out->body), "%s", sep + 4);
+}
+
+/* One request on a new connection, its answer read to its end. */
+static void request(const struct ctx *c, const char *method, const char *path, const char *extra, const char *body,
+		    size_t body_len, struct response *out)
+{
+	request_read(request_send(c, method, path, extra, body, body_len), out);
 }
 
 static void login(const struct ctx *c, const char *login_name, const char *password, const char *totp,
@@ -451,6 +469,98 @@ static void test_person_reads_by_role(void **state)
 	assert_int_equal(count_of(q.out, "\"action\":\"person.show\",\"outcome\":\"allowed\""), 1);
 	assert_int_equal(count_of(q.out, "\"action\":\"person.show\",\"outcome\":\"denied\""), 3);
 	run_result_free(&q);
+}
+
+/* A process holding the audit log's file lock, as another writer would,
+ * until done[1] is closed, or 10 s at most (a failed test does not leave
+ * amanad waiting on it forever). Returns once the lock is held. */
+static pid_t hold_audit_lock(const struct ctx *c, int done[2], int locked[2])
+{
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/audit/lock", c->g.home);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(done[1]);
+		close(locked[0]);
+		int fd = open(path, O_RDWR);
+		if (fd < 0 || flock(fd, LOCK_EX) != 0)
+			_exit(1);
+		if (write(locked[1], "L", 1) != 1)
+			_exit(1);
+		struct pollfd pf = { .fd = done[0], .events = POLLIN };
+		(void)poll(&pf, 1, 10000);
+		_exit(0);
+	}
+	close(done[0]);
+	close(locked[1]);
+	char b = 0;
+	assert_int_equal(read(locked[0], &b, 1), 1);
+	close(locked[0]);
+	return pid;
+}
+
+/* The audit log stops taking entries while reads are answered (any write
+ * past its present end fails, as on a full disk): each read's answer,
+ * held for its entry, becomes a 500 and nothing of the person leaves; the
+ * server keeps running and stops cleanly. */
+static void test_audit_failure_fails_closed(void **state)
+{
+	struct ctx *c = *state;
+	struct response r;
+	char agent[200];
+	session(c, "agent.7", c->totp, agent);
+	assert_int_equal(read_person(c, agent, c->regs[0], "case 2026-114", &r), 200);
+	assert_non_null(strstr(r.body, "NADIA"));
+
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/audit/entries", c->g.home);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	struct rlimit lim;
+	assert_int_equal(prlimit(c->pid, RLIMIT_FSIZE, NULL, &lim), 0);
+	lim.rlim_cur = (rlim_t)st.st_size;
+	assert_int_equal(prlimit(c->pid, RLIMIT_FSIZE, &lim, NULL), 0);
+	/* Eight reads while the log's file lock is held here (as by another
+	 * process writing): their entries are queued and their answers held,
+	 * nothing sent. Once the lock is let go the write fails, and each held
+	 * answer is replaced by the error. A read after that finds the log
+	 * broken before it queues. */
+	int done[2], locked[2];
+	assert_int_equal(pipe(done), 0);
+	assert_int_equal(pipe(locked), 0);
+	pid_t locker = hold_audit_lock(c, done, locked);
+	char head[400], where[64];
+	snprintf(head, sizeof(head), "%sX-Purpose: case 2026-114\r\n", agent);
+	int fds[8];
+	for (int i = 0; i < 8; i++) {
+		snprintf(where, sizeof(where), "/v1/persons/%s", c->regs[i % 2]);
+		fds[i] = request_send(c, "GET", where, head, NULL, 0);
+	}
+	struct pollfd pf = { .fd = fds[7], .events = POLLIN };
+	assert_int_equal(poll(&pf, 1, 500), 0); /* held: no answer before its entry is written */
+	close(done[1]); /* the locker lets go */
+	int lst;
+	assert_int_equal(waitpid(locker, &lst, 0), locker);
+	assert_true(WIFEXITED(lst) && WEXITSTATUS(lst) == 0);
+	for (int i = 0; i < 8; i++) {
+		request_read(fds[i], &r);
+		assert_int_equal(r.status, 500);
+		assert_null(strstr(r.body, "NADIA"));
+		assert_null(strstr(r.body, "TAZI"));
+		assert_non_null(strstr(r.body, "could not be written to the audit log"));
+	}
+	assert_int_equal(read_person(c, agent, c->regs[0], "case 2026-114", &r), 500);
+	assert_null(strstr(r.body, "NADIA"));
+	request(c, "GET", "/healthz", "", NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal((rlim_t)st.st_size, lim.rlim_cur); /* nothing more was written */
+	kill(c->pid, SIGTERM);
+	int status;
+	assert_int_equal(waitpid(c->pid, &status, 0), c->pid);
+	assert_true(WIFEXITED(status)); /* not killed by SIGXFSZ */
+	c->pid = 0;
 }
 
 /* An agent reading past its budget (3 persons an hour here): refused with
@@ -867,6 +977,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_guessing_locks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_person_reads_by_role, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_failure_fails_closed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_budget_suspends_until_unlocked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_honeytoken_read_alerts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_citizen_access_log_and_career, setup, teardown),
