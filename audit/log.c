@@ -646,7 +646,9 @@ enum amana_err audit_open(const char *dir, const uint8_t sk[AUDIT_SECRET_KEY_BYT
 		log_free(log);
 		return err;
 	}
-	log->flusher_running = true; /* before the thread reads it */
+	/* Set before the thread starts, cleared only by audit_close after it
+	 * ended: read under the mutex by leaders, never written concurrently. */
+	log->flusher_running = true;
 	if (pthread_create(&log->flusher, NULL, flusher_main, log) != 0) {
 		log->flusher_running = false;
 		log_free(log);
@@ -773,6 +775,27 @@ static enum amana_err enqueue(struct batch *b, const uint8_t *entry, size_t len,
 
 static void lead(struct audit_log *log);
 
+/* The end of a turn as the leader (a batch, or a head signed), mutex held:
+ * the waiters are woken; the flusher too if entries were submitted
+ * meanwhile (they found a flush in flight and woke no one, and their
+ * submitters may not wait on the log at all); then the hook is told, with
+ * the mutex released, whether the log moved or broke. */
+static void flush_done(struct audit_log *log)
+{
+	log->flushing = false;
+	pthread_cond_broadcast(&log->cv);
+	if (log->fill.n > 0 && log->flusher_running)
+		pthread_cond_signal(&log->flusher_wake);
+	uint64_t durable = log->durable;
+	enum amana_err broken = log->broken;
+	pthread_mutex_unlock(&log->m);
+	pthread_mutex_lock(&log->hook_m);
+	if (log->hook)
+		log->hook(log->hook_ctx, durable, broken);
+	pthread_mutex_unlock(&log->hook_m);
+	pthread_mutex_lock(&log->m);
+}
+
 /* Group commit under load: wait (mutex held, released while waiting) up
  * to AUDIT_GATHER_US for more entries; audit_submit ends the wait early
  * once AUDIT_GATHER_ENOUGH are queued, audit_close at once. */
@@ -844,21 +867,7 @@ static void lead(struct audit_log *log)
 		b->w[i]->done = true;
 	}
 	b->len = b->n = b->nw = 0;
-	log->flushing = false;
-	pthread_cond_broadcast(&log->cv);
-	/* Entries submitted while this batch was written found a flush in
-	 * flight and woke no one: the flusher takes them now, or no thread
-	 * might (their submitters do not wait on the log). */
-	if (log->fill.n > 0 && log->flusher_running)
-		pthread_cond_signal(&log->flusher_wake);
-	uint64_t durable = log->durable;
-	enum amana_err broken = log->broken;
-	pthread_mutex_unlock(&log->m);
-	pthread_mutex_lock(&log->hook_m);
-	if (log->hook)
-		log->hook(log->hook_ctx, durable, broken);
-	pthread_mutex_unlock(&log->hook_m);
-	pthread_mutex_lock(&log->m);
+	flush_done(log);
 }
 
 static enum amana_err check_entries(const struct audit_log *log, const size_t *lens, size_t n)
@@ -996,8 +1005,7 @@ enum amana_err audit_sign_head(struct audit_log *log)
 		pthread_mutex_lock(&log->m);
 		if (err)
 			log->broken = err;
-		log->flushing = false;
-		pthread_cond_broadcast(&log->cv);
+		flush_done(log);
 	}
 	pthread_mutex_unlock(&log->m);
 	return err;

@@ -88,11 +88,12 @@ enum amana_err audit_wait(struct audit_log *log, uint64_t ticket) AMANA_MUST_CHE
 /* Without waiting: how many entries are durable (every ticket up to it),
  * and the error that broke the log (AMANA_OK while it works). */
 enum amana_err audit_durable(struct audit_log *log, uint64_t *durable);
-/* fn is called after every batch written or failed, with the same two, from
- * whichever thread wrote it and with no lock of the log held: a server
- * holding answers for their tickets sends them from there, with no thread
- * of its own waiting. It must not append. NULL removes it; once this
- * returns, the old fn runs nowhere. */
+/* fn is called after every batch written or failed (and every head signed),
+ * with the same two, from whichever thread wrote it and with no lock of the
+ * log held: a server holding answers for their tickets sends them from
+ * there, with no thread of its own waiting. It must not append, and should
+ * be short: a writer inside a store transaction may be the thread. One fn
+ * per log; NULL removes it; once this returns, the old fn runs nowhere. */
 typedef void (*audit_durable_fn)(void *ctx, uint64_t durable, enum amana_err broken);
 void audit_on_durable(struct audit_log *log, audit_durable_fn fn, void *ctx);
 

@@ -112,9 +112,9 @@ static enum MHD_Result audit_failed(struct call *k);
 #define RING_CAP (sizeof(((struct http_server *)0)->ring) / sizeof(((struct http_server *)0)->ring[0]))
 
 /* Suspend the connection with its response until its audit entry is
- * durable (on_durable resumes it). False (the caller waits itself, which
- * returns at once) when the entry is durable already, the log is broken,
- * or the server is stopping. */
+ * durable (on_durable resumes it). False when the entry is durable already
+ * or the log is broken (the caller's own wait then returns at once), or
+ * when the server is stopping (the caller waits for the entry itself). */
 static bool hold(struct call *k, struct MHD_Response *resp, unsigned status)
 {
 	struct http_server *s = k->s;
@@ -140,24 +140,31 @@ static bool hold(struct call *k, struct MHD_Response *resp, unsigned status)
 }
 
 /* After each batch of the audit log (audit_on_durable), on the thread that
- * wrote it: resume the held connections whose entries it made durable, in
- * the order held; all of them, undurable, if the log broke. A request held
- * just after one with a later ticket waits for that one's batch too. */
+ * wrote it: take out of the ring every held request whose entry is now
+ * durable (all of them, undurable, if the log broke), the others keeping
+ * their order, and resume them once the ring is let go. */
 static void on_durable(void *ctx, uint64_t durable, enum amana_err broken)
 {
 	struct http_server *s = ctx;
+	struct held_request *out[RING_CAP];
+	size_t n_out = 0, kept = 0;
 	pthread_mutex_lock(&s->wait_lock);
-	while (s->ring_len > 0) {
-		struct held_request *h = s->ring[s->ring_head];
+	for (size_t i = 0; i < s->ring_len; i++) {
+		struct held_request *h = s->ring[(s->ring_head + i) % RING_CAP];
 		bool done = h->ticket <= durable;
-		if (!done && !broken)
-			break;
-		s->ring_head = (s->ring_head + 1) % RING_CAP;
-		s->ring_len--;
-		h->durable = done;
-		MHD_resume_connection(h->c);
+		if (done || broken) {
+			h->durable = done;
+			out[n_out++] = h;
+		} else {
+			s->ring[(s->ring_head + kept++) % RING_CAP] = h;
+		}
 	}
+	s->ring_len = kept;
 	pthread_mutex_unlock(&s->wait_lock);
+	/* Each is suspended (hold() suspended it before it entered the ring)
+	 * and no longer reachable by another resume. */
+	for (size_t i = 0; i < n_out; i++)
+		MHD_resume_connection(out[i]->c);
 }
 
 static const char *const security_headers[][2] = {
@@ -1164,13 +1171,18 @@ static enum MHD_Result metrics_get(struct call *k)
 	pthread_mutex_lock(&k->s->workers_lock);
 	unsigned workers = k->s->n_workers;
 	pthread_mutex_unlock(&k->s->workers_lock);
-	n += (size_t)snprintf(text + n, cap - n,
-			      "# HELP amanad_workers Server threads with their own store connection.\n"
-			      "# TYPE amanad_workers gauge\namanad_workers %u\n"
-			      "# HELP amanad_worker_failures_total Store connections a worker could not open.\n"
-			      "# TYPE amanad_worker_failures_total counter\namanad_worker_failures_total %llu\n",
-			      workers,
-			      (unsigned long long)atomic_load_explicit(&k->s->worker_failures, memory_order_relaxed));
+	pthread_mutex_lock(&k->s->wait_lock);
+	size_t held = k->s->ring_len;
+	pthread_mutex_unlock(&k->s->wait_lock);
+	n += (size_t)snprintf(
+	    text + n, cap - n,
+	    "# HELP amanad_workers Server threads with their own store connection.\n"
+	    "# TYPE amanad_workers gauge\namanad_workers %u\n"
+	    "# HELP amanad_worker_failures_total Store connections a worker could not open.\n"
+	    "# TYPE amanad_worker_failures_total counter\namanad_worker_failures_total %llu\n"
+	    "# HELP amanad_held_answers Answers written, waiting for their audit entry to be durable.\n"
+	    "# TYPE amanad_held_answers gauge\namanad_held_answers %zu\n",
+	    workers, (unsigned long long)atomic_load_explicit(&k->s->worker_failures, memory_order_relaxed), held);
 	if (n >= cap)
 		n = cap - 1;
 	enum MHD_Result rc = send_text(k, MHD_HTTP_OK, "text/plain; version=0.0.4", text, n);

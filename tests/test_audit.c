@@ -623,12 +623,12 @@ static void test_refuses_log_shorter_than_head(void **state)
 	expect_ok(f, 10);
 }
 
-/* From here, any write past the present end of entries fails (EFBIG, as
- * on a full disk), until unlimit(old). */
-static void limit_to_entries(struct fixture *f, struct rlimit *old)
+/* From here, any write past the present end of the log's file `name`
+ * fails (EFBIG, as on a full disk), until unlimit(old). */
+static void limit_to(struct fixture *f, const char *name, struct rlimit *old)
 {
 	struct stat st;
-	assert_int_equal(stat(path_in(f, "entries"), &st), 0);
+	assert_int_equal(stat(path_in(f, name), &st), 0);
 	struct rlimit lim = { (rlim_t)st.st_size, (rlim_t)st.st_size };
 	assert_int_equal(getrlimit(RLIMIT_FSIZE, old), 0);
 	lim.rlim_max = old->rlim_max;
@@ -704,13 +704,16 @@ static void test_durable_hook(void **state)
 	assert_true(h.calls >= 1 && h.calls <= 400);
 	assert_false(h.mismatch);
 	assert_int_equal(h.broken, AMANA_OK);
-	uint64_t calls = h.calls;
 	pthread_mutex_unlock(&h.m);
 	assert_int_equal(audit_durable(log, &durable), AMANA_OK);
 	assert_int_equal(durable, 400);
 
-	/* removed: a later batch is not told */
+	/* removed: a later batch is not told (counted once removal returned:
+	 * a call already under way finishes before it does) */
 	audit_on_durable(log, NULL, NULL);
+	pthread_mutex_lock(&h.m);
+	uint64_t calls = h.calls;
+	pthread_mutex_unlock(&h.m);
 	append_n(log, 9, 0, 5);
 	pthread_mutex_lock(&h.m);
 	assert_int_equal(h.calls, calls);
@@ -720,7 +723,7 @@ static void test_durable_hook(void **state)
 	assert_int_equal(audit_sign_head(log), AMANA_OK);
 	audit_on_durable(log, hook, &h);
 	struct rlimit old;
-	limit_to_entries(f, &old);
+	limit_to(f, "entries", &old);
 	struct audit_entry e;
 	make_entry(&e, 9, 5);
 	uint64_t ticket;
@@ -797,6 +800,67 @@ static void test_submit_during_sync_append(void **state)
 	expect_ok(f, 2);
 }
 
+/* The same while a head is being signed (a leader's turn too): the entry
+ * submitted meanwhile is written with nobody waiting on it, and the hook
+ * hears of it. A head that cannot be signed breaks the log, and the hook
+ * is told that too (a server's held answers would otherwise hang). */
+static void *signer(void *p)
+{
+	struct sync_arg *a = p;
+	a->err = audit_sign_head(a->log);
+	return NULL;
+}
+
+static void test_submit_during_sign_head(void **state)
+{
+	struct fixture *f = *state;
+	struct audit_log *log = open_log(f);
+	struct hook_seen h = { .log = log };
+	pthread_mutex_init(&h.m, NULL);
+	pthread_cond_init(&h.cv, NULL);
+	audit_on_durable(log, hook, &h);
+	append_n(log, 62, 0, 1);
+	int lock = open(path_in(f, "lock"), O_RDWR);
+	assert_true(lock >= 0);
+	assert_int_equal(flock(lock, LOCK_EX), 0);
+	struct sync_arg a = { log, AMANA_ERR_IO };
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, signer, &a), 0);
+	struct timespec pause = { 0, 200 * 1000 * 1000 };
+	nanosleep(&pause, NULL); /* the signer holds the leader's turn */
+	struct audit_entry e;
+	make_entry(&e, 62, 1);
+	uint64_t ticket = 0;
+	assert_int_equal(audit_submit(log, &e, &ticket), AMANA_OK);
+	assert_int_equal(ticket, 2);
+	assert_int_equal(flock(lock, LOCK_UN), 0);
+	close(lock);
+	pthread_join(t, NULL);
+	assert_int_equal(a.err, AMANA_OK);
+	hook_wait(&h, ticket, false);
+	pthread_mutex_lock(&h.m);
+	assert_int_equal(h.max_durable, 2);
+	assert_false(h.mismatch);
+	pthread_mutex_unlock(&h.m);
+
+	/* a head that cannot be written: the log breaks, the hook is told */
+	append_n(log, 62, 2, 1);
+	struct rlimit old;
+	limit_to(f, "heads", &old);
+	enum amana_err err = audit_sign_head(log);
+	unlimit(&old);
+	assert_int_equal(err, AMANA_ERR_IO);
+	hook_wait(&h, 0, true);
+	pthread_mutex_lock(&h.m);
+	assert_int_equal(h.broken, AMANA_ERR_IO);
+	assert_int_equal(h.max_durable, 3);
+	pthread_mutex_unlock(&h.m);
+	audit_on_durable(log, NULL, NULL);
+	(void)audit_close(log);
+	pthread_cond_destroy(&h.cv);
+	pthread_mutex_destroy(&h.m);
+}
+
 static void test_fail_closed_on_write_error(void **state)
 {
 	struct fixture *f = *state;
@@ -804,7 +868,7 @@ static void test_fail_closed_on_write_error(void **state)
 	struct audit_log *log = open_log(f);
 	/* Any write past the current end of a file now fails (EFBIG). */
 	struct rlimit old;
-	limit_to_entries(f, &old);
+	limit_to(f, "entries", &old);
 	struct audit_entry e;
 	make_entry(&e, 0, 1);
 	assert_int_equal(audit_append(log, &e, NULL), AMANA_ERR_IO);
@@ -927,6 +991,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pipelined_appends, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_durable_hook, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_submit_during_sync_append, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_submit_during_sign_head, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_processes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flip_any_byte, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete_swap_insert_truncate, setup, teardown),

@@ -67,6 +67,9 @@ static int request_send(const struct ctx *c, const char *method, const char *pat
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(c->port) };
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	/* an answer that never comes fails the test instead of hanging it */
+	struct timeval limit = { .tv_sec = 60 };
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit)), 0);
 	static char head[65536];
 	int n = snprintf(head, sizeof(head),
 			 "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%sContent-Length: %zu\r\n\r\n",
@@ -539,6 +542,11 @@ static void test_audit_failure_fails_closed(void **state)
 	}
 	struct pollfd pf = { .fd = fds[7], .events = POLLIN };
 	assert_int_equal(poll(&pf, 1, 500), 0); /* held: no answer before its entry is written */
+	/* held by the server, not waited for on its four threads (which would
+	 * leave no thread to answer /metrics, and none counted as held) */
+	request(c, "GET", "/metrics", "", NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "\namanad_held_answers 8\n"));
 	close(done[1]); /* the locker lets go */
 	int lst;
 	assert_int_equal(waitpid(locker, &lst, 0), locker);
