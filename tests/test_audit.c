@@ -764,21 +764,29 @@ static void *sync_appender(void *p)
 	return NULL;
 }
 
-static void test_submit_during_sync_append(void **state)
+static void *signer(void *p)
 {
-	struct fixture *f = *state;
-	struct audit_log *log = open_log(f);
-	/* the log's file lock, held here: the appender's write waits on it */
+	struct sync_arg *a = p;
+	a->err = audit_sign_head(a->log);
+	return NULL;
+}
+
+/* With the log's file lock held here, `leader` (sync_appender, signer)
+ * runs in a thread and takes the leader's turn, waiting on the lock; an
+ * entry of `writer` is submitted meanwhile; the lock is let go and the
+ * leader's turn ends well. The entry's ticket, 2 (one entry before). */
+static uint64_t submit_during(struct fixture *f, struct audit_log *log, void *(*leader)(void *), unsigned writer)
+{
 	int lock = open(path_in(f, "lock"), O_RDWR);
 	assert_true(lock >= 0);
 	assert_int_equal(flock(lock, LOCK_EX), 0);
 	struct sync_arg a = { log, AMANA_ERR_IO };
 	pthread_t t;
-	assert_int_equal(pthread_create(&t, NULL, sync_appender, &a), 0);
+	assert_int_equal(pthread_create(&t, NULL, leader, &a), 0);
 	struct timespec pause = { 0, 200 * 1000 * 1000 };
-	nanosleep(&pause, NULL); /* the appender is writing its own batch */
+	nanosleep(&pause, NULL); /* the leader is waiting on the lock */
 	struct audit_entry e;
-	make_entry(&e, 61, 0);
+	make_entry(&e, writer, 1);
 	uint64_t ticket = 0;
 	assert_int_equal(audit_submit(log, &e, &ticket), AMANA_OK);
 	assert_int_equal(ticket, 2);
@@ -786,6 +794,14 @@ static void test_submit_during_sync_append(void **state)
 	close(lock);
 	pthread_join(t, NULL);
 	assert_int_equal(a.err, AMANA_OK);
+	return ticket;
+}
+
+static void test_submit_during_sync_append(void **state)
+{
+	struct fixture *f = *state;
+	struct audit_log *log = open_log(f);
+	uint64_t ticket = submit_during(f, log, sync_appender, 61);
 	/* nobody waits on the ticket: it becomes durable on its own */
 	uint64_t durable = 0;
 	for (int i = 0; i < 500 && durable < ticket; i++) {
@@ -804,13 +820,6 @@ static void test_submit_during_sync_append(void **state)
  * submitted meanwhile is written with nobody waiting on it, and the hook
  * hears of it. A head that cannot be signed breaks the log, and the hook
  * is told that too (a server's held answers would otherwise hang). */
-static void *signer(void *p)
-{
-	struct sync_arg *a = p;
-	a->err = audit_sign_head(a->log);
-	return NULL;
-}
-
 static void test_submit_during_sign_head(void **state)
 {
 	struct fixture *f = *state;
@@ -820,23 +829,7 @@ static void test_submit_during_sign_head(void **state)
 	pthread_cond_init(&h.cv, NULL);
 	audit_on_durable(log, hook, &h);
 	append_n(log, 62, 0, 1);
-	int lock = open(path_in(f, "lock"), O_RDWR);
-	assert_true(lock >= 0);
-	assert_int_equal(flock(lock, LOCK_EX), 0);
-	struct sync_arg a = { log, AMANA_ERR_IO };
-	pthread_t t;
-	assert_int_equal(pthread_create(&t, NULL, signer, &a), 0);
-	struct timespec pause = { 0, 200 * 1000 * 1000 };
-	nanosleep(&pause, NULL); /* the signer holds the leader's turn */
-	struct audit_entry e;
-	make_entry(&e, 62, 1);
-	uint64_t ticket = 0;
-	assert_int_equal(audit_submit(log, &e, &ticket), AMANA_OK);
-	assert_int_equal(ticket, 2);
-	assert_int_equal(flock(lock, LOCK_UN), 0);
-	close(lock);
-	pthread_join(t, NULL);
-	assert_int_equal(a.err, AMANA_OK);
+	uint64_t ticket = submit_during(f, log, signer, 62);
 	hook_wait(&h, ticket, false);
 	pthread_mutex_lock(&h.m);
 	assert_int_equal(h.max_durable, 2);
