@@ -24,6 +24,9 @@
 static const unsigned statuses[] = { 200, 201, 204, 400, 401, 403, 404, 405, 409, 413, 422, 429, 500, 503 };
 #define STATUS_COUNT (sizeof(statuses) / sizeof(statuses[0]))
 
+/* At most one held answer per connection. */
+#define RING_CAP (HTTP_CONNECTIONS_MAX + 1)
+
 struct http_server {
 	struct MHD_Daemon *daemon;
 	struct registry *r;
@@ -41,7 +44,7 @@ struct http_server {
 	 * order their entries were queued; on_durable resumes each, from the
 	 * thread that wrote the batch. */
 	pthread_mutex_t wait_lock;
-	struct held_request *ring[HTTP_CONNECTIONS_MAX + 1];
+	struct held_request *ring[RING_CAP];
 	size_t ring_head, ring_len;
 	bool stopping;
 };
@@ -108,8 +111,6 @@ static void count(struct call *k, unsigned status)
 }
 
 static enum MHD_Result audit_failed(struct call *k);
-
-#define RING_CAP (sizeof(((struct http_server *)0)->ring) / sizeof(((struct http_server *)0)->ring[0]))
 
 /* Suspend the connection with its response until its audit entry is
  * durable (on_durable resumes it). False when the entry is durable already

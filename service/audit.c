@@ -478,8 +478,7 @@ enum amana_err svc_audit_durable(struct registry *r, uint64_t *durable)
 	return audit_durable(r->audit, durable);
 }
 
-void registry_on_audit_durable(struct registry *r, void (*fn)(void *ctx, uint64_t durable, enum amana_err broken),
-			       void *ctx)
+void registry_on_audit_durable(struct registry *r, audit_durable_fn fn, void *ctx)
 {
 	audit_on_durable(r->audit, fn, ctx);
 }

@@ -85,8 +85,7 @@ enum amana_err svc_audit_durable(struct registry *r, uint64_t *durable);
 /* fn(ctx, durable, broken) after every batch of the log is written or
  * failed, from the thread that wrote it (audit_on_durable in audit/log.h):
  * a server sends its held answers from there. NULL removes it. */
-void registry_on_audit_durable(struct registry *r, void (*fn)(void *ctx, uint64_t durable, enum amana_err broken),
-			       void *ctx);
+void registry_on_audit_durable(struct registry *r, audit_durable_fn fn, void *ctx);
 
 /* The budgets (policy.h) of amanad's principals: the defaults until set. */
 void registry_set_policy(struct registry *r, const struct policy_config *c);
