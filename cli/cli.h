@@ -43,6 +43,7 @@ bool parse_period(const char *s, uint32_t *out); /* YYYYMM or YYYY-MM */
 bool parse_date(const char *s, uint32_t *out); /* YYYY-MM-DD -> YYYYMMDD */
 
 int cmd_init(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
 int cmd_employer(int argc, char **argv);
 int cmd_person(int argc, char **argv);
 int cmd_prefill(int argc, char **argv);

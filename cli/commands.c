@@ -205,6 +205,60 @@ int cmd_init(int argc, char **argv)
 	return EXIT_OK;
 }
 
+int cmd_migrate(int argc, char **argv)
+{
+	static const struct option longs[] = { COMMON_LONG,
+					       { "store", required_argument, NULL, OPT_STORE },
+					       { 0, 0, 0, 0 } };
+	struct common cm;
+	common_defaults(&cm);
+	const char *owner = NULL;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "d:h", longs, NULL)) != -1) {
+		if (common_opt(&cm, c))
+			continue;
+		if (c == OPT_STORE) {
+			owner = optarg;
+		} else if (c == 'h') {
+			printf("usage: amana migrate [-d DIR] [--store OWNER_URI] [--json]\n\n"
+			       "Bring the registry's tables up to this version of Amana, then say from which\n"
+			       "schema version to which. Run it once after installing a new version, before\n"
+			       "the others: it reads no personal data and needs no key.\n"
+			       "A SQLite registry (DIR/registry.db) is brought up to date by any command that\n"
+			       "opens it; this one does it on its own. On PostgreSQL the role in DIR/store.conf\n"
+			       "owns nothing and may not change tables (amana init --app-store): give the URI\n"
+			       "of the role that owns them, the one init was given with --store, e.g.\n"
+			       "  amana migrate --store postgresql://amana_owner@db.example/registry\n"
+			       "Until then every command on that registry stops and says so. Each step runs in\n"
+			       "one transaction under the writer lock: an import running meanwhile finishes\n"
+			       "first, and a failed step leaves the tables as they were before it.\n\n%s",
+			       common_help);
+			return EXIT_OK;
+		} else {
+			return usage_error("migrate", "unknown option");
+		}
+	}
+	if (optind != argc)
+		return usage_error("migrate", "unexpected argument '%s'", argv[optind]);
+	char why[256] = "";
+	long long from = -1, to = -1;
+	enum amana_err err = registry_migrate(cm.dir, owner, &from, &to, why, sizeof(why));
+	if (err)
+		return fail(err, "%s", why[0] ? why : amana_strerror(err));
+	if (cm.json) {
+		printf("{");
+		json_kv_int(stdout, "schema_before", from, true);
+		json_kv_int(stdout, "schema", to, false);
+		printf("}\n");
+	} else if (from == to) {
+		printf("the registry's tables are up to date (schema %lld)\n", to);
+	} else {
+		printf("the registry's tables went from schema %lld to %lld\n", from, to);
+	}
+	return EXIT_OK;
+}
+
 /* ---- employer ---- */
 
 static void print_employer(const struct common *cm, const struct employer_view *v)
@@ -853,11 +907,11 @@ int cmd_import(int argc, char **argv)
 		fputs("\r\033[K", stderr);
 	if (cm.json) {
 		printf("],\"accepted\":%zu,\"rejected\":%zu,\"failed\":%zu,\"lines\":%lld,\"hires\":%lld,"
-		       "\"new_persons\":%lld,\"leavers\":%lld,\"read_ahead\":%zu,\"hires_found_ahead\":%zu,"
-		       "\"seconds\":%.3f}\n",
+		       "\"new_persons\":%lld,\"leavers\":%lld,\"read_ahead\":%zu,\"rosters_read\":%zu,"
+		       "\"hires_found_ahead\":%zu,\"seconds\":%.3f}\n",
 		       sum.files_accepted, sum.files_rejected, sum.files_failed, (long long)sum.lines,
 		       (long long)sum.hires, (long long)sum.new_persons, (long long)sum.leavers, sum.files_read_ahead,
-		       sum.hires_found_ahead, el);
+		       sum.rosters_read, sum.hires_found_ahead, el);
 	} else if (!quiet) {
 		printf("imported %zu file%s (%lld lines, %lld new hires, %lld newly registered, %lld left) "
 		       "in %.1f s (%.0f lines/s); %zu rejected, %zu failed\n",

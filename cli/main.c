@@ -13,6 +13,7 @@ static const struct command {
 	const char *summary;
 } commands[] = {
 	{ "init", cmd_init, "create a registry and its key file" },
+	{ "migrate", cmd_migrate, "bring a registry's tables up to this version (as their owner)" },
 	{ "employer", cmd_employer, "register, show or flag an employer (employer register|show|flag)" },
 	{ "person", cmd_person, "register, show or flag an insured person (person register|show|flag)" },
 	{ "prefill", cmd_prefill, "write an employer's pre-filled list (e-BDS A file) for a period" },

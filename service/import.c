@@ -89,6 +89,7 @@ struct file_state {
 	struct job_op jobs[JOB_OPS_MAX];
 	struct audit_entry *note; /* the call's audit entry: what it wrote */
 	size_t read_ahead_used;
+	size_t rosters_used; /* earlier declarations read from their roster */
 	const struct read_item *item; /* the current line, with what was looked up ahead */
 	size_t hints_used;
 };
@@ -250,6 +251,7 @@ struct window_file {
 	int64_t employer_id;
 	struct recent ms;
 	int64_t prev_lines;
+	int64_t fetch_lines; /* of those, in declarations without a roster read */
 };
 
 struct window_line {
@@ -260,6 +262,7 @@ struct window_line {
 
 struct window_decl {
 	size_t first, n; /* its lines in window.lines */
+	bool from_roster; /* read from its roster, not its chunks */
 };
 
 struct window {
@@ -298,48 +301,84 @@ static void window_free(struct window *w)
 	free(w);
 }
 
-static enum amana_err window_recent_row(void *ctx, const struct store_declaration *d)
+/* A declaration's lines begin in the window. */
+static enum amana_err window_decl_begin(struct window *w, int64_t declaration_id, bool from_roster)
+{
+	if (w->ndecls == WINDOW_DECLS || idmap_get(&w->decl_index, declaration_id, NULL)) {
+		w->overflow = true; /* more declarations than asked, or one in two pieces */
+		return AMANA_ERR_CORRUPT;
+	}
+	enum amana_err err = idmap_put(&w->decl_index, declaration_id, (uint32_t)w->ndecls);
+	if (err) {
+		w->overflow = true;
+		return err;
+	}
+	w->decls[w->ndecls].first = w->nlines;
+	w->decls[w->ndecls].n = 0;
+	w->decls[w->ndecls].from_roster = from_roster;
+	w->ndecls++;
+	w->current_decl = declaration_id;
+	return AMANA_OK;
+}
+
+/* A line of the declaration begun last. */
+static enum amana_err window_add(void *ctx, int64_t person_id, uint32_t registration, bool leaves)
 {
 	struct window *w = ctx;
+	if (w->nlines == WINDOW_LINES) {
+		w->overflow = true; /* more lines than the declarations said */
+		return AMANA_ERR_CORRUPT;
+	}
+	struct window_line *wl = &w->lines[w->nlines++];
+	wl->person_id = person_id;
+	wl->registration = registration;
+	wl->leaves = leaves;
+	w->decls[w->ndecls - 1].n++;
+	return AMANA_OK;
+}
+
+struct window_read {
+	struct window *w;
+	struct registry *r; /* its keys open the rosters */
+};
+
+/* A recent declaration of a file's employer. An earlier period's, the
+ * pre-filled list is made of: its roster, if it has one and it fits, is
+ * opened into the window's lines now; else its chunks are read after. */
+static enum amana_err window_recent_row(void *ctx, const struct store_declaration *d)
+{
+	struct window_read *rd = ctx;
+	struct window *w = rd->w;
 	uint32_t k;
 	if (!idmap_get(&w->by_employer, d->employer_id, &k)) {
 		w->overflow = true;
 		return AMANA_ERR_CORRUPT; /* a row for an employer not asked for */
 	}
 	struct window_file *wf = &w->f[k];
-	if (d->period != wf->ms.period)
-		wf->prev_lines += d->line_count;
-	return note_recent(&wf->ms, d);
+	unsigned listed = wf->ms.prev_n;
+	enum amana_err err = note_recent(&wf->ms, d);
+	if (err || d->period == wf->ms.period)
+		return err;
+	wf->prev_lines += d->line_count;
+	if (wf->ms.prev_n == listed) /* past the ten a period may hold: not read */
+		return AMANA_OK;
+	if (!d->roster_sealed.len || d->line_count > WINDOW_LINES - (int64_t)w->nlines) {
+		wf->fetch_lines += d->line_count;
+		return AMANA_OK;
+	}
+	if ((err = window_decl_begin(w, d->id, true)))
+		return err;
+	return lines_roster_each(rd->r, d, window_add, w);
 }
 
 static enum amana_err window_line(void *ctx, int64_t declaration_id, const struct line_rec *l)
 {
 	struct window *w = ctx;
-	if (w->ndecls == 0 || declaration_id != w->current_decl) {
-		if (w->ndecls == WINDOW_DECLS || idmap_get(&w->decl_index, declaration_id, NULL)) {
-			w->overflow = true; /* more declarations than asked, or one in two pieces */
-			return AMANA_ERR_CORRUPT;
-		}
-		enum amana_err err = idmap_put(&w->decl_index, declaration_id, (uint32_t)w->ndecls);
-		if (err) {
-			w->overflow = true;
-			return err;
-		}
-		w->decls[w->ndecls].first = w->nlines;
-		w->decls[w->ndecls].n = 0;
-		w->ndecls++;
-		w->current_decl = declaration_id;
-	}
-	if (w->nlines == WINDOW_LINES) {
-		w->overflow = true; /* more lines than the declarations said */
-		return AMANA_ERR_CORRUPT;
-	}
-	struct window_line *wl = &w->lines[w->nlines++];
-	wl->person_id = l->person_id;
-	wl->registration = l->registration;
-	wl->leaves = l->leaves;
-	w->decls[w->ndecls - 1].n++;
-	return AMANA_OK;
+	enum amana_err err;
+	if ((w->ndecls == 0 || declaration_id != w->current_decl) &&
+	    (err = window_decl_begin(w, declaration_id, false)))
+		return err;
+	return window_add(w, l->person_id, l->registration, l->leaves);
 }
 
 /* The earlier lines hold person ids and registration numbers. */
@@ -410,15 +449,17 @@ static enum amana_err window_fill(const struct file_state *fs, struct window *w,
 	 * window is read again only past its end. */
 	if (n == 0)
 		return AMANA_OK;
-	enum amana_err err = store_declarations_recent_many(s, employers, n, period, window_recent_row, w);
+	struct window_read rd = { w, fs->r };
+	enum amana_err err = store_declarations_recent_many(s, employers, n, period, window_recent_row, &rd);
 	if (err) {
 		window_unready(w);
 		return w->overflow ? AMANA_OK : err;
 	}
-	/* The earlier lines of as many files as fit, in one read. */
+	/* The earlier lines not read from rosters, of as many files as fit,
+	 * in one read. */
 	struct store_decl_key ids[STORE_MANY_MAX];
 	size_t nids = 0;
-	int64_t lines = 0;
+	int64_t lines = (int64_t)w->nlines;
 	for (size_t j = w->start; j < w->end; j++) {
 		struct window_file *wf = &w->f[j - w->start];
 		if (!wf->ready)
@@ -428,15 +469,19 @@ static enum amana_err window_fill(const struct file_state *fs, struct window *w,
 			wf->ready = false; /* a very large employer: its own reads */
 			continue;
 		}
-		if (lines + wf->prev_lines > WINDOW_LINES || nids + wf->ms.prev_n > STORE_MANY_MAX) {
+		unsigned fetch = 0;
+		for (unsigned k = 0; k < wf->ms.prev_n; k++)
+			fetch += !idmap_get(&w->decl_index, wf->ms.prev_ids[k], NULL);
+		if (lines + wf->fetch_lines > WINDOW_LINES || nids + fetch > STORE_MANY_MAX) {
 			w->end = j > w->start ? j : w->start + 1;
 			if (j == w->start)
 				wf->ready = false;
 			break;
 		}
-		lines += wf->prev_lines;
+		lines += wf->fetch_lines;
 		for (unsigned k = 0; k < wf->ms.prev_n; k++)
-			ids[nids++] = (struct store_decl_key){ wf->employer_id, wf->ms.prev_ids[k] };
+			if (!idmap_get(&w->decl_index, wf->ms.prev_ids[k], NULL))
+				ids[nids++] = (struct store_decl_key){ wf->employer_id, wf->ms.prev_ids[k] };
 	}
 	if (nids && (err = lines_each_many_on(fs->r, s, ids, nids, window_line, w))) {
 		window_unready(w);
@@ -635,6 +680,7 @@ static enum amana_err window_roster(struct file_state *fs, const struct window_f
 		if (!idmap_get(&w->decl_index, wf->ms.prev_ids[k], &d))
 			continue; /* a declaration with no lines */
 		const struct window_decl *wd = &w->decls[d];
+		fs->rosters_used += wd->from_roster;
 		for (size_t x = wd->first; x < wd->first + wd->n && !err; x++)
 			err = roster_add(&fs->ro, w->lines[x].person_id, w->lines[x].registration, w->lines[x].leaves);
 	}
@@ -1200,8 +1246,11 @@ static void import_one(struct file_state *fs, const char *path, struct file_read
 	bool final_writes = writing(fs);
 	if (writing(fs))
 		write_jobs(fs);
+	struct store_blob roster = { NULL, 0 };
 	if (writing(fs) && (err = chunk_writer_finish(&fs->lines)))
 		fail(fs, err, "writing the last lines");
+	if (writing(fs) && (err = chunk_writer_roster(&fs->lines, &roster)))
+		fail(fs, err, "sealing the roster");
 	chunk_writer_clear(&fs->lines);
 	if (writing(fs)) {
 		struct store_declaration d = {
@@ -1211,6 +1260,7 @@ static void import_one(struct file_state *fs, const char *path, struct file_read
 			.seq = fs->res.seq,
 			.imported_at = fs->now,
 			.line_count = fs->res.lines,
+			.roster_sealed = roster,
 		};
 		memcpy(d.digest, digest, sizeof(d.digest));
 		uint8_t sealed[SEALED_MAX];
@@ -1434,6 +1484,7 @@ static enum amana_err import_run(struct registry *r, const char *const *paths, s
 			err = cerr;
 	}
 	sum->files_read_ahead = fs->read_ahead_used;
+	sum->rosters_read = fs->rosters_used;
 	sum->hires_found_ahead = fs->hints_used;
 	if (opt->progress)
 		opt->progress(opt->ctx, count, count, lines_total, fs->bytes_before, fs->bytes_total);

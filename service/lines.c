@@ -24,6 +24,8 @@ static size_t put_var(uint8_t *p, uint64_t v)
 	return n;
 }
 
+#define ROSTER_V1 1
+
 struct cursor {
 	const uint8_t *p;
 	size_t n;
@@ -55,6 +57,8 @@ void chunk_writer_start(struct chunk_writer *w, struct registry *r, int64_t empl
 	w->count = 0;
 	w->plen = 0;
 	w->perslen = 0;
+	w->roster[0] = ROSTER_V1;
+	w->rlen = 1;
 }
 
 static enum amana_err flush(struct chunk_writer *w)
@@ -106,6 +110,13 @@ enum amana_err chunk_writer_add(struct chunk_writer *w, const struct line_rec *l
 	n += put_var(p + n, (uint64_t)l->af_give_back);
 	w->plen += n;
 	w->perslen += put_var(w->persons + w->perslen, (uint64_t)l->person_id);
+	if (w->rlen && w->chunk * STORE_CHUNK_LINES + w->count < ROSTER_LINES_MAX) {
+		w->rlen += put_var(w->roster + w->rlen, (uint64_t)l->person_id);
+		w->rlen += put_var(w->roster + w->rlen, (uint64_t)l->registration << 1 | (l->leaves ? 1 : 0));
+	} else if (w->rlen) {
+		crypto_wipe(w->roster, w->rlen); /* too many lines: none kept */
+		w->rlen = 0;
+	}
 	w->count++;
 	return w->count == STORE_CHUNK_LINES ? flush(w) : AMANA_OK;
 }
@@ -115,11 +126,55 @@ enum amana_err chunk_writer_finish(struct chunk_writer *w)
 	return flush(w);
 }
 
+enum amana_err chunk_writer_roster(struct chunk_writer *w, struct store_blob *out)
+{
+	*out = (struct store_blob){ NULL, 0 };
+	if (!w->rlen)
+		return AMANA_OK;
+	struct crypto_ad ad = { "declarations", "roster", w->declaration_id, 0 };
+	size_t slen;
+	enum amana_err err = crypto_seal(w->r->keys, CRYPTO_PURPOSE_IDENTITY, &ad, w->roster, w->rlen, w->roster_sealed,
+					 sizeof(w->roster_sealed), &slen);
+	crypto_wipe(w->roster, w->rlen);
+	w->rlen = 0;
+	if (!err)
+		*out = (struct store_blob){ w->roster_sealed, slen };
+	return err;
+}
+
 void chunk_writer_clear(struct chunk_writer *w)
 {
 	crypto_wipe(w->plain, w->plen); /* what was not sealed yet; flush wipes the rest */
 	w->plen = 0;
 	w->count = 0;
+	if (w->rlen)
+		crypto_wipe(w->roster, w->rlen);
+	w->rlen = 0;
+}
+
+enum amana_err lines_roster_each(struct registry *r, const struct store_declaration *d, roster_line_fn fn, void *ctx)
+{
+	uint8_t plain[ROSTER_PLAIN_MAX];
+	struct crypto_ad ad = { "declarations", "roster", d->id, 0 };
+	size_t plen = 0; /* set by a successful open only (a failed one wipes plain) */
+	if (d->line_count < 0 || d->line_count > ROSTER_LINES_MAX || d->roster_sealed.len < CRYPTO_SEAL_OVERHEAD)
+		return AMANA_ERR_CORRUPT;
+	enum amana_err err =
+	    crypto_open(r->keys, &ad, d->roster_sealed.data, d->roster_sealed.len, plain, sizeof(plain), &plen);
+	if (err)
+		return err == AMANA_ERR_LIMIT ? AMANA_ERR_CORRUPT : err;
+	struct cursor c = { plain + 1, plen ? plen - 1 : 0, plen == 0 || plain[0] != ROSTER_V1 };
+	for (int64_t i = 0; i < d->line_count && !err && !c.bad; i++) {
+		uint64_t person = get_var(&c), reg = get_var(&c);
+		if (c.bad || person > INT64_MAX || reg >> 1 > UINT32_MAX)
+			c.bad = true;
+		else
+			err = fn(ctx, (int64_t)person, (uint32_t)(reg >> 1), reg & 1);
+	}
+	if (!err && (c.bad || c.n != 0))
+		err = AMANA_ERR_CORRUPT;
+	crypto_wipe(plain, plen);
+	return err;
 }
 
 struct each_ctx {

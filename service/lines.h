@@ -30,6 +30,22 @@ struct line_rec {
 #define LINE_PACKED_MAX 96
 #define CHUNK_PLAIN_MAX (STORE_CHUNK_LINES * LINE_PACKED_MAX)
 
+/*
+ * A declaration's roster: each of its lines, in file order, as the next
+ * period's pre-filled list takes it (the person, 0 for occasional labour;
+ * the registration number as declared; whether they left), sealed as one
+ * value kept with the declaration (store_declaration.roster_sealed). The
+ * import checks a period's files against the rosters of the period before,
+ * one value per declaration, instead of opening all its chunks. Kept for
+ * declarations of at most ROSTER_LINES_MAX lines; a larger one, and one
+ * imported before rosters were kept, is read from its lines.
+ *
+ * Plaintext: a layout version byte, then per line a varint person id and a
+ * varint registration * 2 + leaves.
+ */
+#define ROSTER_LINES_MAX 4096
+#define ROSTER_PLAIN_MAX (1 + ROSTER_LINES_MAX * (10 + 5))
+
 struct chunk_writer {
 	struct registry *r;
 	int64_t employer_id, declaration_id;
@@ -39,6 +55,9 @@ struct chunk_writer {
 	uint8_t plain[CHUNK_PLAIN_MAX];
 	uint8_t persons[STORE_CHUNK_LINES * 10];
 	uint8_t sealed[CHUNK_PLAIN_MAX + CRYPTO_SEAL_OVERHEAD];
+	size_t rlen; /* the roster's plaintext so far; 0: none (too many lines) */
+	uint8_t roster[ROSTER_PLAIN_MAX];
+	uint8_t roster_sealed[ROSTER_PLAIN_MAX + CRYPTO_SEAL_OVERHEAD];
 };
 
 void chunk_writer_start(struct chunk_writer *w, struct registry *r, int64_t employer_id, int64_t declaration_id);
@@ -51,8 +70,20 @@ static inline bool chunk_writer_will_flush(const struct chunk_writer *w)
 }
 /* Store what is left; call once after the last line. */
 enum amana_err chunk_writer_finish(struct chunk_writer *w) AMANA_MUST_CHECK;
+/* The roster of the lines added, sealed for the declaration, into *out
+ * (pointing into w, valid until the writer starts another declaration):
+ * {NULL, 0} if it has more than ROSTER_LINES_MAX lines. Call after
+ * chunk_writer_finish; its plaintext is wiped. */
+enum amana_err chunk_writer_roster(struct chunk_writer *w, struct store_blob *out) AMANA_MUST_CHECK;
 /* Wipe the plaintext (also after a failure). */
 void chunk_writer_clear(struct chunk_writer *w);
+
+/* The lines of a declaration's roster in order, to fn. d->roster_sealed
+ * must be set. AMANA_ERR_CORRUPT unless it opens as d's own and holds
+ * exactly d->line_count lines. */
+typedef enum amana_err (*roster_line_fn)(void *ctx, int64_t person_id, uint32_t registration, bool leaves);
+enum amana_err lines_roster_each(struct registry *r, const struct store_declaration *d, roster_line_fn fn,
+				 void *ctx) AMANA_MUST_CHECK;
 
 typedef enum amana_err (*line_fn)(void *ctx, const struct line_rec *l);
 /* Every line of a declaration of employer_id in file order. */

@@ -243,6 +243,43 @@ enum amana_err registry_scan_connection(struct registry *r, struct store **out)
 	return connect_store(r, false, out);
 }
 
+enum amana_err registry_migrate(const char *dir, const char *owner_uri, long long *from, long long *to, char *why,
+				size_t why_cap)
+{
+	char location[PATH_MAX];
+	enum amana_err err = AMANA_OK;
+	if (owner_uri && *owner_uri) {
+		if (!store_is_pg(owner_uri)) {
+			say(why, why_cap, "--store takes a postgresql:// URI (a SQLite registry is given by -d DIR)");
+			return AMANA_ERR_USAGE;
+		}
+		if ((size_t)snprintf(location, sizeof(location), "%s", owner_uri) >= sizeof(location))
+			err = AMANA_ERR_USAGE;
+	} else if (!dir || !*dir) {
+		say(why, why_cap, "which registry? give -d DIR (or set AMANA_HOME), or --store OWNER_URI");
+		return AMANA_ERR_USAGE;
+	} else if ((err = store_location(dir, location, sizeof(location)))) {
+		say(why, why_cap, "%s/store.conf does not name a postgresql:// database", dir);
+		return err;
+	}
+	if (err || (err = store_migrate(location, from, to))) {
+		if (err == AMANA_ERR_DENIED)
+			say(why, why_cap,
+			    "the role this connects as does not own the tables and may not change them: give the "
+			    "owner role's URI with --store");
+		else if (err == AMANA_ERR_NOTFOUND)
+			say(why, why_cap, "no registry there (run amana init first)");
+		else if (err == AMANA_ERR_CORRUPT)
+			say(why, why_cap, "the tables are of a newer Amana than this one (schema %lld): not touched",
+			    *from);
+		else
+			say(why, why_cap,
+			    "the registry's tables could not be brought up to date (nothing was changed "
+			    "by the step that failed)");
+	}
+	return err;
+}
+
 enum amana_err registry_init(const char *dir, const char *key_path, const char *rules_text, size_t rules_len,
 			     const char *store_uri, const char *app_store_uri, char *why, size_t why_cap)
 {
@@ -510,10 +547,16 @@ static enum amana_err open_registry(const char *dir, const char *key_path, bool 
 	}
 	(void)db_path;
 	if ((err = store_open(location, 0, &r->store))) {
-		say(why, why_cap,
-		    err == AMANA_ERR_NOTFOUND ? "no registry in %s (run amana init first)"
-					      : "cannot open the registry in %s",
-		    dir);
+		if (err == AMANA_ERR_DENIED)
+			say(why, why_cap,
+			    "the tables of the registry in %s are of an older Amana, and the role it connects as may "
+			    "not change them: the owner role runs amana migrate -d %s --store OWNER_URI first",
+			    dir, dir);
+		else
+			say(why, why_cap,
+			    err == AMANA_ERR_NOTFOUND ? "no registry in %s (run amana init first)"
+						      : "cannot open the registry in %s",
+			    dir);
 		goto fail;
 	}
 	if ((err = kek_read(key_path, kek, why, why_cap)))

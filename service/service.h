@@ -57,6 +57,14 @@ enum amana_err registry_init(const char *dir, const char *key_path, const char *
 			     const char *store_uri, const char *app_store_uri, char *why,
 			     size_t why_cap) AMANA_MUST_CHECK;
 
+/* Bring the registry's tables up to this build's schema: those of dir
+ * (its store.conf, or DIR/registry.db), or of the PostgreSQL database
+ * owner_uri names, connecting as the role that owns them (the application
+ * role may not change tables). *from and *to are the schema versions
+ * before and after. Reads no personal data and needs no key. */
+enum amana_err registry_migrate(const char *dir, const char *owner_uri, long long *from, long long *to, char *why,
+				size_t why_cap) AMANA_MUST_CHECK;
+
 /* Open an existing registry with its KEK. why receives a sentence for the
  * user on failure (never personal data). */
 enum amana_err registry_open(const char *dir, const char *key_path, struct registry **out, char *why,
@@ -204,6 +212,7 @@ struct import_summary {
 	size_t files_accepted, files_rejected, files_failed;
 	int64_t lines, hires, new_persons, leavers;
 	size_t files_read_ahead; /* files checked against what was read ahead for them */
+	size_t rosters_read; /* earlier declarations read ahead from their roster, not their lines */
 	size_t hires_found_ahead; /* hires whose person the reading thread found (database servers) */
 };
 

@@ -12,5 +12,7 @@ enum amana_err store_many_check(const int64_t *keys, size_t n) AMANA_MUST_CHECK;
 enum amana_err store_many_check_decls(const struct store_decl_key *keys, size_t n) AMANA_MUST_CHECK;
 /* A chunk number and declaration id within the store's ranges (store.h). */
 bool store_chunk_in_range(const struct store_chunk *c);
+/* store_migrate for a SQLite file. */
+enum amana_err store_sqlite_migrate(const char *path, long long *from, long long *to) AMANA_MUST_CHECK;
 
 #endif

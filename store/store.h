@@ -62,6 +62,12 @@ struct store_declaration {
 	int64_t line_count;
 	uint8_t digest[32]; /* BLAKE2b-256 of the file as received */
 	struct store_blob totals_sealed; /* sums of salaries, days, AF */
+	/* Who its lines name, in order, and whether they left: the roster the
+	 * next period's pre-filled list is made of (service/lines.h), sealed.
+	 * Optional ({NULL, 0}: none kept, the lines say); read back by
+	 * declarations_of, declarations_recent and declarations_recent_many
+	 * only, empty from the other reads. */
+	struct store_blob roster_sealed;
 };
 
 /*
@@ -251,6 +257,12 @@ enum amana_err store_pg_grant_app(struct store *s, const char *app_conninfo, cha
 enum amana_err store_open(const char *location, int create, struct store **out) AMANA_MUST_CHECK;
 /* Whether a location names a PostgreSQL database. */
 int store_is_pg(const char *location);
+/* Bring the schema of the existing store at location up to this build's
+ * (every open does so too, if it may): *from is the version found, *to the
+ * version now. On PostgreSQL only a role that owns the tables may change
+ * them; the application role opening an older schema gets AMANA_ERR_DENIED,
+ * from store_open as from here, with nothing changed. */
+enum amana_err store_migrate(const char *location, long long *from, long long *to) AMANA_MUST_CHECK;
 
 /*
  * Transactions. Outside one, every write is its own transaction. Inside one

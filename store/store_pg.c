@@ -167,6 +167,12 @@ static const char *const migrations[] = {
 	"  FOR EACH ROW WHEN (OLD.person_id IS DISTINCT FROM NEW.person_id"
 	"    OR OLD.employer_id IS DISTINCT FROM NEW.employer_id)"
 	"  EXECUTE FUNCTION amana_references_kept();",
+	/* 7: a declaration keeps, sealed, who its lines name and whether they
+	 * left (its roster), written at import with it: the next period's
+	 * import checks its pre-filled list against that, one value per
+	 * declaration, instead of opening every chunk of the earlier lines.
+	 * Declarations imported before have none (NULL): their lines say. */
+	"ALTER TABLE declarations ADD COLUMN roster_sealed bytea;",
 };
 #define MIGRATION_COUNT ((long long)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -301,22 +307,23 @@ static const struct {
 			       " WHERE j.person_id = u.p AND j.employer_id = u.e AND j.end_period IS NULL",
 			       3, true, false },
 	[P_DECL_INSERT] = { "INSERT INTO declarations(id, employer_id, period, seq, imported_at, line_count,"
-			    " digest, totals_sealed) VALUES($1, $2, $3, $4, $5, $6, $7, $8)",
-			    8, true, false },
-	[P_DECL_OF] = { "SELECT id, employer_id, period, seq, imported_at, line_count, digest, totals_sealed"
-			" FROM declarations WHERE employer_id = $1 AND period = $2 ORDER BY seq",
+			    " digest, totals_sealed, roster_sealed) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+			    9, true, false },
+	[P_DECL_OF] = { "SELECT id, employer_id, period, seq, imported_at, line_count, digest, totals_sealed,"
+			" roster_sealed FROM declarations WHERE employer_id = $1 AND period = $2 ORDER BY seq",
 			2, false, false },
 	/* The period's declarations and the latest earlier period's: the two
 	 * periods first, then their rows, newest first. */
-	[P_DECL_RECENT] = { "SELECT id, employer_id, period, seq, imported_at, line_count, digest, totals_sealed"
-			    " FROM declarations WHERE employer_id = $1 AND period IN ("
+	[P_DECL_RECENT] = { "SELECT id, employer_id, period, seq, imported_at, line_count, digest, totals_sealed,"
+			    " roster_sealed FROM declarations WHERE employer_id = $1 AND period IN ("
 			    "  SELECT DISTINCT period FROM declarations WHERE employer_id = $1 AND period <= $2"
 			    "  ORDER BY period DESC LIMIT 2)"
 			    " ORDER BY period DESC, seq DESC",
 			    2, false, false },
 	/* The same for a list of employers, in one round trip. */
 	[P_DECL_RECENT_MANY] = { "SELECT d.id, d.employer_id, d.period, d.seq, d.imported_at, d.line_count, d.digest,"
-				 " d.totals_sealed FROM unnest($1::bigint[]) AS e(id) CROSS JOIN LATERAL ("
+				 " d.totals_sealed, d.roster_sealed FROM unnest($1::bigint[]) AS e(id) CROSS JOIN "
+				 "LATERAL ("
 				 "  SELECT * FROM declarations WHERE employer_id = e.id AND period IN ("
 				 "   SELECT DISTINCT period FROM declarations WHERE employer_id = e.id AND period <= $2"
 				 "   ORDER BY period DESC LIMIT 2)) d"
@@ -790,7 +797,7 @@ static void pending_clear(struct pg_store *ps)
 /* ---- parameters: binary, except the bigint[] lists (text "{1,2,3}",
  * digits and commas only, made here from integers) ---- */
 
-#define MAX_PARAMS 8
+#define MAX_PARAMS 9
 
 struct params {
 	const char *v[MAX_PARAMS];
@@ -1092,7 +1099,7 @@ static enum amana_err send_writes(struct pg_store *ps, struct sender *t)
 	if (!err)
 		err = copy_send(ps->conn, &t->decls,
 				"COPY declarations(id, employer_id, period, seq, imported_at, line_count, digest,"
-				" totals_sealed) FROM STDIN (FORMAT binary)");
+				" totals_sealed, roster_sealed) FROM STDIN (FORMAT binary)");
 	if (!err)
 		err = copy_send(ps->conn, &t->lines,
 				"COPY declaration_lines(employer_id, declaration_id, chunk, line_count, persons,"
@@ -1716,7 +1723,7 @@ static enum amana_err pg_declaration_insert(struct store *s, const struct store_
 	struct pg_store *ps = P(s);
 	if (ps->in_tx) { /* deferred: a duplicate is refused when it is sent */
 		struct copy_buf *b = &ps->decls;
-		enum amana_err err = copy_row(b, 8, 6 * 8 + digest.len + d->totals_sealed.len);
+		enum amana_err err = copy_row(b, 9, 6 * 8 + digest.len + d->totals_sealed.len + d->roster_sealed.len);
 		if (err)
 			return err;
 		copy_i64(b, d->id);
@@ -1727,6 +1734,10 @@ static enum amana_err pg_declaration_insert(struct store *s, const struct store_
 		copy_i64(b, d->line_count);
 		copy_blob(b, &digest);
 		copy_blob(b, &d->totals_sealed);
+		if (d->roster_sealed.len)
+			copy_blob(b, &d->roster_sealed);
+		else
+			copy_null(b);
 		set_add(&ps->pending_employers, d->employer_id);
 		bool early = ps->sp == SP_NONE && ps->lines.len >= COPY_EARLY_BYTES;
 		return early || b->len >= COPY_FLUSH_BYTES ? flush_pending(ps) : AMANA_OK;
@@ -1740,6 +1751,10 @@ static enum amana_err pg_declaration_insert(struct store *s, const struct store_
 	p_i64(&p, d->line_count);
 	p_blob(&p, &digest);
 	p_blob(&p, &d->totals_sealed);
+	if (d->roster_sealed.len)
+		p_blob(&p, &d->roster_sealed);
+	else
+		p_null(&p);
 	return run(s, P_DECL_INSERT, &p, NULL);
 }
 
@@ -1756,6 +1771,8 @@ static void declaration_row(const PGresult *r, int i, struct store_declaration *
 	if (dg.len == sizeof(d->digest))
 		memcpy(d->digest, dg.data, dg.len);
 	d->totals_sealed = g_blob(r, i, 7);
+	/* only the queries the rosters are read by select them */
+	d->roster_sealed = PQnfields(r) > 8 ? g_blob(r, i, 8) : (struct store_blob){ NULL, 0 };
 }
 
 static enum amana_err each_declaration(PGresult *r, store_declaration_fn fn, void *ctx)
@@ -2420,6 +2437,20 @@ static enum amana_err schema_version(PGconn *c, long long *v)
 	return err;
 }
 
+/* Whether the role c logs in as may change the tables (it owns them, or
+ * is a member of their owner): AMANA_ERR_DENIED if not. The application
+ * role may not; it stops before any change rather than halfway. */
+static enum amana_err may_migrate(PGconn *c)
+{
+	PGresult *r = PQexec(c, "SELECT pg_catalog.pg_has_role(current_user, t.relowner, 'USAGE')"
+				" FROM pg_catalog.pg_class t WHERE t.oid = 'public.schema_version'::regclass");
+	enum amana_err err = result_err(r);
+	if (!err)
+		err = PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't' ? AMANA_OK : AMANA_ERR_DENIED;
+	PQclear(r);
+	return err;
+}
+
 /* Create (create = 1) or check the schema; changes run in one transaction
  * under the writer lock. Opening an up-to-date schema takes no lock, so a
  * reader opens beside a running writer. */
@@ -2437,6 +2468,8 @@ static enum amana_err migrate(PGconn *c, int create)
 		if (v == MIGRATION_COUNT)
 			return AMANA_OK;
 	}
+	if (!create && (err = may_migrate(c)))
+		return err;
 	if ((err = exec_sql(c, "BEGIN; SELECT pg_advisory_xact_lock(" WRITER_LOCK ")")))
 		return err;
 	if ((err = schema_version(c, &v)))
@@ -2505,6 +2538,22 @@ fail:
 	return err;
 }
 
+static enum amana_err store_pg_migrate(const char *conninfo, long long *from, long long *to)
+{
+	PGconn *c = PQconnectdb(conninfo);
+	enum amana_err err;
+	if (!c || PQstatus(c) != CONNECTION_OK) {
+		const char *msg = c ? PQerrorMessage(c) : "";
+		err = strstr(msg, "does not exist") ? AMANA_ERR_NOTFOUND : AMANA_ERR_IO;
+	} else if (!(err = exec_sql(c, "SET lock_timeout = '10s'; SET client_min_messages = warning")) &&
+		   !(err = schema_version(c, from))) {
+		err = *from < 0 ? AMANA_ERR_NOTFOUND : migrate(c, 0);
+		*to = MIGRATION_COUNT;
+	}
+	PQfinish(c);
+	return err;
+}
+
 int store_is_pg(const char *location)
 {
 	return !strncmp(location, "postgresql://", 13) || !strncmp(location, "postgres://", 11);
@@ -2513,6 +2562,12 @@ int store_is_pg(const char *location)
 enum amana_err store_open(const char *location, int create, struct store **out)
 {
 	return store_is_pg(location) ? store_pg_open(location, create, out) : store_sqlite_open(location, create, out);
+}
+
+enum amana_err store_migrate(const char *location, long long *from, long long *to)
+{
+	*from = *to = -1;
+	return store_is_pg(location) ? store_pg_migrate(location, from, to) : store_sqlite_migrate(location, from, to);
 }
 
 /* What the application role may do: read everything, insert records, and

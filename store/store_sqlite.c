@@ -98,6 +98,9 @@ static const char *const migrations[] = {
 	"  principal TEXT NOT NULL CHECK(length(principal) <= 255), kinds INTEGER NOT NULL,"
 	"  subject_kind INTEGER NOT NULL, subject_id INTEGER NOT NULL,"
 	"  reason TEXT NOT NULL CHECK(length(reason) <= 255));",
+	/* 6: a declaration's roster (the PostgreSQL schema's 7): NULL for those
+	 * imported before. */
+	"ALTER TABLE declarations ADD COLUMN roster_sealed BLOB;",
 };
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -189,13 +192,13 @@ static const char *const sql[Q_COUNT] = {
 	[Q_JOB_OF_PERSON] = "SELECT id, person_id, employer_id, start_period, coalesce(end_period, 0)"
 			    " FROM employments WHERE person_id = ?1 ORDER BY start_period, id",
 	[Q_DECL_INSERT] = "INSERT INTO declarations(id, employer_id, period, seq, imported_at, line_count,"
-			  " digest, totals_sealed) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-	[Q_DECL_OF] = "SELECT id, employer_id, period, seq, imported_at, line_count, digest, totals_sealed"
-		      " FROM declarations WHERE employer_id = ?1 AND period = ?2 ORDER BY seq",
+			  " digest, totals_sealed, roster_sealed) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[Q_DECL_OF] = "SELECT id, employer_id, period, seq, imported_at, line_count, digest, totals_sealed,"
+		      " roster_sealed FROM declarations WHERE employer_id = ?1 AND period = ?2 ORDER BY seq",
 	/* A backward walk of the (employer, period, seq) index, no sort: the
 	 * caller stops it after the periods it needs. */
-	[Q_DECL_RECENT] = "SELECT id, employer_id, period, seq, imported_at, line_count, digest, totals_sealed"
-			  " FROM declarations WHERE employer_id = ?1 AND period <= ?2"
+	[Q_DECL_RECENT] = "SELECT id, employer_id, period, seq, imported_at, line_count, digest, totals_sealed,"
+			  " roster_sealed FROM declarations WHERE employer_id = ?1 AND period <= ?2"
 			  " ORDER BY period DESC, seq DESC",
 	[Q_DECL_STATS] = "SELECT count(*), coalesce(max(period), 0) FROM declarations WHERE employer_id = ?1",
 	[Q_EMP_EACH] = "SELECT id, aff_bidx, aff_sealed, profile_sealed, created_at FROM employers ORDER BY id",
@@ -625,6 +628,10 @@ static enum amana_err sq_declaration_insert(struct store *s, const struct store_
 	sqlite3_bind_int64(q, 6, d->line_count);
 	bind_blob(q, 7, &digest);
 	bind_blob(q, 8, &d->totals_sealed);
+	if (d->roster_sealed.len)
+		bind_blob(q, 9, &d->roster_sealed);
+	else
+		sqlite3_bind_null(q, 9);
 	return run(q);
 }
 
@@ -660,6 +667,8 @@ static enum amana_err each_declaration_upto(sqlite3_stmt *q, uint32_t recent_of,
 		if (dg.len == sizeof(d.digest))
 			memcpy(d.digest, dg.data, dg.len);
 		d.totals_sealed = col_blob(q, 7);
+		/* only the queries the rosters are read by select them */
+		d.roster_sealed = sqlite3_column_count(q) > 8 ? col_blob(q, 8) : (struct store_blob){ NULL, 0 };
 		err = fn(ctx, &d);
 		if (err)
 			break;
@@ -1246,7 +1255,7 @@ static enum amana_err migrate(sqlite3 *db)
 		/* PRAGMA takes no parameters; the version is an integer we own. */
 		static const char *const set_version[] = { "PRAGMA user_version = 1", "PRAGMA user_version = 2",
 							   "PRAGMA user_version = 3", "PRAGMA user_version = 4",
-							   "PRAGMA user_version = 5" };
+							   "PRAGMA user_version = 5", "PRAGMA user_version = 6" };
 		_Static_assert(sizeof(set_version) / sizeof(set_version[0]) == MIGRATION_COUNT,
 			       "one user_version statement per migration");
 		if ((err = exec(db, "BEGIN IMMEDIATE")))
@@ -1280,6 +1289,30 @@ static enum amana_err prepare_all(struct sqlite_store *ss)
 		if (sqlite3_prepare_v3(ss->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &ss->stmt[i], NULL) != SQLITE_OK)
 			return AMANA_ERR_STORE;
 	return AMANA_OK;
+}
+
+enum amana_err store_sqlite_migrate(const char *path, long long *from, long long *to)
+{
+	if (access(path, R_OK | W_OK) != 0)
+		return AMANA_ERR_NOTFOUND;
+	(void)pthread_once(&sqlite_configured, configure_sqlite);
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	enum amana_err err = map_rc(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL));
+	if (!err)
+		err = map_rc(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL));
+	if (!err && sqlite3_step(q) == SQLITE_ROW)
+		*from = sqlite3_column_int(q, 0);
+	else if (!err)
+		err = AMANA_ERR_STORE;
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	struct store *s;
+	if (!err && !(err = store_sqlite_open(path, 0, &s))) { /* opening migrates */
+		store_close(s);
+		*to = MIGRATION_COUNT;
+	}
+	return err;
 }
 
 enum amana_err store_sqlite_open(const char *path, int create, struct store **out)

@@ -8,6 +8,8 @@
 
 #include "harness.h"
 #include "pgtest.h"
+#include <libpq-fe.h>
+#include <sqlite3.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -363,6 +365,70 @@ void registry_new(struct registry *g, const char *tag)
 	}
 	assert_exit(&r, 0, "init");
 	run_result_free(&r);
+}
+
+static long long sqlite_sql(const char *home, const char *sql)
+{
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/registry.db", home);
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+	    sqlite3_busy_timeout(db, 10000) != SQLITE_OK || sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
+		fail_msg("%s: %s: %s", path, sql, db ? sqlite3_errmsg(db) : "no memory");
+	long long v = -1;
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW && sqlite3_column_count(q) == 1) {
+		v = sqlite3_column_int64(q, 0);
+		rc = sqlite3_step(q);
+	} else if (rc == SQLITE_DONE) {
+		v = sqlite3_changes(db);
+	}
+	if (rc != SQLITE_DONE)
+		fail_msg("%s: %s: %s", path, sql, sqlite3_errmsg(db));
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return v;
+}
+
+void registry_owner_uri(const struct registry *g, char *out, size_t cap)
+{
+	/* store.conf names the database (as the application role) */
+	char conf[4200];
+	snprintf(conf, sizeof(conf), "%s/store.conf", g->home);
+	size_t len;
+	char *text = read_file(conf, &len);
+	if (!text)
+		fail_msg("%s: cannot be read", conf);
+	text[strcspn(text, "\n")] = '\0';
+	const char *db = strrchr(text, '/'), *port = getenv("AMANA_TEST_PG_PORT");
+	if (!db || !port)
+		fail_msg("%s: no database named", conf);
+	if ((size_t)snprintf(out, cap, "postgresql://amana_owner@127.0.0.1:%s%s", port, db) >= cap)
+		fail_msg("%s: too long a URI", conf);
+	free(text);
+}
+
+long long registry_sql(const struct registry *g, const char *sql)
+{
+	if (!pgtest_enabled())
+		return sqlite_sql(g->home, sql);
+	char owner[600];
+	registry_owner_uri(g, owner, sizeof(owner));
+	PGconn *c = PQconnectdb(owner);
+	if (PQstatus(c) != CONNECTION_OK)
+		fail_msg("%s: %s", owner, PQerrorMessage(c));
+	PGresult *r = PQexec(c, sql);
+	long long v = -1;
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && PQnfields(r) == 1)
+		v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	else if (PQresultStatus(r) == PGRES_COMMAND_OK)
+		v = strtoll(PQcmdTuples(r), NULL, 10);
+	else
+		fail_msg("%s: %s", sql, PQerrorMessage(c));
+	PQclear(r);
+	PQfinish(c);
+	return v;
 }
 
 void registry_new_env(struct registry *g, const char *tag)

@@ -112,6 +112,16 @@ void registry_new_env(struct registry *g, const char *tag);
  * set; g->dir is freed and set to NULL. */
 void registry_free(struct registry *g);
 
+/* Run one SQL statement on g's store as the owner of its tables (on
+ * PostgreSQL the role amana_owner, on SQLite the file itself): the tests'
+ * way to put a registry in a state no command makes, an older one or a
+ * damaged one. Returns the one integer a one-row query answers, or how
+ * many rows a write changed. Fails the test on any error. */
+long long registry_sql(const struct registry *g, const char *sql);
+/* On PostgreSQL, the URI of g's database as the role that owns its tables
+ * (what amana init was given with --store). Fails the test otherwise. */
+void registry_owner_uri(const struct registry *g, char *out, size_t cap);
+
 /* Run `amana ARGS[0..n)`, followed by `-d HOME --key KEY` of g unless g is
  * NULL. Fails the test if amana cannot be started. */
 void run_on_v(struct run_result *r, const struct registry *g, const char *const *args, size_t n);

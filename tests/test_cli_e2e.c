@@ -443,6 +443,8 @@ static void check_prefill(const struct dfile *last, const char *out_path)
 	free(want);
 }
 
+static void expect_same_as_main(const struct registry *g);
+
 /* The same country imported in one run, every month at once (the import
  * reads ahead across the change of period, and small batches make it read
  * again after each commit): the registry ends as the month-by-month one. */
@@ -469,11 +471,21 @@ static void one_run_matches(const char *const *opts)
 		assert_in_range(ahead, 1, json_int(o, "hires"));
 	else
 		assert_int_equal(ahead, 0);
+	/* every earlier declaration was read from its roster, none from its
+	 * lines: one per employer and month after the first */
+	assert_int_equal(json_int(o, "rosters_read"), N_EMPLOYERS * (N_MONTHS - 1));
 	run_result_free(&r);
+	expect_same_as_main(&g);
+	registry_free(&g);
+}
 
+/* g holds what the main registry does: the same counts, and the same
+ * contributions for every file. */
+static void expect_same_as_main(const struct registry *g)
+{
 	struct run_result a, b;
 	run_on(&a, &S.g, "stats", "--json", NULL);
-	run_on(&b, &g, "stats", "--json", NULL);
+	run_on(&b, g, "stats", "--json", NULL);
 	assert_int_equal(a.status, 0);
 	assert_int_equal(b.status, 0);
 	assert_string_equal(a.out, b.out);
@@ -484,13 +496,196 @@ static void one_run_matches(const char *const *opts)
 		snprintf(aff, sizeof(aff), "%07" PRIu32, S.files[i].aff);
 		snprintf(per, sizeof(per), "%06" PRIu32, S.files[i].period);
 		run_on(&a, &S.g, "contributions", aff, per, "--json", NULL);
-		run_on(&b, &g, "contributions", aff, per, "--json", NULL);
+		run_on(&b, g, "contributions", aff, per, "--json", NULL);
 		assert_int_equal(a.status, 0);
 		assert_int_equal(b.status, 0);
 		assert_string_equal(a.out, b.out);
 		run_result_free(&a);
 		run_result_free(&b);
 	}
+}
+
+/* Import month m of the country generated into g with --json; the
+ * output's object is in *o (into r->out). */
+static void import_month_json(struct run_result *r, const struct registry *g, size_t m, const char **o)
+{
+	char period[16], **paths;
+	snprintf(period, sizeof(period), "%06" PRIu32, S.periods[m]);
+	size_t n = list_period(g->files, period, &paths);
+	assert_int_equal(n, N_EMPLOYERS);
+	const char *json[] = { "--json", NULL };
+	run_import(r, g, json, paths, n);
+	free_list(paths, n);
+	*o = json_ws(r->out);
+}
+
+/* Each declaration keeps its roster, sealed: who its lines name and
+ * whether they left. The next month is checked against the rosters, not
+ * the earlier lines. Declarations without one (imported before rosters
+ * were kept) are read from their lines, to the same registry; a roster
+ * moved to another declaration does not open there, and the import stops
+ * before keeping anything. */
+static void test_rosters_absent_or_moved(void **state)
+{
+	(void)state;
+	need_import();
+	struct registry g;
+	struct run_result r;
+	const char *o;
+	registry_new(&g, "e2e-rosters");
+	gen_into(&g, GEN_SEED);
+	import_month_json(&r, &g, 0, &o);
+	assert_exit(&r, 0, "import of month 1");
+	assert_int_equal(json_int(o, "rosters_read"), 0); /* nothing before */
+	run_result_free(&r);
+	assert_int_equal(registry_sql(&g, "SELECT count(*) FROM declarations WHERE roster_sealed IS NULL"), 0);
+	/* as declarations imported before rosters were kept */
+	assert_int_equal(registry_sql(&g, "UPDATE declarations SET roster_sealed = NULL"), N_EMPLOYERS);
+	import_month_json(&r, &g, 1, &o);
+	assert_exit(&r, 0, "import of month 2 without rosters");
+	assert_int_equal(json_int(o, "accepted"), N_EMPLOYERS);
+	assert_int_equal(json_int(o, "read_ahead"), N_EMPLOYERS);
+	assert_int_equal(json_int(o, "rosters_read"), 0);
+	run_result_free(&r);
+	import_month_json(&r, &g, 2, &o);
+	assert_exit(&r, 0, "import of month 3");
+	assert_int_equal(json_int(o, "rosters_read"), N_EMPLOYERS); /* month 2's */
+	run_result_free(&r);
+	expect_same_as_main(&g);
+	registry_free(&g);
+
+	registry_new(&g, "e2e-roster-moved");
+	gen_into(&g, GEN_SEED);
+	import_month_json(&r, &g, 0, &o);
+	assert_exit(&r, 0, "import of month 1");
+	run_result_free(&r);
+	/* the last declaration's roster in place of the first's */
+	assert_int_equal(registry_sql(&g, "UPDATE declarations SET roster_sealed = (SELECT roster_sealed"
+					  " FROM declarations WHERE id = (SELECT max(id) FROM declarations))"
+					  " WHERE id = (SELECT min(id) FROM declarations)"),
+			 1);
+	import_month_json(&r, &g, 1, &o);
+	assert_exit(&r, 1, "import of month 2 with a moved roster");
+	if (!strstr(r.err, "altered data"))
+		fail_msg("not the error expected: %s", r.err);
+	assert_int_equal(json_int(o, "accepted"), 0);
+	run_result_free(&r);
+	assert_int_equal(registry_sql(&g, "SELECT count(*) FROM declarations"), N_EMPLOYERS);
+	registry_free(&g);
+}
+
+/* A roster is kept for a declaration of at most this many lines
+ * (ROSTER_LINES_MAX, service/lines.h); a larger one is read from its lines. */
+#define ROSTER_LINES 4096
+
+/* Two employers of about 4,100 lines each: one of month 1's declarations is
+ * under the limit, the other over it, and both of month 2's are over it.
+ * Month 2 is checked against one roster and one declaration's lines, in
+ * the same read ahead. */
+static void test_roster_up_to_its_limit(void **state)
+{
+	(void)state;
+	struct registry g;
+	struct run_result r;
+	registry_new(&g, "e2e-roster-limit");
+	run_gen(&g, g.files, "2", "9000", "2", "7");
+	const char *json[] = { "--json", NULL };
+	const char *periods[] = { "202501", "202502" };
+	for (size_t m = 0; m < 2; m++) {
+		char **paths;
+		size_t n = list_period(g.files, periods[m], &paths);
+		assert_int_equal(n, 2);
+		long long rostered =
+		    registry_sql(&g, "SELECT count(*) FROM declarations WHERE roster_sealed IS NOT NULL");
+		run_import(&r, &g, json, paths, n);
+		free_list(paths, n);
+		assert_exit(&r, 0, "import");
+		const char *o = json_ws(r.out);
+		assert_int_equal(json_int(o, "accepted"), 2);
+		assert_int_equal(json_int(o, "read_ahead"), 2);
+		assert_int_equal(json_int(o, "rosters_read"), rostered);
+		run_result_free(&r);
+	}
+	char sql[200];
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM declarations WHERE line_count <= %d AND period = 202501",
+		 ROSTER_LINES);
+	assert_int_equal(registry_sql(&g, sql), 1); /* as the seed makes them */
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM declarations WHERE line_count > %d", ROSTER_LINES);
+	assert_int_equal(registry_sql(&g, sql), 3);
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM declarations WHERE (roster_sealed IS NULL) <> (line_count > %d)", ROSTER_LINES);
+	assert_int_equal(registry_sql(&g, sql), 0);
+	registry_free(&g);
+}
+
+/* A registry whose tables an older Amana made (schema 5 on SQLite, 6 on
+ * PostgreSQL: no rosters) is brought up to date by amana migrate, by the
+ * role that owns them. On PostgreSQL the application role in store.conf
+ * may not: every command stops and says what to run, until the owner has. */
+static void test_migrate_older_tables(void **state)
+{
+	(void)state;
+	struct registry g;
+	struct run_result r;
+	registry_new(&g, "e2e-migrate");
+	bool pg = pgtest_enabled();
+	assert_int_equal(registry_sql(&g, "ALTER TABLE declarations DROP COLUMN roster_sealed"), 0);
+	assert_int_equal(registry_sql(&g, pg ? "UPDATE schema_version SET version = 6" : "PRAGMA user_version = 5"),
+			 pg ? 1 : 0);
+	const long long old = pg ? 6 : 5, now = pg ? 7 : 6;
+	if (pg) {
+		run_on(&r, &g, "stats", NULL);
+		assert_exit(&r, 4, "stats on older tables, as the application role");
+		assert_non_null(strstr(r.err, "amana migrate"));
+		run_result_free(&r);
+		run_on(&r, &g, "migrate", NULL);
+		assert_exit(&r, 4, "migrate as the application role");
+		assert_non_null(strstr(r.err, "--store"));
+		run_result_free(&r);
+		assert_int_equal(registry_sql(&g, "SELECT version FROM schema_version"), 6); /* untouched */
+		char owner[600];
+		registry_owner_uri(&g, owner, sizeof(owner));
+		run_on(&r, NULL, "migrate", "--store", owner, "--json", NULL);
+	} else {
+		run_on(&r, &g, "migrate", "--json", NULL);
+	}
+	assert_exit(&r, 0, "migrate");
+	const char *o = json_ws(r.out);
+	assert_int_equal(json_int(o, "schema_before"), old);
+	assert_int_equal(json_int(o, "schema"), now);
+	run_result_free(&r);
+	run_on(&r, &g, "migrate", NULL);
+	assert_exit(&r, 0, "migrate again");
+	char want[80];
+	snprintf(want, sizeof(want), "up to date (schema %lld)", now);
+	assert_non_null(strstr(r.out, want));
+	run_result_free(&r);
+	/* the registry works, rosters and all */
+	gen_into(&g, GEN_SEED);
+	const char *json[] = { "--json", NULL };
+	for (size_t m = 0; m < 2; m++) {
+		char period[16], **paths;
+		snprintf(period, sizeof(period), "%06" PRIu32, S.periods[m]);
+		size_t n = list_period(g.files, period, &paths);
+		run_import(&r, &g, json, paths, n);
+		free_list(paths, n);
+		assert_exit(&r, 0, "import");
+		assert_int_equal(json_int(json_ws(r.out), "rosters_read"), m ? N_EMPLOYERS : 0);
+		run_result_free(&r);
+	}
+	/* a store of a newer Amana is not touched */
+	assert_int_equal(registry_sql(&g, pg ? "UPDATE schema_version SET version = 99" : "PRAGMA user_version = 99"),
+			 pg ? 1 : 0);
+	if (pg) {
+		char owner[600];
+		registry_owner_uri(&g, owner, sizeof(owner));
+		run_on(&r, NULL, "migrate", "--store", owner, NULL);
+	} else {
+		run_on(&r, &g, "migrate", NULL);
+	}
+	assert_exit(&r, 1, "migrate of a newer schema");
+	assert_non_null(strstr(r.err, "newer Amana"));
+	run_result_free(&r);
 	registry_free(&g);
 }
 
@@ -870,6 +1065,9 @@ int main(void)
 		cmocka_unit_test(test_contributions_undeclared_period),
 		cmocka_unit_test(test_stats_counts),
 		cmocka_unit_test(test_all_months_in_one_run),
+		cmocka_unit_test(test_rosters_absent_or_moved),
+		cmocka_unit_test(test_roster_up_to_its_limit),
+		cmocka_unit_test(test_migrate_older_tables),
 		cmocka_unit_test(test_prefill_next_period),
 		cmocka_unit_test(test_person_show_needs_purpose),
 		cmocka_unit_test(test_employer_register_and_show),
