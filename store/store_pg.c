@@ -173,6 +173,38 @@ static const char *const migrations[] = {
 	 * declaration, instead of opening every chunk of the earlier lines.
 	 * Declarations imported before have none (NULL): their lines say. */
 	"ALTER TABLE declarations ADD COLUMN roster_sealed bytea;",
+	/* 8: a line's declaration is checked once per transaction, by the store
+	 * at commit, over the lines the transaction wrote (lines_refer below),
+	 * instead of by a deferred foreign key. The key checked each line at
+	 * commit, one by one while the import waited, with a row lock on its
+	 * declaration (FOR KEY SHARE) that writes to the declaration's row and
+	 * to the WAL, and needed a unique index on (employer_id, id) of its
+	 * own: a sixth of a month's import. The statement check of schema 3
+	 * cannot do it: lines may be written before their declaration within a
+	 * transaction (store.h). A line whose declaration never comes is still
+	 * refused at commit, with the transaction. What the key also held, that
+	 * a declaration with lines is never removed nor moved, these triggers
+	 * hold for every declaration and for the owner too; no role is granted
+	 * to delete or update either table. */
+	"ALTER TABLE declaration_lines DROP CONSTRAINT declaration_lines_declaration_fkey;"
+	"ALTER TABLE declarations DROP CONSTRAINT declarations_employer_id;"
+	"CREATE FUNCTION amana_declarations_kept() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+	"  RAISE EXCEPTION 'declarations are never removed: their lines and careers refer to them'"
+	"    USING ERRCODE = 'restrict_violation';"
+	"  END $$;"
+	"CREATE FUNCTION amana_keys_kept() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+	"  RAISE EXCEPTION 'the keys of a row of % never change', TG_TABLE_NAME"
+	"    USING ERRCODE = 'restrict_violation';"
+	"  END $$;"
+	"CREATE TRIGGER declarations_kept BEFORE DELETE OR TRUNCATE ON declarations"
+	"  FOR EACH STATEMENT EXECUTE FUNCTION amana_declarations_kept();"
+	"CREATE TRIGGER declarations_keys_kept BEFORE UPDATE OF id, employer_id ON declarations"
+	"  FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id OR OLD.employer_id IS DISTINCT FROM NEW.employer_id)"
+	"  EXECUTE FUNCTION amana_keys_kept();"
+	"CREATE TRIGGER declaration_lines_keys_kept BEFORE UPDATE OF employer_id, declaration_id"
+	"  ON declaration_lines FOR EACH ROW WHEN (OLD.employer_id IS DISTINCT FROM NEW.employer_id"
+	"    OR OLD.declaration_id IS DISTINCT FROM NEW.declaration_id)"
+	"  EXECUTE FUNCTION amana_keys_kept();",
 };
 #define MIGRATION_COUNT ((long long)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -218,6 +250,7 @@ enum pq_id {
 	P_LINE_INSERT,
 	P_LINES_OF,
 	P_LINES_OF_MANY,
+	P_LINES_REFER,
 	P_COUNTS,
 	P_ACC_INSERT,
 	P_ACC_BY_LOGIN,
@@ -333,8 +366,11 @@ static const struct {
 			   false, false },
 	[P_DECL_LAST_BEFORE] = { "SELECT max(period) FROM declarations WHERE employer_id = $1 AND period < $2", 2,
 				 false, false },
+	/* outside a transaction: the line's declaration must be there already
+	 * (inside one, lines_refer checks at commit) */
 	[P_LINE_INSERT] = { "INSERT INTO declaration_lines(employer_id, declaration_id, chunk, line_count, persons,"
-			    " payload_sealed) VALUES($1, $2, $3, $4, $5, $6)",
+			    " payload_sealed) SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS"
+			    " (SELECT 1 FROM declarations d WHERE d.id = $2 AND d.employer_id = $1)",
 			    6, true, false },
 	[P_LINES_OF] = { "SELECT employer_id, declaration_id, chunk, line_count, persons, payload_sealed"
 			 " FROM declaration_lines WHERE employer_id = $1 AND declaration_id = $2 ORDER BY chunk",
@@ -345,6 +381,10 @@ static const struct {
 			      "  SELECT * FROM unnest($1::bigint[], $2::bigint[]))"
 			      " ORDER BY declaration_id, chunk",
 			      2, false, false },
+	/* how many of these (employer, declaration) keys name no declaration */
+	[P_LINES_REFER] = { "SELECT count(*) FROM unnest($1::bigint[], $2::bigint[]) AS u(e, d)"
+			    " WHERE NOT EXISTS (SELECT 1 FROM declarations x WHERE x.id = u.d AND x.employer_id = u.e)",
+			    2, false, false },
 	[P_COUNTS] = { "SELECT (SELECT count(*) FROM employers), (SELECT count(*) FROM persons),"
 		       " (SELECT count(*) FROM employments), (SELECT count(*) FROM declarations),"
 		       " (SELECT coalesce(sum(line_count), 0)::bigint FROM declaration_lines)",
@@ -472,6 +512,12 @@ struct id_cache {
 	int64_t next, end; /* free ids [next, end) of the reserved block */
 };
 
+/* (employer, declaration) pairs, in the order written. */
+struct key_pairs {
+	int64_t (*v)[2];
+	size_t n, cap;
+};
+
 struct pg_store {
 	struct store base;
 	PGconn *conn;
@@ -496,6 +542,12 @@ struct pg_store {
 	struct copy_buf replay_persons, replay_decls, replay_lines;
 	struct job_queue replay_jobs;
 	bool replay_held;
+	/* The (employer, declaration) keys of the lines written in the
+	 * transaction, and of its declarations: at commit every line's
+	 * declaration is among these or already stored (lines_refer). The
+	 * marks are their counts at the savepoint. */
+	struct key_pairs line_keys, decl_keys;
+	size_t line_keys_mark, decl_keys_mark;
 	/* Held-back writes are sent by a thread of the connection's own, while
 	 * the caller goes on; the connection is the caller's again, with the
 	 * result, once the thread is done (drain, before the next command). */
@@ -792,6 +844,32 @@ static void pending_clear(struct pg_store *ps)
 	copy_clear(&ps->lines);
 	jobs_clear(&ps->jobs);
 	set_clear(&ps->pending_employers);
+}
+
+/* A pair, unless it is the last one already (a declaration's chunks come
+ * one after another). */
+static enum amana_err pairs_add(struct key_pairs *k, int64_t employer, int64_t declaration)
+{
+	if (k->n && k->v[k->n - 1][0] == employer && k->v[k->n - 1][1] == declaration)
+		return AMANA_OK;
+	if (k->n == k->cap) {
+		size_t cap = k->cap ? 2 * k->cap : 1024;
+		void *v = realloc(k->v, cap * sizeof(*k->v));
+		if (!v)
+			return AMANA_ERR_NOMEM;
+		k->v = v;
+		k->cap = cap;
+	}
+	k->v[k->n][0] = employer;
+	k->v[k->n][1] = declaration;
+	k->n++;
+	return AMANA_OK;
+}
+
+static void keys_clear(struct pg_store *ps)
+{
+	ps->line_keys.n = ps->decl_keys.n = 0;
+	ps->line_keys_mark = ps->decl_keys_mark = 0;
 }
 
 /* ---- parameters: binary, except the bigint[] lists (text "{1,2,3}",
@@ -1236,6 +1314,54 @@ static enum amana_err pg_begin(struct store *s)
 	return err;
 }
 
+static int cmp_pair(const void *a, const void *b)
+{
+	const int64_t *x = a, *y = b;
+	return x[1] != y[1] ? (x[1] < y[1] ? -1 : 1) : x[0] != y[0] ? (x[0] < y[0] ? -1 : 1) : 0;
+}
+
+/* Every line the transaction wrote names a declaration of its employer:
+ * one the transaction wrote (declarations are never removed nor moved,
+ * schema 8), or else one the store holds, asked for in one query per
+ * LINES_REFER_MAX keys. AMANA_ERR_CORRUPT otherwise, as the foreign key
+ * said. Called at commit, once every held-back write is on the server. */
+#define LINES_REFER_MAX 65536
+static enum amana_err lines_refer(struct pg_store *ps)
+{
+	struct key_pairs *lines = &ps->line_keys, *decls = &ps->decl_keys;
+	if (lines->n == 0)
+		return AMANA_OK;
+	qsort(decls->v, decls->n, sizeof(*decls->v), cmp_pair);
+	int64_t *ask = malloc(2 * LINES_REFER_MAX * sizeof(*ask));
+	if (!ask)
+		return AMANA_ERR_NOMEM;
+	enum amana_err err = AMANA_OK;
+	size_t n = 0;
+	for (size_t i = 0; i <= lines->n && !err; i++) {
+		if (i < lines->n && bsearch(lines->v[i], decls->v, decls->n, sizeof(*decls->v), cmp_pair))
+			continue;
+		if (i < lines->n) {
+			ask[n] = lines->v[i][0];
+			ask[LINES_REFER_MAX + n] = lines->v[i][1];
+			n++;
+		}
+		if (n == 0 || (n < LINES_REFER_MAX && i < lines->n))
+			continue;
+		struct params p = { .n = 0 };
+		char *arr[2] = { NULL, NULL };
+		PGresult *r = NULL;
+		if (!(err = p_array(&p, ask, n, &arr[0])) && !(err = p_array(&p, ask + LINES_REFER_MAX, n, &arr[1])) &&
+		    !(err = run_plain(ps, P_LINES_REFER, &p, &r)))
+			err = PQntuples(r) == 1 && g_i64(r, 0, 0) == 0 ? AMANA_OK : AMANA_ERR_CORRUPT;
+		PQclear(r);
+		free(arr[0]);
+		free(arr[1]);
+		n = 0;
+	}
+	free(ask);
+	return err;
+}
+
 static enum amana_err pg_commit(struct store *s)
 {
 	struct pg_store *ps = P(s);
@@ -1244,6 +1370,9 @@ static enum amana_err pg_commit(struct store *s)
 		err = flush_pending(ps);
 	if (!err)
 		err = drain(ps);
+	if (!err)
+		err = lines_refer(ps);
+	keys_clear(ps);
 	if (err) {
 		(void)drain(ps);
 		(void)exec_sql(ps->conn, "ROLLBACK");
@@ -1275,6 +1404,7 @@ static enum amana_err pg_rollback(struct store *s)
 	ps->in_tx = false;
 	ps->nids = 0;
 	pending_clear(ps);
+	keys_clear(ps);
 	savepoint_forget(ps);
 	(void)drain(ps); /* whatever it says, it is rolled back */
 	return exec_sql(ps->conn, "ROLLBACK");
@@ -1296,6 +1426,8 @@ static enum amana_err pg_savepoint(struct store *s)
 	ps->mark.lines_len = ps->lines.len;
 	ps->mark.lines_rows = ps->lines.rows;
 	ps->mark.jobs = ps->jobs.n;
+	ps->line_keys_mark = ps->line_keys.n;
+	ps->decl_keys_mark = ps->decl_keys.n;
 	ps->replay_held = false;
 	ps->sp = SP_LAZY;
 	return AMANA_OK;
@@ -1315,6 +1447,8 @@ static enum amana_err pg_rollback_savepoint(struct store *s)
 	/* the ids taken since are given again */
 	memcpy(ps->ids, ps->saved_ids, sizeof(ps->ids));
 	ps->nids = ps->saved_nids;
+	ps->line_keys.n = ps->line_keys_mark;
+	ps->decl_keys.n = ps->decl_keys_mark;
 	bool sent = ps->sp != SP_LAZY;
 	if (ps->replay_held) {
 		/* sent after the savepoint, undone with it: they wait again */
@@ -1739,6 +1873,8 @@ static enum amana_err pg_declaration_insert(struct store *s, const struct store_
 		else
 			copy_null(b);
 		set_add(&ps->pending_employers, d->employer_id);
+		if ((err = pairs_add(&ps->decl_keys, d->employer_id, d->id)))
+			return err;
 		bool early = ps->sp == SP_NONE && ps->lines.len >= COPY_EARLY_BYTES;
 		return early || b->len >= COPY_FLUSH_BYTES ? flush_pending(ps) : AMANA_OK;
 	}
@@ -1920,7 +2056,10 @@ static enum amana_err pg_chunk_insert(struct store *s, const struct store_chunk 
 	struct pg_store *ps = P(s);
 	if (ps->in_tx) { /* deferred: a duplicate is refused when it is sent */
 		struct copy_buf *b = &ps->lines;
-		enum amana_err err = copy_row(b, 6, 4 * 8 + c->persons.len + c->payload_sealed.len);
+		/* noted first: a line is never held back unchecked */
+		enum amana_err err = pairs_add(&ps->line_keys, c->employer_id, c->declaration_id);
+		if (!err)
+			err = copy_row(b, 6, 4 * 8 + c->persons.len + c->payload_sealed.len);
 		if (err)
 			return err;
 		copy_i64(b, c->employer_id);
@@ -1939,7 +2078,14 @@ static enum amana_err pg_chunk_insert(struct store *s, const struct store_chunk 
 	p_i64(&p, c->line_count);
 	p_blob(&p, &c->persons);
 	p_blob(&p, &c->payload_sealed);
-	return run(s, P_LINE_INSERT, &p, NULL);
+	PGresult *r;
+	enum amana_err err = run(s, P_LINE_INSERT, &p, &r);
+	if (err)
+		return err;
+	if (strcmp(PQcmdTuples(r), "1") != 0)
+		err = AMANA_ERR_CORRUPT; /* no such declaration (of that employer) */
+	PQclear(r);
+	return err;
 }
 
 /* The rows of a lines query, to fn; clears r. A query of five columns has
@@ -2357,6 +2503,8 @@ static void pg_close(struct store *s)
 	jobs_free(&ps->jobs);
 	jobs_free(&ps->replay_jobs);
 	set_free(&ps->pending_employers);
+	free(ps->line_keys.v);
+	free(ps->decl_keys.v);
 	free(ps);
 }
 

@@ -2890,6 +2890,45 @@ static void test_dangling_line_fails_commit(void **state)
 	/* outside a transaction, the statement is the transaction */
 	ASSERT_FAILS(add_chunk(f->s, 998, 0, 1));
 	expect_counts(f->s, 1, 1, 0, 1, 4);
+	/* a declaration of another employer is not the line's */
+	ASSERT_OK(add_employer(f->s, 2, 2));
+	struct store_chunk other_employer = { .employer_id = 2, .declaration_id = 5, .chunk = 1, .line_count = 1 };
+	ASSERT_FAILS(store_chunk_insert(f->s, &other_employer));
+	ASSERT_OK(store_begin(f->s));
+	ASSERT_OK(store_chunk_insert(f->s, &other_employer));
+	ASSERT_FAILS(store_commit(f->s));
+	ASSERT_OK(store_rollback(f->s));
+	expect_counts(f->s, 2, 1, 0, 1, 4);
+	/* the same with the declaration written in the transaction */
+	ASSERT_OK(store_begin(f->s));
+	ASSERT_OK(add_declaration(f->s, 7, 1, 202403, 0));
+	other_employer.declaration_id = 7;
+	ASSERT_OK(store_chunk_insert(f->s, &other_employer));
+	ASSERT_FAILS(store_commit(f->s));
+	ASSERT_OK(store_rollback(f->s));
+	expect_counts(f->s, 2, 1, 0, 1, 4);
+
+	/* a line for a declaration written in the transaction, then undone
+	 * with the savepoint it was written in */
+	ASSERT_OK(store_begin(f->s));
+	ASSERT_OK(add_chunk(f->s, 6, 0, 2));
+	ASSERT_OK(store_savepoint(f->s));
+	ASSERT_OK(add_declaration(f->s, 6, 1, 202402, 0));
+	ASSERT_OK(store_rollback_savepoint(f->s));
+	ASSERT_FAILS(store_commit(f->s));
+	ASSERT_OK(store_rollback(f->s));
+	expect_counts(f->s, 2, 1, 0, 1, 4);
+
+	/* lines added later to a declaration stored before, and the lines and
+	 * declaration of a transaction that keeps both */
+	ASSERT_OK(store_begin(f->s));
+	ASSERT_OK(add_chunk(f->s, 5, 1, 3));
+	ASSERT_OK(add_chunk(f->s, 6, 0, 2));
+	ASSERT_OK(store_savepoint(f->s));
+	ASSERT_OK(add_declaration(f->s, 6, 1, 202402, 0));
+	ASSERT_OK(store_release(f->s));
+	ASSERT_OK(store_commit(f->s));
+	expect_counts(f->s, 2, 1, 0, 2, 4 + 3 + 2);
 }
 
 /* ---- transactions and savepoints ---- */
@@ -3146,9 +3185,16 @@ static bool app_may(PGconn *c, const char *sql)
 	return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
 }
 
-/* Schemas 6 to 3 undone: no accounts, the references held by foreign
- * keys again. */
+/* Schemas 8 to 3 undone: no accounts, no rosters, the references held by
+ * foreign keys again. */
 #define PG_UNDO_3                                                                                                      \
+	"DROP TRIGGER declaration_lines_keys_kept ON declaration_lines;"                                               \
+	"DROP TRIGGER declarations_keys_kept ON declarations; DROP TRIGGER declarations_kept ON declarations;"         \
+	"DROP FUNCTION amana_keys_kept(); DROP FUNCTION amana_declarations_kept();"                                    \
+	"ALTER TABLE declarations ADD CONSTRAINT declarations_employer_id UNIQUE (employer_id, id);"                   \
+	"ALTER TABLE declaration_lines ADD CONSTRAINT declaration_lines_declaration_fkey"                              \
+	"  FOREIGN KEY (employer_id, declaration_id) REFERENCES declarations(employer_id, id)"                         \
+	"  DEFERRABLE INITIALLY DEFERRED;"                                                                             \
 	"ALTER TABLE declarations DROP COLUMN roster_sealed;"                                                          \
 	"DROP TRIGGER employments_references_kept ON employments; DROP FUNCTION amana_references_kept();"              \
 	"DROP TABLE marks; DROP TABLE alerts; DROP TABLE sessions; DROP TABLE accounts;"                               \
@@ -3222,8 +3268,8 @@ static void test_pg_lines_migrated_from_schema_1(void **state)
 		      " (SELECT count(*) FROM declaration_lines l JOIN declarations d"
 		      "  ON d.id = l.declaration_id AND d.employer_id = l.employer_id)");
 	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
-	assert_string_equal(PQgetvalue(r, 0, 0), "7");
-	assert_string_equal(PQgetvalue(r, 0, 1), "1");
+	assert_string_equal(PQgetvalue(r, 0, 0), "8");
+	assert_string_equal(PQgetvalue(r, 0, 1), "0"); /* the store checks at commit (schema 8) */
 	assert_string_equal(PQgetvalue(r, 0, 2), "3");
 	PQclear(r);
 	PQfinish(c);
@@ -3286,15 +3332,17 @@ static void test_pg_references_migrated_from_schema_2(void **state)
 	/* a person and an employer an employment could be moved to */
 	ASSERT_OK(add_person(s, 2, 2, 0));
 	ASSERT_OK(add_employer(s, 2, 2));
+	/* lines a declaration has, that could be moved */
+	ASSERT_OK(add_chunk(s, 9, 0, 3));
 	store_close(s);
 
 	r = PQexec(c, "SELECT (SELECT version FROM schema_version),"
 		      " (SELECT count(*) FROM pg_constraint WHERE contype = 'f'),"
 		      " (SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal)");
 	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
-	assert_string_equal(PQgetvalue(r, 0, 0), "7");
-	assert_string_equal(PQgetvalue(r, 0, 1), "2"); /* the lines' and the sessions' */
-	assert_string_equal(PQgetvalue(r, 0, 2), "5");
+	assert_string_equal(PQgetvalue(r, 0, 0), "8");
+	assert_string_equal(PQgetvalue(r, 0, 1), "1"); /* the sessions' (the lines': schema 8) */
+	assert_string_equal(PQgetvalue(r, 0, 2), "8");
 	PQclear(r);
 	static const char *const removals[] = {
 		"DELETE FROM employers WHERE id = 1",
@@ -3305,6 +3353,14 @@ static void test_pg_references_migrated_from_schema_2(void **state)
 		"UPDATE employments SET person_id = 2",
 		"UPDATE employments SET employer_id = 1, person_id = 1 + person_id",
 		"UPDATE employments SET employer_id = 2",
+		/* a declaration is never removed nor moved, nor are its lines
+		 * (schema 8; the foreign key did before) */
+		"DELETE FROM declarations WHERE id = 7",
+		"TRUNCATE declarations CASCADE",
+		"UPDATE declarations SET employer_id = 2",
+		"UPDATE declarations SET id = id + 100",
+		"UPDATE declaration_lines SET declaration_id = 7",
+		"UPDATE declaration_lines SET employer_id = 2",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(removals); i++)
 		if (app_may(c, removals[i]))
@@ -3312,6 +3368,7 @@ static void test_pg_references_migrated_from_schema_2(void **state)
 	/* its end is what changes; naming the columns unchanged is no change */
 	assert_true(app_may(c, "UPDATE employments SET end_period = 202403"));
 	assert_true(app_may(c, "UPDATE employments SET person_id = person_id, employer_id = employer_id"));
+	assert_true(app_may(c, "UPDATE declarations SET id = id, employer_id = employer_id"));
 	PQfinish(c);
 
 	/* the application role granted before schema 4 uses its tables as a
