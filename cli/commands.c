@@ -224,15 +224,17 @@ int cmd_migrate(int argc, char **argv)
 			printf("usage: amana migrate [-d DIR] [--store OWNER_URI] [--json]\n\n"
 			       "Bring the registry's tables up to this version of Amana, then say from which\n"
 			       "schema version to which. Run it once after installing a new version, before\n"
-			       "the others: it reads no personal data and needs no key.\n"
+			       "the others: it reads no personal data and needs no key (--key is not used).\n"
 			       "A SQLite registry (DIR/registry.db) is brought up to date by any command that\n"
-			       "opens it; this one does it on its own. On PostgreSQL the role in DIR/store.conf\n"
-			       "owns nothing and may not change tables (amana init --app-store): give the URI\n"
-			       "of the role that owns them, the one init was given with --store, e.g.\n"
+			       "opens it; this one does it on its own. On PostgreSQL, when init was given\n"
+			       "--app-store, the role in DIR/store.conf owns nothing and may not change tables:\n"
+			       "give the URI of the role that owns them, the one init was given with --store,\n"
 			       "  amana migrate --store postgresql://amana_owner@db.example/registry\n"
-			       "Until then every command on that registry stops and says so. Each step runs in\n"
-			       "one transaction under the writer lock: an import running meanwhile finishes\n"
-			       "first, and a failed step leaves the tables as they were before it.\n\n%s",
+			       "Until then every command on that registry stops and says so.\n"
+			       "It takes the writer lock: an import running meanwhile holds it, and this waits\n"
+			       "for it at most 10 s, then fails, changing nothing. On PostgreSQL every step runs\n"
+			       "in one transaction, all or nothing; on SQLite each step is its own, so a failure\n"
+			       "leaves the steps before it done and is taken up again by the next open.\n\n%s",
 			       common_help);
 			return EXIT_OK;
 		} else {

@@ -215,11 +215,13 @@ static enum amana_err lookup_employer(struct file_state *fs, uint32_t aff, int64
  * (DS_<affiliation>_<period>.txt), so before the import thread reaches a
  * run of files it reads, for all of them at once, what each file will be
  * checked against: the employer's declarations of that period and of the
- * latest earlier one (one store_declarations_recent_many per period), and
- * the lines of those earlier declarations (store_chunks_of_many), from
- * which each pre-filled list is rebuilt. On a database server that is two
- * round trips for the run instead of two per file; in-process SQLite does
- * the same work either way.
+ * latest earlier one, with the rosters of the earlier ones (one
+ * store_declarations_recent_many per run), from which each pre-filled list
+ * is rebuilt; and, for earlier declarations without a roster (imported
+ * before rosters were kept, or of more than ROSTER_LINES_MAX lines), their
+ * lines (store_chunks_of_many). On a database server that is one round
+ * trip for the run (two with declarations without rosters) instead of two
+ * per file; in-process SQLite does the same work either way.
  *
  * On a database server the window is read by a thread of its own, on a
  * connection of its own, while the import thread checks and writes the
@@ -238,8 +240,12 @@ static enum amana_err lookup_employer(struct file_state *fs, uint32_t aff, int64
  * process may write). Otherwise the file is checked as before, by its own
  * queries. A failure of the store while the import thread reads ahead
  * stops the import (on a server it ends the transaction), as the file's own
- * query would have; anything else, and any failure on the window's own
- * connection, only sends the files back to their own queries.
+ * query would have, and so does a roster that does not open as its
+ * declaration's (moved or altered: AMANA_ERR_CRYPTO or AMANA_ERR_CORRUPT);
+ * anything else only sends the files back to their own queries. A failure
+ * on the window's own connection, a roster included, sends every later run
+ * to the import thread, which reads it again and stops there if it fails
+ * the same way.
  */
 #define WINDOW_FILES 256
 #define WINDOW_LINES 65536 /* earlier lines held at most */
@@ -400,8 +406,8 @@ static void window_unready(struct window *w)
  * period (the next period's files wait for a window read after this one's
  * are written), at most WINDOW_FILES, and as many as fit in WINDOW_LINES
  * earlier lines; the window covers at least paths[from]. Returns an error
- * only for a failure of the store itself; anything else leaves the files
- * unready, to their own reads. Touches nothing of fs but what stays
+ * only for a failure of the store itself or a roster that does not open;
+ * anything else leaves the files unready, to their own reads. Touches nothing of fs but what stays
  * unchanged while the files are imported: safe on the window's thread. */
 static enum amana_err window_fill(const struct file_state *fs, struct window *w, struct store *s,
 				  const char *const *paths, size_t count, size_t from, uint64_t tx, uint32_t as_of)

@@ -57,7 +57,7 @@ void chunk_writer_start(struct chunk_writer *w, struct registry *r, int64_t empl
 	w->count = 0;
 	w->plen = 0;
 	w->perslen = 0;
-	w->roster[0] = ROSTER_V1;
+	w->roster[0] = ROSTER_V1; /* chunk_writer_clear wiped any before */
 	w->rlen = 1;
 }
 

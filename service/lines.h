@@ -45,6 +45,7 @@ struct line_rec {
  */
 #define ROSTER_LINES_MAX 4096
 #define ROSTER_PLAIN_MAX (1 + ROSTER_LINES_MAX * (10 + 5))
+_Static_assert(ROSTER_PLAIN_MAX <= CRYPTO_SEAL_MAX_PLAINTEXT, "a roster is sealed as one value");
 
 struct chunk_writer {
 	struct registry *r;

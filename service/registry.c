@@ -269,9 +269,11 @@ enum amana_err registry_migrate(const char *dir, const char *owner_uri, long lon
 			    "owner role's URI with --store");
 		else if (err == AMANA_ERR_NOTFOUND)
 			say(why, why_cap, "no registry there (run amana init first)");
-		else if (err == AMANA_ERR_CORRUPT)
+		else if (err == AMANA_ERR_CORRUPT && *from > *to)
 			say(why, why_cap, "the tables are of a newer Amana than this one (schema %lld): not touched",
 			    *from);
+		else if (err == AMANA_ERR_CORRUPT)
+			say(why, why_cap, "the registry's database is damaged or not a registry: not touched");
 		else
 			say(why, why_cap,
 			    "the registry's tables could not be brought up to date (nothing was changed "

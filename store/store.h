@@ -65,8 +65,8 @@ struct store_declaration {
 	/* Who its lines name, in order, and whether they left: the roster the
 	 * next period's pre-filled list is made of (service/lines.h), sealed.
 	 * Optional ({NULL, 0}: none kept, the lines say); read back by
-	 * declarations_of, declarations_recent and declarations_recent_many
-	 * only, empty from the other reads. */
+	 * declarations_recent_many only (the import's read ahead), empty from
+	 * every other read: a roster can be tens of kilobytes. */
 	struct store_blob roster_sealed;
 };
 

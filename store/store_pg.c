@@ -342,18 +342,19 @@ static const struct {
 	[P_DECL_INSERT] = { "INSERT INTO declarations(id, employer_id, period, seq, imported_at, line_count,"
 			    " digest, totals_sealed, roster_sealed) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9)",
 			    9, true, false },
-	[P_DECL_OF] = { "SELECT id, employer_id, period, seq, imported_at, line_count, digest, totals_sealed,"
-			" roster_sealed FROM declarations WHERE employer_id = $1 AND period = $2 ORDER BY seq",
+	[P_DECL_OF] = { "SELECT id, employer_id, period, seq, imported_at, line_count, digest, totals_sealed"
+			" FROM declarations WHERE employer_id = $1 AND period = $2 ORDER BY seq",
 			2, false, false },
 	/* The period's declarations and the latest earlier period's: the two
 	 * periods first, then their rows, newest first. */
-	[P_DECL_RECENT] = { "SELECT id, employer_id, period, seq, imported_at, line_count, digest, totals_sealed,"
-			    " roster_sealed FROM declarations WHERE employer_id = $1 AND period IN ("
+	[P_DECL_RECENT] = { "SELECT id, employer_id, period, seq, imported_at, line_count, digest, totals_sealed"
+			    " FROM declarations WHERE employer_id = $1 AND period IN ("
 			    "  SELECT DISTINCT period FROM declarations WHERE employer_id = $1 AND period <= $2"
 			    "  ORDER BY period DESC LIMIT 2)"
 			    " ORDER BY period DESC, seq DESC",
 			    2, false, false },
-	/* The same for a list of employers, in one round trip. */
+	/* The same for a list of employers, in one round trip, with their
+	 * rosters (the import's read ahead, which alone needs them). */
 	[P_DECL_RECENT_MANY] = { "SELECT d.id, d.employer_id, d.period, d.seq, d.imported_at, d.line_count, d.digest,"
 				 " d.totals_sealed, d.roster_sealed FROM unnest($1::bigint[]) AS e(id) CROSS JOIN "
 				 "LATERAL ("
@@ -1332,14 +1333,16 @@ static enum amana_err lines_refer(struct pg_store *ps)
 	if (lines->n == 0)
 		return AMANA_OK;
 	qsort(decls->v, decls->n, sizeof(*decls->v), cmp_pair);
-	int64_t *ask = malloc(2 * LINES_REFER_MAX * sizeof(*ask));
-	if (!ask)
-		return AMANA_ERR_NOMEM;
+	int64_t *ask = NULL; /* made when a line's declaration is not the transaction's */
 	enum amana_err err = AMANA_OK;
 	size_t n = 0;
 	for (size_t i = 0; i <= lines->n && !err; i++) {
 		if (i < lines->n && bsearch(lines->v[i], decls->v, decls->n, sizeof(*decls->v), cmp_pair))
 			continue;
+		if (i < lines->n && !ask && !(ask = malloc(2 * LINES_REFER_MAX * sizeof(*ask)))) {
+			err = AMANA_ERR_NOMEM;
+			break;
+		}
 		if (i < lines->n) {
 			ask[n] = lines->v[i][0];
 			ask[LINES_REFER_MAX + n] = lines->v[i][1];
@@ -2693,7 +2696,8 @@ static enum amana_err store_pg_migrate(const char *conninfo, long long *from, lo
 	if (!c || PQstatus(c) != CONNECTION_OK) {
 		const char *msg = c ? PQerrorMessage(c) : "";
 		err = strstr(msg, "does not exist") ? AMANA_ERR_NOTFOUND : AMANA_ERR_IO;
-	} else if (!(err = exec_sql(c, "SET lock_timeout = '10s'; SET client_min_messages = warning")) &&
+	} else if (!(err = exec_sql(c, "SET synchronous_commit = on; SET lock_timeout = '10s';"
+				       " SET client_min_messages = warning")) &&
 		   !(err = schema_version(c, from))) {
 		err = *from < 0 ? AMANA_ERR_NOTFOUND : migrate(c, 0);
 		*to = MIGRATION_COUNT;

@@ -130,6 +130,7 @@ enum stmt_id {
 	Q_DECL_INSERT,
 	Q_DECL_OF,
 	Q_DECL_RECENT,
+	Q_DECL_RECENT_ROSTER,
 	Q_DECL_STATS,
 	Q_EMP_EACH,
 	Q_DECL_LAST_BEFORE,
@@ -193,13 +194,18 @@ static const char *const sql[Q_COUNT] = {
 			    " FROM employments WHERE person_id = ?1 ORDER BY start_period, id",
 	[Q_DECL_INSERT] = "INSERT INTO declarations(id, employer_id, period, seq, imported_at, line_count,"
 			  " digest, totals_sealed, roster_sealed) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-	[Q_DECL_OF] = "SELECT id, employer_id, period, seq, imported_at, line_count, digest, totals_sealed,"
-		      " roster_sealed FROM declarations WHERE employer_id = ?1 AND period = ?2 ORDER BY seq",
+	[Q_DECL_OF] = "SELECT id, employer_id, period, seq, imported_at, line_count, digest, totals_sealed"
+		      " FROM declarations WHERE employer_id = ?1 AND period = ?2 ORDER BY seq",
 	/* A backward walk of the (employer, period, seq) index, no sort: the
 	 * caller stops it after the periods it needs. */
-	[Q_DECL_RECENT] = "SELECT id, employer_id, period, seq, imported_at, line_count, digest, totals_sealed,"
-			  " roster_sealed FROM declarations WHERE employer_id = ?1 AND period <= ?2"
+	[Q_DECL_RECENT] = "SELECT id, employer_id, period, seq, imported_at, line_count, digest, totals_sealed"
+			  " FROM declarations WHERE employer_id = ?1 AND period <= ?2"
 			  " ORDER BY period DESC, seq DESC",
+	/* The same with the rosters, which only the import's read ahead needs
+	 * (declarations_recent_many). */
+	[Q_DECL_RECENT_ROSTER] = "SELECT id, employer_id, period, seq, imported_at, line_count, digest, totals_sealed,"
+				 " roster_sealed FROM declarations WHERE employer_id = ?1 AND period <= ?2"
+				 " ORDER BY period DESC, seq DESC",
 	[Q_DECL_STATS] = "SELECT count(*), coalesce(max(period), 0) FROM declarations WHERE employer_id = ?1",
 	[Q_EMP_EACH] = "SELECT id, aff_bidx, aff_sealed, profile_sealed, created_at FROM employers ORDER BY id",
 	[Q_DECL_LAST_BEFORE] = "SELECT max(period) FROM declarations WHERE employer_id = ?1 AND period < ?2",
@@ -693,15 +699,21 @@ static enum amana_err sq_declarations_of(struct store *s, int64_t employer, uint
 	return each_declaration(q, fn, ctx);
 }
 
-static enum amana_err sq_declarations_recent(struct store *s, int64_t employer, uint32_t period,
-					     store_declaration_fn fn, void *ctx)
+static enum amana_err recent_of(struct store *s, enum stmt_id id, int64_t employer, uint32_t period,
+				store_declaration_fn fn, void *ctx)
 {
 	if (period == 0)
 		return AMANA_ERR_USAGE;
-	sqlite3_stmt *q = st(s, Q_DECL_RECENT);
+	sqlite3_stmt *q = st(s, id);
 	sqlite3_bind_int64(q, 1, employer);
 	sqlite3_bind_int64(q, 2, period);
 	return each_declaration_upto(q, period, fn, ctx);
+}
+
+static enum amana_err sq_declarations_recent(struct store *s, int64_t employer, uint32_t period,
+					     store_declaration_fn fn, void *ctx)
+{
+	return recent_of(s, Q_DECL_RECENT, employer, period, fn, ctx);
 }
 
 /* SQLite answers in-process: one statement per key costs what a join
@@ -711,7 +723,7 @@ static enum amana_err sq_declarations_recent_many(struct store *s, const int64_t
 {
 	enum amana_err err = period ? store_many_check(employers, n) : AMANA_ERR_USAGE;
 	for (size_t i = 0; i < n && !err; i++)
-		err = sq_declarations_recent(s, employers[i], period, fn, ctx);
+		err = recent_of(s, Q_DECL_RECENT_ROSTER, employers[i], period, fn, ctx);
 	return err;
 }
 
@@ -1308,10 +1320,9 @@ enum amana_err store_sqlite_migrate(const char *path, long long *from, long long
 	sqlite3_finalize(q);
 	sqlite3_close(db);
 	struct store *s;
-	if (!err && !(err = store_sqlite_open(path, 0, &s))) { /* opening migrates */
+	*to = MIGRATION_COUNT;
+	if (!err && !(err = store_sqlite_open(path, 0, &s))) /* opening migrates */
 		store_close(s);
-		*to = MIGRATION_COUNT;
-	}
 	return err;
 }
 

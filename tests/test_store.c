@@ -1384,6 +1384,10 @@ static void test_blobs_byte_exact(void **state)
 	ASSERT_OK(store_declarations_of(f->s, 1, 202401, on_declaration, &sn));
 	assert_int_equal(sn.calls, 1);
 	assert_blob(sn.decl[0].totals_sealed, want_big, 1000);
+	seen_free(&sn);
+	const int64_t one = 1;
+	ASSERT_OK(store_declarations_recent_many(f->s, &one, 1, 202401, on_declaration, &sn));
+	assert_int_equal(sn.calls, 1);
 	assert_blob(sn.decl[0].roster_sealed, want_big + 1, 999);
 	uint8_t zero_digest[32] = { 0 };
 	assert_memory_equal(sn.decl[0].digest, zero_digest, sizeof(zero_digest));
@@ -1781,7 +1785,7 @@ static void test_declarations(void **state)
 	expect_declaration(&sn.decl[0], 30, e, 202401, 0);
 	expect_declaration(&sn.decl[1], 12, e, 202401, 1);
 	expect_declaration(&sn.decl[2], 5, e, 202401, 2);
-	expect_rosters(&sn, true);
+	expect_rosters(&sn, false); /* declarations_recent_many alone reads them */
 	seen_free(&sn);
 
 	/* written in a transaction (a backend may hold them back), with and
@@ -1789,10 +1793,11 @@ static void test_declarations(void **state)
 	ASSERT_OK(store_begin(f->s));
 	ASSERT_OK(add_declaration(f->s, 81, g, 202403, 0));
 	ASSERT_OK(add_declaration(f->s, 82, g, 202403, 1));
-	ASSERT_OK(store_declarations_of(f->s, g, 202403, on_declaration, &sn));
-	assert_int_equal(sn.calls, 2);
-	expect_declaration(&sn.decl[0], 81, g, 202403, 0);
-	expect_declaration(&sn.decl[1], 82, g, 202403, 1);
+	ASSERT_OK(store_declarations_recent_many(f->s, &g, 1, 202403, on_declaration, &sn));
+	assert_int_equal(sn.calls, 3); /* 202403's, newest first, and 202401's */
+	expect_declaration(&sn.decl[0], 82, g, 202403, 1);
+	expect_declaration(&sn.decl[1], 81, g, 202403, 0);
+	expect_declaration(&sn.decl[2], 50, g, 202401, 0);
 	expect_rosters(&sn, true);
 	seen_free(&sn);
 	ASSERT_OK(store_rollback(f->s));
@@ -1938,7 +1943,7 @@ static void test_declarations_recent(void **state)
 			uint32_t period = id == 1 ? 202311 : id <= 3 ? 202401 : 202403;
 			expect_declaration(d, id, e, period, cases[i].d[k].seq);
 		}
-		expect_rosters(&sn, true);
+		expect_rosters(&sn, false); /* declarations_recent_many alone reads them */
 		seen_free(&sn);
 	}
 
@@ -2820,9 +2825,11 @@ static void test_sqlite_lines_migrated_from_schema_1(void **state)
 	ASSERT_OK(add_chunk(f->s, 7, 2, 3));
 	/* declarations from before rosters have none; a new one keeps its own */
 	ASSERT_OK(add_declaration(f->s, 9, 1, 202403, 0));
+	const int64_t one = 1;
 	for (uint32_t period = 202401; period <= 202403; period++) {
-		ASSERT_OK(store_declarations_of(f->s, 1, period, on_declaration, &sn));
-		assert_int_equal(sn.calls, 1);
+		ASSERT_OK(store_declarations_recent_many(f->s, &one, 1, period, on_declaration, &sn));
+		assert_int_equal(sn.calls, period == 202401 ? 1 : 2);
+		assert_int_equal(sn.decl[0].period, period);
 		assert_int_equal(sn.decl[0].roster_sealed.len > 0, period == 202403);
 		seen_free(&sn);
 	}
@@ -2917,6 +2924,15 @@ static void test_dangling_line_fails_commit(void **state)
 	ASSERT_OK(store_rollback_savepoint(f->s));
 	ASSERT_FAILS(store_commit(f->s));
 	ASSERT_OK(store_rollback(f->s));
+	expect_counts(f->s, 2, 1, 0, 1, 4);
+
+	/* a line without its declaration, undone with its savepoint: nothing
+	 * of it is left to refuse */
+	ASSERT_OK(store_begin(f->s));
+	ASSERT_OK(store_savepoint(f->s));
+	ASSERT_OK(add_chunk(f->s, 997, 0, 1));
+	ASSERT_OK(store_rollback_savepoint(f->s));
+	ASSERT_OK(store_commit(f->s));
 	expect_counts(f->s, 2, 1, 0, 1, 4);
 
 	/* lines added later to a declaration stored before, and the lines and
@@ -3306,7 +3322,8 @@ static void test_pg_references_migrated_from_schema_2(void **state)
 	/* a declaration from before rosters has none (schema 7) */
 	struct seen sn;
 	seen_init(&sn);
-	ASSERT_OK(store_declarations_of(s, 1, 202401, on_declaration, &sn));
+	const int64_t one = 1;
+	ASSERT_OK(store_declarations_recent_many(s, &one, 1, 202401, on_declaration, &sn));
 	assert_int_equal(sn.calls, 1);
 	expect_declaration(&sn.decl[0], 7, 1, 202401, 0);
 	assert_int_equal(sn.decl[0].roster_sealed.len, 0);
@@ -3324,7 +3341,7 @@ static void test_pg_references_migrated_from_schema_2(void **state)
 		(void)store_rollback(s);
 	expect_counts(s, 1, 1, 1, 1, 0);
 	ASSERT_OK(add_declaration(s, 9, 1, 202402, 0));
-	ASSERT_OK(store_declarations_recent(s, 1, 202403, on_declaration, &sn));
+	ASSERT_OK(store_declarations_recent_many(s, &one, 1, 202403, on_declaration, &sn));
 	assert_int_equal(sn.calls, 1);
 	expect_declaration(&sn.decl[0], 9, 1, 202402, 0);
 	expect_rosters(&sn, true); /* a new one keeps its roster */
