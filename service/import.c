@@ -407,8 +407,9 @@ static void window_unready(struct window *w)
  * are written), at most WINDOW_FILES, and as many as fit in WINDOW_LINES
  * earlier lines; the window covers at least paths[from]. Returns an error
  * only for a failure of the store itself or a roster that does not open;
- * anything else leaves the files unready, to their own reads. Touches nothing of fs but what stays
- * unchanged while the files are imported: safe on the window's thread. */
+ * anything else leaves the files unready, to their own reads. Touches
+ * nothing of fs but what stays unchanged while the files are imported:
+ * safe on the window's thread. */
 static enum amana_err window_fill(const struct file_state *fs, struct window *w, struct store *s,
 				  const char *const *paths, size_t count, size_t from, uint64_t tx, uint32_t as_of)
 {

@@ -2653,6 +2653,19 @@ out:
 	return err;
 }
 
+/* A connection to conninfo in *out (the caller finishes it, also on
+ * failure), with our own settings, whatever the server's defaults: a
+ * commit that returned is on disk, and statements never wait forever. */
+static enum amana_err pg_connect(const char *conninfo, PGconn **out)
+{
+	PGconn *c = *out = PQconnectdb(conninfo);
+	if (!c || PQstatus(c) != CONNECTION_OK) {
+		const char *msg = c ? PQerrorMessage(c) : "";
+		return strstr(msg, "does not exist") ? AMANA_ERR_NOTFOUND : AMANA_ERR_IO;
+	}
+	return exec_sql(c, "SET synchronous_commit = on; SET lock_timeout = '10s'; SET client_min_messages = warning");
+}
+
 enum amana_err store_pg_open(const char *conninfo, int create, struct store **out)
 {
 	*out = NULL;
@@ -2661,16 +2674,7 @@ enum amana_err store_pg_open(const char *conninfo, int create, struct store **ou
 		return AMANA_ERR_NOMEM;
 	ps->base.ops = &pg_ops;
 	enum amana_err err;
-	ps->conn = PQconnectdb(conninfo);
-	if (!ps->conn || PQstatus(ps->conn) != CONNECTION_OK) {
-		const char *msg = ps->conn ? PQerrorMessage(ps->conn) : "";
-		err = strstr(msg, "does not exist") ? AMANA_ERR_NOTFOUND : AMANA_ERR_IO;
-		goto fail;
-	}
-	/* Our own settings, whatever the server's defaults: a commit that
-	 * returned is on disk, and statements never wait forever. */
-	if ((err = exec_sql(ps->conn, "SET synchronous_commit = on; SET lock_timeout = '10s';"
-				      " SET client_min_messages = warning")))
+	if ((err = pg_connect(conninfo, &ps->conn)))
 		goto fail;
 	if ((err = migrate(ps->conn, create)))
 		goto fail;
@@ -2691,14 +2695,9 @@ fail:
 
 static enum amana_err store_pg_migrate(const char *conninfo, long long *from, long long *to)
 {
-	PGconn *c = PQconnectdb(conninfo);
-	enum amana_err err;
-	if (!c || PQstatus(c) != CONNECTION_OK) {
-		const char *msg = c ? PQerrorMessage(c) : "";
-		err = strstr(msg, "does not exist") ? AMANA_ERR_NOTFOUND : AMANA_ERR_IO;
-	} else if (!(err = exec_sql(c, "SET synchronous_commit = on; SET lock_timeout = '10s';"
-				       " SET client_min_messages = warning")) &&
-		   !(err = schema_version(c, from))) {
+	PGconn *c;
+	enum amana_err err = pg_connect(conninfo, &c);
+	if (!err && !(err = schema_version(c, from))) {
 		err = *from < 0 ? AMANA_ERR_NOTFOUND : migrate(c, 0);
 		*to = MIGRATION_COUNT;
 	}

@@ -85,6 +85,16 @@ static void make_entry(struct audit_entry *e, unsigned writer, unsigned i)
 	memset(e->purpose_sealed, 0xA5, e->purpose_len);
 }
 
+/* Submit make_entry(writer, i) to log (it must take it); its ticket. */
+static uint64_t submit_one(struct audit_log *log, unsigned writer, unsigned i)
+{
+	struct audit_entry e;
+	make_entry(&e, writer, i);
+	uint64_t ticket = 0;
+	assert_int_equal(audit_submit(log, &e, &ticket), AMANA_OK);
+	return ticket;
+}
+
 static struct audit_log *open_log(struct fixture *f)
 {
 	struct audit_log *log = NULL;
@@ -318,10 +328,7 @@ static void test_pipelined_appends(void **state)
 	pipelined_writers(log, 20);
 	assert_int_equal(audit_size(log), 400);
 	/* a ticket is durable once waited for: a new one right after */
-	struct audit_entry e;
-	make_entry(&e, 30, 0);
-	uint64_t ticket;
-	assert_int_equal(audit_submit(log, &e, &ticket), AMANA_OK);
+	uint64_t ticket = submit_one(log, 30, 0);
 	assert_int_equal(ticket, 401);
 	assert_int_equal(audit_wait(log, ticket), AMANA_OK);
 	assert_int_equal(audit_size(log), 401);
@@ -724,10 +731,7 @@ static void test_durable_hook(void **state)
 	audit_on_durable(log, hook, &h);
 	struct rlimit old;
 	limit_to(f, "entries", &old);
-	struct audit_entry e;
-	make_entry(&e, 9, 5);
-	uint64_t ticket;
-	assert_int_equal(audit_submit(log, &e, &ticket), AMANA_OK);
+	uint64_t ticket = submit_one(log, 9, 5);
 	assert_int_equal(ticket, 406);
 	assert_int_equal(audit_wait(log, ticket), AMANA_ERR_IO);
 	unlimit(&old);
@@ -785,10 +789,7 @@ static uint64_t submit_during(struct fixture *f, struct audit_log *log, void *(*
 	assert_int_equal(pthread_create(&t, NULL, leader, &a), 0);
 	struct timespec pause = { 0, 200 * 1000 * 1000 };
 	nanosleep(&pause, NULL); /* the leader is waiting on the lock */
-	struct audit_entry e;
-	make_entry(&e, writer, 1);
-	uint64_t ticket = 0;
-	assert_int_equal(audit_submit(log, &e, &ticket), AMANA_OK);
+	uint64_t ticket = submit_one(log, writer, 1);
 	assert_int_equal(ticket, 2);
 	assert_int_equal(flock(lock, LOCK_UN), 0);
 	close(lock);

@@ -576,7 +576,7 @@ static void test_rosters_absent_or_moved(void **state)
 
 /* A roster is kept for a declaration of at most this many lines
  * (ROSTER_LINES_MAX, service/lines.h); a larger one is read from its lines. */
-#define ROSTER_LINES 4096
+#define ROSTER_LINES "4096"
 
 /* Two employers of about 4,100 lines each: one of month 1's declarations is
  * under the limit, the other over it, and both of month 2's are over it.
@@ -606,15 +606,13 @@ static void test_roster_up_to_its_limit(void **state)
 		assert_int_equal(json_int(o, "rosters_read"), rostered);
 		run_result_free(&r);
 	}
-	char sql[200];
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM declarations WHERE line_count <= %d AND period = 202501",
-		 ROSTER_LINES);
-	assert_int_equal(registry_sql(&g, sql), 1); /* as the seed makes them */
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM declarations WHERE line_count > %d", ROSTER_LINES);
-	assert_int_equal(registry_sql(&g, sql), 3);
-	snprintf(sql, sizeof(sql),
-		 "SELECT count(*) FROM declarations WHERE (roster_sealed IS NULL) <> (line_count > %d)", ROSTER_LINES);
-	assert_int_equal(registry_sql(&g, sql), 0);
+	assert_int_equal(registry_sql(&g, "SELECT count(*) FROM declarations"
+					  " WHERE line_count <= " ROSTER_LINES " AND period = 202501"),
+			 1); /* as the seed makes them */
+	assert_int_equal(registry_sql(&g, "SELECT count(*) FROM declarations WHERE line_count > " ROSTER_LINES), 3);
+	assert_int_equal(registry_sql(&g, "SELECT count(*) FROM declarations"
+					  " WHERE (roster_sealed IS NULL) <> (line_count > " ROSTER_LINES ")"),
+			 0);
 	registry_free(&g);
 }
 
