@@ -524,6 +524,7 @@ struct prefetch {
 static void *prefetch_main(void *arg)
 {
 	struct prefetch *pf = arg;
+	pthread_setname_np(pthread_self(), "amana-ahead");
 	pthread_mutex_lock(&pf->lock);
 	for (;;) {
 		while (!pf->stop && pf->state != PF_ASKED)

@@ -166,6 +166,7 @@ static void read_file(struct file_reader *fr, size_t index)
 static void *reader_main(void *arg)
 {
 	struct file_reader *fr = arg;
+	pthread_setname_np(pthread_self(), "amana-read"); /* for top -H and perf */
 	for (size_t i = 0; i < fr->count; i++) {
 		fr->cur = take_free(fr);
 		if (!fr->cur)

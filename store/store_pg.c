@@ -1198,6 +1198,7 @@ static void *sender_main(void *arg)
 {
 	struct pg_store *ps = arg;
 	struct sender *t = &ps->snd;
+	pthread_setname_np(pthread_self(), "amana-send");
 	pthread_mutex_lock(&t->lock);
 	for (;;) {
 		while (!t->busy && !t->stop)

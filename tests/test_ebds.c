@@ -1257,6 +1257,121 @@ static void test_roundtrip_full_width(void **state)
 	}
 }
 
+/* A small seeded generator for the random round trips (xorshift64*). */
+static uint64_t rnd_state = 0x9E3779B97F4A7C15ull;
+
+static uint64_t rnd(void)
+{
+	rnd_state ^= rnd_state >> 12;
+	rnd_state ^= rnd_state << 25;
+	rnd_state ^= rnd_state >> 27;
+	return rnd_state * 0x2545F4914F6CDD1Dull;
+}
+
+/* A value of at most width digits, of a random number of digits: every
+ * digit at every column, with and without leading zeros. */
+static uint64_t rnd_digits(unsigned width)
+{
+	uint64_t p = 1;
+	for (unsigned k = (unsigned)(rnd() % (width + 1)); k > 0; k--)
+		p *= 10;
+	return rnd() % p;
+}
+
+/* Text of 1 to max characters of the character set, neither starting nor
+ * ending with a blank. */
+static void rnd_text(char *out, unsigned max)
+{
+	static const char set[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ";
+	unsigned n = 1 + (unsigned)(rnd() % max);
+	for (unsigned i = 0; i < n; i++)
+		out[i] = set[rnd() % (i == 0 || i == n - 1 ? sizeof(set) - 2 : sizeof(set) - 1)];
+	out[n] = '\0';
+}
+
+/* Random records of every line type, every field at random widths: the
+ * checker reads back exactly what the writer wrote (the checker reads
+ * digits eight at a time and text padding eight blanks at a time). */
+static void test_roundtrip_random(void **state)
+{
+	char line[EBDS_LINE_MAX];
+	struct ebds_record back;
+
+	(void)state;
+	for (unsigned iter = 0; iter < 3000; iter++) {
+		struct ebds_record r[4];
+		struct ebds_person_line p;
+		memset(&p, 0, sizeof(p));
+		p.registration = 100000000 + (uint32_t)(rnd() % 100000000);
+		rnd_text(p.name, 60);
+		p.children = (unsigned)rnd_digits(2);
+		p.af_to_pay = (int64_t)rnd_digits(6);
+		p.af_to_deduct = (int64_t)rnd_digits(6);
+		p.af_net = (int64_t)rnd_digits(6);
+		p.af_give_back = (int64_t)rnd_digits(6);
+		p.days = (unsigned)rnd_digits(2);
+		p.real_salary = (int64_t)rnd_digits(13);
+		p.capped_salary = (int64_t)rnd_digits(9);
+		p.situation = (enum situation)(rnd() % 9);
+		r[0] = person_rec(iter % 2 ? EBDS_FAMILY_DECLARATION : EBDS_FAMILY_PREFILL, &p, 9999999, 220012);
+
+		struct ebds_hire_line h;
+		memset(&h, 0, sizeof(h));
+		h.registration = 100000000 + (uint32_t)(rnd() % 100000000);
+		rnd_text(h.name, 60);
+		snprintf(h.cin, sizeof(h.cin), "%c%u", 'A' + (int)(rnd() % 26), (unsigned)(rnd() % 1000000));
+		h.days = (unsigned)rnd_digits(2);
+		h.real_salary = (int64_t)rnd_digits(13);
+		h.capped_salary = (int64_t)rnd_digits(9);
+		r[1] = hire_rec(EBDS_FAMILY_DECLARATION, &h, 9999999, 220012);
+
+		struct ebds_sums s;
+		memset(&s, 0, sizeof(s));
+		s.employees = rnd_digits(6);
+		s.children = rnd_digits(6);
+		s.af_to_pay = rnd_digits(12);
+		s.af_to_deduct = rnd_digits(12);
+		s.af_net = rnd_digits(12);
+		s.registrations = rnd_digits(15);
+		s.af_give_back = rnd_digits(12);
+		s.days = rnd_digits(6);
+		s.real_salaries = rnd_digits(15);
+		s.capped_salaries = rnd_digits(13);
+		s.controls = rnd_digits(19);
+		r[2] = sums_rec(EBDS_FAMILY_DECLARATION, EBDS_SALARY_SUM, &s, 9999999, 220012);
+		s.children = s.af_to_pay = s.af_to_deduct = s.af_net = s.af_give_back = 0;
+		r[3] = sums_rec(EBDS_FAMILY_DECLARATION, EBDS_GRAND_SUM, &s, 9999999, 220012);
+
+		/* Each after the records its place needs (a hire after the B03,
+		 * the B06 after the B05); totals do not match: only the fields
+		 * are compared. */
+		struct ebds_sums zero;
+		memset(&zero, 0, sizeof(zero));
+		for (unsigned i = 0; i < 4; i++) {
+			enum ebds_family fam = r[i].family;
+			struct ebds_record seq[6] = { header_rec(fam), employer_rec(fam, 9999999, 220012) };
+			unsigned n = 2;
+			if (r[i].type == EBDS_HIRE || r[i].type == EBDS_GRAND_SUM)
+				seq[n++] = sums_rec(fam, EBDS_SALARY_SUM, &zero, 9999999, 220012);
+			if (r[i].type == EBDS_GRAND_SUM)
+				seq[n++] = sums_rec(fam, EBDS_HIRE_SUM, &zero, 9999999, 220012);
+			seq[n++] = r[i];
+			ebds_check_init(&chk, NULL);
+			ebds_errors_clear(&errs);
+			bool ok = false;
+			for (unsigned k = 0; k < n; k++) {
+				assert_int_equal(ebds_format(&seq[k], line), AMANA_OK);
+				ok = ebds_check_line(&chk, line, EBDS_RECORD_LEN, k + 1, &back, &errs);
+			}
+			if (!ok) {
+				dump_errors(&errs);
+				fail_msg("iteration %u, record %u: not usable", iter, i);
+			}
+			same_record(&r[i], &back);
+		}
+	}
+}
+
 /* ---- record length and character set ---- */
 
 static void test_record_length(void **state)
@@ -1375,6 +1490,81 @@ static void test_charset(void **state)
 	put_text(&doc, 3, 26, "benanni");
 	run(&doc);
 	expect_one(3, 26, "name");
+}
+
+/* Every byte value at each of eight consecutive columns (each place in a
+ * word of the checker's eight-byte reads), in a name and in the filler, and
+ * in the last columns of the line (read a byte at a time). */
+static void test_charset_every_column(void **state)
+{
+	static const struct {
+		unsigned line, col;
+		const char *field;
+	} at[] = {
+		{ 3, 48, "name" },    { 3, 49, "name" },    { 3, 50, "name" },    { 3, 51, "name" },
+		{ 3, 52, "name" },    { 3, 53, "name" },    { 3, 54, "name" },    { 3, 55, "name" },
+		{ 6, 200, "filler" }, { 6, 201, "filler" }, { 6, 202, "filler" }, { 6, 203, "filler" },
+		{ 6, 204, "filler" }, { 6, 205, "filler" }, { 6, 206, "filler" }, { 6, 207, "filler" },
+		{ 6, 256, "filler" }, { 6, 257, "filler" }, { 6, 258, "filler" }, { 6, 259, "filler" },
+		{ 6, 260, "filler" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		unsigned passed = 0;
+		for (unsigned b = 0; b < 256; b++) {
+			bool ok = (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9') || b == ' ' || b == '\t';
+			build_base();
+			put_byte(&doc, at[i].line, at[i].col, (char)b);
+			run(&doc);
+			if (ok) {
+				expect_clean();
+				passed++;
+			} else {
+				expect_one(at[i].line, at[i].col, at[i].field);
+			}
+		}
+		assert_int_equal(passed, 38);
+	}
+}
+
+/* A name ending in bytes the checker refuses keeps them: only blanks and
+ * tabs are padding (0xA0 is a space with its high bit set, not a blank). */
+static void test_an_padding_exact(void **state)
+{
+	static const char blanks[] = "                                                            ";
+
+	(void)state;
+	assert_int_equal(strlen(blanks), 60);
+	for (unsigned k = 2; k < 60; k++) { /* at every place of a word */
+		build_base();
+		put_text(&doc, 3, 26, blanks);
+		put_text(&doc, 3, 26, "AB");
+		put_byte(&doc, 3, 26 + k, '\xA0');
+		run(&doc);
+		expect_one(3, 26 + k, "name");
+		assert_int_equal(strlen(got[2].u.person.name), k + 1);
+	}
+	build_base();
+	put_text(&doc, 3, 26, blanks);
+	put_text(&doc, 3, 26, "AB\x89");
+	run(&doc);
+	expect_one(3, 28, "name");
+	assert_string_equal(got[2].u.person.name, "AB\x89");
+	/* Every length of padding, of blanks and tabs, is trimmed. */
+	for (unsigned n = 1; n <= 60; n++) {
+		char name[61];
+		memset(name, ' ', 60);
+		name[60] = '\0';
+		memset(name, 'Q', n);
+		for (unsigned k = n + 1; k < 60; k += 3)
+			name[k] = '\t';
+		build_base();
+		put_text(&doc, 3, 26, name);
+		run(&doc);
+		expect_clean();
+		assert_int_equal(strlen(got[2].u.person.name), n);
+	}
 }
 
 static void test_tab_tolerated(void **state)
@@ -1569,6 +1759,33 @@ static void check_nfield(const struct nfield *f, bool prefill)
 		}
 		assert_non_null(strstr(errs.list[0].expected, "digit"));
 		assert_false(usable[f->line - 1]);
+	}
+}
+
+/* Every column of every N field, with the bytes next to the digits ('/'
+ * and ':'), a blank, a tab, a letter and digits with their high bit set:
+ * the first error is at that column (the checker reads digits eight at a
+ * time). */
+static void test_n_fields_every_column(void **state)
+{
+	static const char bad[] = { '/', ':', ' ', '\t', 'A', '\xB0', '\xB9', '\0' };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(decl_nfields) / sizeof(decl_nfields[0]); i++) {
+		const struct nfield *f = &decl_nfields[i];
+		for (unsigned off = 0; off < f->width; off++)
+			for (size_t k = 0; k < sizeof(bad); k++) {
+				build_base();
+				put_byte(&doc, f->line, f->col + off, bad[k]);
+				run(&doc);
+				if (errs.count == 0 || errs.list[0].line != f->line ||
+				    errs.list[0].column != f->col + off || strcmp(errs.list[0].field, f->field) != 0) {
+					dump_errors(&errs);
+					fail_msg("0x%02X at %u:%u (%s): first error not there", (unsigned char)bad[k],
+						 f->line, f->col + off, f->field);
+				}
+				assert_false(usable[f->line - 1]);
+			}
 	}
 }
 
@@ -3053,12 +3270,16 @@ int main(void)
 		cmocka_unit_test(test_valid_shapes),
 		cmocka_unit_test(test_roundtrip_every_type),
 		cmocka_unit_test(test_roundtrip_full_width),
+		cmocka_unit_test(test_roundtrip_random),
 		cmocka_unit_test(test_record_length),
 		cmocka_unit_test(test_charset),
+		cmocka_unit_test(test_charset_every_column),
+		cmocka_unit_test(test_an_padding_exact),
 		cmocka_unit_test(test_tab_tolerated),
 		cmocka_unit_test(test_tab_in_situation),
 		cmocka_unit_test(test_an_left_aligned),
 		cmocka_unit_test(test_n_fields_digits_only),
+		cmocka_unit_test(test_n_fields_every_column),
 		cmocka_unit_test(test_order),
 		cmocka_unit_test(test_families_not_mixed),
 		cmocka_unit_test(test_unknown_types),
