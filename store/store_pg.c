@@ -205,6 +205,14 @@ static const char *const migrations[] = {
 	"  ON declaration_lines FOR EACH ROW WHEN (OLD.employer_id IS DISTINCT FROM NEW.employer_id"
 	"    OR OLD.declaration_id IS DISTINCT FROM NEW.declaration_id)"
 	"  EXECUTE FUNCTION amana_keys_kept();",
+	/* 9: an employment's pages keep a tenth free, so that closing it (the
+	 * one change it ever gets: its end) writes the new row version on the
+	 * same page, a HOT update, with no new entry in either index. Closing a
+	 * month's employments wrote half as much WAL that way, and took 974 ms
+	 * instead of 1,580 (docs/BENCHMARKS.md). It holds for pages written
+	 * from now on; VACUUM FULL employments, as the owner and with the table
+	 * locked meanwhile, rewrites those written before. */
+	"ALTER TABLE employments SET (fillfactor = 90);",
 };
 #define MIGRATION_COUNT ((long long)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -245,6 +253,7 @@ enum pq_id {
 	P_DECL_OF,
 	P_DECL_RECENT,
 	P_DECL_RECENT_MANY,
+	P_DECL_RECENT_RANGE,
 	P_DECL_STATS,
 	P_DECL_LAST_BEFORE,
 	P_LINE_INSERT,
@@ -345,12 +354,17 @@ static const struct {
 	[P_DECL_OF] = { "SELECT id, employer_id, period, seq, imported_at, line_count, digest, totals_sealed"
 			" FROM declarations WHERE employer_id = $1 AND period = $2 ORDER BY seq",
 			2, false, false },
-	/* The period's declarations and the latest earlier period's: the two
-	 * periods first, then their rows, newest first. */
+	/* The period's declarations and the latest earlier period's, newest
+	 * first: three descents of the (employer_id, period, seq) index, however
+	 * many periods the employer declared before. (Asking for the two latest
+	 * periods with a subquery read every earlier declaration of the
+	 * employer, and ran the subquery again for each.) */
 	[P_DECL_RECENT] = { "SELECT id, employer_id, period, seq, imported_at, line_count, digest, totals_sealed"
-			    " FROM declarations WHERE employer_id = $1 AND period IN ("
-			    "  SELECT DISTINCT period FROM declarations WHERE employer_id = $1 AND period <= $2"
-			    "  ORDER BY period DESC LIMIT 2)"
+			    " FROM declarations WHERE employer_id = $1 AND period = $2"
+			    " UNION ALL"
+			    " SELECT id, employer_id, period, seq, imported_at, line_count, digest, totals_sealed"
+			    " FROM declarations WHERE employer_id = $1 AND period = ("
+			    "  SELECT max(period) FROM declarations WHERE employer_id = $1 AND period < $2)"
 			    " ORDER BY period DESC, seq DESC",
 			    2, false, false },
 	/* The same for a list of employers, in one round trip, with their
@@ -358,11 +372,20 @@ static const struct {
 	[P_DECL_RECENT_MANY] = { "SELECT d.id, d.employer_id, d.period, d.seq, d.imported_at, d.line_count, d.digest,"
 				 " d.totals_sealed, d.roster_sealed FROM unnest($1::bigint[]) AS e(id) CROSS JOIN "
 				 "LATERAL ("
-				 "  SELECT * FROM declarations WHERE employer_id = e.id AND period IN ("
-				 "   SELECT DISTINCT period FROM declarations WHERE employer_id = e.id AND period <= $2"
-				 "   ORDER BY period DESC LIMIT 2)) d"
+				 "  SELECT * FROM declarations WHERE employer_id = e.id AND period = $2"
+				 "  UNION ALL"
+				 "  SELECT * FROM declarations WHERE employer_id = e.id AND period = ("
+				 "   SELECT max(period) FROM declarations WHERE employer_id = e.id AND period < $2)) d"
 				 " ORDER BY d.employer_id, d.period DESC, d.seq DESC",
 				 2, false, false },
+	/* A list of employers' declarations from period $3 to $2, with their
+	 * rosters: one descent of the index per employer (the read ahead's
+	 * common case, pg_declarations_recent_many). */
+	[P_DECL_RECENT_RANGE] = { "SELECT id, employer_id, period, seq, imported_at, line_count, digest, totals_sealed,"
+				  " roster_sealed FROM declarations"
+				  " WHERE employer_id = ANY($1::bigint[]) AND period BETWEEN $3 AND $2"
+				  " ORDER BY employer_id, period DESC, seq DESC",
+				  3, false, false },
 	[P_DECL_STATS] = { "SELECT count(*), coalesce(max(period), 0) FROM declarations WHERE employer_id = $1", 1,
 			   false, false },
 	[P_DECL_LAST_BEFORE] = { "SELECT max(period) FROM declarations WHERE employer_id = $1 AND period < $2", 2,
@@ -1950,23 +1973,12 @@ static enum amana_err pg_declarations_of(struct store *s, int64_t employer, uint
 }
 
 /* The rows of a recent-declarations query (grouped by employer, newest
- * first within one), to fn; clears r. The query returns each employer's two
- * latest periods up to period: both when the first is period itself, only
- * the first otherwise (the latest before it). */
-static enum amana_err each_recent_row(PGresult *r, uint32_t period, store_declaration_fn fn, void *ctx)
+ * first within one: the period's, then the latest earlier period's), to fn;
+ * clears r. */
+static enum amana_err each_recent_row(PGresult *r, store_declaration_fn fn, void *ctx)
 {
 	enum amana_err err = AMANA_OK;
-	int64_t group = 0;
-	uint32_t first = 0;
 	for (int i = 0; i < PQntuples(r) && !err; i++) {
-		int64_t e = g_i64(r, i, 1);
-		uint32_t pr = (uint32_t)g_i64(r, i, 2);
-		if (i == 0 || e != group) {
-			group = e;
-			first = pr;
-		}
-		if (first != period && pr != first)
-			continue;
 		struct store_declaration d;
 		declaration_row(r, i, &d);
 		err = fn(ctx, &d);
@@ -1980,9 +1992,6 @@ static enum amana_err pg_declarations_recent(struct store *s, int64_t employer, 
 {
 	if (period == 0)
 		return AMANA_ERR_USAGE;
-	/* Two periods at most: this one if declared, and the latest before
-	 * it; but only one when this period has none (the latest before is
-	 * then the first of the two the query found). */
 	enum amana_err err = flush_for(P(s), employer);
 	if (err)
 		return err;
@@ -1992,9 +2001,39 @@ static enum amana_err pg_declarations_recent(struct store *s, int64_t employer, 
 	PGresult *r;
 	if ((err = run(s, P_DECL_RECENT, &p, &r)))
 		return err;
-	return each_recent_row(r, period, fn, ctx);
+	return each_recent_row(r, fn, ctx);
 }
 
+/* One query for the employers of list, over periods [from, period] or,
+ * with from 0, by P_DECL_RECENT_MANY; its rows in *r. */
+static enum amana_err recent_query(struct store *s, const int64_t *list, size_t n, uint32_t period, int64_t from,
+				   PGresult **r)
+{
+	struct params p = { .n = 0 };
+	char *arr;
+	enum amana_err err = p_array(&p, list, n, &arr);
+	if (err)
+		return err;
+	p_i64(&p, period);
+	if (from)
+		p_i64(&p, from);
+	err = run(s, from ? P_DECL_RECENT_RANGE : P_DECL_RECENT_MANY, &p, r);
+	free(arr);
+	return err;
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Most employers declare every month, so their latest earlier period is
+ * the month before: one scan of the period and the month before, one index
+ * descent per employer, answers for them (a third of the work of the
+ * general query, which looks the latest earlier period up first). Those
+ * with nothing in the month before (a gap, or a first declaration) are
+ * then asked by the general query, their rows together as before. */
 static enum amana_err pg_declarations_recent_many(struct store *s, const int64_t *employers, size_t n, uint32_t period,
 						  store_declaration_fn fn, void *ctx)
 {
@@ -2005,17 +2044,45 @@ static enum amana_err pg_declarations_recent_many(struct store *s, const int64_t
 		err = flush_for(P(s), employers[i]);
 	if (err)
 		return err;
-	struct params p = { .n = 0 };
-	char *arr;
-	if ((err = p_array(&p, employers, n, &arr)))
-		return err;
-	p_i64(&p, period);
+	int64_t before = period % 100 == 1 ? ((int64_t)period / 100 - 1) * 100 + 12 : (int64_t)period - 1;
 	PGresult *r;
-	err = run(s, P_DECL_RECENT_MANY, &p, &r);
-	free(arr);
-	if (err)
+	if ((err = recent_query(s, employers, n, period, before, &r)))
 		return err;
-	return each_recent_row(r, period, fn, ctx);
+	/* The rows come by employer, ascending, newest first within one; the
+	 * employers are walked in the same order beside them. An employer with
+	 * a row before period gets its rows of period and of the first earlier
+	 * period met (the latest); one without waits for the general query. */
+	int64_t sorted[STORE_MANY_MAX], rest[STORE_MANY_MAX];
+	size_t nrest = 0;
+	memcpy(sorted, employers, n * sizeof(*employers));
+	qsort(sorted, n, sizeof(*sorted), cmp_key);
+	int i = 0, rows = PQntuples(r);
+	for (size_t k = 0; k < n && !err; k++) {
+		while (i < rows && g_i64(r, i, 1) < sorted[k])
+			i++; /* not asked for: cannot happen */
+		int end = i;
+		uint32_t latest = 0;
+		for (; end < rows && g_i64(r, end, 1) == sorted[k]; end++) {
+			uint32_t pr = (uint32_t)g_i64(r, end, 2);
+			if (pr != period && !latest)
+				latest = pr;
+		}
+		if (!latest)
+			rest[nrest++] = sorted[k];
+		for (int j = i; j < end && latest && !err; j++) {
+			uint32_t pr = (uint32_t)g_i64(r, j, 2);
+			if (pr != period && pr != latest)
+				break;
+			struct store_declaration d;
+			declaration_row(r, j, &d);
+			err = fn(ctx, &d);
+		}
+		i = end;
+	}
+	PQclear(r);
+	if (!err && nrest && !(err = recent_query(s, rest, nrest, period, 0, &r)))
+		err = each_recent_row(r, fn, ctx);
+	return err;
 }
 
 static enum amana_err pg_declaration_stats(struct store *s, int64_t employer, int64_t *count, uint32_t *last_period)

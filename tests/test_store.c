@@ -2531,14 +2531,29 @@ static void test_persons_by_reg_many(void **state)
 static void test_declarations_recent_many(void **state)
 {
 	struct fixture *f = *state;
-	const int64_t e = 1, g = 2, h = 3;
-	const int64_t keys[] = { h, 99, e, g };
-	const uint32_t periods[] = { 202403, 202402, 202401, 202311, 202310, 202501 };
+	const int64_t e = 1, g = 2, h = 3, k4 = 4;
+	const int64_t keys[] = { h, 99, k4, e, 5, g };
+	const uint32_t periods[] = { 202403, 202402, 202401, 202311, 202310, 202501, 202404, 202312 };
 	struct seen many, one;
 
 	ASSERT_OK(add_employer(f->s, e, 1));
 	ASSERT_OK(add_employer(f->s, g, 2));
 	ASSERT_OK(add_employer(f->s, h, 3));
+	ASSERT_OK(add_employer(f->s, k4, 4));
+	/* k4 declares every month (from December to March, two a month
+	 * some months): its month before always answers */
+	ASSERT_OK(add_declaration(f->s, 20, k4, 202312, 0));
+	ASSERT_OK(add_declaration(f->s, 21, k4, 202401, 0));
+	ASSERT_OK(add_declaration(f->s, 22, k4, 202401, 1));
+	ASSERT_OK(add_declaration(f->s, 23, k4, 202402, 0));
+	ASSERT_OK(add_declaration(f->s, 25, k4, 202403, 1));
+	ASSERT_OK(add_declaration(f->s, 24, k4, 202403, 0));
+	/* The store does not read periods as months: between December and
+	 * January lie 88 integers, and a row at one of them (202399) is the
+	 * latest before 202401, the one at 202312 not. */
+	ASSERT_OK(add_employer(f->s, 5, 5));
+	ASSERT_OK(add_declaration(f->s, 30, 5, 202312, 0));
+	ASSERT_OK(add_declaration(f->s, 31, 5, 202399, 0));
 	ASSERT_OK(add_declaration(f->s, 1, e, 202311, 0));
 	ASSERT_OK(add_declaration(f->s, 2, e, 202401, 1));
 	ASSERT_OK(add_declaration(f->s, 3, e, 202401, 0));
@@ -2575,7 +2590,7 @@ static void test_declarations_recent_many(void **state)
 	for (size_t k = 0; k <= STORE_MANY_MAX; k++)
 		lots[k] = (int64_t)k + 1;
 	ASSERT_OK(store_declarations_recent_many(f->s, lots, STORE_MANY_MAX, 202403, on_declaration, &many));
-	assert_int_equal(many.calls, 5 + 1 + 1); /* e: 7, 6, 8 and 2, 3; g: 9; h: 11 */
+	assert_int_equal(many.calls, 5 + 1 + 1 + 3 + 1); /* e: 7, 6, 8, 2, 3; g: 9; h: 11; k4: 25, 24, 23; 5: 31 */
 	seen_free(&many);
 	ASSERT_ERR(store_declarations_recent_many(f->s, lots, STORE_MANY_MAX + 1, 202403, on_declaration, &many),
 		   AMANA_ERR_USAGE);
@@ -3284,7 +3299,7 @@ static void test_pg_lines_migrated_from_schema_1(void **state)
 		      " (SELECT count(*) FROM declaration_lines l JOIN declarations d"
 		      "  ON d.id = l.declaration_id AND d.employer_id = l.employer_id)");
 	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
-	assert_string_equal(PQgetvalue(r, 0, 0), "8");
+	assert_string_equal(PQgetvalue(r, 0, 0), "9");
 	assert_string_equal(PQgetvalue(r, 0, 1), "0"); /* the store checks at commit (schema 8) */
 	assert_string_equal(PQgetvalue(r, 0, 2), "3");
 	PQclear(r);
@@ -3355,11 +3370,13 @@ static void test_pg_references_migrated_from_schema_2(void **state)
 
 	r = PQexec(c, "SELECT (SELECT version FROM schema_version),"
 		      " (SELECT count(*) FROM pg_constraint WHERE contype = 'f'),"
-		      " (SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal)");
+		      " (SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal),"
+		      " (SELECT reloptions::text FROM pg_class WHERE oid = 'employments'::regclass)");
 	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
-	assert_string_equal(PQgetvalue(r, 0, 0), "8");
+	assert_string_equal(PQgetvalue(r, 0, 0), "9");
 	assert_string_equal(PQgetvalue(r, 0, 1), "1"); /* the sessions' (the lines': schema 8) */
 	assert_string_equal(PQgetvalue(r, 0, 2), "8");
+	assert_string_equal(PQgetvalue(r, 0, 3), "{fillfactor=90}"); /* room for HOT closes (schema 9) */
 	PQclear(r);
 	static const char *const removals[] = {
 		"DELETE FROM employers WHERE id = 1",
