@@ -1048,6 +1048,69 @@ static bool same_files(const char *a, const char *b, size_t *count)
 	return same;
 }
 
+/* An import of 1,000 files or more reads every employer once, up front (a
+ * cache; on PostgreSQL on a thread of its own while the first files go).
+ * An employer whose affiliation does not open under its own row (here two
+ * swapped) stops such an import with nothing kept, as a smaller import
+ * stops at that employer's file; put back, the same files go in. */
+static void test_import_many_files(void **state)
+{
+	(void)state;
+	struct registry g;
+	struct run_result r;
+	const char *json[] = { "--json", NULL };
+	registry_new(&g, "e2e-many");
+	run_gen(&g, g.files, "1050", "2100", "2", GEN_SEED);
+	char **paths;
+	size_t n = list_period(g.files, "202501", &paths);
+	assert_int_equal(n, 1050);
+	run_import(&r, &g, json, paths, n);
+	free_list(paths, n);
+	assert_exit(&r, 0, "import of month 1");
+	assert_int_equal(json_int(json_ws(r.out), "accepted"), 1050);
+	run_result_free(&r);
+
+	/* two employers' sealed affiliations swapped, as by someone who can
+	 * write the database */
+	static const char *const swap = /* both read before either is written */
+	    "WITH ends AS MATERIALIZED (SELECT min(id) AS lo, max(id) AS hi FROM employers),"
+	    " s AS MATERIALIZED (SELECT e.id, (SELECT o.aff_sealed FROM employers o"
+	    "   WHERE o.id = CASE WHEN e.id = ends.lo THEN ends.hi ELSE ends.lo END) AS v"
+	    "  FROM employers e, ends WHERE e.id IN (ends.lo, ends.hi))"
+	    " UPDATE employers SET aff_sealed = (SELECT v FROM s WHERE s.id = employers.id)"
+	    " WHERE id IN (SELECT id FROM s)";
+	assert_int_equal(registry_sql(&g, swap), 2);
+	n = list_period(g.files, "202502", &paths);
+	assert_int_equal(n, 1050);
+	run_import(&r, &g, json, paths, n);
+	assert_exit(&r, 1, "import with an employer that does not open");
+	run_result_free(&r);
+	assert_int_equal(registry_sql(&g, "SELECT count(*) FROM declarations"), 1050); /* nothing kept */
+	assert_int_equal(registry_sql(&g, swap), 2); /* put back */
+	/* An employer with no file here that does not open (its affiliation
+	 * and profile swapped): only the cache reads it, and the import still
+	 * stops with nothing kept. */
+	static const char *const unreadable =
+	    "UPDATE employers SET aff_sealed = profile_sealed, profile_sealed = aff_sealed"
+	    " WHERE id = (SELECT min(id) FROM employers WHERE id NOT IN (SELECT employer_id FROM declarations))";
+	assert_int_equal(registry_sql(&g, unreadable), 1);
+	run_import(&r, &g, json, paths, n);
+	assert_exit(&r, 1, "import with an employer of no file that does not open");
+	assert_non_null(strstr(r.err, "cryptographic failure"));
+	run_result_free(&r);
+	assert_int_equal(registry_sql(&g, "SELECT count(*) FROM declarations"), 1050);
+	assert_int_equal(registry_sql(&g, unreadable), 1); /* put back */
+	run_import(&r, &g, json, paths, n);
+	free_list(paths, n);
+	assert_exit(&r, 0, "import of month 2");
+	const char *o = json_ws(r.out);
+	assert_int_equal(json_int(o, "accepted"), 1050);
+	assert_int_equal(json_int(o, "rosters_read"), 1050);
+	run_result_free(&r);
+	assert_int_equal(registry_sql(&g, "SELECT count(*) FROM declarations"), 2100);
+	registry_free(&g);
+}
+
 static void test_gen_is_deterministic(void **state)
 {
 	(void)state;
@@ -1081,6 +1144,7 @@ int main(void)
 		cmocka_unit_test(test_rosters_absent_or_moved),
 		cmocka_unit_test(test_roster_up_to_its_limit),
 		cmocka_unit_test(test_migrate_older_tables),
+		cmocka_unit_test(test_import_many_files),
 		cmocka_unit_test(test_prefill_next_period),
 		cmocka_unit_test(test_person_show_needs_purpose),
 		cmocka_unit_test(test_employer_register_and_show),
