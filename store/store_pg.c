@@ -2030,7 +2030,7 @@ static int cmp_key(const void *a, const void *b)
 
 /* Most employers declare every month, so their latest earlier period is
  * the month before: one scan of the period and the month before, one index
- * descent per employer, answers for them (a third of the work of the
+ * descent per employer, answers for them (less than half the work of the
  * general query, which looks the latest earlier period up first). Those
  * with nothing in the month before (a gap, or a first declaration) are
  * then asked by the general query, their rows together as before. */
