@@ -306,7 +306,9 @@ static uint64_t get_n(struct line_ctx *l, unsigned idx)
 	bool bad = false;
 	/* The first width % 8 digits, then eight at a time. The first ones are
 	 * read as the last bytes of a word that ends with them, the bytes
-	 * before them (of the line) taken as zeros, when the line holds them. */
+	 * before them (of the line) taken as zeros, when the line holds them:
+	 * every N field of the layouts starts far enough in; a byte at a time
+	 * keeps a field that would not from reading before the line. */
 	unsigned head = f->width % 8;
 	if (head && f->col - 1 + head >= 8) {
 		uint64_t before = ~0ull >> (8 * head);

@@ -1403,6 +1403,9 @@ static enum amana_err employer_loader_start(struct employer_loader *el, struct f
 	return cache_employers(fs, fs->r->store);
 }
 
+/* Why the files of a batch were not kept when the cache failed. */
+#define CACHE_FAILED "not kept: the registry's employers could not all be read"
+
 /* The cache's outcome, once it is read. */
 static enum amana_err employer_loader_wait(struct employer_loader *el)
 {
@@ -1523,14 +1526,13 @@ static enum amana_err import_run(struct registry *r, const char *const *paths, s
 		lines_total += fs->res.lines;
 		if (in_batch >= batch) {
 			atomic_store(&ahead.locked_tx, 0);
-			enum amana_err cerr = employer_loader_wait(&loader);
-			if (!cerr)
-				cerr = store_commit(r->store);
+			enum amana_err lerr = employer_loader_wait(&loader);
+			enum amana_err cerr = lerr ? lerr : store_commit(r->store);
 			open_tx = false;
 			in_batch = 0;
 			if (cerr)
 				(void)store_rollback(r->store);
-			report_pending(opt, pending, &npending, sum, cerr, "committing");
+			report_pending(opt, pending, &npending, sum, cerr, lerr ? CACHE_FAILED : "committing");
 			if (cerr) {
 				err = cerr;
 				break;
@@ -1540,12 +1542,11 @@ static enum amana_err import_run(struct registry *r, const char *const *paths, s
 	if (open_tx) {
 		/* Keep what was accepted, even after a failure in a later file. */
 		atomic_store(&ahead.locked_tx, 0);
-		enum amana_err cerr = employer_loader_wait(&loader);
-		if (!cerr)
-			cerr = store_commit(r->store);
+		enum amana_err lerr = employer_loader_wait(&loader);
+		enum amana_err cerr = lerr ? lerr : store_commit(r->store);
 		if (cerr)
 			(void)store_rollback(r->store);
-		report_pending(opt, pending, &npending, sum, cerr, "committing");
+		report_pending(opt, pending, &npending, sum, cerr, lerr ? CACHE_FAILED : "committing");
 		if (cerr && !err)
 			err = cerr;
 	}

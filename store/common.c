@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int cmp_i64(const void *a, const void *b)
+int store_cmp_i64(const void *a, const void *b)
 {
 	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
 	return (x > y) - (x < y);
@@ -19,7 +19,7 @@ enum amana_err store_many_check(const int64_t *keys, size_t n)
 	int64_t sorted[STORE_MANY_MAX];
 	if (n)
 		memcpy(sorted, keys, n * sizeof(*keys));
-	qsort(sorted, n, sizeof(*sorted), cmp_i64);
+	qsort(sorted, n, sizeof(*sorted), store_cmp_i64);
 	for (size_t i = 1; i < n; i++)
 		if (sorted[i] == sorted[i - 1])
 			return AMANA_ERR_USAGE;

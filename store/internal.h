@@ -8,6 +8,8 @@
 
 /* AMANA_ERR_USAGE unless keys[0..n) are at most STORE_MANY_MAX distinct keys. */
 enum amana_err store_many_check(const int64_t *keys, size_t n) AMANA_MUST_CHECK;
+/* qsort's order of int64_t keys, ascending. */
+int store_cmp_i64(const void *a, const void *b);
 /* The same for declaration keys: each declaration at most once. */
 enum amana_err store_many_check_decls(const struct store_decl_key *keys, size_t n) AMANA_MUST_CHECK;
 /* A chunk number and declaration id within the store's ranges (store.h). */

@@ -2022,12 +2022,6 @@ static enum amana_err recent_query(struct store *s, const int64_t *list, size_t 
 	return err;
 }
 
-static int cmp_key(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return (x > y) - (x < y);
-}
-
 /* Most employers declare every month, so their latest earlier period is
  * the month before: one scan of the period and the month before, one index
  * descent per employer, answers for them (less than half the work of the
@@ -2055,7 +2049,7 @@ static enum amana_err pg_declarations_recent_many(struct store *s, const int64_t
 	int64_t sorted[STORE_MANY_MAX], rest[STORE_MANY_MAX];
 	size_t nrest = 0;
 	memcpy(sorted, employers, n * sizeof(*employers));
-	qsort(sorted, n, sizeof(*sorted), cmp_key);
+	qsort(sorted, n, sizeof(*sorted), store_cmp_i64);
 	int i = 0, rows = PQntuples(r);
 	for (size_t k = 0; k < n && !err; k++) {
 		while (i < rows && g_i64(r, i, 1) < sorted[k])
