@@ -19,6 +19,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${ROUNDS:-3}
+[[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "import_pg.sh: ROUNDS must be a positive number, not '$rounds'" >&2; exit 2; }
 employers=${1:-300000}
 persons=${2:-4000000}
 work=${3:-/tmp/amana-bench-pg}
@@ -61,9 +62,10 @@ lines_of() { sed -n 's/^imported [0-9]* files\{0,1\} (\([0-9]*\) lines.*/\1/p' "
 lines1=$(lines_of "$work/month1.out")
 
 # The state month 2 starts from, kept aside: the server's data directory
-# (stopped cleanly) and the registry directory (its audit log).
+# (stopped cleanly; a second copy, so the disk holds the database twice)
+# and the registry directory (its audit log).
 pgbin=$(pg_bin)
-pgopts="-c listen_addresses=127.0.0.1 -p $port -k $AMANA_PG_DIR -c max_connections=200 -c fsync=on"
+pgopts=$(pg_opts "$port")
 pg_as "$pgbin/pg_ctl" -D "$AMANA_PG_DIR/data" -m fast -w stop >/dev/null
 pg_as cp -a "$AMANA_PG_DIR/data" "$AMANA_PG_DIR/month1"
 cp -a "$work/registry" "$work/registry.month1"

@@ -18,6 +18,10 @@ pg_as() { # run a command as the server's user
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+pg_opts() { # the server's settings, listening on port $1 (AMANA_PG_DIR set)
+  echo "-c listen_addresses=127.0.0.1 -p $1 -k $AMANA_PG_DIR -c max_connections=200 -c fsync=on"
+}
+
 pg_start() {
   local bin port
   bin=$(pg_bin) || return 1
@@ -28,7 +32,7 @@ pg_start() {
   pg_as "$bin/initdb" -D "$AMANA_PG_DIR/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$AMANA_PG_DIR/initdb.log" 2>&1 ||
     { cat "$AMANA_PG_DIR/initdb.log" >&2; return 1; }
   pg_as "$bin/pg_ctl" -D "$AMANA_PG_DIR/data" -l "$AMANA_PG_DIR/server.log" -w \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $AMANA_PG_DIR -c max_connections=200 -c fsync=on" start >/dev/null ||
+    -o "$(pg_opts "$port")" start >/dev/null ||
     { cat "$AMANA_PG_DIR/server.log" >&2; return 1; }
   export AMANA_PG_DIR
   export AMANA_TEST_PG="host=127.0.0.1 port=$port user=postgres dbname=postgres"
