@@ -221,8 +221,10 @@ static enum amana_err lookup_employer(struct file_state *fs, uint32_t aff, int64
  * is rebuilt; and, for earlier declarations without a roster (imported
  * before rosters were kept, or of more than ROSTER_LINES_MAX lines), their
  * lines (store_chunks_of_many). On a database server that is one round
- * trip for the run (two with declarations without rosters) instead of two
- * per file; in-process SQLite does the same work either way.
+ * trip for the run instead of two per file (one more when an employer
+ * of the run has nothing in the month before, and one more with
+ * declarations without rosters); in-process SQLite does the same work
+ * either way.
  *
  * On a database server the window is read by a thread of its own, on a
  * connection of its own, while the import thread checks and writes the
@@ -1403,9 +1405,6 @@ static enum amana_err employer_loader_start(struct employer_loader *el, struct f
 	return cache_employers(fs, fs->r->store);
 }
 
-/* Why the files of a batch were not kept when the cache failed. */
-#define CACHE_FAILED "not kept: the registry's employers could not all be read"
-
 /* The cache's outcome, once it is read. */
 static enum amana_err employer_loader_wait(struct employer_loader *el)
 {
@@ -1416,6 +1415,21 @@ static enum amana_err employer_loader_wait(struct employer_loader *el)
 		el->store = NULL;
 	}
 	return el->err;
+}
+
+/* Commit the open transaction, once the employers' cache is known good,
+ * and report its files: kept, or not and why (the transaction rolled
+ * back). */
+static enum amana_err commit_batch(struct registry *r, struct employer_loader *loader, const struct import_options *opt,
+				   struct import_file_result *pending, size_t *npending, struct import_summary *sum)
+{
+	enum amana_err lerr = employer_loader_wait(loader);
+	enum amana_err cerr = lerr ? lerr : store_commit(r->store);
+	if (cerr)
+		(void)store_rollback(r->store);
+	report_pending(opt, pending, npending, sum, cerr,
+		       lerr ? "not kept: the registry's employers could not all be read" : "committing");
+	return cerr;
 }
 
 static enum amana_err import_run(struct registry *r, const char *const *paths, size_t count,
@@ -1526,13 +1540,9 @@ static enum amana_err import_run(struct registry *r, const char *const *paths, s
 		lines_total += fs->res.lines;
 		if (in_batch >= batch) {
 			atomic_store(&ahead.locked_tx, 0);
-			enum amana_err lerr = employer_loader_wait(&loader);
-			enum amana_err cerr = lerr ? lerr : store_commit(r->store);
+			enum amana_err cerr = commit_batch(r, &loader, opt, pending, &npending, sum);
 			open_tx = false;
 			in_batch = 0;
-			if (cerr)
-				(void)store_rollback(r->store);
-			report_pending(opt, pending, &npending, sum, cerr, lerr ? CACHE_FAILED : "committing");
 			if (cerr) {
 				err = cerr;
 				break;
@@ -1542,11 +1552,7 @@ static enum amana_err import_run(struct registry *r, const char *const *paths, s
 	if (open_tx) {
 		/* Keep what was accepted, even after a failure in a later file. */
 		atomic_store(&ahead.locked_tx, 0);
-		enum amana_err lerr = employer_loader_wait(&loader);
-		enum amana_err cerr = lerr ? lerr : store_commit(r->store);
-		if (cerr)
-			(void)store_rollback(r->store);
-		report_pending(opt, pending, &npending, sum, cerr, lerr ? CACHE_FAILED : "committing");
+		enum amana_err cerr = commit_batch(r, &loader, opt, pending, &npending, sum);
 		if (cerr && !err)
 			err = cerr;
 	}

@@ -1894,6 +1894,24 @@ static void test_declaration_stats(void **state)
 	assert_int_equal(last, 0);
 }
 
+/* Employers 1, 2 and 3; employer 1 declares in 202311, 202401 (twice)
+ * and 202403 (three times, added out of order), employer 2 in 202402 and
+ * 202404, employer 3 nothing. */
+static void add_recent_history(struct store *s)
+{
+	ASSERT_OK(add_employer(s, 1, 1));
+	ASSERT_OK(add_employer(s, 2, 2));
+	ASSERT_OK(add_employer(s, 3, 3));
+	ASSERT_OK(add_declaration(s, 1, 1, 202311, 0));
+	ASSERT_OK(add_declaration(s, 2, 1, 202401, 1));
+	ASSERT_OK(add_declaration(s, 3, 1, 202401, 0));
+	ASSERT_OK(add_declaration(s, 7, 1, 202403, 2));
+	ASSERT_OK(add_declaration(s, 8, 1, 202403, 0));
+	ASSERT_OK(add_declaration(s, 6, 1, 202403, 1));
+	ASSERT_OK(add_declaration(s, 9, 2, 202402, 0));
+	ASSERT_OK(add_declaration(s, 10, 2, 202404, 0));
+}
+
 /* What an import needs of an employer's history in one call: the
  * declarations of the period and of the latest period before it, newest
  * first (period descending, then seq descending). */
@@ -1918,17 +1936,7 @@ static void test_declarations_recent(void **state)
 	};
 	struct seen sn;
 
-	ASSERT_OK(add_employer(f->s, e, 1));
-	ASSERT_OK(add_employer(f->s, g, 2));
-	ASSERT_OK(add_employer(f->s, h, 3));
-	ASSERT_OK(add_declaration(f->s, 1, e, 202311, 0));
-	ASSERT_OK(add_declaration(f->s, 2, e, 202401, 1));
-	ASSERT_OK(add_declaration(f->s, 3, e, 202401, 0));
-	ASSERT_OK(add_declaration(f->s, 7, e, 202403, 2));
-	ASSERT_OK(add_declaration(f->s, 8, e, 202403, 0));
-	ASSERT_OK(add_declaration(f->s, 6, e, 202403, 1));
-	ASSERT_OK(add_declaration(f->s, 9, g, 202402, 0));
-	ASSERT_OK(add_declaration(f->s, 10, g, 202404, 0));
+	add_recent_history(f->s);
 
 	seen_init(&sn);
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -2536,9 +2544,7 @@ static void test_declarations_recent_many(void **state)
 	const uint32_t periods[] = { 202403, 202402, 202401, 202311, 202310, 202501, 202404, 202312 };
 	struct seen many, one;
 
-	ASSERT_OK(add_employer(f->s, e, 1));
-	ASSERT_OK(add_employer(f->s, g, 2));
-	ASSERT_OK(add_employer(f->s, h, 3));
+	add_recent_history(f->s);
 	ASSERT_OK(add_employer(f->s, k4, 4));
 	/* k4 declares every month (from December to March, two a month
 	 * some months): its month before always answers */
@@ -2554,14 +2560,6 @@ static void test_declarations_recent_many(void **state)
 	ASSERT_OK(add_employer(f->s, 5, 5));
 	ASSERT_OK(add_declaration(f->s, 30, 5, 202312, 0));
 	ASSERT_OK(add_declaration(f->s, 31, 5, 202399, 0));
-	ASSERT_OK(add_declaration(f->s, 1, e, 202311, 0));
-	ASSERT_OK(add_declaration(f->s, 2, e, 202401, 1));
-	ASSERT_OK(add_declaration(f->s, 3, e, 202401, 0));
-	ASSERT_OK(add_declaration(f->s, 7, e, 202403, 2));
-	ASSERT_OK(add_declaration(f->s, 8, e, 202403, 0));
-	ASSERT_OK(add_declaration(f->s, 6, e, 202403, 1));
-	ASSERT_OK(add_declaration(f->s, 9, g, 202402, 0));
-	ASSERT_OK(add_declaration(f->s, 10, g, 202404, 0));
 	ASSERT_OK(add_declaration(f->s, 11, h, 202311, 0));
 
 	seen_init(&many);
